@@ -1,0 +1,1 @@
+"""Connectors: one package per connected system, all behind :mod:`accord.connectors.base`."""

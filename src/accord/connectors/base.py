@@ -1,0 +1,224 @@
+"""The connector interface every connected system implements.
+
+A connector is a small typed object: it describes its entities as data, reads pages of
+records changed since a cursor, gets records by id, finds records by field values, and
+writes a batch of creates / updates / deletes returning one result per item. Connectors
+never touch Accord's database; batching, paging, auth, retries and rate limits come from
+:mod:`accord.connectors.http`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal, Protocol, runtime_checkable
+
+Value = Any
+"""A field value as JSON carries it (str, int, float, bool, None)."""
+
+
+class FieldType(StrEnum):
+    """The value types a field can hold; mapping code normalizes by these."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    GUID = "guid"
+    OPTION = "option"
+    LOOKUP = "lookup"
+
+
+class ChangeTracking(StrEnum):
+    """How an entity reports changes."""
+
+    MODIFIED_SINCE = "modified_since"
+    """Filter on a modified-on column (``lastModifiedDateTime gt …``); deletes are invisible."""
+    DELTA = "delta"
+    """A change-tracking token (Dataverse delta links) that also reports deleted rows."""
+    SNAPSHOT = "snapshot"
+    """No change information: read everything, compare by content."""
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """One field of an entity."""
+
+    name: str
+    type: FieldType = FieldType.STRING
+    read_only: bool = False
+    max_length: int | None = None
+    lookup_entity: str | None = None
+    """For ``LOOKUP`` fields: the entity the value refers to (its id is the value)."""
+
+
+@dataclass(frozen=True)
+class EntityInfo:
+    """What a connector can do with one entity (table)."""
+
+    name: str
+    key: str
+    """The primary key field (a GUID on both Microsoft systems)."""
+    fields: Mapping[str, FieldInfo]
+    modified_field: str | None = None
+    change_tracking: ChangeTracking = ChangeTracking.MODIFIED_SINCE
+    client_ids: bool = False
+    """True when a create may carry a caller-chosen id (idempotent upsert by primary key)."""
+    natural_key: str | None = None
+    """A human key such as a customer number, used for display and lookups."""
+    max_page_size: int = 1000
+    max_batch_size: int = 1
+
+    def field(self, name: str) -> FieldInfo:
+        """Return the field called ``name`` or raise a clear error listing the valid ones."""
+        from accord.errors import UnknownEntityError
+
+        try:
+            return self.fields[name]
+        except KeyError:
+            valid = ", ".join(sorted(self.fields))
+            raise UnknownEntityError(
+                f"entity {self.name!r} has no field {name!r}; valid fields: {valid}"
+            ) from None
+
+
+@dataclass(frozen=True)
+class Record:
+    """One record as read from a system."""
+
+    id: str
+    values: Mapping[str, Value]
+    modified_at: datetime | None = None
+    """UTC, timezone-aware."""
+    etag: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a change feed: changed records and ids of deleted ones."""
+
+    records: Sequence[Record]
+    deleted_ids: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class ChangeQuery:
+    """What to read from an entity.
+
+    ``since`` reads records modified strictly after it; ``token`` resumes a change-tracking
+    feed (wins over ``since`` when the entity supports delta); ``filter`` is an OData
+    ``$filter`` expression narrowing the records (the mapping's table filter).
+    """
+
+    since: datetime | None = None
+    token: str | None = None
+    filter: str | None = None
+    fields: Sequence[str] | None = None
+    page_size: int | None = None
+
+
+class ChangeFeed(Protocol):
+    """An iterator of pages; after it is exhausted ``next_token`` holds the resume token."""
+
+    def __iter__(self) -> Iterator[Page]: ...
+
+    @property
+    def next_token(self) -> str | None: ...
+
+
+WriteKind = Literal["create", "update", "delete"]
+
+
+@dataclass(frozen=True)
+class WriteOp:
+    """One write in a batch.
+
+    For ``create`` ``id`` is a caller-chosen id when the entity has ``client_ids`` (making the
+    create an idempotent upsert), else None. For ``update`` and ``delete`` ``id`` is the
+    record's id; ``etag`` (when given) makes the write conditional. ``ref`` is the caller's
+    correlation key, echoed in the result.
+    """
+
+    kind: WriteKind
+    ref: str
+    values: Mapping[str, Value] = field(default_factory=dict)
+    id: str | None = None
+    etag: str | None = None
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """The outcome of one :class:`WriteOp`, in the order of the batch."""
+
+    ref: str
+    ok: bool
+    id: str | None = None
+    record: Record | None = None
+    """The record as stored after the write, when the system returns it."""
+    status: int | None = None
+    error: str | None = None
+    error_code: str | None = None
+    retryable: bool = False
+    not_found: bool = False
+    conflict: bool = False
+    """The etag was stale (BC 409, Dataverse 412)."""
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """A connected system."""
+
+    system: str
+
+    def entities(self) -> Mapping[str, EntityInfo]:
+        """Describe every entity this connector can reach."""
+        ...
+
+    def entity(self, name: str) -> EntityInfo:
+        """One entity's description, or :class:`~accord.errors.UnknownEntityError`."""
+        ...
+
+    def check(self) -> None:
+        """Authenticate and make one cheap call; raise a clear error if that fails."""
+        ...
+
+    def read_changes(self, entity: str, query: ChangeQuery) -> ChangeFeed:
+        """Stream pages of records changed since the query's cursor."""
+        ...
+
+    def get(self, entity: str, ids: Sequence[str], fields: Sequence[str] | None = None) -> list[Record]:
+        """Fetch records by id; missing ids are simply absent from the result."""
+        ...
+
+    def find(
+        self,
+        entity: str,
+        equals: Mapping[str, Value],
+        *,
+        case_sensitive: bool = True,
+        filter: str | None = None,
+        limit: int = 2,
+    ) -> list[Record]:
+        """Records whose fields equal ``equals`` (text compared case-insensitively unless asked)."""
+        ...
+
+    def write(self, entity: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        """Apply ``ops`` in as few requests as the system's batch limit allows.
+
+        Returns exactly one result per op, in order. A failed op never raises: it becomes a
+        result with ``ok=False``. Only failures of the whole call (auth, unreachable after
+        retries) raise.
+        """
+        ...
+
+    def count(self, entity: str, filter: str | None = None) -> int:
+        """How many records the entity holds (used for full-sync recommendations)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
