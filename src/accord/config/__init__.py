@@ -1,0 +1,1 @@
+"""Settings and the typed integration spec (templates) with its loader."""

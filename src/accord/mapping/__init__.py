@@ -1,0 +1,1 @@
+"""Pure mapping code: values, named transforms, option maps, lookups, projections. No I/O."""

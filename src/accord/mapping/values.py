@@ -1,0 +1,68 @@
+"""Canonical field values: what counts as equal across two systems."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from accord.connectors.base import FieldType
+
+
+def canonical(value: Any) -> Any:
+    """A JSON-safe canonical form: integral numbers as int, others as float, text as is."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float | Decimal):
+        number = Decimal(str(value))
+        if number == number.to_integral_value():
+            return int(number)
+        return float(number)
+    if isinstance(value, list | tuple):
+        return [canonical(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): canonical(v) for k, v in value.items()}
+    return str(value)
+
+
+def coerce(value: Any, field_type: FieldType | None) -> Any:
+    """Convert a canonical value to what a field of ``field_type`` holds (when it can)."""
+    if value is None or field_type is None:
+        return value
+    try:
+        if field_type in (FieldType.INTEGER, FieldType.OPTION) and isinstance(value, str):
+            return int(value) if value.lstrip("-").isdigit() else value
+        if field_type is FieldType.DECIMAL and isinstance(value, str) and value:
+            return canonical(Decimal(value))
+        if field_type is FieldType.BOOLEAN and isinstance(value, str):
+            return {"true": True, "false": False}.get(value.lower(), value)
+        if field_type is FieldType.STRING and not isinstance(value, str):
+            return str(value)
+    except ArithmeticError:
+        return value
+    return value
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal after canonicalization; an empty string and a missing value are the same."""
+    ca, cb = canonical(a), canonical(b)
+    if ca in ("", None) and cb in ("", None):
+        return True
+    return bool(ca == cb)
+
+
+def content_hash(pairs: Iterable[tuple[str, Any]]) -> str:
+    """A stable SHA-256 of named canonical values (order-independent)."""
+    payload = json.dumps(
+        sorted((k, canonical(v) if v != "" else None) for k, v in pairs),
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def project(values: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """The canonical values of ``fields`` in ``values`` (missing fields become None)."""
+    return {f: canonical(values.get(f)) for f in fields}

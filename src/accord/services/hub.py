@@ -1,0 +1,47 @@
+"""The hub: settings, state database and secrets, and the connectors of an integration."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from collections.abc import Iterator
+
+from accord.config.settings import Settings
+from accord.connectors.base import Connector
+from accord.connectors.registry import ConnectionSettings, build_connector
+from accord.mapping.fields import Side
+from accord.state.db import Database
+from accord.state.secrets import SecretBox
+from accord.state.store import load_connection, load_integration
+from accord.sync.context import Progress, SyncContext
+
+
+class Hub:
+    """Opens Accord's state once and hands out sync contexts."""
+
+    def __init__(self, settings: Settings | None = None, *, database_url: str | None = None):
+        self.settings = settings or Settings()
+        self.db = Database(database_url or self.settings.resolved_database_url())
+        self.box = SecretBox.from_settings(self.settings.secret_key, self.settings.home)
+
+    def connection(self, name: str) -> ConnectionSettings:
+        with self.db.session() as session:
+            return load_connection(session, self.box, name)
+
+    @contextmanager
+    def context(self, integration: str | None = None,
+                progress: Progress | None = None) -> Iterator[SyncContext]:
+        """A sync context with both connectors open; they are closed afterwards."""
+        with self.db.session() as session:
+            config = load_integration(session, integration)
+        connectors: dict[Side, Connector] = {}
+        try:
+            for side, name in (("local", config.local_connection),
+                               ("remote", config.remote_connection)):
+                connectors[side] = build_connector(self.connection(name))  # type: ignore[index]
+            yield SyncContext(self.db, config, connectors, progress=progress)
+        finally:
+            for connector in connectors.values():
+                connector.close()
+
+    def close(self) -> None:
+        self.db.dispose()

@@ -1,0 +1,37 @@
+"""Setting up: connections (checked before they are saved) and integrations from templates."""
+
+from __future__ import annotations
+
+from accord.config.loader import load_template
+from accord.connectors.registry import ConnectionSettings, build_connector
+from accord.errors import ConfigError
+from accord.services.hub import Hub
+from accord.state.store import save_connection, save_integration
+
+
+def connect(hub: Hub, settings: ConnectionSettings, *, check: bool = True) -> None:
+    """Save a connection; with ``check`` authenticate and call the system first."""
+    if check:
+        connector = build_connector(settings)
+        try:
+            connector.check()
+        finally:
+            connector.close()
+    with hub.db.session() as session:
+        save_connection(session, hub.box, settings)
+
+
+def init_integration(hub: Hub, template: str, *, name: str | None = None,
+                     local: str, remote: str) -> str:
+    """Create (or refresh) an integration from a template between two saved connections."""
+    spec = load_template(template)
+    for role, connection, system in (("local", local, spec.local_system),
+                                     ("remote", remote, spec.remote_system)):
+        found = hub.connection(connection)
+        if found.system != system:
+            raise ConfigError(f"template {spec.name} needs a {system} connection as {role}; "
+                              f"{connection!r} is {found.system}")
+    integration = name or spec.name
+    with hub.db.session() as session:
+        save_integration(session, integration, spec, local, remote)
+    return integration

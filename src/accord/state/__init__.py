@@ -1,0 +1,1 @@
+"""Accord's own state: SQLAlchemy tables, repositories and Alembic migrations."""

@@ -1,0 +1,53 @@
+"""Job log: one row per pass with counters, and per-record error rows."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from accord.state.models import Job, JobError
+from accord.state.types import utcnow
+
+COUNTERS = ("inserted", "modified", "deleted", "unchanged", "skipped", "failed", "coupled",
+            "uncoupled", "conflicts")
+
+
+def start_job(session: Session, mapping_id: int | None, direction: str, kind: str,
+              *, dry_run: bool = False) -> Job:
+    job = Job(mapping_id=mapping_id, direction=direction, kind=kind, dry_run=dry_run)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def add_counts(session: Session, job_id: str, counts: Counter[str]) -> None:
+    """Add ``counts`` to the job's counters in one UPDATE (persisted per page)."""
+    values = {name: getattr(Job, name) + counts[name] for name in COUNTERS if counts[name]}
+    if values:
+        session.execute(update(Job).where(Job.id == job_id).values(**values))
+
+
+def finish_job(session: Session, job_id: str, *, message: str | None = None,
+               error: bool = False) -> Job:
+    job = session.get(Job, job_id)
+    assert job is not None
+    session.refresh(job)
+    job.finished_at = utcnow()
+    job.status = "error" if error or job.failed else "success"
+    job.message = message
+    return job
+
+
+def add_error(session: Session, job_id: str, mapping_id: int | None, message: str, *,
+              source_id: str | None = None, destination_id: str | None = None,
+              detail: str | None = None) -> None:
+    session.add(JobError(job_id=job_id, mapping_id=mapping_id, source_id=source_id,
+                         destination_id=destination_id, message=message[:4000], detail=detail))
+
+
+def recent_jobs(session: Session, mapping_id: int, limit: int = 5) -> list[Job]:
+    return list(session.scalars(
+        select(Job).where(Job.mapping_id == mapping_id).order_by(Job.started_at.desc())
+        .limit(limit)))

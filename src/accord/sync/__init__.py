@@ -1,0 +1,1 @@
+"""The sync engine: plan, passes, per-record decisions, coupling, watermarks."""

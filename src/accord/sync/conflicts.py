@@ -1,0 +1,34 @@
+"""Held conflicts: one open row per coupling with both sides' values per field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accord.state.models import Conflict, Coupling
+from accord.state.types import utcnow
+
+
+def hold_conflict(session: Session, mapping_id: int, coupling: Coupling,
+                  fields: dict[str, Any]) -> Conflict:
+    """Open (or refresh) the conflict of ``coupling`` with ``fields``."""
+    row = session.scalar(select(Conflict).where(Conflict.coupling_id == coupling.id,
+                                                Conflict.resolved_at.is_(None)))
+    if row is None:
+        row = Conflict(mapping_id=mapping_id, coupling_id=coupling.id, fields=fields)
+        session.add(row)
+    else:
+        merged = dict(row.fields)
+        merged.update(fields)
+        row.fields = merged
+        row.detected_at = utcnow()
+    return row
+
+
+def open_conflicts(session: Session, mapping_ids: list[int] | None = None) -> list[Conflict]:
+    query = select(Conflict).where(Conflict.resolved_at.is_(None)).order_by(Conflict.id)
+    if mapping_ids is not None:
+        query = query.where(Conflict.mapping_id.in_(mapping_ids))
+    return list(session.scalars(query))

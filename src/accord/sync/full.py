@@ -1,0 +1,109 @@
+"""Full synchronization of an integration: the mappings as a dependency DAG.
+
+Per mapping a recommendation (Microsoft §1.11): nothing on either side -> nothing to do; data
+on one side only -> full sync; data on both -> couple by match first, then a full sync that
+creates counterparts only for what stayed unmatched (so no duplicates). A mapping starts when
+everything it depends on has finished; a mapping whose dependency failed outright is held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from accord.errors import AccordError
+from accord.sync.context import SyncContext
+from accord.sync.couple import CouplingResult, match_couple, match_groups
+from accord.sync.passes import PassOptions, PassResult, reset_watermarks, run_pass
+from accord.sync.plan import dependency_order
+
+Recommendation = Literal["full", "couple", "none"]
+
+
+@dataclass
+class MappingRun:
+    """One mapping's part in a full sync."""
+
+    mapping: str
+    recommendation: Recommendation
+    status: str = "waiting"
+    coupling: CouplingResult | None = None
+    passes: list[PassResult] = field(default_factory=list)
+    message: str | None = None
+
+
+def recommend(ctx: SyncContext, mapping_name: str) -> Recommendation:
+    """What a first synchronization of this mapping should do."""
+    mapping = ctx.mapping(mapping_name)
+    spec = mapping.spec
+    local = ctx.connector("local").count(spec.local, spec.local_filter)
+    remote = ctx.connector("remote").count(spec.remote, spec.remote_filter)
+    if local == 0 and remote == 0:
+        return "none"
+    if local and remote and match_groups(mapping):
+        return "couple"
+    return "full"
+
+
+def full_sync(ctx: SyncContext, mappings: Sequence[str] | None = None) -> list[MappingRun]:
+    """Run a full synchronization of ``mappings`` (all by default) in dependency order."""
+    template = ctx.config.template
+    wanted = set(mappings) if mappings else {m.name for m in template.mappings}
+    for name in wanted:
+        template.mapping(name)
+    order = [n for n in dependency_order({m.name: m.depends_on for m in template.mappings})
+             if n in wanted]
+    runs: dict[str, MappingRun] = {}
+    for name in order:
+        spec = ctx.mapping(name).spec
+        blocked = [d for d in spec.depends_on if d in runs and runs[d].status == "failed"]
+        if blocked:
+            runs[name] = MappingRun(name, "full", "held",
+                                    message=f"held: dependency {', '.join(blocked)} failed")
+            continue
+        run = MappingRun(name, recommend(ctx, name))
+        runs[name] = run
+        try:
+            _run_mapping(ctx, run)
+        except AccordError as exc:
+            run.status = "failed"
+            run.message = str(exc)
+    return list(runs.values())
+
+
+def _run_mapping(ctx: SyncContext, run: MappingRun) -> None:
+    if run.recommendation == "none":
+        run.status = "success"
+        run.message = "no records on either side"
+        return
+    with ctx.db.session() as session:
+        reset_watermarks(session, ctx.mapping_id(run.mapping))
+    if run.recommendation == "couple":
+        run.coupling = match_couple(ctx, run.mapping, create_new=False)
+    spec = ctx.mapping(run.mapping).spec
+    for direction in spec.directions():
+        run.passes.append(run_pass(ctx, run.mapping, direction, PassOptions(kind="full")))
+    failed = any(p.status == "failed" for p in run.passes)
+    errors = any(p.status == "error" for p in run.passes)
+    run.status = "failed" if failed else ("error" if errors else "success")
+
+
+def incremental_sync(ctx: SyncContext, mappings: Sequence[str] | None = None,
+                     *, dry_run: bool = False) -> list[PassResult]:
+    """One incremental pass of each mapping and direction, in dependency order."""
+    template = ctx.config.template
+    order = dependency_order({m.name: m.depends_on for m in template.mappings})
+    if mappings:
+        for name in mappings:
+            template.mapping(name)
+        order = [n for n in order if n in set(mappings)]
+    results: list[PassResult] = []
+    for name in order:
+        spec = ctx.mapping(name).spec
+        if not spec.enabled:
+            continue
+        for direction in spec.directions():
+            results.append(run_pass(ctx, name, direction,
+                                    PassOptions(kind="incremental", dry_run=dry_run)))
+    return results

@@ -1,0 +1,399 @@
+"""Processing one page of source records: couple, decide, write, and record the outcome."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from accord.connectors.base import Record, WriteOp, WriteResult
+from accord.mapping.fields import CompiledMapping, Lookups, PassDirection, is_blank, pass_sides
+from accord.mapping.values import content_hash
+from accord.state import couplings, jobs
+from accord.state.models import Coupling
+from accord.state.types import utcnow
+from accord.sync.conflicts import hold_conflict
+from accord.sync.context import SyncContext
+from accord.sync.decide import CouplingView, Decision, FieldChange, decide, source_hash
+from accord.sync.deletions import DeletionHandler
+
+
+@dataclass
+class PreviewRow:
+    """What a pass would do to one record (dry run)."""
+
+    mapping: str
+    direction: str
+    source_id: str
+    destination_id: str | None
+    action: str
+    changes: list[FieldChange] = field(default_factory=list)
+    conflicts: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+class PageProcessor:
+    """Applies the engine's decisions to pages of one pass and keeps the counters."""
+
+    def __init__(self, ctx: SyncContext, mapping: CompiledMapping, mapping_id: int,
+                 direction: PassDirection, session: Session, job_id: str | None, *,
+                 force: bool, create_uncoupled: bool, dry_run: bool = False):
+        self.ctx = ctx
+        self.mapping = mapping
+        self.mapping_id = mapping_id
+        self.direction = direction
+        self.session = session
+        self.job_id = job_id
+        self.force = force
+        self.create_uncoupled = create_uncoupled
+        self.dry_run = dry_run
+        self.source_side, self.dest_side = pass_sides(direction)
+        self.source = ctx.connector(self.source_side)
+        self.dest = ctx.connector(self.dest_side)
+        self.source_info = self.source.entity(mapping.entity(self.source_side))
+        self.dest_info = self.dest.entity(mapping.entity(self.dest_side))
+        self.counts: Counter[str] = Counter()
+        self._committed: Counter[str] = Counter()
+        self._fetched: set[str] = set()
+        self.preview: list[PreviewRow] = []
+        self.deletions = DeletionHandler(self)
+
+    # -- reading helpers ------------------------------------------------------------------
+    def source_fields(self) -> list[str]:
+        fields = self.mapping.fields_of(self.source_side)
+        key = self.source_info.natural_key
+        return fields + [key] if key and key not in fields else fields
+
+    def dest_fields(self) -> list[str]:
+        fields = self.mapping.fields_of(self.dest_side)
+        key = self.dest_info.natural_key
+        return fields + [key] if key and key not in fields else fields
+
+    def retry_ids(self) -> list[str]:
+        return couplings.retry_first(self.session, self.mapping_id, self.source_side)
+
+    # -- the page -------------------------------------------------------------------------
+    def process(self, records: Sequence[Record], deleted_ids: Sequence[str], *,
+                retrying: bool = False, track_seen: bool = False) -> None:
+        """Decide and apply one page; commits unless this is a dry run."""
+        if records:
+            self._process_records(records, track_seen)
+        if deleted_ids:
+            self.deletions.source_deleted(deleted_ids)
+        self._commit()
+
+    def _process_records(self, records: Sequence[Record], track_seen: bool) -> None:
+        found = couplings.by_ids(self.session, self.mapping_id, self.source_side,
+                                 [r.id for r in records])
+        if track_seen and not self.dry_run:
+            for row in found.values():
+                row.seen_job = self.job_id
+        dest_records = self._fetch_destinations(records, found)
+        lookups = self._lookups(records)
+        inserts: list[tuple[Record, Decision, Coupling | None]] = []
+        updates: list[tuple[Record, Decision, Coupling, Record | None]] = []
+        for record in records:
+            row = found.get(record.id)
+            if row is not None and row.state == "creating":
+                decision = decide(self.mapping, self.direction, record, None, None, lookups,
+                                  create_uncoupled=True)
+                self._route_insert(record, decision, row, inserts)
+                continue
+            view = self._view(row) if row is not None else None
+            dest_id = self._dest_id(row) if row is not None else None
+            dest = dest_records.get(dest_id) if dest_id else None
+            if (row is not None and dest is None and dest_id in self._fetched
+                    and not row.skipped):
+                self.deletions.destination_deleted(record, row)
+                continue
+            decision = decide(self.mapping, self.direction, record, view, dest, lookups,
+                              force=self.force, create_uncoupled=self.create_uncoupled)
+            if row is None:
+                self._route_insert(record, decision, None, inserts)
+            else:
+                updates.append((record, decision, row, dest))
+        self._apply_updates(updates)
+        self._apply_inserts(inserts)
+
+    def _route_insert(self, record: Record, decision: Decision, row: Coupling | None,
+                      inserts: list[tuple[Record, Decision, Coupling | None]]) -> None:
+        if decision.action == "ignore":
+            return
+        if decision.action == "fail":
+            self._record_failure(record, row, decision.error or "mapping failed")
+            return
+        inserts.append((record, decision, row))
+
+    def _view(self, row: Coupling) -> CouplingView:
+        failed = self._last_result(row) == "failure"
+        stored = row.local_hash if self.source_side == "local" else row.remote_hash
+        return CouplingView(row.id, row.baseline or {}, stored, failed, row.skipped)
+
+    def _dest_id(self, row: Coupling) -> str | None:
+        return row.remote_id if self.dest_side == "remote" else row.local_id
+
+    def _source_id(self, row: Coupling) -> str | None:
+        return row.local_id if self.source_side == "local" else row.remote_id
+
+    def _last_result(self, row: Coupling) -> str | None:
+        return row.last_result_to_remote if self.direction == "to_remote" \
+            else row.last_result_from_remote
+
+    def _fetch_destinations(self, records: Sequence[Record],
+                            found: dict[str, Coupling]) -> dict[str, Record]:
+        """Current destination records of coupled sources that changed (one batched read)."""
+        wanted: list[str] = []
+        for record in records:
+            row = found.get(record.id)
+            if row is None or row.state != "coupled" or (row.skipped and not self.force):
+                continue
+            dest_id = self._dest_id(row)
+            if dest_id is None:
+                continue
+            view = self._view(row)
+            if (self.force or view.last_failed
+                    or view.source_hash != source_hash(self.mapping, self.direction, record)):
+                wanted.append(dest_id)
+        self._fetched = set(wanted)
+        if not wanted:
+            return {}
+        entity = self.mapping.entity(self.dest_side)
+        return {r.id: r for r in self.dest.get(entity, wanted, self.dest_fields())}
+
+    def _lookups(self, records: Sequence[Record]) -> Lookups:
+        tables: dict[Any, dict[str, str]] = {}
+        for rule in self.mapping.rules_for(self.direction):
+            key = rule.lookup_key(self.direction)
+            source_field = rule.field(self.source_side)
+            if key is None or source_field is None or key in tables:
+                continue
+            values = {str(r.values.get(source_field)) for r in records
+                      if not is_blank(r.values.get(source_field))}
+            target_id = self.ctx.mapping_id(key[0])
+            tables[key] = couplings.translate(self.session, target_id, self.source_side,
+                                              key[1], values)
+        return tables
+
+    # -- applying decisions ---------------------------------------------------------------
+    def _apply_updates(self, updates: list[tuple[Record, Decision, Coupling, Record | None]]
+                       ) -> None:
+        ops: list[WriteOp] = []
+        pending: dict[str, tuple[Record, Decision, Coupling, Record | None]] = {}
+        for record, decision, row, dest in updates:
+            if self.dry_run:
+                self._preview(record, self._dest_id(row), decision)
+                continue
+            if decision.action in ("skip", "fail"):
+                self.counts["skipped" if decision.action == "skip" else "failed"] += 1
+                if decision.action == "fail":
+                    self._record_failure(record, row, decision.error or "mapping failed")
+                continue
+            if decision.conflicts:
+                hold_conflict(self.session, self.mapping_id, row, decision.conflicts)
+                self.counts["conflicts"] += 1
+            if not decision.values:
+                self._record_success(record, row, decision, dest, None)
+                if not decision.conflicts:
+                    self.counts["unchanged"] += 1
+                continue
+            ref = f"u{len(ops)}"
+            ops.append(WriteOp("update", ref, decision.values, id=self._dest_id(row),
+                               etag=dest.etag if dest is not None else None))
+            pending[ref] = (record, decision, row, dest)
+        for result in self._write(ops):
+            record, decision, row, dest = pending[result.ref]
+            if result.ok:
+                self._record_success(record, row, decision, dest, result)
+                self.counts["modified"] += 1
+            elif result.not_found:
+                self.deletions.destination_deleted(record, row)
+            else:
+                self._record_failure(record, row, _describe(result))
+
+    def _apply_inserts(self, inserts: list[tuple[Record, Decision, Coupling | None]]) -> None:
+        if self.dry_run:
+            for record, decision, row in inserts:
+                self._preview(record, None, decision)
+            return
+        ops: list[WriteOp] = []
+        pending: dict[str, tuple[Record, Decision, Coupling]] = {}
+        for record, decision, existing in inserts:
+            row = existing or self._intent(record)
+            if row is None:
+                self.counts["skipped"] += 1
+                continue
+            planned = self._dest_id(row)
+            if existing is not None and planned is None:
+                planned = self._find_existing(record, decision)
+            ref = f"c{len(ops)}"
+            kind = "update" if planned and not self.dest_info.client_ids else "create"
+            ops.append(WriteOp(kind, ref, decision.values, id=planned))
+            pending[ref] = (record, decision, row)
+        if ops:
+            self.session.commit()  # the intents are durable before anything is created
+        for result in self._write(ops):
+            record, decision, row = pending[result.ref]
+            if result.ok:
+                row.state = "coupled"
+                self._set_dest_id(row, result.id)
+                self._record_success(record, row, decision, None, result)
+                self.counts["inserted"] += 1
+            else:
+                self._record_failure(record, row, _describe(result))
+
+    def _intent(self, record: Record) -> Coupling | None:
+        """Record the intent to create (unique per source record: a second worker loses)."""
+        row = Coupling(mapping_id=self.mapping_id, state="creating")
+        self._set_source_id(row, record.id)
+        key = self.source_info.natural_key
+        if key:
+            self._set_key(row, self.source_side, record.values.get(key))
+        if self.dest_info.client_ids:
+            self._set_dest_id(row, str(uuid.uuid4()))
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+        except IntegrityError:
+            return None
+        return row
+
+    def _find_existing(self, record: Record, decision: Decision) -> str | None:
+        """After a crash mid-create, look the record up by its match fields before creating."""
+        equals = {}
+        for rule in self.mapping.rules_for(self.direction):
+            dest_field = rule.field(self.dest_side)
+            if rule.spec.match and dest_field and not is_blank(decision.values.get(dest_field)):
+                equals[dest_field] = decision.values[dest_field]
+        if not equals:
+            return None
+        entity = self.mapping.entity(self.dest_side)
+        found = self.dest.find(entity, equals, case_sensitive=True, limit=2)
+        return found[0].id if len(found) == 1 else None
+
+    def _write(self, ops: list[WriteOp]) -> list[WriteResult]:
+        if not ops:
+            return []
+        return self.dest.write(self.mapping.entity(self.dest_side), ops)
+
+    # -- bookkeeping ----------------------------------------------------------------------
+    def _record_success(self, record: Record, row: Coupling, decision: Decision,
+                        dest: Record | None, result: WriteResult | None) -> None:
+        row.baseline = decision.baseline
+        source_pairs = self.mapping.side_hash_pairs(self.source_side, record.values)
+        merged = dict(dest.values) if dest is not None else {}
+        merged.update(decision.values)
+        written = result.record if result is not None and result.record is not None else None
+        dest_values = written.values if written is not None else merged
+        self._set_hashes(row, content_hash(source_pairs),
+                         content_hash(self.mapping.side_hash_pairs(self.dest_side, dest_values)))
+        self._set_modified(row, self.source_side, record.modified_at)
+        dest_modified = written.modified_at if written is not None else (
+            dest.modified_at if dest is not None else None)
+        self._set_modified(row, self.dest_side, dest_modified)
+        key = self.dest_info.natural_key
+        if key and key in dest_values:
+            self._set_key(row, self.dest_side, dest_values.get(key))
+        if not decision.conflicts:
+            self._set_result(row, "success", None)
+        else:
+            self._set_result(row, "conflict", None)
+
+    def _record_failure(self, record: Record, row: Coupling | None, message: str) -> None:
+        self.counts["failed"] += 1
+        if self.dry_run:
+            return
+        if row is None:
+            row = self._intent(record)
+            if row is None:
+                return
+            row.state = "creating"
+        previous_error, previous_job = self._last_error(row)
+        if previous_error == message and previous_job not in (None, self.job_id):
+            row.skipped = True
+        self._set_result(row, "failure", message)
+        assert self.job_id is not None
+        jobs.add_error(self.session, self.job_id, self.mapping_id, message,
+                       source_id=record.id, destination_id=self._dest_id(row))
+
+    def _last_error(self, row: Coupling) -> tuple[str | None, str | None]:
+        if self.direction == "to_remote":
+            return row.last_error_to_remote, row.last_job_to_remote
+        return row.last_error_from_remote, row.last_job_from_remote
+
+    def _set_result(self, row: Coupling, result: str, error: str | None) -> None:
+        if self.direction == "to_remote":
+            row.last_result_to_remote, row.last_error_to_remote = result, error
+            row.last_job_to_remote = self.job_id
+        else:
+            row.last_result_from_remote, row.last_error_from_remote = result, error
+            row.last_job_from_remote = self.job_id
+        row.updated_at = utcnow()
+
+    def _set_hashes(self, row: Coupling, source: str, dest: str) -> None:
+        if self.source_side == "local":
+            row.local_hash, row.remote_hash = source, dest
+        else:
+            row.remote_hash, row.local_hash = source, dest
+
+    def _set_modified(self, row: Coupling, side: str, value: Any) -> None:
+        if value is None:
+            return
+        if side == "local" and (row.local_modified_at is None or value > row.local_modified_at):
+            row.local_modified_at = value
+        if side == "remote" and (row.remote_modified_at is None
+                                 or value > row.remote_modified_at):
+            row.remote_modified_at = value
+
+    def _set_key(self, row: Coupling, side: str, value: Any) -> None:
+        text = None if is_blank(value) else str(value)[:200]
+        if side == "local":
+            row.local_key = text
+        else:
+            row.remote_key = text
+
+    def _set_source_id(self, row: Coupling, value: str | None) -> None:
+        if self.source_side == "local":
+            row.local_id = value
+        else:
+            row.remote_id = value
+
+    def _set_dest_id(self, row: Coupling, value: str | None) -> None:
+        if self.dest_side == "remote":
+            row.remote_id = value
+        else:
+            row.local_id = value
+
+    def _preview(self, record: Record, dest_id: str | None, decision: Decision) -> None:
+        self.counts[_PREVIEW_COUNTER.get(decision.action, decision.action)] += 1
+        if decision.action in ("unchanged", "ignore"):
+            return
+        self.preview.append(PreviewRow(self.mapping.name, self.direction, record.id, dest_id,
+                                       decision.action, decision.changes, decision.conflicts,
+                                       decision.error))
+
+    def _commit(self) -> None:
+        if self.dry_run:
+            return
+        if self.job_id is not None:
+            jobs.add_counts(self.session, self.job_id, self.counts - self._committed)
+            self._committed = Counter(self.counts)
+        self.session.commit()
+
+    def detect_snapshot_deletes(self) -> None:
+        self.deletions.snapshot_deletes()
+        self._commit()
+
+
+_PREVIEW_COUNTER = {"insert": "inserted", "modify": "modified", "fail": "failed",
+                    "skip": "skipped", "conflict": "conflicts"}
+
+
+def _describe(result: WriteResult) -> str:
+    code = f" [{result.error_code}]" if result.error_code else ""
+    status = f"HTTP {result.status}" if result.status else "write failed"
+    return f"{status}{code}: {result.error or 'no message'}"

@@ -1,0 +1,219 @@
+"""One pass: read changed source records page by page, decide, write, record -- per direction.
+
+Order inside a pass (Microsoft's engine, §1.5): records that failed last time first, then
+every source record changed since the watermark (minus the overlap window). State commits
+once per page in the same transaction as the couplings it describes; the watermark moves
+only after the last page, to the newest change seen but never past the pass start.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from accord.connectors.base import ChangeQuery, ChangeTracking
+from accord.errors import AccordError, TransientError
+from accord.mapping.fields import CompiledMapping, PassDirection, pass_sides
+from accord.state import jobs, leases
+from accord.state.models import Coupling, Watermark
+from accord.state.types import utcnow
+from accord.sync.context import SyncContext
+from accord.sync.pages import PageProcessor, PreviewRow
+
+PassKind = Literal["full", "incremental", "records"]
+LEASE_SECONDS = 600
+
+
+@dataclass
+class PassOptions:
+    """How to run a pass."""
+
+    kind: PassKind = "incremental"
+    record_ids: Sequence[str] = ()
+    """For ``records``: the source-side ids to synchronize now."""
+    force: bool = False
+    """Write even when unchanged; the source wins every field (synchronize-now)."""
+    create_uncoupled: bool | None = None
+    """None: create counterparts when the mapping does not sync only coupled records."""
+    dry_run: bool = False
+
+
+@dataclass
+class PassResult:
+    """What a pass did."""
+
+    mapping: str
+    direction: PassDirection
+    job_id: str | None
+    status: str
+    counts: Counter[str] = field(default_factory=Counter)
+    message: str | None = None
+    preview: list[PreviewRow] = field(default_factory=list)
+
+
+class PassBusy(AccordError):
+    """Another worker is running the same pass."""
+
+
+def run_pass(ctx: SyncContext, mapping_name: str, direction: PassDirection,
+             options: PassOptions | None = None) -> PassResult:
+    """Run one pass of ``mapping_name`` in ``direction``."""
+    return _Pass(ctx, ctx.mapping(mapping_name), direction, options or PassOptions()).run()
+
+
+class _Pass:
+    def __init__(self, ctx: SyncContext, mapping: CompiledMapping, direction: PassDirection,
+                 options: PassOptions):
+        self.ctx = ctx
+        self.mapping = mapping
+        self.mapping_id = ctx.mapping_id(mapping.name)
+        self.direction = direction
+        self.options = options
+        self.source_side, self.dest_side = pass_sides(direction)
+        self.source = ctx.connector(self.source_side)
+        self.lease_key = f"pass:{self.mapping_id}:{direction}"
+
+    def run(self) -> PassResult:
+        result = PassResult(self.mapping.name, self.direction, None, "running")
+        if self.options.dry_run:
+            with self.ctx.db.new_session() as session:
+                processor = self._processor(session, None)
+                self._feed(processor, session)
+                session.rollback()
+            result.preview = processor.preview
+            result.counts = processor.counts
+            result.status = "preview"
+            return result
+        with self.ctx.db.session() as session:
+            if not leases.acquire(session, self.lease_key, self.ctx.owner, LEASE_SECONDS):
+                raise PassBusy(f"{self.mapping.name} {self.direction} is already running "
+                               "on another worker")
+            job = jobs.start_job(session, self.mapping_id, self.direction, self.options.kind)
+            result.job_id = job.id
+        try:
+            with self.ctx.db.new_session() as session:
+                processor = self._processor(session, job.id)
+                watermark = self._feed(processor, session)
+                self._finish(session, processor, watermark)
+                result.counts = processor.counts
+                done = jobs.finish_job(session, job.id)
+                session.commit()
+                result.status = done.status
+        except AccordError as exc:
+            self._fail(job.id, exc)
+            result.status = "failed"
+            result.message = str(exc)
+            if not isinstance(exc, TransientError):
+                raise
+        finally:
+            with self.ctx.db.session() as session:
+                leases.release(session, self.lease_key, self.ctx.owner)
+        return result
+
+    def _processor(self, session: Session, job_id: str | None) -> PageProcessor:
+        create = self.options.create_uncoupled
+        if create is None:
+            create = not self.mapping.spec.sync_only_coupled or self.options.kind == "full"
+        return PageProcessor(self.ctx, self.mapping, self.mapping_id, self.direction, session,
+                             job_id, force=self.options.force, create_uncoupled=create,
+                             dry_run=self.options.dry_run)
+
+    def _feed(self, processor: PageProcessor, session: Session) -> _NewMark | None:
+        """Process every page; return where the watermark should move (None: leave it)."""
+        entity = self.mapping.entity(self.source_side)
+        fields = processor.source_fields()
+        if self.options.kind == "records":
+            for part in _chunks(list(self.options.record_ids), 200):
+                processor.process(self.source.get(entity, part, fields), ())
+            return None
+        start = utcnow()
+        mark = self._watermark(session)
+        if not self.options.dry_run:
+            retry = processor.retry_ids()
+            for part in _chunks(retry, 200):
+                processor.process(self.source.get(entity, part, fields), (), retrying=True)
+        query = ChangeQuery(filter=self._source_filter(), fields=fields)
+        if self.options.kind == "incremental" and mark is not None:
+            overlap = timedelta(seconds=self.mapping.spec.overlap_seconds)
+            since = mark.since - overlap if mark.since else None
+            query = ChangeQuery(since=since, token=mark.token, filter=query.filter, fields=fields)
+        newest = mark.since if mark is not None else None
+        feed = self.source.read_changes(entity, query)
+        for page in feed:
+            processor.process(page.records, page.deleted_ids,
+                              track_seen=self.options.kind == "full")
+            newest = _latest(newest, (r.modified_at for r in page.records))
+            self.ctx.report(f"{self.mapping.name} {self.direction}", len(page.records))
+        if newest is not None and newest > start:
+            newest = start
+        return _NewMark(newest, feed.next_token)
+
+    def _source_filter(self) -> str | None:
+        spec = self.mapping.spec
+        return spec.local_filter if self.source_side == "local" else spec.remote_filter
+
+    def _watermark(self, session: Session) -> Watermark | None:
+        return session.get(Watermark, (self.mapping_id, self.source_side))
+
+    def _finish(self, session: Session, processor: PageProcessor, mark: _NewMark | None) -> None:
+        if self.options.kind == "full" and self._snapshot_deletes():
+            processor.detect_snapshot_deletes()
+        if mark is None:
+            return
+        row = session.get(Watermark, (self.mapping_id, self.source_side))
+        if row is None:
+            row = Watermark(mapping_id=self.mapping_id, side=self.source_side)
+            session.add(row)
+        if mark.since is not None and (row.since is None or mark.since > row.since):
+            row.since = mark.since
+        if mark.token is not None:
+            row.token = mark.token
+        row.updated_at = utcnow()
+
+    def _snapshot_deletes(self) -> bool:
+        info = self.source.entity(self.mapping.entity(self.source_side))
+        return info.change_tracking != ChangeTracking.DELTA
+
+    def _fail(self, job_id: str, exc: AccordError) -> None:
+        with self.ctx.db.session() as session:
+            jobs.add_error(session, job_id, self.mapping_id, f"pass stopped: {exc}",
+                           detail=exc.detail)
+            jobs.finish_job(session, job_id, message=str(exc), error=True)
+
+
+@dataclass(frozen=True)
+class _NewMark:
+    since: datetime | None
+    token: str | None
+
+
+def _latest(current: datetime | None, values: Iterable[datetime | None]) -> datetime | None:
+    for value in values:
+        if value is not None and (current is None or value > current):
+            current = value
+    return current
+
+
+def _chunks(values: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def reset_watermarks(session: Session, mapping_id: int) -> None:
+    """Forget how far a mapping was read (a full sync starts from scratch)."""
+    session.execute(update(Watermark).where(Watermark.mapping_id == mapping_id)
+                    .values(since=None, token=None))
+
+
+def coupled_count(session: Session, mapping_id: int) -> int:
+    from sqlalchemy import func
+
+    return int(session.scalar(select(func.count()).select_from(Coupling)
+                              .where(Coupling.mapping_id == mapping_id)) or 0)
+

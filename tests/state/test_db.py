@@ -1,0 +1,140 @@
+"""State schema, time zones, secrets, leases and coupling queries on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
+
+from accord.config.loader import load_template
+from accord.connectors.registry import ConnectionSettings
+from accord.errors import ConfigError
+from accord.state import couplings, leases
+from accord.state.db import Database
+from accord.state.models import Coupling, Watermark
+from accord.state.secrets import SecretBox
+from accord.state.store import load_connection, load_integration, save_connection, save_integration
+
+
+@pytest.fixture
+def db(database_url: str) -> Database:
+    return Database(database_url)
+
+
+def test_migrations_create_every_table(db: Database) -> None:
+    tables = set(inspect(db.engine).get_table_names())
+    assert {"connections", "integrations", "table_mappings", "field_mappings", "couplings",
+            "watermarks", "jobs", "job_errors", "conflicts", "leases"} <= tables
+    Database(db.url)  # migrating again is a no-op
+
+
+def test_times_come_back_in_utc_whatever_zone_went_in(db: Database) -> None:
+    integration = _integration(db)
+    oslo = timezone(timedelta(hours=1))
+    local_time = datetime(2026, 6, 1, 12, 0, 0, 123000, tzinfo=oslo)
+    with db.session() as s:
+        s.add(Watermark(mapping_id=integration.mapping_ids["CUSTOMER"], side="local",
+                        since=local_time))
+    with db.session() as s:
+        mark = s.get(Watermark, (integration.mapping_ids["CUSTOMER"], "local"))
+        assert mark is not None and mark.since == local_time
+        assert mark.since.tzinfo is UTC and mark.since.hour == 11
+
+
+def test_naive_datetimes_are_refused(db: Database) -> None:
+    integration = _integration(db)
+    with pytest.raises(Exception, match="aware"), db.session() as s:
+        s.add(Watermark(mapping_id=integration.mapping_ids["CUSTOMER"], side="local",
+                        since=datetime(2026, 1, 1)))
+        s.flush()
+
+
+def test_secrets_are_encrypted_at_rest(db: Database, tmp_path: Path) -> None:
+    box = SecretBox.from_settings(None, tmp_path)
+    settings = ConnectionSettings("bc", "business-central", "https://x/api/v2.0",
+                                  "https://x/t/oauth2/v2.0/token", "id", "s3cr3t-value")
+    with db.session() as s:
+        save_connection(s, box, settings)
+    with db.engine.connect() as conn:
+        raw = conn.exec_driver_sql("select secret_encrypted from connections").scalar_one()
+    assert "s3cr3t-value" not in raw
+    with db.session() as s:
+        assert load_connection(s, box, "bc").client_secret == "s3cr3t-value"
+    other = SecretBox.from_settings(None, tmp_path / "elsewhere")
+    with pytest.raises(ConfigError, match="cannot be decrypted"), db.session() as s:
+        load_connection(s, other, "bc")
+
+
+def _integration(db: Database):  # type: ignore[no-untyped-def]
+    with db.session() as s:
+        save_integration(s, "main", load_template("bc-sales"), "bc", "dv")
+    with db.session() as s:
+        return load_integration(s)
+
+
+def test_integration_round_trips_its_template(db: Database) -> None:
+    stored = _integration(db)
+    original = load_template("bc-sales")
+    assert [m.name for m in stored.template.mappings] == [m.name for m in original.mappings]
+    assert stored.template.mapping("CUSTOMER") == original.mapping("CUSTOMER")
+
+
+def test_a_record_couples_once_per_mapping(db: Database) -> None:
+    mid = _integration(db).mapping_ids["CUSTOMER"]
+    with db.session() as s:
+        s.add(Coupling(mapping_id=mid, local_id="L1", remote_id="R1"))
+    with pytest.raises(IntegrityError), db.session() as s:
+        s.add(Coupling(mapping_id=mid, local_id="L1", remote_id="R2"))
+    with db.session() as s:  # several intents without a remote id yet are fine
+        s.add(Coupling(mapping_id=mid, local_id="L2", state="creating"))
+        s.add(Coupling(mapping_id=mid, local_id="L3", state="creating"))
+
+
+def test_translate_and_retry_queries(db: Database) -> None:
+    ids = _integration(db).mapping_ids
+    with db.session() as s:
+        s.add(Coupling(mapping_id=ids["SALESPEOPLE"], local_id="sp1", local_key="JO",
+                       remote_id="u1"))
+        s.add(Coupling(mapping_id=ids["CUSTOMER"], local_id="c1", remote_id="a1",
+                       last_result_to_remote="failure"))
+        s.add(Coupling(mapping_id=ids["CUSTOMER"], local_id="c2", remote_id="a2",
+                       last_result_to_remote="failure", skipped=True))
+    with db.session() as s:
+        assert couplings.translate(s, ids["SALESPEOPLE"], "local", "key", ["JO", "XX"]) == \
+            {"JO": "u1"}
+        assert couplings.translate(s, ids["SALESPEOPLE"], "remote", "key", ["u1"]) == {"u1": "JO"}
+        assert couplings.retry_first(s, ids["CUSTOMER"], "local") == ["c1"]
+
+
+def test_only_one_worker_gets_a_lease(db: Database) -> None:
+    winners: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def worker(name: str) -> None:
+        barrier.wait()
+        with db.session() as s:
+            if leases.acquire(s, "pass:1:to_remote", name, 60):
+                winners.append(name)
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(winners) == 1
+    with db.session() as s:
+        assert leases.acquire(s, "pass:1:to_remote", winners[0], 60)  # renewal
+        leases.release(s, "pass:1:to_remote", winners[0])
+    with db.session() as s:
+        assert leases.acquire(s, "pass:1:to_remote", "someone-else", 60)
+
+
+def test_expired_lease_can_be_taken_over(db: Database) -> None:
+    with db.session() as s:
+        assert leases.acquire(s, "k", "a", -1)
+    with db.session() as s:
+        assert leases.acquire(s, "k", "b", 60)
