@@ -34,6 +34,8 @@ class FieldMappingSpec(_Strict):
     lookup_by: LookupBy = "id"
     clear_on_failed_lookup: bool = False
     not_null: bool = False
+    on_create_only: bool = False
+    """Written when the record is created, never on updates (e.g. a code derived from a name)."""
     match: bool = False
     match_priority: int = 0
     case_sensitive: bool = False

@@ -109,6 +109,7 @@ class FieldMapping(Base):
     lookup_by: Mapped[str] = mapped_column(String(10), default="id")
     clear_on_failed_lookup: Mapped[bool] = mapped_column(default=False)
     not_null: Mapped[bool] = mapped_column(default=False)
+    on_create_only: Mapped[bool] = mapped_column(default=False)
     match: Mapped[bool] = mapped_column(default=False)
     match_priority: Mapped[int] = mapped_column(default=0)
     case_sensitive: Mapped[bool] = mapped_column(default=False)

@@ -17,7 +17,8 @@ _FIELD_COLUMNS = {
     "local": "local_field", "remote": "remote_field", "direction": "direction",
     "constant": "constant", "transform": "transform", "transform_direction": "transform_direction",
     "option_map": "option_map", "lookup": "lookup", "lookup_by": "lookup_by",
-    "clear_on_failed_lookup": "clear_on_failed_lookup", "not_null": "not_null", "match": "match",
+    "clear_on_failed_lookup": "clear_on_failed_lookup", "not_null": "not_null",
+    "on_create_only": "on_create_only", "match": "match",
     "match_priority": "match_priority", "case_sensitive": "case_sensitive", "enabled": "enabled",
 }
 _TABLE_COLUMNS = (

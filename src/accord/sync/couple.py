@@ -149,8 +149,13 @@ class _Matcher:
 
 
 def match_couple(ctx: SyncContext, mapping_name: str, *, local_ids: Iterable[str] | None = None,
-                 create_new: bool | None = None) -> CouplingResult:
-    """Couple uncoupled local records to unique remote matches (a coupling job)."""
+                 create_new: bool | None = None, report_unmatched: bool = True
+                 ) -> CouplingResult:
+    """Couple uncoupled local records to unique remote matches (a coupling job).
+
+    ``report_unmatched=False`` is for a full sync, whose passes then create what stayed
+    unmatched: those records are not failures there.
+    """
     mapping = ctx.mapping(mapping_name)
     mapping_id = ctx.mapping_id(mapping_name)
     matcher = _Matcher(ctx, mapping)
@@ -196,7 +201,9 @@ def match_couple(ctx: SyncContext, mapping_name: str, *, local_ids: Iterable[str
                             Counter(coupled=result.counts["coupled"] - committed))
             committed = result.counts["coupled"]
             session.commit()
-        _finish_unmatched(ctx, mapping, mapping_id, session, result, unmatched, create)
+        result.counts["unmatched"] = len(unmatched)
+        if report_unmatched or create:
+            _finish_unmatched(ctx, mapping, mapping_id, session, result, unmatched, create)
         jobs.finish_job(session, result.job_id)
         session.commit()
     return result

@@ -143,7 +143,7 @@ def _update(
 
     for rule in mapping.rules_for(direction):
         dest_field = rule.field(dest_side)
-        if dest_field is None:
+        if dest_field is None or rule.spec.on_create_only:
             continue
         src_value = _source_value(rule, source_side, source)
         known = baseline.get(rule.key)

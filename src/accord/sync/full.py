@@ -80,7 +80,7 @@ def _run_mapping(ctx: SyncContext, run: MappingRun) -> None:
     with ctx.db.session() as session:
         reset_watermarks(session, ctx.mapping_id(run.mapping))
     if run.recommendation == "couple":
-        run.coupling = match_couple(ctx, run.mapping, create_new=False)
+        run.coupling = match_couple(ctx, run.mapping, create_new=False, report_unmatched=False)
     spec = ctx.mapping(run.mapping).spec
     for direction in spec.directions():
         run.passes.append(run_pass(ctx, run.mapping, direction, PassOptions(kind="full")))

@@ -60,6 +60,7 @@ class PageProcessor:
         self.counts: Counter[str] = Counter()
         self._committed: Counter[str] = Counter()
         self._fetched: set[str] = set()
+        self._retried: set[str] = set()
         self.preview: list[PreviewRow] = []
         self.deletions = DeletionHandler(self)
 
@@ -80,7 +81,15 @@ class PageProcessor:
     # -- the page -------------------------------------------------------------------------
     def process(self, records: Sequence[Record], deleted_ids: Sequence[str], *,
                 retrying: bool = False, track_seen: bool = False) -> None:
-        """Decide and apply one page; commits unless this is a dry run."""
+        """Decide and apply one page; commits unless this is a dry run.
+
+        Records retried first (``retrying``) are not processed again when the change feed
+        returns them later in the same pass.
+        """
+        if retrying:
+            self._retried.update(r.id for r in records)
+        elif self._retried:
+            records = [r for r in records if r.id not in self._retried]
         if records:
             self._process_records(records, track_seen)
         if deleted_ids:

@@ -125,6 +125,7 @@ def upgrade() -> None:
     sa.Column('lookup_by', sa.String(length=10), nullable=False),
     sa.Column('clear_on_failed_lookup', sa.Boolean(), nullable=False),
     sa.Column('not_null', sa.Boolean(), nullable=False),
+    sa.Column('on_create_only', sa.Boolean(), nullable=False),
     sa.Column('match', sa.Boolean(), nullable=False),
     sa.Column('match_priority', sa.Integer(), nullable=False),
     sa.Column('case_sensitive', sa.Boolean(), nullable=False),

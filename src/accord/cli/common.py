@@ -1,0 +1,75 @@
+"""What every command shares: the hub, error reporting, progress bars, output helpers."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from accord.config.settings import Settings
+from accord.errors import AccordError
+from accord.services.hub import Hub
+
+console = Console()
+err_console = Console(stderr=True)
+T = TypeVar("T")
+
+
+class State:
+    """Global options, set by the app callback."""
+
+    database_url: str | None = None
+    home: Path | None = None
+
+
+def hub() -> Hub:
+    settings = Settings(home=State.home) if State.home else Settings()
+    return Hub(settings, database_url=State.database_url)
+
+
+def fail(message: str, code: int = 2) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def guarded(fn: Callable[..., T]) -> Callable[..., T]:
+    """Turn Accord's errors into one clear line and a non-zero exit."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except AccordError as exc:
+            fail(str(exc))
+            raise  # unreachable
+        except KeyboardInterrupt:
+            err_console.print("interrupted")
+            sys.exit(130)
+
+    return wrapper
+
+
+@contextmanager
+def progress_bar() -> Iterator[Callable[[str, int], None]]:
+    """A Rich progress display fed by the engine's (what, count) callbacks."""
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as progress:
+        tasks: dict[str, Any] = {}
+
+        def advance(what: str, count: int) -> None:
+            if what not in tasks:
+                tasks[what] = progress.add_task(what, total=None)
+            progress.advance(tasks[what], count)
+
+        yield advance
+
+
+def when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"

@@ -1,0 +1,142 @@
+"""The Business Central (API v2.0) connector."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from accord.connectors.base import ChangeFeed, ChangeQuery, EntityInfo, WriteOp, WriteResult
+from accord.connectors.business_central.client import (
+    DEFAULT_SCOPE,
+    BusinessCentralClient,
+    with_environment,
+)
+from accord.connectors.business_central.entities import ENTITIES, READ_ONLY, bc_values
+from accord.connectors.business_central.errors import failed_result
+from accord.connectors.http import HttpClient
+from accord.connectors.odata import json_batch
+from accord.connectors.odata.connector import ODataConnector, build_http
+from accord.connectors.odata.errors import parse_error
+from accord.connectors.odata.literals import and_filters, datetime_literal
+from accord.connectors.odata.paging import iter_pages, prefer_max_page_size
+from accord.connectors.odata.records import ODataFeed
+from accord.connectors.odata.writes import Indexed, run_batches, whole_batch_failed, writable
+from accord.connectors.registry import ConnectionSettings
+from accord.errors import AuthError
+
+DEFAULT_RATE_LIMIT = "6000/5 minutes"
+"""BC's documented per-user OData limit (a 5-minute sliding window)."""
+
+
+class BusinessCentralConnector(ODataConnector):
+    """Company-scoped entities of one Business Central environment.
+
+    Options: ``company`` (name or id), ``environment`` (replaces the environment segment of
+    ``base_url``), ``page_size``, ``batch_size``, ``retry``, ``rate_limit``,
+    ``rate_limit_storage``, ``timeout``.
+    """
+
+    system = "business-central"
+    precision = "ms"
+    ENTITIES: ClassVar[Mapping[str, EntityInfo]] = ENTITIES
+
+    def __init__(self, settings: ConnectionSettings, http: HttpClient) -> None:
+        super().__init__(settings, http)
+        company = settings.options.get("company")
+        self.client = BusinessCentralClient(http, str(company) if company else None)
+        self._sleep = time.sleep
+
+    def collection(self, info: EntityInfo) -> str:
+        return f"companies({self.client.company_id})/{info.name}"
+
+    def check(self) -> None:
+        """Authenticate, list companies and make sure the configured one exists."""
+        self.client.resolve_company()
+
+    # -- reads ----------------------------------------------------------------------------
+    def read_changes(self, entity: str, query: ChangeQuery) -> ChangeFeed:
+        info = self.entity(entity)
+        since = (
+            f"{info.modified_field} gt {datetime_literal(query.since, 'ms')}"
+            if query.since is not None and info.modified_field else None
+        )
+        params: dict[str, str] = {}
+        expression = and_filters(since, query.filter)
+        if expression:
+            params["$filter"] = expression
+        select = self.select(info, query.fields)
+        if select:
+            params["$select"] = select
+        headers = prefer_max_page_size(self.page_size(info, query.page_size))
+        path = self.collection(info)
+        return ODataFeed(
+            lambda: iter_pages(self.http, path, params=params, headers=headers, error=self.error),
+            info.key,
+            info.modified_field,
+        )
+
+    # -- writes ---------------------------------------------------------------------------
+    def write(self, entity: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        info = self.entity(entity)
+        collection = self.collection(info)
+        read_only = READ_ONLY[info.name]
+
+        def request(index: int, op: WriteOp) -> json_batch.BatchRequest:
+            rid = str(index)
+            if op.kind == "create":
+                return json_batch.BatchRequest(
+                    rid, "POST", collection, body=bc_values(info, writable(op.values, read_only)))
+            url = f"{collection}({op.id})"
+            headers = {"If-Match": op.etag or "*"}
+            if op.kind == "update":
+                return json_batch.BatchRequest(
+                    rid, "PATCH", url, headers, bc_values(info, writable(op.values, read_only)))
+            return json_batch.BatchRequest(rid, "DELETE", url, headers)
+
+        def send(pending: Indexed) -> tuple[dict[int, WriteResult], str | None]:
+            response = self.client.post_batch([request(i, op) for i, op in pending])
+            if response.status_code in (401, 403):
+                raise AuthError(
+                    f"connection {self.name!r}: $batch refused: {parse_error(response)}"
+                )
+            if response.status_code != 200:
+                problem = parse_error(response)
+                return whole_batch_failed(
+                    pending, response.status_code, str(problem), problem.code or None,
+                    response.status_code >= 500,
+                ), response.headers.get("Retry-After")
+            answers = json_batch.decode(response.content)
+            results: dict[int, WriteResult] = {}
+            retry_after: str | None = None
+            for index, op in pending:
+                answer = answers.get(str(index))
+                if answer is None:
+                    continue
+                results[index] = self._result(info, op, answer)
+                retry_after = answer.headers.get("retry-after") or retry_after
+            return results, retry_after
+
+        return run_batches(ops, self.batch_size(info), send, self.http.policy, self._sleep)
+
+    def _result(
+        self, info: EntityInfo, op: WriteOp, answer: json_batch.BatchResponse
+    ) -> WriteResult:
+        if not answer.ok:
+            return failed_result(op.ref, op.id, answer.status, answer.body)
+        body: Any = answer.body
+        if isinstance(body, dict) and info.key in body:
+            record = self.to_record(info, body)
+            return WriteResult(ref=op.ref, ok=True, id=record.id, record=record,
+                               status=answer.status)
+        return WriteResult(ref=op.ref, ok=True, id=op.id, status=answer.status)
+
+
+def build(settings: ConnectionSettings) -> BusinessCentralConnector:
+    """A Business Central connector for ``settings`` (no I/O until first use)."""
+    base_url = with_environment(settings.base_url, settings.options.get("environment"))
+    http = build_http(
+        settings, default_scope=DEFAULT_SCOPE, headers={}, base_url=base_url,
+        default_rate_limit=DEFAULT_RATE_LIMIT,
+    )
+    return BusinessCentralConnector(settings, http)

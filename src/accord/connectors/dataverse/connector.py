@@ -1,0 +1,240 @@
+"""The Dataverse Web API (Dynamics 365 Sales) connector."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+from accord.connectors.base import (
+    ChangeFeed,
+    ChangeQuery,
+    EntityInfo,
+    Page,
+    Record,
+    WriteOp,
+    WriteResult,
+)
+from accord.connectors.dataverse import client as dv
+from accord.connectors.dataverse.entities import ENTITIES, OPTION_SETS
+from accord.connectors.dataverse.errors import failed_result
+from accord.connectors.http import HttpClient
+from accord.connectors.odata import multipart
+from accord.connectors.odata.connector import ODataConnector, build_http
+from accord.connectors.odata.errors import parse_error
+from accord.connectors.odata.literals import and_filters, datetime_literal, is_blank
+from accord.connectors.odata.paging import iter_pages, prefer_max_page_size
+from accord.connectors.odata.records import ODataFeed
+from accord.connectors.odata.writes import Indexed, run_batches, whole_batch_failed
+from accord.connectors.registry import ConnectionSettings
+from accord.errors import AuthError, Phase
+
+DEFAULT_RATE_LIMIT = "6000/5 minutes"
+"""Dataverse service protection: 6000 requests per user per 300-second sliding window."""
+
+
+class _Snapshot:
+    """A one-page change feed of an option set (no change information)."""
+
+    def __init__(self, records: list[Record]) -> None:
+        self._records = records
+
+    @property
+    def next_token(self) -> str | None:
+        return None
+
+    def __iter__(self) -> Iterator[Page]:
+        yield Page(records=self._records)
+
+
+class DataverseConnector(ODataConnector):
+    """Tables and option sets of one Dataverse environment.
+
+    Options: ``page_size``, ``batch_size``, ``retry``, ``rate_limit``, ``rate_limit_storage``,
+    ``timeout``, ``return_records`` (default true: writes return the stored row; false saves
+    the service serializing it, and results then carry only the id).
+    """
+
+    system = "dataverse"
+    precision = "s"
+    ENTITIES: ClassVar[Mapping[str, EntityInfo]] = ENTITIES
+
+    def __init__(self, settings: ConnectionSettings, http: HttpClient) -> None:
+        super().__init__(settings, http)
+        self._sleep = time.sleep
+        self._select_all = {
+            name: ",".join(info.fields)
+            for name, info in ENTITIES.items()
+            if name not in OPTION_SETS
+        }
+
+    def collection(self, info: EntityInfo) -> str:
+        return info.name
+
+    def check(self) -> None:
+        """Authenticate and call ``WhoAmI``."""
+        response = self.http.get("WhoAmI")
+        if response.status_code != 200:
+            raise self.error(response, Phase.CONNECT)
+
+    # -- reads ----------------------------------------------------------------------------
+    def read_changes(self, entity: str, query: ChangeQuery) -> ChangeFeed:
+        """Delta link when ``query.token``; else change tracking when reading everything
+        unfiltered; else a plain ``modifiedon gt since`` query (no token)."""
+        info = self.entity(entity)
+        if entity in OPTION_SETS:
+            return _Snapshot(self._options(entity))
+        size = self.page_size(info, query.page_size)
+        select = self.select(info, query.fields) or self._select_all[entity]
+        if query.token:
+            headers = prefer_max_page_size(size, "odata.track-changes")
+            token = query.token
+            return ODataFeed(
+                lambda: iter_pages(self.http, token, headers=headers, error=self.error),
+                info.key, info.modified_field,
+            )
+        since = (
+            f"{info.modified_field} gt {datetime_literal(query.since, 's')}"
+            if query.since is not None and info.modified_field else None
+        )
+        expression = and_filters(since, query.filter)
+        params = {"$select": select}
+        if expression:
+            params["$filter"] = expression
+            headers = prefer_max_page_size(size)
+        else:
+            headers = prefer_max_page_size(size, "odata.track-changes")
+        path = self.collection(info)
+        return ODataFeed(
+            lambda: iter_pages(self.http, path, params=params, headers=headers, error=self.error),
+            info.key, info.modified_field,
+        )
+
+    def _options(self, entity: str) -> list[Record]:
+        path, params = dv.option_set_path(OPTION_SETS[entity])
+        response = self.http.get(path, params=params)
+        if response.status_code != 200:
+            raise self.error(response)
+        return dv.option_records(response.json())
+
+    def get(
+        self, entity: str, ids: Sequence[str], fields: Sequence[str] | None = None
+    ) -> list[Record]:
+        if entity in OPTION_SETS:
+            wanted = {str(i) for i in ids}
+            return [r for r in self._options(entity) if r.id in wanted]
+        return super().get(entity, ids, fields)
+
+    def find(
+        self, entity: str, equals: Mapping[str, Any], *, case_sensitive: bool = True,
+        filter: str | None = None, limit: int = 2,
+    ) -> list[Record]:
+        if entity not in OPTION_SETS:
+            return super().find(
+                entity, equals, case_sensitive=case_sensitive, filter=filter, limit=limit
+            )
+        criteria = {k: v for k, v in equals.items() if not is_blank(v)}
+        if not criteria:
+            return []
+
+        def same(a: Any, b: Any) -> bool:
+            if isinstance(a, str) and isinstance(b, str) and not case_sensitive:
+                return a.lower() == b.lower()
+            return bool(a == b)
+
+        found = [r for r in self._options(entity)
+                 if all(same(r.values.get(k), v) for k, v in criteria.items())]
+        return found[:limit]
+
+    def count(self, entity: str, filter: str | None = None) -> int:
+        if entity in OPTION_SETS:
+            return len(self._options(entity))
+        return super().count(entity, filter)
+
+    # -- writes ---------------------------------------------------------------------------
+    def write(self, entity: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        info = self.entity(entity)
+        if entity in OPTION_SETS:
+            return [self._write_option(entity, op) for op in ops]
+        base = self.http.base_url
+        representation = bool(self.settings.options.get("return_records", True))
+
+        def send(pending: Indexed) -> tuple[dict[int, WriteResult], str | None]:
+            parts = [dv.part_for(entity, base, i, op, representation) for i, op in pending]
+            response = dv.post_batch(self.http, parts)
+            if response.status_code in (401, 403):
+                raise AuthError(
+                    f"connection {self.name!r}: $batch refused: {parse_error(response)}"
+                )
+            if response.status_code != 200:
+                problem = parse_error(response)
+                return whole_batch_failed(
+                    pending, response.status_code, str(problem), problem.code or None,
+                    response.status_code >= 500,
+                ), response.headers.get("Retry-After")
+            answers = multipart.decode(response.content, response.headers["Content-Type"])
+            by_id = {a.content_id: a for a in answers if a.content_id}
+            results: dict[int, WriteResult] = {}
+            retry_after: str | None = None
+            for position, (index, op) in enumerate(pending):
+                answer = by_id.get(str(index + 1))
+                if answer is None and not by_id and position < len(answers):
+                    answer = answers[position]
+                if answer is None:
+                    continue
+                results[index] = self._result(info, op, answer)
+                retry_after = answer.headers.get("retry-after") or retry_after
+            return results, retry_after
+
+        return run_batches(ops, self.batch_size(info), send, self.http.policy, self._sleep)
+
+    def _result(
+        self, info: EntityInfo, op: WriteOp, answer: multipart.PartResponse
+    ) -> WriteResult:
+        if not answer.ok:
+            return failed_result(op.ref, op.id, answer.status, answer.body,
+                                 conditional=op.kind != "create")
+        body = answer.body
+        if isinstance(body, dict) and info.key in body:
+            record = self.to_record(info, body)
+            return WriteResult(ref=op.ref, ok=True, id=record.id, record=record,
+                               status=answer.status)
+        record_id = dv.id_from_entity_id(answer.headers.get("odata-entityid")) or op.id
+        return WriteResult(ref=op.ref, ok=True, id=record_id, status=answer.status)
+
+    def _write_option(self, entity: str, op: WriteOp) -> WriteResult:
+        try:
+            action, body = dv.option_action(OPTION_SETS[entity], op)
+        except (TypeError, ValueError) as exc:
+            return WriteResult(ref=op.ref, ok=False, id=op.id, error=f"bad option value: {exc}")
+        response = self.http.request("POST", action, json=body, idempotent=False)
+        if response.status_code in (401, 403):
+            raise self.error(response, Phase.WRITE)
+        if response.status_code >= 300:
+            payload: Any = None
+            try:
+                payload = response.json()
+            except ValueError:
+                payload = response.text
+            return failed_result(op.ref, op.id, response.status_code, payload)
+        value = body.get("Value")
+        if response.status_code == 200 and response.content:
+            value = response.json().get("NewOptionValue", value)
+        label = op.values.get("label")
+        record = None if op.kind == "delete" else Record(
+            id=str(value), values={"value": value, "label": label}
+        )
+        return WriteResult(ref=op.ref, ok=True, id=str(value), record=record,
+                           status=response.status_code)
+
+
+def build(settings: ConnectionSettings) -> DataverseConnector:
+    """A Dataverse connector for ``settings`` (no I/O until first use)."""
+    http = build_http(
+        settings, default_scope=dv.default_scope(settings.base_url), headers=dv.HEADERS,
+        default_rate_limit=DEFAULT_RATE_LIMIT,
+    )
+    return DataverseConnector(settings, http)
+
+
+__all__ = ["DataverseConnector", "build"]

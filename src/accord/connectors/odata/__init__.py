@@ -1,0 +1,1 @@
+"""OData v4 client pieces shared by the Microsoft connectors."""

@@ -1,0 +1,212 @@
+"""What both Microsoft OData connectors share: options, lookups by id and value, counts."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+import httpx
+
+from accord.connectors.base import EntityInfo, FieldType, Record
+from accord.connectors.http import HttpClient, MsalClientCredentials, RateLimiter, RetryPolicy
+from accord.connectors.odata.errors import parse_error
+from accord.connectors.odata.literals import Precision, and_filters, eq_filter, in_filter
+from accord.connectors.odata.paging import iter_pages, prefer_max_page_size
+from accord.connectors.odata.records import to_record
+from accord.connectors.registry import ConnectionSettings
+from accord.errors import (
+    AccordError,
+    AuthError,
+    ConfigError,
+    Phase,
+    TerminalError,
+    TransientError,
+    UnknownEntityError,
+)
+
+CASE_SENSITIVE_OVERFETCH = 10
+"""A case-sensitive find asks for this many times ``limit`` candidates, then filters."""
+GET_CHUNK = 200
+"""Ids per ``$filter=key in (...)`` request (keeps URLs well under server limits)."""
+
+KNOWN_OPTIONS = frozenset(
+    {"page_size", "batch_size", "retry", "rate_limit", "rate_limit_storage", "timeout",
+     "company", "environment", "return_records"}
+)
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def build_http(
+    settings: ConnectionSettings, *, default_scope: str, headers: Mapping[str, str],
+    base_url: str | None = None, default_rate_limit: str | None = None,
+) -> HttpClient:
+    """The HTTP client for ``settings``: msal client credentials, retry policy, rate limit."""
+    options = settings.options
+    unknown = set(options) - KNOWN_OPTIONS
+    if unknown:
+        raise ConfigError(
+            f"unknown option(s) {', '.join(sorted(unknown))}; valid: "
+            f"{', '.join(sorted(KNOWN_OPTIONS))}",
+            location=f"connection {settings.name!r}",
+        )
+    auth = MsalClientCredentials(
+        settings.token_url, settings.client_id, settings.client_secret,
+        settings.scope or default_scope, settings.ca_cert, connection=settings.name,
+    )
+    url = base_url or settings.base_url
+    limit = options.get("rate_limit", default_rate_limit)
+    limiter = None
+    if limit:
+        limiter = RateLimiter(
+            str(limit), f"{settings.system}:{httpx.URL(url).host}:{settings.client_id}",
+            storage_uri=str(options.get("rate_limit_storage") or "memory://"),
+        )
+    return HttpClient(
+        url, connection=settings.name, auth=auth,
+        policy=RetryPolicy.from_options(options.get("retry")), limiter=limiter,
+        headers=headers, ca_cert=settings.ca_cert, timeout=float(options.get("timeout", 120.0)),
+    )
+
+
+class ODataConnector:
+    """Base of the Business Central and Dataverse connectors (OData v4 over :class:`HttpClient`).
+
+    Subclasses set ``system``, ``precision`` and ``ENTITIES`` and implement
+    :meth:`collection`, ``read_changes`` and ``write``.
+    """
+
+    system: str = "odata"
+    precision: Precision = "ms"
+    ENTITIES: ClassVar[Mapping[str, EntityInfo]] = {}
+
+    def __init__(self, settings: ConnectionSettings, http: HttpClient) -> None:
+        self.settings = settings
+        self.name = settings.name
+        self.http = http
+
+    # -- description -------------------------------------------------------------------
+    def entities(self) -> Mapping[str, EntityInfo]:
+        return self.ENTITIES
+
+    def entity(self, name: str) -> EntityInfo:
+        try:
+            return self.ENTITIES[name]
+        except KeyError:
+            valid = ", ".join(sorted(self.ENTITIES))
+            raise UnknownEntityError(
+                f"{self.system} connection {self.name!r} has no entity {name!r}; "
+                f"valid entities: {valid}"
+            ) from None
+
+    def page_size(self, info: EntityInfo, requested: int | None = None) -> int:
+        size = requested or int(self.settings.options.get("page_size") or info.max_page_size)
+        return max(1, min(size, info.max_page_size))
+
+    def batch_size(self, info: EntityInfo) -> int:
+        size = int(self.settings.options.get("batch_size") or info.max_batch_size)
+        return max(1, min(size, info.max_batch_size))
+
+    def types(self, info: EntityInfo) -> dict[str, FieldType]:
+        return {name: f.type for name, f in info.fields.items()}
+
+    # -- paths and errors ---------------------------------------------------------------
+    def collection(self, info: EntityInfo) -> str:
+        """Path of the entity set, relative to the HTTP client's base URL."""
+        raise NotImplementedError
+
+    def error(self, response: httpx.Response, phase: Phase = Phase.READ) -> AccordError:
+        """A clear error for a failed whole-call request."""
+        request = response.request
+        what = f"{request.method} {request.url}"
+        problem = parse_error(response)
+        prefix = f"{self.system} connection {self.name!r}: {what}"
+        status = response.status_code
+        if status in (401, 403):
+            return AuthError(f"{prefix} was refused ({problem}); check the app's permissions")
+        if status >= 500 or status in (408, 429):
+            return TransientError(f"{prefix} failed: {problem}", phase=phase)
+        return TerminalError(f"{prefix} failed: {problem}", phase=phase, detail=problem.code)
+
+    def select(self, info: EntityInfo, fields: Sequence[str] | None) -> str | None:
+        """``$select`` for the requested fields (key and modified field always included)."""
+        if not fields:
+            return None
+        wanted = dict.fromkeys([info.key, *([info.modified_field] if info.modified_field else [])])
+        wanted.update(dict.fromkeys(fields))
+        return ",".join(wanted)
+
+    def to_record(self, info: EntityInfo, row: dict[str, Any]) -> Record:
+        return to_record(row, info.key, info.modified_field)
+
+    def _query(
+        self, info: EntityInfo, params: dict[str, str], page_size: int | None,
+        limit: int | None = None,
+    ) -> Iterator[Record]:
+        headers = prefer_max_page_size(page_size) if page_size else None
+        pages = iter_pages(
+            self.http, self.collection(info), params=params, headers=headers, error=self.error
+        )
+        seen = 0
+        for body in pages:
+            for row in body.get("value", ()):
+                yield self.to_record(info, row)
+                seen += 1
+                if limit is not None and seen >= limit:
+                    return
+
+    # -- reads ----------------------------------------------------------------------------
+    def get(
+        self, entity: str, ids: Sequence[str], fields: Sequence[str] | None = None
+    ) -> list[Record]:
+        info = self.entity(entity)
+        wanted = list(dict.fromkeys(ids))
+        records: list[Record] = []
+        for chunk in chunks(wanted, GET_CHUNK):
+            params = {"$filter": in_filter(info.key, chunk, FieldType.GUID)}
+            select = self.select(info, fields)
+            if select:
+                params["$select"] = select
+            records.extend(self._query(info, params, self.page_size(info, len(chunk))))
+        return records
+
+    def find(
+        self, entity: str, equals: Mapping[str, Any], *, case_sensitive: bool = True,
+        filter: str | None = None, limit: int = 2,
+    ) -> list[Record]:
+        """Both services compare text case-insensitively (database collation), so a
+        case-sensitive search re-checks the candidates here."""
+        info = self.entity(entity)
+        for name in equals:
+            info.field(name)
+        criteria = eq_filter(
+            equals, case_sensitive=case_sensitive, types=self.types(info), precision=self.precision
+        )
+        if criteria is None:
+            return []
+        texts = {k: v for k, v in equals.items() if isinstance(v, str) and v.strip()}
+        exact = case_sensitive and bool(texts)
+        top = limit * CASE_SENSITIVE_OVERFETCH if exact else limit
+        params = {"$filter": and_filters(criteria, filter) or criteria, "$top": str(top)}
+        found = self._query(info, params, None, top)
+        if exact:
+            found = (r for r in found if all(r.values.get(k) == v for k, v in texts.items()))
+        return list(itertools.islice(found, limit))
+
+    def count(self, entity: str, filter: str | None = None) -> int:
+        """``$count=true`` on a one-row page (both services cap ``/$count`` alike)."""
+        info = self.entity(entity)
+        params = {"$count": "true", "$top": "1", "$select": info.key}
+        if filter:
+            params["$filter"] = filter
+        response = self.http.get(self.collection(info), params=params)
+        if response.status_code != 200:
+            raise self.error(response)
+        return int(response.json()["@odata.count"])
+
+    def close(self) -> None:
+        self.http.close()

@@ -1,0 +1,1 @@
+"""Runtime: the scheduler that runs each mapping's incremental pass on its interval."""

@@ -1,0 +1,90 @@
+"""The scheduler: each mapping's incremental passes on its own interval, until stopped.
+
+A mapping is due when its interval has passed since its last run; due mappings run in
+dependency order. A pass another worker holds is left to that worker; a transient failure
+(throttling, an unreachable system) backs the mapping off and the scheduler carries on; an
+authentication failure stops it with the reason, so expired credentials never fail silently.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from accord.errors import AuthError, TransientError
+from accord.sync.context import SyncContext
+from accord.sync.passes import PassBusy, PassOptions, PassResult, run_pass
+from accord.sync.plan import dependency_order
+
+Clock = Callable[[], float]
+
+
+@dataclass
+class Scheduler:
+    """Runs due mappings of one sync context."""
+
+    ctx: SyncContext
+    clock: Clock = time.monotonic
+    on_result: Callable[[PassResult], None] | None = None
+    on_notice: Callable[[str], None] | None = None
+    max_backoff: float = 900.0
+    _next_due: dict[str, float] = field(default_factory=dict)
+    _failures: dict[str, int] = field(default_factory=dict)
+
+    def due(self) -> list[str]:
+        """Mappings due now, in dependency order."""
+        now = self.clock()
+        specs = {m.name: m for m in self.ctx.config.template.mappings if m.enabled}
+        order = dependency_order({n: [d for d in s.depends_on if d in specs]
+                                  for n, s in specs.items()})
+        return [n for n in order if self._next_due.get(n, 0.0) <= now]
+
+    def run_due(self) -> list[PassResult]:
+        """Run every due mapping once; returns what the passes did."""
+        results: list[PassResult] = []
+        for name in self.due():
+            spec = self.ctx.mapping(name).spec
+            delay = float(spec.interval_seconds)
+            try:
+                for direction in spec.directions():
+                    result = run_pass(self.ctx, name, direction, PassOptions(kind="incremental"))
+                    results.append(result)
+                    if self.on_result:
+                        self.on_result(result)
+                    if result.status == "failed":
+                        raise TransientError(result.message or "pass failed")
+                self._failures.pop(name, None)
+            except PassBusy as exc:
+                self._notice(f"{name}: {exc}")
+            except TransientError as exc:
+                count = self._failures.get(name, 0) + 1
+                self._failures[name] = count
+                delay = min(self.max_backoff, 5.0 * 2 ** (count - 1))
+                self._notice(f"{name}: {exc}; retrying in {delay:.0f} s")
+            self._next_due[name] = self.clock() + delay
+        return results
+
+    def seconds_until_due(self) -> float:
+        if not self._next_due:
+            return 0.0
+        return max(0.0, min(self._next_due.values()) - self.clock())
+
+    def run(self, stop: threading.Event, *, max_cycles: int | None = None) -> None:
+        """Loop until ``stop`` is set (or ``max_cycles`` rounds have run)."""
+        cycles = 0
+        while not stop.is_set():
+            try:
+                self.run_due()
+            except AuthError as exc:
+                self._notice(f"stopping: {exc}")
+                raise
+            cycles += 1
+            if max_cycles is not None and cycles >= max_cycles:
+                return
+            stop.wait(max(0.5, self.seconds_until_due()))
+
+    def _notice(self, text: str) -> None:
+        if self.on_notice:
+            self.on_notice(text)

@@ -1,0 +1,1 @@
+"""Building blocks shared by every sandbox: store, OData query, identity, faults, server."""

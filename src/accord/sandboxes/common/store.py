@@ -1,0 +1,425 @@
+"""SQLite-backed entity store shared by the sandboxes.
+
+One SQLAlchemy Core table per entity set, one column per field, plus two internal
+columns: ``__v`` (row version from a single store-wide counter, used for etags and change
+tracking) and ``__co`` (company, for company-scoped Business Central entities). Deleted rows
+leave a tombstone. Text columns compare case-insensitively, like the SQL Server collation
+behind both services [I]. Writes made through the Python API bump versions and modified times
+exactly like API writes, so tests can play "another user".
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlalchemy as sa
+
+from accord.sandboxes.common.clock import Clock, format_ms
+
+FieldType = Literal["str", "guid", "int", "float", "bool", "datetime", "date"]
+Row = dict[str, Any]
+VERSION = "__v"
+COMPANY = "__co"
+
+_SQL_TYPES: dict[str, Callable[[], sa.types.TypeEngine[Any]]] = {
+    "str": lambda: sa.Text(collation="NOCASE"),
+    "guid": lambda: sa.String(36),
+    "int": sa.Integer,
+    "float": sa.Float,
+    "bool": sa.Boolean,
+    "datetime": lambda: sa.String(32),
+    "date": lambda: sa.String(10),
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of an entity set."""
+
+    name: str
+    type: FieldType = "str"
+    max_length: int | None = None
+    read_only: bool = False
+    default: Any = None
+    index: bool = False
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    """Shape of one entity set as the store sees it."""
+
+    name: str
+    key: str
+    fields: tuple[Field, ...]
+    modified: str | None = None
+    created: str | None = None
+    scoped: bool = False
+    time_format: Callable[[datetime], str] = format_ms
+    type_name: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def field_map(self) -> dict[str, Field]:
+        """Fields by name."""
+        return {f.name: f for f in self.fields}
+
+    @property
+    def names(self) -> list[str]:
+        """Field names in declaration order."""
+        return [f.name for f in self.fields]
+
+
+class RejectedError(Exception):
+    """A write matched a reject rule (used to make one record fail on purpose)."""
+
+
+@dataclass(frozen=True)
+class RejectRule:
+    """Refuse writes whose ``field`` equals ``value`` on ``entity``."""
+
+    entity: str
+    field: str
+    value: Any
+    message: str
+
+
+class Store:
+    """Entity rows in one SQLite file; thread-safe through one re-entrant lock."""
+
+    def __init__(self, specs: Iterable[EntitySpec], path: str, clock: Clock) -> None:
+        self.clock = clock
+        self.specs: dict[str, EntitySpec] = {s.name: s for s in specs}
+        self.default_company: str | None = None
+        self.lock = threading.RLock()
+        for suffix in ("", "-wal", "-shm"):  # always start from an empty file
+            Path(path + suffix).unlink(missing_ok=True)
+        self.engine = sa.create_engine(
+            f"sqlite:///{path}",
+            poolclass=sa.pool.StaticPool,
+            connect_args={"check_same_thread": False},
+        )
+        self.meta = sa.MetaData()
+        self._indexed = False
+        self.tables: dict[str, sa.Table] = {n: self._make_table(s) for n, s in self.specs.items()}
+        self.tombstones = sa.Table(
+            "__tombstones",
+            self.meta,
+            sa.Column("entity", sa.String(64), nullable=False),
+            sa.Column("key", sa.String(64), nullable=False),
+            sa.Column(COMPANY, sa.String(36)),
+            sa.Column(VERSION, sa.Integer, nullable=False),
+            sa.Column("at", sa.String(32)),
+            sa.Index("ix_tomb_entity_version", "entity", VERSION),
+        )
+        with self.engine.begin() as conn:
+            for pragma in ("journal_mode=WAL", "synchronous=OFF", "temp_store=MEMORY"):
+                conn.exec_driver_sql(f"PRAGMA {pragma}")
+        self.meta.create_all(self.engine)
+        self.conn = self.engine.connect()
+        self._sql_insert = {
+            n: (
+                f'INSERT INTO "{n}" ({", ".join(chr(34) + c.name + chr(34) for c in t.c)}) '
+                f"VALUES ({', '.join('?' for _ in t.c)})",
+                [c.name for c in t.c],
+            )
+            for n, t in self.tables.items()
+        }
+        self._version = 0
+        self._depth = 0
+        self.reject_rules: list[RejectRule] = []
+
+    def _make_table(self, spec: EntitySpec) -> sa.Table:
+        cols: list[Any] = [sa.Column(f.name, _SQL_TYPES[f.type]()) for f in spec.fields]
+        cols.append(sa.Column(VERSION, sa.Integer, nullable=False))
+        if spec.scoped:
+            cols.append(sa.Column(COMPANY, sa.String(36)))
+        return sa.Table(spec.name, self.meta, *cols)
+
+    def _make_indexes(self, spec: EntitySpec, table: sa.Table) -> list[sa.Index]:
+        name, c = spec.name, table.c
+        scope = [COMPANY] if spec.scoped else []
+        out = [
+            sa.Index(f"ux_{name}_key", c[spec.key], unique=True),
+            sa.Index(f"ix_{name}_v", c[VERSION]),
+        ]
+        scope_cols = [c[s] for s in scope]
+        if spec.scoped:
+            out.append(sa.Index(f"ix_{name}_co_key", c[COMPANY], c[spec.key]))
+        if spec.modified:
+            out.append(sa.Index(f"ix_{name}_mod", *scope_cols, c[spec.modified], c[spec.key]))
+        out.extend(
+            sa.Index(f"ix_{name}_{f.name}", *scope_cols, c[f.name]) for f in spec.fields if f.index
+        )
+        return out
+
+    def create_indexes(self) -> None:
+        """Build the indexes (call after the bulk seed; every query path needs them)."""
+        with self.lock:
+            if self._indexed:
+                return
+            with self.transaction():
+                for name, spec in self.specs.items():
+                    for index in self._make_indexes(spec, self.tables[name]):
+                        index.create(self.conn, checkfirst=True)
+                self.conn.exec_driver_sql("ANALYZE")
+            self._indexed = True
+
+    # ------------------------------------------------------------------ plumbing
+    def table(self, entity: str) -> sa.Table:
+        """The SQLAlchemy table of an entity set (KeyError if unknown)."""
+        return self.tables[entity]
+
+    def next_version(self) -> int:
+        """Reserve the next store-wide row version."""
+        with self.lock:
+            self._version += 1
+            return self._version
+
+    @property
+    def version(self) -> int:
+        """Newest row version handed out so far."""
+        return self._version
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or roll back together (re-entrant)."""
+        with self.lock:
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if self._depth == 0:
+                    self.conn.rollback()
+                raise
+            self._depth -= 1
+            if self._depth == 0:
+                self.conn.commit()
+
+    def rows(self, stmt: sa.Executable, params: Any = None) -> list[Row]:
+        """Run a SELECT and return plain dicts."""
+        with self.transaction():
+            result = self.conn.execute(stmt, params)
+            keys = list(result.keys())
+            return [dict(zip(keys, r, strict=True)) for r in result]
+
+    def scalar(self, stmt: sa.Executable) -> Any:
+        """Run a SELECT returning one value."""
+        with self.transaction():
+            return self.conn.execute(stmt).scalar()
+
+    def _scope(self, spec: EntitySpec, company: str | None) -> str | None:
+        return (company or self.default_company) if spec.scoped else None
+
+    def now_text(self, spec: EntitySpec) -> str:
+        """The clock's time in the entity's timestamp format."""
+        return spec.time_format(self.clock.now())
+
+    def _fill(self, spec: EntitySpec, values: Row, company: str | None, stamp: str) -> Row:
+        row: Row = {}
+        for f in spec.fields:
+            if f.name in values:
+                row[f.name] = values[f.name]
+            elif f.name in spec.extra.get("defaults", {}):
+                row[f.name] = spec.extra["defaults"][f.name]
+            else:
+                d = f.default
+                row[f.name] = d() if d is not None and callable(d) else d
+        if not row.get(spec.key):
+            row[spec.key] = str(uuid.uuid4())
+        if spec.modified:
+            row[spec.modified] = stamp
+        if spec.created and not values.get(spec.created):
+            row[spec.created] = stamp
+        if spec.scoped:
+            row[COMPANY] = self._scope(spec, company)
+        return row
+
+    # ------------------------------------------------------------------ raw rows
+    def insert_raw(self, entity: str, values: Row, company: str | None = None) -> Row:
+        """Insert one row (key assigned when absent); returns the stored row with ``__v``."""
+        spec = self.specs[entity]
+        with self.transaction():
+            row = self._fill(spec, values, company, self.now_text(spec))
+            row[VERSION] = self.next_version()
+            self.conn.execute(self.tables[entity].insert(), row)
+            return row
+
+    def insert_many(self, entity: str, rows: Sequence[Row], company: str | None = None) -> None:
+        """Bulk insert (executemany), stamping each row like a single insert."""
+        if not rows:
+            return
+        spec = self.specs[entity]
+        sql, names = self._sql_insert[entity]
+        fixed: dict[str, Any] = {}
+        with self.transaction():
+            stamp = self.now_text(spec)
+            if spec.modified:
+                fixed[spec.modified] = stamp
+            if spec.scoped:
+                fixed[COMPANY] = self._scope(spec, company)
+            plain = {f.name: f.default for f in spec.fields if not callable(f.default)}
+            plain.update(spec.extra.get("defaults", {}))
+            dynamic = any(callable(f.default) for f in spec.fields)
+            tuples = []
+            for values in rows:
+                if dynamic or not values.get(spec.key):
+                    values = self._fill(spec, values, company, stamp)
+                if spec.created and not values.get(spec.created):
+                    values = {**values, spec.created: stamp}
+                merged = {**plain, **values, **fixed, VERSION: self.next_version()}
+                tuples.append(tuple([merged.get(n) for n in names]))
+            self.conn.exec_driver_sql(sql, tuples)
+
+    def get_raw(self, entity: str, key: str, company: str | None = None) -> Row | None:
+        """One row by primary key (within the company for scoped entities)."""
+        spec = self.specs[entity]
+        t = self.tables[entity]
+        stmt = sa.select(t).where(t.c[spec.key] == key)
+        if spec.scoped:
+            stmt = stmt.where(t.c[COMPANY] == self._scope(spec, company))
+        found = self.rows(stmt)
+        return found[0] if found else None
+
+    def find_raw(self, entity: str, match: Row, company: str | None = None) -> list[Row]:
+        """Rows whose columns equal ``match`` (alternate-key lookup), at most two."""
+        spec = self.specs[entity]
+        t = self.tables[entity]
+        stmt = sa.select(t).where(*(t.c[k] == v for k, v in match.items())).limit(2)
+        if spec.scoped:
+            stmt = stmt.where(t.c[COMPANY] == self._scope(spec, company))
+        return self.rows(stmt)
+
+    def update_raw(
+        self, entity: str, key: str, values: Row, company: str | None = None
+    ) -> Row | None:
+        """Merge ``values`` into a row, bump version and modified time; None if absent."""
+        spec = self.specs[entity]
+        t = self.tables[entity]
+        with self.transaction():
+            current = self.get_raw(entity, key, company)
+            if current is None:
+                return None
+            changes = {k: v for k, v in values.items() if k in t.c and k != spec.key}
+            changes[VERSION] = self.next_version()
+            if spec.modified:
+                changes[spec.modified] = self.now_text(spec)
+            self.conn.execute(t.update().where(t.c[spec.key] == key), changes)
+            current.update(changes)
+            return current
+
+    def delete_raw(self, entity: str, key: str, company: str | None = None) -> Row | None:
+        """Delete a row and leave a tombstone; returns the deleted row or None."""
+        spec = self.specs[entity]
+        t = self.tables[entity]
+        with self.transaction():
+            current = self.get_raw(entity, key, company)
+            if current is None:
+                return None
+            self.conn.execute(t.delete().where(t.c[spec.key] == key))
+            self.conn.execute(
+                self.tombstones.insert(),
+                {
+                    "entity": entity,
+                    "key": key,
+                    COMPANY: current.get(COMPANY),
+                    VERSION: self.next_version(),
+                    "at": self.now_text(spec),
+                },
+            )
+            return current
+
+    def deleted_since(
+        self, entity: str, after: int, upto: int, limit: int, company: str | None = None
+    ) -> list[Row]:
+        """Tombstones with after < version <= upto, oldest first."""
+        tb = self.tombstones
+        stmt = (
+            sa.select(tb.c.key, tb.c[VERSION], tb.c.at)
+            .where(tb.c.entity == entity, tb.c[VERSION] > after, tb.c[VERSION] <= upto)
+            .order_by(tb.c[VERSION])
+            .limit(limit)
+        )
+        if self.specs[entity].scoped:
+            stmt = stmt.where(tb.c[COMPANY] == self._scope(self.specs[entity], company))
+        return self.rows(stmt)
+
+    # ------------------------------------------------------------------ reject rules
+    def reject(self, entity: str, field_name: str, value: Any, message: str | None = None) -> None:
+        """Make API writes of ``entity`` rows with ``field == value`` fail (400)."""
+        text = message or f"The value '{value}' of field '{field_name}' is not allowed."
+        self.reject_rules.append(RejectRule(entity, field_name, value, text))
+
+    def clear_rejects(self) -> None:
+        """Drop every reject rule."""
+        self.reject_rules.clear()
+
+    def check_rejects(self, entity: str, row: Row) -> None:
+        """Raise RejectedError when ``row`` matches a reject rule."""
+        for rule in self.reject_rules:
+            if rule.entity == entity and row.get(rule.field) == rule.value:
+                raise RejectedError(rule.message)
+
+    # ------------------------------------------------------------------ public API
+    def _public(self, row: Row | None) -> Row | None:
+        if row is None:
+            return None
+        return {k: v for k, v in row.items() if k not in (VERSION, COMPANY)}
+
+    def insert(self, entity: str, values: Row, company: str | None = None) -> Row:
+        """Insert a row as "another user" would; returns the stored fields."""
+        out = self._public(self.insert_raw(entity, values, company))
+        assert out is not None
+        return out
+
+    def update(self, entity: str, key: str, values: Row, company: str | None = None) -> Row:
+        """Update a row; KeyError if it does not exist."""
+        out = self._public(self.update_raw(entity, key, values, company))
+        if out is None:
+            raise KeyError(f"{entity}({key}) does not exist")
+        return out
+
+    def delete(self, entity: str, key: str, company: str | None = None) -> None:
+        """Delete a row (tombstone kept); KeyError if it does not exist."""
+        if self.delete_raw(entity, key, company) is None:
+            raise KeyError(f"{entity}({key}) does not exist")
+
+    def get(self, entity: str, key: str, company: str | None = None) -> Row | None:
+        """A row's fields, or None."""
+        return self._public(self.get_raw(entity, key, company))
+
+    def row_version(self, entity: str, key: str, company: str | None = None) -> int | None:
+        """The current row version (what the etag encodes), or None."""
+        row = self.get_raw(entity, key, company)
+        return None if row is None else int(row[VERSION])
+
+    def count(self, entity: str, company: str | None = None) -> int:
+        """Number of rows (in the company for scoped entities)."""
+        spec = self.specs[entity]
+        t = self.tables[entity]
+        stmt = sa.select(sa.func.count()).select_from(t)
+        if spec.scoped:
+            stmt = stmt.where(t.c[COMPANY] == self._scope(spec, company))
+        return int(self.scalar(stmt))
+
+    def all(self, entity: str, company: str | None = None) -> list[Row]:
+        """Every row's fields ordered by key (for tests and the demo; small tables only)."""
+        spec = self.specs[entity]
+        t = self.tables[entity]
+        stmt = sa.select(t).order_by(t.c[spec.key])
+        if spec.scoped:
+            stmt = stmt.where(t.c[COMPANY] == self._scope(spec, company))
+        return [r for r in (self._public(x) for x in self.rows(stmt)) if r is not None]
+
+    def close(self) -> None:
+        """Close the connection and dispose of the engine."""
+        with self.lock:
+            self.conn.close()
+            self.engine.dispose()

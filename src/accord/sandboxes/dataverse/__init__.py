@@ -1,0 +1,1 @@
+"""Dataverse Web API (Dynamics 365 Sales) sandbox."""

@@ -1,0 +1,238 @@
+"""Start sandboxes on loopback HTTPS: ``run_sandboxes`` (context manager, background threads)
+and ``serve_forever`` (foreground, for ``accord sandbox up``)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from accord.sandboxes.business_central import app as bc_app
+from accord.sandboxes.common.base import SandboxCore
+from accord.sandboxes.common.clock import Clock
+from accord.sandboxes.common.faults import Faults
+from accord.sandboxes.common.server import Server, TlsFiles, make_tls
+from accord.sandboxes.common.store import Store
+from accord.sandboxes.dataverse import app as dv_app
+
+SANDBOXES: dict[str, Callable[..., SandboxCore]] = {
+    bc_app.NAME: bc_app.build,
+    dv_app.NAME: dv_app.build,
+}
+
+
+@dataclass
+class SandboxHandle:
+    """A running sandbox: its URLs, credentials and test controls."""
+
+    core: SandboxCore
+    server: Server
+    tls: TlsFiles
+
+    @property
+    def name(self) -> str:
+        """Registry name, e.g. ``business-central``."""
+        return self.core.name
+
+    @property
+    def origin(self) -> str:
+        """``https://127.0.0.1:PORT``."""
+        return self.server.origin
+
+    @property
+    def base_url(self) -> str:
+        """API root URL."""
+        return self.core.base_url(self.server.origin)
+
+    @property
+    def tenant(self) -> str:
+        """Tenant id used in the authority and token URLs."""
+        return self.core.identity.tenant
+
+    @property
+    def authority(self) -> str:
+        """``https://127.0.0.1:PORT/<tenant>`` (for msal)."""
+        return f"{self.server.origin}/{self.tenant}"
+
+    @property
+    def token_url(self) -> str:
+        """Client-credentials token endpoint."""
+        return f"{self.authority}/oauth2/v2.0/token"
+
+    @property
+    def client_id(self) -> str:
+        """Accepted client id."""
+        return self.core.identity.client_id
+
+    @property
+    def client_secret(self) -> str:
+        """Accepted client secret."""
+        return self.core.identity.client_secret or ""
+
+    @property
+    def ca_cert(self) -> str:
+        """Path of the CA certificate (PEM) clients must trust."""
+        return self.tls.ca_cert
+
+    @property
+    def scope(self) -> str:
+        """The ``<resource>/.default`` scope to request."""
+        return self.core.scope
+
+    @property
+    def company_id(self) -> str | None:
+        """BC default company id (None for Dataverse)."""
+        return self.core.company_id
+
+    @property
+    def company_name(self) -> str | None:
+        """BC default company name (None for Dataverse)."""
+        return self.core.company_name
+
+    @property
+    def store(self) -> Store:
+        """Direct access to the rows (writes count as another user's changes)."""
+        return self.core.store
+
+    @property
+    def faults(self) -> Faults:
+        """Fault injection, latency and rate limit controls."""
+        return self.core.faults
+
+    @property
+    def clock(self) -> Clock:
+        """The settable clock behind modified times and token expiry."""
+        return self.core.clock
+
+    @property
+    def options(self) -> Any:
+        """The sandbox's behaviour options (BcOptions / DvOptions), mutable at run time."""
+        return self.core.extra["options"]
+
+    def stats(self) -> dict[str, Any]:
+        """Request counts: ``{"total", "by_route", "counters"}``."""
+        return self.core.faults.stats()
+
+    def reset_stats(self) -> None:
+        """Zero the request counters."""
+        self.core.faults.reset_stats()
+
+    def expire_tokens(self) -> None:
+        """Invalidate every issued token."""
+        self.core.identity.expire_tokens()
+
+    def set_credentials(self, client_id: str, client_secret: str | None) -> None:
+        """Change the accepted credentials (None secret refuses all token requests)."""
+        self.core.identity.set_credentials(client_id, client_secret)
+
+    def as_json(self) -> dict[str, Any]:
+        """Connection facts as plain JSON."""
+        return {
+            "base_url": self.base_url, "token_url": self.token_url, "authority": self.authority,
+            "client_id": self.client_id, "client_secret": self.client_secret,
+            "ca_cert": self.ca_cert, "scope": self.scope, "tenant": self.tenant,
+            "company_id": self.company_id, "company_name": self.company_name,
+        }
+
+
+class SandboxSet(Mapping[str, SandboxHandle]):
+    """The running sandboxes by name."""
+
+    def __init__(self, handles: dict[str, SandboxHandle], tls: TlsFiles) -> None:
+        self._handles = handles
+        self.tls = tls
+
+    def __getitem__(self, name: str) -> SandboxHandle:
+        return self._handles[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._handles)
+
+    def __len__(self) -> int:
+        return len(self._handles)
+
+    def as_json(self) -> dict[str, Any]:
+        """``{name: handle.as_json()}``."""
+        return {name: h.as_json() for name, h in self._handles.items()}
+
+
+@contextlib.contextmanager
+def run_sandboxes(
+    names: Sequence[str] = (bc_app.NAME, dv_app.NAME),
+    records: int = 100,
+    seed: int = 7,
+    token_lifetime: int = 3600,
+    database_dir: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    ports: Mapping[str, int] | None = None,
+    **build_kwargs: Any,
+) -> Iterator[SandboxSet]:
+    """Build, seed and serve the named sandboxes over loopback HTTPS; stop them on exit.
+
+    ``options`` maps a sandbox name to its options object (BcOptions / DvOptions);
+    ``ports`` pins ports (default: free ports); extra keyword arguments (e.g.
+    ``seed_overlap``) go to the builders that accept them.
+    """
+    unknown = [n for n in names if n not in SANDBOXES]
+    if unknown:
+        raise ValueError(f"unknown sandbox(es) {unknown}; valid: {sorted(SANDBOXES)}")
+    workdir = Path(tempfile.mkdtemp(prefix="accord-sandboxes-"))
+    data_dir = Path(database_dir) if database_dir else workdir
+    tls = make_tls(workdir / "tls")
+    handles: dict[str, SandboxHandle] = {}
+    try:
+        for name in names:
+            kwargs: dict[str, Any] = {"records": records, "seed_value": seed,
+                                      "token_lifetime": token_lifetime,
+                                      "database_dir": str(data_dir / name)}
+            if options and name in options:
+                kwargs["options"] = options[name]
+            if name == dv_app.NAME and "seed_overlap" in build_kwargs:
+                kwargs["seed_overlap"] = build_kwargs["seed_overlap"]
+            core = SANDBOXES[name](**kwargs)
+            server = Server(core.app, tls, port=(ports or {}).get(name, 0))
+            core.identity.scopes.add(f"{server.origin}/.default")
+            server.start()
+            handles[name] = SandboxHandle(core, server, tls)
+        yield SandboxSet(handles, tls)
+    finally:
+        for handle in handles.values():
+            handle.server.stop()
+            handle.core.store.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def serve_forever(
+    names: Sequence[str],
+    records: int = 100,
+    seed: int = 7,
+    json_out: bool = False,
+    print_fn: Callable[[str], Any] = print,
+    stop: threading.Event | None = None,
+    **kwargs: Any,
+) -> None:
+    """Start the sandboxes, print their connection facts, serve until KeyboardInterrupt
+    (or until ``stop`` is set).
+
+    With ``json_out`` exactly one line of JSON (``SandboxSet.as_json()``) is printed first.
+    """
+    with run_sandboxes(names, records=records, seed=seed, **kwargs) as sx:
+        if json_out:
+            print_fn(json.dumps(sx.as_json()))
+        else:
+            for name, info in sx.as_json().items():
+                print_fn(f"{name}: {info['base_url']}")
+                for key in ("token_url", "client_id", "client_secret", "scope", "ca_cert",
+                            "company_id", "company_name"):
+                    if info.get(key):
+                        print_fn(f"  {key}: {info[key]}")
+        event = stop or threading.Event()
+        with contextlib.suppress(KeyboardInterrupt):
+            while not event.wait(1.0):
+                pass
