@@ -29,6 +29,8 @@ def print_preview(results: Sequence[PassResult]) -> None:
                 table.add_row(row.mapping, row.direction, row.source_id, dest, "[red]fail[/]",
                               "", "", row.error)
             for change in row.changes:
+                if row.action == "insert" and change.new in (None, ""):
+                    continue
                 table.add_row(row.mapping, row.direction, row.source_id, dest, row.action,
                               change.field, repr(change.old), repr(change.new))
             for key, info in row.conflicts.items():
