@@ -22,6 +22,18 @@ def start_job(session: Session, mapping_id: int | None, direction: str, kind: st
     return job
 
 
+def abandon_stale(session: Session, mapping_id: int, direction: str) -> int:
+    """Close jobs of this mapping and direction left 'running' by a worker that died.
+
+    Called by the holder of the pass lease, so no live worker can own them."""
+    result = session.execute(
+        update(Job).where(Job.mapping_id == mapping_id, Job.direction == direction,
+                          Job.status == "running")
+        .values(status="abandoned", finished_at=utcnow(),
+                message="the worker stopped before the pass finished"))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def add_counts(session: Session, job_id: str, counts: Counter[str]) -> None:
     """Add ``counts`` to the job's counters in one UPDATE (persisted per page)."""
     values = {name: getattr(Job, name) + counts[name] for name in COUNTERS if counts[name]}

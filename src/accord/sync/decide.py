@@ -105,11 +105,13 @@ def _insert(mapping: CompiledMapping, direction: PassDirection, source: Record,
             if dest_field is None:
                 continue
             value = rule.map_value(direction, source.values, lookups)
+            src_value = _source_value(rule, source_side, source)
             if value is None and (rule.spec.not_null or dest_field in values):
+                baseline[rule.key] = _pair(source_side, src_value, values.get(dest_field))
                 continue
             values[dest_field] = value
             changes.append(FieldChange(rule.key, dest_field, None, value))
-            baseline[rule.key] = _pair(source_side, _source_value(rule, source_side, source), value)
+            baseline[rule.key] = _pair(source_side, src_value, value)
     except SkippableError as exc:
         return Decision("fail", error=exc.message)
     return Decision("insert", values=values, baseline=baseline, changes=changes)
@@ -143,7 +145,7 @@ def _update(
 
     for rule in mapping.rules_for(direction):
         dest_field = rule.field(dest_side)
-        if dest_field is None or rule.spec.on_create_only:
+        if dest_field is None:
             continue
         src_value = _source_value(rule, source_side, source)
         known = baseline.get(rule.key)
@@ -151,10 +153,15 @@ def _update(
             or not same(src_value, known[s])
         if not source_changed:
             continue
+        current = canonical(dest.values.get(dest_field)) if dest is not None else None
+        if rule.spec.on_create_only:
+            # never written on update; the pair as it stands counts as in sync
+            baseline[rule.key] = _pair(source_side, src_value, current)
+            continue
         mapped = rule.map_value(direction, source.values, lookups)
         if mapped is None and rule.spec.not_null:
+            baseline[rule.key] = _pair(source_side, src_value, current)
             continue
-        current = canonical(dest.values.get(dest_field)) if dest is not None else None
         if dest is not None and same(mapped, current):
             baseline[rule.key] = _pair(source_side, src_value, current)
             continue

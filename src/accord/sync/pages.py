@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from accord.connectors.base import Record, WriteOp, WriteResult
 from accord.mapping.fields import CompiledMapping, Lookups, PassDirection, is_blank, pass_sides
-from accord.mapping.values import content_hash
+from accord.mapping.values import canonical, content_hash, same
 from accord.state import couplings, jobs
 from accord.state.models import Coupling
 from accord.state.types import utcnow
@@ -292,25 +292,55 @@ class PageProcessor:
     # -- bookkeeping ----------------------------------------------------------------------
     def _record_success(self, record: Record, row: Coupling, decision: Decision,
                         dest: Record | None, result: WriteResult | None) -> None:
+        """Store the new baseline, hashes, timestamps and result of a synced record.
+
+        The destination's hash is stored only when every mapped destination field is known
+        to equal the baseline; a destination change not synced yet (one the opposite pass
+        must carry) must never be absorbed into the hash, or that pass would skip it.
+        """
+        written = result.record if result is not None else None
+        known: dict[str, Any] | None = None
+        if written is not None:
+            known = dict(written.values)
+            self._adopt_stored_values(decision, written)
+        elif dest is not None:
+            known = {**dest.values, **decision.values}
         row.baseline = decision.baseline
-        source_pairs = self.mapping.side_hash_pairs(self.source_side, record.values)
-        merged = dict(dest.values) if dest is not None else {}
-        merged.update(decision.values)
-        written = result.record if result is not None and result.record is not None else None
-        dest_values = written.values if written is not None else merged
-        self._set_hashes(row, content_hash(source_pairs),
-                         content_hash(self.mapping.side_hash_pairs(self.dest_side, dest_values)))
+        source_hash_value = content_hash(
+            self.mapping.side_hash_pairs(self.source_side, record.values))
+        dest_hash = self._dest_hash(row) if known is None else self._in_sync_hash(known,
+                                                                                 row.baseline)
+        self._set_hashes(row, source_hash_value, dest_hash)
         self._set_modified(row, self.source_side, record.modified_at)
-        dest_modified = written.modified_at if written is not None else (
-            dest.modified_at if dest is not None else None)
-        self._set_modified(row, self.dest_side, dest_modified)
+        holder = written or dest
+        self._set_modified(row, self.dest_side, holder.modified_at if holder else None)
         key = self.dest_info.natural_key
-        if key and key in dest_values:
-            self._set_key(row, self.dest_side, dest_values.get(key))
-        if not decision.conflicts:
-            self._set_result(row, "success", None)
-        else:
-            self._set_result(row, "conflict", None)
+        if key and known is not None and key in known:
+            self._set_key(row, self.dest_side, known.get(key))
+        self._set_result(row, "conflict" if decision.conflicts else "success", None)
+
+    def _adopt_stored_values(self, decision: Decision, written: Record) -> None:
+        """The destination may normalize what we wrote: the baseline keeps what it stored."""
+        slot = 0 if self.dest_side == "local" else 1
+        for rule in self.mapping.rules_for(self.direction):
+            field_name = rule.field(self.dest_side)
+            if (field_name in decision.values and field_name in written.values
+                    and rule.key in decision.baseline):
+                decision.baseline[rule.key][slot] = canonical(written.values[field_name])
+
+    def _in_sync_hash(self, known: dict[str, Any], baseline: dict[str, Any]) -> str | None:
+        slot = 0 if self.dest_side == "local" else 1
+        for rule in self.mapping.rules:
+            field_name = rule.field(self.dest_side)
+            if field_name is None or not rule.spec.enabled:
+                continue
+            pair = baseline.get(rule.key)
+            if pair is None or not same(known.get(field_name), pair[slot]):
+                return None
+        return content_hash(self.mapping.side_hash_pairs(self.dest_side, known))
+
+    def _dest_hash(self, row: Coupling) -> str | None:
+        return row.remote_hash if self.dest_side == "remote" else row.local_hash
 
     def _record_failure(self, record: Record, row: Coupling | None, message: str) -> None:
         self.counts["failed"] += 1
@@ -343,7 +373,7 @@ class PageProcessor:
             row.last_job_from_remote = self.job_id
         row.updated_at = utcnow()
 
-    def _set_hashes(self, row: Coupling, source: str, dest: str) -> None:
+    def _set_hashes(self, row: Coupling, source: str, dest: str | None) -> None:
         if self.source_side == "local":
             row.local_hash, row.remote_hash = source, dest
         else:

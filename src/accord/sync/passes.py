@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from accord.connectors.base import ChangeQuery, ChangeTracking
-from accord.errors import AccordError, TransientError
+from accord.errors import AccordError, Phase, TransientError
 from accord.mapping.fields import CompiledMapping, PassDirection, pass_sides
 from accord.state import jobs, leases
 from accord.state.models import Coupling, Watermark
@@ -94,6 +94,7 @@ class _Pass:
             if not leases.acquire(session, self.lease_key, self.ctx.owner, LEASE_SECONDS):
                 raise PassBusy(f"{self.mapping.name} {self.direction} is already running "
                                "on another worker")
+            jobs.abandon_stale(session, self.mapping_id, self.direction)
             job = jobs.start_job(session, self.mapping_id, self.direction, self.options.kind)
             result.job_id = job.id
         try:
@@ -111,6 +112,9 @@ class _Pass:
             result.message = str(exc)
             if not isinstance(exc, TransientError):
                 raise
+        except BaseException as exc:
+            self._fail(job.id, AccordError(f"{type(exc).__name__}: {exc}", phase=Phase.STATE))
+            raise
         finally:
             with self.ctx.db.session() as session:
                 leases.release(session, self.lease_key, self.ctx.owner)
@@ -148,6 +152,8 @@ class _Pass:
         for page in feed:
             processor.process(page.records, page.deleted_ids,
                               track_seen=self.options.kind == "full")
+            if not self.options.dry_run:
+                leases.acquire(session, self.lease_key, self.ctx.owner, LEASE_SECONDS)
             newest = _latest(newest, (r.modified_at for r in page.records))
             self.ctx.report(f"{self.mapping.name} {self.direction}", len(page.records))
         if newest is not None and newest > start:
