@@ -42,12 +42,14 @@ def add_counts(session: Session, job_id: str, counts: Counter[str]) -> None:
 
 
 def finish_job(session: Session, job_id: str, *, message: str | None = None,
-               error: bool = False) -> Job:
+               stopped: bool = False) -> Job:
+    """Close a job: ``failed`` if it stopped early, ``error`` if records failed, else
+    ``success`` (Microsoft's per-direction job status)."""
     job = session.get(Job, job_id)
     assert job is not None
     session.refresh(job)
     job.finished_at = utcnow()
-    job.status = "error" if error or job.failed else "success"
+    job.status = "failed" if stopped else ("error" if job.failed else "success")
     job.message = message
     return job
 

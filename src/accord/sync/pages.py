@@ -108,6 +108,9 @@ class PageProcessor:
         updates: list[tuple[Record, Decision, Coupling, Record | None]] = []
         for record in records:
             row = found.get(record.id)
+            if row is not None and row.skipped and not self.force:
+                self._preview_or_count(record, row)
+                continue
             if row is not None and row.state == "creating":
                 decision = decide(self.mapping, self.direction, record, None, None, lookups,
                                   create_uncoupled=True)
@@ -137,6 +140,12 @@ class PageProcessor:
             self._record_failure(record, row, decision.error or "mapping failed")
             return
         inserts.append((record, decision, row))
+
+    def _preview_or_count(self, record: Record, row: Coupling) -> None:
+        if self.dry_run:
+            self._preview(record, self._dest_id(row), Decision("skip"))
+        else:
+            self.counts["skipped"] += 1
 
     def _view(self, row: Coupling) -> CouplingView:
         failed = self._last_result(row) == "failure"

@@ -190,7 +190,7 @@ class _Pass:
         with self.ctx.db.session() as session:
             jobs.add_error(session, job_id, self.mapping_id, f"pass stopped: {exc}",
                            detail=exc.detail)
-            jobs.finish_job(session, job_id, message=str(exc), error=True)
+            jobs.finish_job(session, job_id, message=str(exc), stopped=True)
 
 
 @dataclass(frozen=True)

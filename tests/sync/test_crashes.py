@@ -1,0 +1,147 @@
+"""Crash and concurrency scenarios (peers.md §3.3, §3.4, §3.14): a worker dying between the
+write and the checkpoint, and two workers on the same records, never duplicate anything."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from accord.services import operations
+from accord.state.models import Job
+from accord.sync import pages
+from accord.sync.passes import PassBusy, PassOptions, run_pass
+from tests.sync.conftest import WorldFactory
+
+
+class Crash(RuntimeError):
+    pass
+
+
+@pytest.fixture
+def crash_after_first_write(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """The first successful write's bookkeeping raises: the records exist in the target but
+    the pass never recorded them (a worker killed between write and checkpoint)."""
+    calls = {"n": 0, "armed": 0}
+    original = pages.PageProcessor._record_success
+
+    def crashing(self: Any, *args: Any) -> None:
+        if calls["armed"]:
+            calls["n"] += 1
+        if calls["n"] == 1:
+            calls["n"] += 1
+            raise Crash("worker killed")
+        original(self, *args)
+
+    monkeypatch.setattr(pages.PageProcessor, "_record_success", crashing)
+    return calls
+
+
+def test_crash_between_write_and_checkpoint_creates_no_duplicates_in_dataverse(
+        make_world: WorldFactory, crash_after_first_write: dict[str, int]) -> None:
+    world = make_world(records=12, seed_overlap=0.0)
+    operations.sync_full(world.hub, ["SALESPEOPLE", "CURRENCY", "PAYMENT TERMS",
+                                     "SHIPMENT METHOD"])
+    crash_after_first_write["armed"] = 1
+    accounts_before = world.dv.store.count("accounts")
+    with world.context() as ctx, pytest.raises(Crash):
+        run_pass(ctx, "CUSTOMER", "to_remote", PassOptions(kind="full"))
+    created_before_crash = world.dv.store.count("accounts") - accounts_before
+    assert created_before_crash > 0  # the whole first batch reached Dataverse
+    with world.context() as ctx:
+        result = run_pass(ctx, "CUSTOMER", "to_remote", PassOptions(kind="full"))
+    assert result.status == "success"
+    customers = world.bc.store.count("customers")
+    assert world.dv.store.count("accounts") == accounts_before + customers
+    assert len(world.coupled_pairs("CUSTOMER")) == customers
+    assert all(c.state == "coupled" for c in world.couplings("CUSTOMER"))
+    with world.hub.db.session() as s:
+        statuses = sorted(j.status for j in s.query(Job).filter(Job.kind == "full",
+                                                                Job.direction == "to_remote"))
+    assert "failed" in statuses  # the crashed job is closed, not left running
+
+
+def test_crash_between_write_and_checkpoint_creates_no_duplicates_in_business_central(
+        make_world: WorldFactory, crash_after_first_write: dict[str, int]) -> None:
+    world = make_world(records=8, seed_overlap=0.0)
+    operations.sync_full(world.hub, ["SALESPEOPLE", "CURRENCY", "PAYMENT TERMS",
+                                     "SHIPMENT METHOD"])
+    crash_after_first_write["armed"] = 1
+    customers_before = world.bc.store.count("customers")
+    with world.context() as ctx, pytest.raises(Crash):
+        run_pass(ctx, "CUSTOMER", "from_remote", PassOptions(kind="full"))
+    assert world.bc.store.count("customers") > customers_before
+    with world.context() as ctx:
+        result = run_pass(ctx, "CUSTOMER", "from_remote", PassOptions(kind="full"))
+    assert result.status == "success"
+    accounts = world.dv.store.count("accounts")
+    # Business Central takes no caller-chosen ids: the retry found the records it had
+    # created by their match fields instead of creating them again
+    assert world.bc.store.count("customers") == customers_before + accounts
+    numbers = [c["number"] for c in world.bc.store.all("customers")]
+    assert len(numbers) == len(set(numbers))
+
+
+def test_two_workers_on_the_same_pass(make_world: WorldFactory) -> None:
+    world = make_world(records=40, seed_overlap=0.0)
+    operations.sync_full(world.hub, ["SALESPEOPLE", "CURRENCY", "PAYMENT TERMS",
+                                     "SHIPMENT METHOD"])
+    world.dv.faults.latency(0.3)  # the first pass is still running when the second starts
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def worker() -> None:
+        with world.context() as ctx:
+            barrier.wait()
+            try:
+                result = run_pass(ctx, "CUSTOMER", "to_remote", PassOptions(kind="full"))
+                outcomes.append(result.status)
+            except PassBusy:
+                outcomes.append("busy")
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # whichever order they ran in, every customer exists exactly once in Dataverse
+    with world.context() as ctx:
+        run_pass(ctx, "CUSTOMER", "to_remote", PassOptions(kind="full"))
+    world.dv.faults.latency(0)
+    assert sorted(outcomes) == ["busy", "success"]
+    pairs = world.coupled_pairs("CUSTOMER")
+    assert len(pairs) == world.bc.store.count("customers")
+    names = [a["accountnumber"] for a in world.dv.store.all("accounts") if a["accountnumber"]]
+    assert len(names) == len(set(names))
+
+
+def test_synchronize_now_racing_a_pass_creates_once(make_world: WorldFactory) -> None:
+    world = make_world(records=10)
+    operations.sync_full(world.hub)
+    new = world.bc.store.insert("customers", {"displayName": "Racer Ltd", "city": "Monza"})
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def now() -> None:
+        barrier.wait()
+        try:
+            operations.sync_now(world.hub, "CUSTOMER", [new["id"]], "to_remote")
+        except PassBusy as exc:
+            errors.append(exc)
+
+    def scheduled() -> None:
+        barrier.wait()
+        try:
+            operations.sync_incremental(world.hub, ["CUSTOMER"])
+        except PassBusy as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=now), threading.Thread(target=scheduled)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    operations.sync_incremental(world.hub, ["CUSTOMER"])
+    racers = [a for a in world.dv.store.all("accounts") if a["name"] == "Racer Ltd"]
+    assert len(racers) == 1
