@@ -21,11 +21,16 @@ def test_min_requests_formula() -> None:
 
 def test_targets_checked_only_when_measured() -> None:
     assert targets_met({"throughput_ratio": 0.7, "requests_ratio": 1.2}) == {
-        "throughput": True, "requests": False}
+        "throughput": True,
+        "requests": False,
+    }
     assert targets_met({"memory_ratio": 1.1}) == {"memory": True}
-    assert targets_met({
-        "incremental_noop_requests_by_direction": {"to_remote": 1, "from_remote": 3},
-        "incremental_noop_ratio": 0.01}) == {"noop_requests": False, "noop_time": True}
+    assert targets_met(
+        {
+            "incremental_noop_requests_by_direction": {"to_remote": 1, "from_remote": 3},
+            "incremental_noop_ratio": 0.01,
+        }
+    ) == {"noop_requests": False, "noop_time": True}
 
 
 def test_table_aligns_columns() -> None:
@@ -36,16 +41,30 @@ def test_table_aligns_columns() -> None:
 def test_full_sync_end_to_end_tiny() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "bench", "full-sync", "--records", "30", "--json"],
-        cwd=REPO, capture_output=True, text=True, timeout=240, check=False)
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     figures = json.loads(done.stdout)
     assert figures["records"] == 30
     assert figures["baseline_written"] == 30 and figures["baseline_failed"] == 0
     assert figures["full_sync_counts"].get("inserted") == 30
     assert figures["min_requests"] == 2 + 1 + 1
-    for key in ("accord_records_per_s", "baseline_records_per_s", "throughput_ratio",
-                "requests_per_record", "min_requests_per_record", "requests_ratio",
-                "peak_rss_mb", "incremental_noop_requests", "incremental_noop_seconds",
-                "incremental_noop_ratio", "full_sync_seconds"):
+    for key in (
+        "accord_records_per_s",
+        "baseline_records_per_s",
+        "throughput_ratio",
+        "requests_per_record",
+        "min_requests_per_record",
+        "requests_ratio",
+        "peak_rss_mb",
+        "incremental_noop_requests",
+        "incremental_noop_seconds",
+        "incremental_noop_ratio",
+        "full_sync_seconds",
+    ):
         assert isinstance(figures[key], int | float), key
     assert set(figures["incremental_noop_requests_by_direction"]) == {"to_remote", "from_remote"}

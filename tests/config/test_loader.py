@@ -15,8 +15,12 @@ def test_builtin_bc_sales_loads_in_dependency_order() -> None:
     assert "bc-sales" in builtin_templates()
     spec = load_template("bc-sales")
     customer = spec.mapping("CUSTOMER")
-    assert set(customer.depends_on) == {"SALESPEOPLE", "CURRENCY", "PAYMENT TERMS",
-                                        "SHIPMENT METHOD"}
+    assert set(customer.depends_on) == {
+        "SALESPEOPLE",
+        "CURRENCY",
+        "PAYMENT TERMS",
+        "SHIPMENT METHOD",
+    }
     assert spec.mapping("CONTACT").depends_on == ["CUSTOMER"]
 
 
@@ -27,9 +31,19 @@ def write(tmp_path: Path, data: object) -> str:
 
 
 def base() -> dict:  # type: ignore[type-arg]
-    return {"name": "t", "local_system": "business-central", "remote_system": "dataverse",
-            "mappings": [{"name": "CUSTOMER", "local": "customers", "remote": "accounts",
-                          "fields": [{"local": "displayName", "remote": "name"}]}]}
+    return {
+        "name": "t",
+        "local_system": "business-central",
+        "remote_system": "dataverse",
+        "mappings": [
+            {
+                "name": "CUSTOMER",
+                "local": "customers",
+                "remote": "accounts",
+                "fields": [{"local": "displayName", "remote": "name"}],
+            }
+        ],
+    }
 
 
 def test_invalid_direction_names_place_and_valid_values(tmp_path: Path) -> None:
@@ -48,8 +62,15 @@ def test_unknown_dependency_and_cycle(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown mapping 'NOPE'"):
         load_template(write(tmp_path, data))
     data = base()
-    data["mappings"].append({"name": "B", "local": "x", "remote": "y", "depends_on": ["CUSTOMER"],
-                             "fields": [{"local": "a", "remote": "b"}]})
+    data["mappings"].append(
+        {
+            "name": "B",
+            "local": "x",
+            "remote": "y",
+            "depends_on": ["CUSTOMER"],
+            "fields": [{"local": "a", "remote": "b"}],
+        }
+    )
     data["mappings"][0]["depends_on"] = ["B"]
     with pytest.raises(ConfigError, match="cycle"):
         load_template(write(tmp_path, data))

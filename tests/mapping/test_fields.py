@@ -9,14 +9,18 @@ from accord.mapping.fields import CompiledMapping, FieldRule
 
 
 def rule(**kw: object) -> FieldRule:
-    spec = TableMappingSpec(name="X", local="a", remote="b",
-                            fields=[FieldMappingSpec(**kw)])  # type: ignore[arg-type]
+    spec = TableMappingSpec(name="X", local="a", remote="b", fields=[FieldMappingSpec(**kw)])  # type: ignore[arg-type]
     return CompiledMapping.compile(spec).rules[0]
 
 
 def test_lookup_through_couplings_by_key() -> None:
-    r = rule(local="salespersonCode", remote="_ownerid_value", direction="to_remote",
-             lookup="SALESPEOPLE", lookup_by="key")
+    r = rule(
+        local="salespersonCode",
+        remote="_ownerid_value",
+        direction="to_remote",
+        lookup="SALESPEOPLE",
+        lookup_by="key",
+    )
     tables = {("SALESPEOPLE", "key", "to_remote"): {"JO": "guid-1"}}
     assert r.map_value("to_remote", {"salespersonCode": "JO"}, tables) == "guid-1"
     assert r.map_value("to_remote", {"salespersonCode": ""}, tables) is None
@@ -25,11 +29,17 @@ def test_lookup_through_couplings_by_key() -> None:
 
 
 def test_clear_value_on_failed_lookup_writes_blank() -> None:
-    r = rule(local="currencyId", remote="_transactioncurrencyid_value", direction="to_remote",
-             lookup="CURRENCY", clear_on_failed_lookup=True)
+    r = rule(
+        local="currencyId",
+        remote="_transactioncurrencyid_value",
+        direction="to_remote",
+        lookup="CURRENCY",
+        clear_on_failed_lookup=True,
+    )
     assert r.map_value("to_remote", {"currencyId": "unknown"}, {}) is None
-    assert r.map_value("to_remote", {"currencyId": "00000000-0000-0000-0000-000000000000"},
-                       {}) is None
+    assert (
+        r.map_value("to_remote", {"currencyId": "00000000-0000-0000-0000-000000000000"}, {}) is None
+    )
 
 
 def test_option_map_both_ways() -> None:
@@ -39,8 +49,9 @@ def test_option_map_both_ways() -> None:
 
 
 def test_compile_checks_fields_against_entities() -> None:
-    spec = TableMappingSpec(name="X", local="a", remote="b",
-                            fields=[FieldMappingSpec(local="nme", remote="name")])
+    spec = TableMappingSpec(
+        name="X", local="a", remote="b", fields=[FieldMappingSpec(local="nme", remote="name")]
+    )
     entities = {
         "local": EntityInfo("a", "id", {"id": FieldInfo("id"), "name": FieldInfo("name")}),
         "remote": EntityInfo("b", "id", {"name": FieldInfo("name", FieldType.STRING)}),

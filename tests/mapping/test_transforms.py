@@ -6,22 +6,25 @@ from accord.errors import ConfigError
 from accord.mapping.transforms import compile_transform
 
 
-@pytest.mark.parametrize(("spec", "value", "expected"), [
-    ("trim|upper", "  adatum ", "ADATUM"),
-    ("truncate:3", "abcdef", "abc"),
-    ("remove_non_alnum|upper|truncate:20", "Annette Hill-Smith", "ANNETTEHILLSMITH"),
-    ("replace:-,/", "a-b-c", "a/b/c"),
-    ("regex_replace:[0-9]+,#", "ab12cd3", "ab#cd#"),
-    ("round:1", 2.345, 2.3),
-    ("round:2", "1.005", 1.01),
-    ("date_format:%d.%m.%Y", "2026-03-04", "04.03.2026"),
-    ("date_format:%Y", "2026-03-04T10:00:00Z", "2026"),
-    ("default:n/a", "", "n/a"),
-    ("first_word", "Ann Lee Smith", "Ann"),
-    ("after_first_word", "Ann Lee Smith", "Lee Smith"),
-    ("substring:1,2", "abcd", "bc"),
-    ("upper", None, None),
-])
+@pytest.mark.parametrize(
+    ("spec", "value", "expected"),
+    [
+        ("trim|upper", "  adatum ", "ADATUM"),
+        ("truncate:3", "abcdef", "abc"),
+        ("remove_non_alnum|upper|truncate:20", "Annette Hill-Smith", "ANNETTEHILLSMITH"),
+        ("replace:-,/", "a-b-c", "a/b/c"),
+        ("regex_replace:[0-9]+,#", "ab12cd3", "ab#cd#"),
+        ("round:1", 2.345, 2.3),
+        ("round:2", "1.005", 1.01),
+        ("date_format:%d.%m.%Y", "2026-03-04", "04.03.2026"),
+        ("date_format:%Y", "2026-03-04T10:00:00Z", "2026"),
+        ("default:n/a", "", "n/a"),
+        ("first_word", "Ann Lee Smith", "Ann"),
+        ("after_first_word", "Ann Lee Smith", "Lee Smith"),
+        ("substring:1,2", "abcd", "bc"),
+        ("upper", None, None),
+    ],
+)
 def test_transforms(spec: str, value: object, expected: object) -> None:
     assert compile_transform(spec)(value) == expected
 

@@ -33,8 +33,15 @@ def test_coerce_to_field_types() -> None:
     assert coerce(7, FieldType.STRING) == "7"
 
 
-@given(st.one_of(st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(),
-                 st.booleans(), st.none()))
+@given(
+    st.one_of(
+        st.integers(),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(),
+        st.booleans(),
+        st.none(),
+    )
+)
 def test_canonical_is_idempotent(value: object) -> None:
     once = canonical(value)
     assert canonical(once) == once

@@ -22,8 +22,12 @@ def token_for(handle: SandboxHandle) -> str:
     """Client-credentials token from the sandbox's own token endpoint."""
     resp = httpx.post(
         handle.token_url,
-        data={"grant_type": "client_credentials", "client_id": handle.client_id,
-              "client_secret": handle.client_secret, "scope": handle.scope},
+        data={
+            "grant_type": "client_credentials",
+            "client_id": handle.client_id,
+            "client_secret": handle.client_secret,
+            "scope": handle.scope,
+        },
         verify=tls(handle),
     )
     resp.raise_for_status()

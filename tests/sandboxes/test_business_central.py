@@ -59,20 +59,27 @@ def test_server_page_size_option(bc: SandboxHandle, bc_http: httpx.Client) -> No
 
 
 def test_filter_unquoted_datetime_and_functions(bc: SandboxHandle, bc_http: httpx.Client) -> None:
-    every = bc_http.get(customers(bc), params={
-        "$filter": "lastModifiedDateTime gt 2019-08-18T20:05:51.603Z"}).json()["value"]
+    every = bc_http.get(
+        customers(bc), params={"$filter": "lastModifiedDateTime gt 2019-08-18T20:05:51.603Z"}
+    ).json()["value"]
     assert len(every) == bc.store.count("customers")
-    none = bc_http.get(customers(bc), params={
-        "$filter": "lastModifiedDateTime gt 2999-01-01T00:00:00Z"}).json()["value"]
+    none = bc_http.get(
+        customers(bc), params={"$filter": "lastModifiedDateTime gt 2999-01-01T00:00:00Z"}
+    ).json()["value"]
     assert none == []
     first = every[0]
     name = first["displayName"]
-    found = bc_http.get(customers(bc), params={
-        "$filter": f"tolower(displayName) eq '{name.lower()}' and number in "
-                   f"('{first['number']}','X')"}).json()["value"]
+    found = bc_http.get(
+        customers(bc),
+        params={
+            "$filter": f"tolower(displayName) eq '{name.lower()}' and number in "
+            f"('{first['number']}','X')"
+        },
+    ).json()["value"]
     assert [c["id"] for c in found] == [first["id"]]
-    ordered = bc_http.get(customers(bc), params={"$orderby": "number desc", "$top": "5",
-                                                "$skip": "1"}).json()["value"]
+    ordered = bc_http.get(
+        customers(bc), params={"$orderby": "number desc", "$top": "5", "$skip": "1"}
+    ).json()["value"]
     numbers = [c["number"] for c in ordered]
     assert numbers == sorted(numbers, reverse=True) and len(numbers) == 5
     bad = bc_http.get(customers(bc), params={"$filter": "nope eq 1"})
@@ -80,8 +87,9 @@ def test_filter_unquoted_datetime_and_functions(bc: SandboxHandle, bc_http: http
 
 
 def test_create_update_delete_with_etags(bc: SandboxHandle, bc_http: httpx.Client) -> None:
-    created = bc_http.post(customers(bc), json={"displayName": "Etag Test Ltd.",
-                                                "currencyCode": "EUR"})
+    created = bc_http.post(
+        customers(bc), json={"displayName": "Etag Test Ltd.", "currencyCode": "EUR"}
+    )
     assert created.status_code == 201
     row = created.json()
     assert row["number"].startswith("C") and row["currencyId"] != ZERO
@@ -135,14 +143,26 @@ def test_reject_rule_makes_one_record_fail(bc: SandboxHandle, bc_http: httpx.Cli
 def test_batch_independent_and_limits(bc: SandboxHandle, bc_http: httpx.Client) -> None:
     rel = customers(bc)
     first = bc_http.get(rel, params={"$top": "1"}).json()["value"][0]
-    batch = {"requests": [
-        {"id": "1", "method": "POST", "url": rel, "headers": {"Content-Type": "application/json"},
-         "body": {"displayName": "Batch One"}},
-        {"id": "2", "method": "PATCH", "url": f"{rel}({first['id']})",
-         "headers": {"If-Match": "*"}, "body": {"phoneNumber": "+1 555"}},
-        {"id": "3", "method": "POST", "url": rel, "body": {"displayName": "y" * 200}},
-        {"id": "4", "method": "GET", "url": f"{rel}({first['id']})"},
-    ]}
+    batch = {
+        "requests": [
+            {
+                "id": "1",
+                "method": "POST",
+                "url": rel,
+                "headers": {"Content-Type": "application/json"},
+                "body": {"displayName": "Batch One"},
+            },
+            {
+                "id": "2",
+                "method": "PATCH",
+                "url": f"{rel}({first['id']})",
+                "headers": {"If-Match": "*"},
+                "body": {"phoneNumber": "+1 555"},
+            },
+            {"id": "3", "method": "POST", "url": rel, "body": {"displayName": "y" * 200}},
+            {"id": "4", "method": "GET", "url": f"{rel}({first['id']})"},
+        ]
+    }
     resp = bc_http.post("$batch", json=batch)
     assert resp.status_code == 200
     statuses = {r["id"]: r["status"] for r in resp.json()["responses"]}
@@ -150,8 +170,16 @@ def test_batch_independent_and_limits(bc: SandboxHandle, bc_http: httpx.Client) 
     assert resp.json()["responses"][3]["body"]["phoneNumber"] == "+1 555"
     too_many = {"requests": [{"id": str(i), "method": "GET", "url": rel} for i in range(101)]}
     assert bc_http.post("$batch", json=too_many).status_code == 400
-    with_header = {"requests": [{"id": "1", "method": "GET", "url": "customers?$top=1",
-                                 "headers": {"Company": bc.company_name}}]}
+    with_header = {
+        "requests": [
+            {
+                "id": "1",
+                "method": "GET",
+                "url": "customers?$top=1",
+                "headers": {"Company": bc.company_name},
+            }
+        ]
+    }
     answered = bc_http.post("$batch", json=with_header).json()["responses"][0]
     assert answered["status"] == 200 and len(answered["body"]["value"]) == 1
 
@@ -159,10 +187,12 @@ def test_batch_independent_and_limits(bc: SandboxHandle, bc_http: httpx.Client) 
 def test_batch_snapshot_rolls_back(bc: SandboxHandle, bc_http: httpx.Client) -> None:
     rel = customers(bc)
     before = bc.store.count("customers")
-    batch = {"requests": [
-        {"id": "a", "method": "POST", "url": rel, "body": {"displayName": "Atomic A"}},
-        {"id": "b", "method": "POST", "url": rel, "body": {"displayName": "z" * 101}},
-    ]}
+    batch = {
+        "requests": [
+            {"id": "a", "method": "POST", "url": rel, "body": {"displayName": "Atomic A"}},
+            {"id": "b", "method": "POST", "url": rel, "body": {"displayName": "z" * 101}},
+        ]
+    }
     resp = bc_http.post("$batch", json=batch, headers={"Isolation": "snapshot"})
     statuses = [r["status"] for r in resp.json()["responses"]]
     assert statuses[1] == 400 and statuses[0] >= 400

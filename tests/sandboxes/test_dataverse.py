@@ -10,14 +10,19 @@ from accord.sandboxes import SandboxHandle
 from tests.sandboxes.conftest import RECORDS
 
 
-def test_create_returns_entity_id_and_representation(dv: SandboxHandle,
-                                                     dv_http: httpx.Client) -> None:
+def test_create_returns_entity_id_and_representation(
+    dv: SandboxHandle, dv_http: httpx.Client
+) -> None:
     plain = dv_http.post("accounts", json={"name": "Plain Co"})
     assert plain.status_code == 204 and plain.content == b""
     entity_url = plain.headers["odata-entityid"]
     assert entity_url.startswith(dv.base_url + "/accounts(")
-    rep = dv_http.post("accounts", json={"name": "Rep Co"}, params={"$select": "name"},
-                       headers={"Prefer": "return=representation"})
+    rep = dv_http.post(
+        "accounts",
+        json={"name": "Rep Co"},
+        params={"$select": "name"},
+        headers={"Prefer": "return=representation"},
+    )
     assert rep.status_code == 201
     body = rep.json()
     assert body["name"] == "Rep Co" and body["@odata.etag"].startswith('W/"')
@@ -37,22 +42,32 @@ def test_upsert_semantics(dv: SandboxHandle, dv_http: httpx.Client) -> None:
     key = str(uuid.uuid4())
     created = dv_http.patch(f"accounts({key})", json={"name": "Upsert A"})
     assert created.status_code == 204 and created.headers["odata-entityid"].endswith(f"({key})")
-    updated = dv_http.patch(f"accounts({key})", json={"name": "Upsert B"},
-                            headers={"Prefer": "return=representation"})
+    updated = dv_http.patch(
+        f"accounts({key})", json={"name": "Upsert B"}, headers={"Prefer": "return=representation"}
+    )
     assert updated.status_code == 200 and updated.json()["name"] == "Upsert B"
-    fresh = dv_http.patch(f"accounts({uuid.uuid4()})", json={"name": "New"},
-                          headers={"Prefer": "return=representation"})
+    fresh = dv_http.patch(
+        f"accounts({uuid.uuid4()})",
+        json={"name": "New"},
+        headers={"Prefer": "return=representation"},
+    )
     assert fresh.status_code == 201
-    update_only = dv_http.patch(f"accounts({uuid.uuid4()})", json={"name": "x"},
-                                headers={"If-Match": "*"})
+    update_only = dv_http.patch(
+        f"accounts({uuid.uuid4()})", json={"name": "x"}, headers={"If-Match": "*"}
+    )
     assert update_only.status_code == 404
     assert "Does Not Exist" in update_only.json()["error"]["message"]
-    create_only = dv_http.patch(f"accounts({key})", json={"name": "x"},
-                                headers={"If-None-Match": "*"})
+    create_only = dv_http.patch(
+        f"accounts({key})", json={"name": "x"}, headers={"If-None-Match": "*"}
+    )
     assert create_only.status_code == 412
     etag = dv_http.get(f"accounts({key})").json()["@odata.etag"]
-    assert dv_http.patch(f"accounts({key})", json={"name": "C"},
-                         headers={"If-Match": etag}).status_code == 204
+    assert (
+        dv_http.patch(
+            f"accounts({key})", json={"name": "C"}, headers={"If-Match": etag}
+        ).status_code
+        == 204
+    )
     stale = dv_http.patch(f"accounts({key})", json={"name": "D"}, headers={"If-Match": etag})
     assert stale.status_code == 412
     assert dv_http.delete(f"accounts({key})", headers={"If-Match": etag}).status_code == 412
@@ -61,12 +76,17 @@ def test_upsert_semantics(dv: SandboxHandle, dv_http: httpx.Client) -> None:
 
 
 def test_alternate_keys(dv: SandboxHandle, dv_http: httpx.Client) -> None:
-    made = dv_http.patch("accounts(accountnumber='ALT-100')", json={"name": "Alt"},
-                         headers={"Prefer": "return=representation"})
+    made = dv_http.patch(
+        "accounts(accountnumber='ALT-100')",
+        json={"name": "Alt"},
+        headers={"Prefer": "return=representation"},
+    )
     assert made.status_code == 201 and made.json()["accountnumber"] == "ALT-100"
-    again = dv_http.patch("accounts(accountnumber='ALT-100')",
-                          json={"name": "Alt 2", "accountnumber": "IGNORED"},
-                          headers={"Prefer": "return=representation"})
+    again = dv_http.patch(
+        "accounts(accountnumber='ALT-100')",
+        json={"name": "Alt 2", "accountnumber": "IGNORED"},
+        headers={"Prefer": "return=representation"},
+    )
     assert again.status_code == 200
     assert again.json()["accountid"] == made.json()["accountid"]
     assert again.json()["accountnumber"] == "ALT-100"
@@ -78,45 +98,79 @@ def test_alternate_keys(dv: SandboxHandle, dv_http: httpx.Client) -> None:
 
 def test_lookups_bind_and_read(dv: SandboxHandle, dv_http: httpx.Client) -> None:
     eur = dv_http.get("transactioncurrencies(isocurrencycode='EUR')").json()
-    account = dv_http.post("accounts", json={
-        "name": "Bound", "transactioncurrencyid@odata.bind":
-        f"/transactioncurrencies({eur['transactioncurrencyid']})"},
-        headers={"Prefer": "return=representation"}).json()
+    account = dv_http.post(
+        "accounts",
+        json={
+            "name": "Bound",
+            "transactioncurrencyid@odata.bind": (
+                f"/transactioncurrencies({eur['transactioncurrencyid']})"
+            ),
+        },
+        headers={"Prefer": "return=representation"},
+    ).json()
     assert account["_transactioncurrencyid_value"] == eur["transactioncurrencyid"]
-    contact = dv_http.post("contacts", json={
-        "firstname": "Ada", "lastname": "Lovelace",
-        "parentcustomerid_account@odata.bind": f"/accounts({account['accountid']})"},
-        headers={"Prefer": "return=representation"}).json()
+    contact = dv_http.post(
+        "contacts",
+        json={
+            "firstname": "Ada",
+            "lastname": "Lovelace",
+            "parentcustomerid_account@odata.bind": f"/accounts({account['accountid']})",
+        },
+        headers={"Prefer": "return=representation"},
+    ).json()
     assert contact["_parentcustomerid_value"] == account["accountid"]
     assert contact["fullname"] == "Ada Lovelace"
-    filtered = dv_http.get("contacts", params={
-        "$filter": f"_parentcustomerid_value eq {account['accountid']}"}).json()["value"]
+    filtered = dv_http.get(
+        "contacts", params={"$filter": f"_parentcustomerid_value eq {account['accountid']}"}
+    ).json()["value"]
     assert [c["contactid"] for c in filtered] == [contact["contactid"]]
-    missing = dv_http.post("accounts", json={
-        "name": "x", "transactioncurrencyid@odata.bind": f"/transactioncurrencies({uuid.uuid4()})"})
+    missing = dv_http.post(
+        "accounts",
+        json={
+            "name": "x",
+            "transactioncurrencyid@odata.bind": f"/transactioncurrencies({uuid.uuid4()})",
+        },
+    )
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "0x80040217"
-    wrong_case = dv_http.post("accounts", json={
-        "name": "x", "TransactionCurrencyId@odata.bind":
-        f"/transactioncurrencies({eur['transactioncurrencyid']})"})
+    wrong_case = dv_http.post(
+        "accounts",
+        json={
+            "name": "x",
+            "TransactionCurrencyId@odata.bind": (
+                f"/transactioncurrencies({eur['transactioncurrencyid']})"
+            ),
+        },
+    )
     assert wrong_case.status_code == 400
-    raw = dv_http.post("accounts", json={"name": "x", "_transactioncurrencyid_value": str(
-        eur["transactioncurrencyid"])})
+    raw = dv_http.post(
+        "accounts",
+        json={"name": "x", "_transactioncurrencyid_value": str(eur["transactioncurrencyid"])},
+    )
     assert raw.status_code == 400
 
 
 def test_option_sets_and_insert_option_value(dv: SandboxHandle, dv_http: httpx.Client) -> None:
-    url = ("EntityDefinitions(LogicalName='account')/Attributes(LogicalName='paymenttermscode')"
-           "/Microsoft.Dynamics.CRM.PicklistAttributeMetadata")
-    meta = dv_http.get(url, params={"$select": "LogicalName",
-                                    "$expand": "OptionSet($select=Options)"}).json()
-    labels = {o["Value"]: o["Label"]["UserLocalizedLabel"]["Label"]
-              for o in meta["OptionSet"]["Options"]}
+    url = (
+        "EntityDefinitions(LogicalName='account')/Attributes(LogicalName='paymenttermscode')"
+        "/Microsoft.Dynamics.CRM.PicklistAttributeMetadata"
+    )
+    meta = dv_http.get(
+        url, params={"$select": "LogicalName", "$expand": "OptionSet($select=Options)"}
+    ).json()
+    labels = {
+        o["Value"]: o["Label"]["UserLocalizedLabel"]["Label"] for o in meta["OptionSet"]["Options"]
+    }
     assert labels == {1: "Net 30", 2: "2% 10, Net 30", 3: "Net 45", 4: "Net 60"}
     invalid = dv_http.post("accounts", json={"name": "x", "paymenttermscode": 99})
     assert invalid.status_code == 400 and "outside the valid range" in invalid.text
-    added = dv_http.post("InsertOptionValue", json={
-        "EntityLogicalName": "account", "AttributeLogicalName": "paymenttermscode",
-        "Label": {"LocalizedLabels": [{"Label": "COD", "LanguageCode": 1033}]}})
+    added = dv_http.post(
+        "InsertOptionValue",
+        json={
+            "EntityLogicalName": "account",
+            "AttributeLogicalName": "paymenttermscode",
+            "Label": {"LocalizedLabels": [{"Label": "COD", "LanguageCode": 1033}]},
+        },
+    )
     new_value = added.json()["NewOptionValue"]
     assert new_value >= 100_000_000
     ok = dv_http.post("accounts", json={"name": "COD Co", "paymenttermscode": new_value})
@@ -139,20 +193,25 @@ def test_paging_count_and_skip(dv: SandboxHandle, dv_http: httpx.Client) -> None
     counted = dv_http.get("accounts", params={"$count": "true", "$top": "2"}).json()
     assert counted["@odata.count"] == dv.store.count("accounts") and len(counted["value"]) == 2
     assert dv_http.get("accounts", params={"$skip": "5"}).status_code == 400
-    ignored_top = dv_http.get("accounts", params={"$top": "1"},
-                              headers={"Prefer": "odata.maxpagesize=3"}).json()
+    ignored_top = dv_http.get(
+        "accounts", params={"$top": "1"}, headers={"Prefer": "odata.maxpagesize=3"}
+    ).json()
     assert len(ignored_top["value"]) == 3
 
 
 def test_change_tracking_with_deletes(dv: SandboxHandle, dv_http: httpx.Client) -> None:
-    first = dv_http.get("contacts", params={"$select": "fullname"},
-                        headers={"Prefer": "odata.track-changes, odata.maxpagesize=20"})
+    first = dv_http.get(
+        "contacts",
+        params={"$select": "fullname"},
+        headers={"Prefer": "odata.track-changes, odata.maxpagesize=20"},
+    )
     assert "odata.track-changes" in first.headers["preference-applied"]
     body = first.json()
     rows = list(body["value"])
     while "@odata.nextLink" in body:
-        body = dv_http.get(body["@odata.nextLink"],
-                           headers={"Prefer": "odata.track-changes, odata.maxpagesize=20"}).json()
+        body = dv_http.get(
+            body["@odata.nextLink"], headers={"Prefer": "odata.track-changes, odata.maxpagesize=20"}
+        ).json()
         rows += body["value"]
     assert len(rows) == dv.store.count("contacts")
     delta = body["@odata.deltaLink"]
@@ -187,8 +246,9 @@ def test_large_delta_pages(dv: SandboxHandle, dv_http: httpx.Client) -> None:
     body = dv_http.get(link, headers={"Prefer": "odata.maxpagesize=5"}).json()
     got += [v["productid"] for v in body["value"]]
     while "@odata.nextLink" in body:
-        body = dv_http.get(body["@odata.nextLink"],
-                           headers={"Prefer": "odata.maxpagesize=5"}).json()
+        body = dv_http.get(
+            body["@odata.nextLink"], headers={"Prefer": "odata.maxpagesize=5"}
+        ).json()
         got += [v["productid"] for v in body["value"]]
     assert len(got) == 12 and "@odata.deltaLink" in body
 
@@ -217,12 +277,17 @@ def test_seed_overlaps_with_business_central(bc: SandboxHandle, dv: SandboxHandl
     seeded = [a for a in accounts if a["accountnumber"] and a["accountnumber"].startswith("C")]
     assert len([a for a in accounts if a["accountnumber"]]) >= RECORDS // 4
     exact = [a for a in seeded if customers.get(a["accountnumber"]) == a["name"]]
-    case_only = [a for a in seeded if a["name"] != customers.get(a["accountnumber"])
-                 and a["name"].lower() == customers.get(a["accountnumber"], "").lower()]
+    case_only = [
+        a
+        for a in seeded
+        if a["name"] != customers.get(a["accountnumber"])
+        and a["name"].lower() == customers.get(a["accountnumber"], "").lower()
+    ]
     assert len(exact) >= RECORDS // 10 and len(case_only) >= 1
     sales_emails = {s["email"] for s in bc.store.all("salespeople")}
     user_emails = {u["internalemailaddress"] for u in dv.store.all("systemusers")}
     assert sales_emails <= user_emails
-    currencies = {c["isocurrencycode"]: c["exchangerate"] for c in dv.store.all(
-        "transactioncurrencies")}
+    currencies = {
+        c["isocurrencycode"]: c["exchangerate"] for c in dv.store.all("transactioncurrencies")
+    }
     assert currencies["USD"] == 1.0 and {"EUR", "GBP"} <= currencies.keys()

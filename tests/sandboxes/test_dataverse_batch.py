@@ -11,8 +11,9 @@ import httpx
 from accord.sandboxes import SandboxHandle
 
 
-def part(method: str, url: str, body: dict[str, object] | None = None,
-         content_id: str | None = None) -> str:
+def part(
+    method: str, url: str, body: dict[str, object] | None = None, content_id: str | None = None
+) -> str:
     head = "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
     if content_id:
         head += f"Content-ID: {content_id}\r\n"
@@ -41,12 +42,20 @@ def statuses(resp: httpx.Response) -> list[int]:
 
 def test_changeset_with_reference_commits(dv: SandboxHandle, dv_http: httpx.Client) -> None:
     api = "/api/data/v9.2"
-    ctype, body = batch([
-        [part("POST", f"{api}/accounts", {"name": "Batch Parent"}, "1"),
-         part("POST", f"{api}/contacts", {"lastname": "Child",
-                                          "parentcustomerid_account@odata.bind": "$1"}, "2")],
-        part("GET", f"{api}/accounts?$select=name&$top=1"),
-    ])
+    ctype, body = batch(
+        [
+            [
+                part("POST", f"{api}/accounts", {"name": "Batch Parent"}, "1"),
+                part(
+                    "POST",
+                    f"{api}/contacts",
+                    {"lastname": "Child", "parentcustomerid_account@odata.bind": "$1"},
+                    "2",
+                ),
+            ],
+            part("GET", f"{api}/accounts?$select=name&$top=1"),
+        ]
+    )
     resp = dv_http.post("$batch", content=body, headers={"Content-Type": ctype})
     assert resp.status_code == 200
     assert resp.headers["content-type"].startswith("multipart/mixed; boundary=batchresponse_")
@@ -59,11 +68,15 @@ def test_changeset_with_reference_commits(dv: SandboxHandle, dv_http: httpx.Clie
 
 def test_changeset_rolls_back_and_stops(dv: SandboxHandle, dv_http: httpx.Client) -> None:
     before = dv.store.count("accounts")
-    ctype, body = batch([
-        [part("POST", "accounts", {"name": "Rolled Back"}),
-         part("POST", "accounts", {"name": "x", "nonsense": 1})],
-        part("POST", "accounts", {"name": "Never Runs"}),
-    ])
+    ctype, body = batch(
+        [
+            [
+                part("POST", "accounts", {"name": "Rolled Back"}),
+                part("POST", "accounts", {"name": "x", "nonsense": 1}),
+            ],
+            part("POST", "accounts", {"name": "Never Runs"}),
+        ]
+    )
     resp = dv_http.post("$batch", content=body, headers={"Content-Type": ctype})
     assert resp.status_code == 400
     assert statuses(resp) == [400]
@@ -72,13 +85,16 @@ def test_changeset_rolls_back_and_stops(dv: SandboxHandle, dv_http: httpx.Client
 
 def test_continue_on_error_reports_every_part(dv: SandboxHandle, dv_http: httpx.Client) -> None:
     before = dv.store.count("accounts")
-    ctype, body = batch([
-        part("POST", "accounts", {"name": "First"}),
-        part("PATCH", f"accounts({uuid.uuid4()})", {"name": "x", "bogus": True}),
-        part("POST", "accounts", {"name": "Third"}),
-    ])
-    resp = dv_http.post("$batch", content=body, headers={
-        "Content-Type": ctype, "Prefer": "odata.continue-on-error"})
+    ctype, body = batch(
+        [
+            part("POST", "accounts", {"name": "First"}),
+            part("PATCH", f"accounts({uuid.uuid4()})", {"name": "x", "bogus": True}),
+            part("POST", "accounts", {"name": "Third"}),
+        ]
+    )
+    resp = dv_http.post(
+        "$batch", content=body, headers={"Content-Type": ctype, "Prefer": "odata.continue-on-error"}
+    )
     assert resp.status_code == 200
     assert statuses(resp) == [204, 400, 204]
     assert dv.store.count("accounts") == before + 2

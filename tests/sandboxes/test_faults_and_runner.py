@@ -16,8 +16,9 @@ from tests.sandboxes.conftest import tls
 def test_http_fault_control_and_stats(bc: SandboxHandle, bc_http: httpx.Client) -> None:
     admin = httpx.Client(base_url=bc.origin, verify=tls(bc))
     assert admin.post("/_sandbox/reset-stats").status_code == 204
-    added = admin.post("/_sandbox/faults", json={"status": 503, "path": "companies$",
-                                                 "count": 2, "retry_after": 1})
+    added = admin.post(
+        "/_sandbox/faults", json={"status": 503, "path": "companies$", "count": 2, "retry_after": 1}
+    )
     assert added.status_code == 201
     codes = [bc_http.get("companies").status_code for _ in range(3)]
     assert codes == [503, 503, 200]
@@ -44,8 +45,13 @@ def test_dropped_connection_and_latency(dv: SandboxHandle, dv_http: httpx.Client
 
 
 def test_empty_sandboxes_and_json(tmp_path: object) -> None:
-    with run_sandboxes(["dataverse", "business-central"], records=0, seed=1,
-                       token_lifetime=60, database_dir=str(tmp_path)) as sx:
+    with run_sandboxes(
+        ["dataverse", "business-central"],
+        records=0,
+        seed=1,
+        token_lifetime=60,
+        database_dir=str(tmp_path),
+    ) as sx:
         info = sx.as_json()
         assert set(info) == {"dataverse", "business-central"} == set(SANDBOXES)
         assert info["business-central"]["company_name"] == "CRONUS USA, Inc."
@@ -54,10 +60,16 @@ def test_empty_sandboxes_and_json(tmp_path: object) -> None:
         assert sx["business-central"].store.count("customers") == 0
         assert sx["dataverse"].store.count("accounts") == 0
         assert sx["dataverse"].origin != sx["business-central"].origin
-        token = httpx.post(sx["dataverse"].token_url, data={
-            "grant_type": "client_credentials", "client_id": sx["dataverse"].client_id,
-            "client_secret": sx["dataverse"].client_secret, "scope": sx["dataverse"].scope},
-            verify=tls(sx["dataverse"])).json()
+        token = httpx.post(
+            sx["dataverse"].token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": sx["dataverse"].client_id,
+                "client_secret": sx["dataverse"].client_secret,
+                "scope": sx["dataverse"].scope,
+            },
+            verify=tls(sx["dataverse"]),
+        ).json()
         assert token["expires_in"] == 60
     with pytest.raises(ValueError, match="valid"), run_sandboxes(["nope"]):
         pass

@@ -14,9 +14,14 @@ from accord.sandboxes.common.store import VERSION, EntitySpec, Field, RejectedEr
 SPEC = EntitySpec(
     name="things",
     key="id",
-    fields=(Field("id", "guid"), Field("name", "str", index=True), Field("qty", "int"),
-            Field("price", "float"), Field("active", "bool"),
-            Field("modified", "datetime")),
+    fields=(
+        Field("id", "guid"),
+        Field("name", "str", index=True),
+        Field("qty", "int"),
+        Field("price", "float"),
+        Field("active", "bool"),
+        Field("modified", "datetime"),
+    ),
     modified="modified",
     time_format=format_ms,
     type_name="thing",
@@ -28,8 +33,13 @@ def store(tmp_path: Path) -> Store:
     clock = Clock()
     clock.freeze(datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC))
     s = Store([SPEC], str(tmp_path / "s.sqlite"), clock)
-    s.insert_many("things", [{"name": f"n{i:03d}", "qty": i, "price": i * 1.5,
-                              "active": i % 2 == 0} for i in range(50)])
+    s.insert_many(
+        "things",
+        [
+            {"name": f"n{i:03d}", "qty": i, "price": i * 1.5, "active": i % 2 == 0}
+            for i in range(50)
+        ],
+    )
     s.create_indexes()
     return s
 
@@ -134,7 +144,8 @@ def test_skiptoken_roundtrip_and_tamper() -> None:
 
 def test_parse_instant_variants() -> None:
     assert parse_instant("2019-08-18T20:05:51.1234567Z") == datetime(
-        2019, 8, 18, 20, 5, 51, 123456, tzinfo=UTC)
+        2019, 8, 18, 20, 5, 51, 123456, tzinfo=UTC
+    )
     assert format_ms(parse_instant("2019-08-18T20:05:51Z")) == "2019-08-18T20:05:51.000Z"
 
 

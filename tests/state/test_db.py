@@ -27,8 +27,18 @@ def db(database_url: str) -> Database:
 
 def test_migrations_create_every_table(db: Database) -> None:
     tables = set(inspect(db.engine).get_table_names())
-    assert {"connections", "integrations", "table_mappings", "field_mappings", "couplings",
-            "watermarks", "jobs", "job_errors", "conflicts", "leases"} <= tables
+    assert {
+        "connections",
+        "integrations",
+        "table_mappings",
+        "field_mappings",
+        "couplings",
+        "watermarks",
+        "jobs",
+        "job_errors",
+        "conflicts",
+        "leases",
+    } <= tables
     Database(db.url)  # migrating again is a no-op
 
 
@@ -37,8 +47,11 @@ def test_times_come_back_in_utc_whatever_zone_went_in(db: Database) -> None:
     oslo = timezone(timedelta(hours=1))
     local_time = datetime(2026, 6, 1, 12, 0, 0, 123000, tzinfo=oslo)
     with db.session() as s:
-        s.add(Watermark(mapping_id=integration.mapping_ids["CUSTOMER"], side="local",
-                        since=local_time))
+        s.add(
+            Watermark(
+                mapping_id=integration.mapping_ids["CUSTOMER"], side="local", since=local_time
+            )
+        )
     with db.session() as s:
         mark = s.get(Watermark, (integration.mapping_ids["CUSTOMER"], "local"))
         assert mark is not None and mark.since == local_time
@@ -48,15 +61,26 @@ def test_times_come_back_in_utc_whatever_zone_went_in(db: Database) -> None:
 def test_naive_datetimes_are_refused(db: Database) -> None:
     integration = _integration(db)
     with pytest.raises(Exception, match="aware"), db.session() as s:
-        s.add(Watermark(mapping_id=integration.mapping_ids["CUSTOMER"], side="local",
-                        since=datetime(2026, 1, 1)))
+        s.add(
+            Watermark(
+                mapping_id=integration.mapping_ids["CUSTOMER"],
+                side="local",
+                since=datetime(2026, 1, 1),
+            )
+        )
         s.flush()
 
 
 def test_secrets_are_encrypted_at_rest(db: Database, tmp_path: Path) -> None:
     box = SecretBox.from_settings(None, tmp_path)
-    settings = ConnectionSettings("bc", "business-central", "https://x/api/v2.0",
-                                  "https://x/t/oauth2/v2.0/token", "id", "s3cr3t-value")
+    settings = ConnectionSettings(
+        "bc",
+        "business-central",
+        "https://x/api/v2.0",
+        "https://x/t/oauth2/v2.0/token",
+        "id",
+        "s3cr3t-value",
+    )
     with db.session() as s:
         save_connection(s, box, settings)
     with db.engine.connect() as conn:
@@ -97,15 +121,30 @@ def test_a_record_couples_once_per_mapping(db: Database) -> None:
 def test_translate_and_retry_queries(db: Database) -> None:
     ids = _integration(db).mapping_ids
     with db.session() as s:
-        s.add(Coupling(mapping_id=ids["SALESPEOPLE"], local_id="sp1", local_key="JO",
-                       remote_id="u1"))
-        s.add(Coupling(mapping_id=ids["CUSTOMER"], local_id="c1", remote_id="a1",
-                       last_result_to_remote="failure"))
-        s.add(Coupling(mapping_id=ids["CUSTOMER"], local_id="c2", remote_id="a2",
-                       last_result_to_remote="failure", skipped=True))
+        s.add(
+            Coupling(mapping_id=ids["SALESPEOPLE"], local_id="sp1", local_key="JO", remote_id="u1")
+        )
+        s.add(
+            Coupling(
+                mapping_id=ids["CUSTOMER"],
+                local_id="c1",
+                remote_id="a1",
+                last_result_to_remote="failure",
+            )
+        )
+        s.add(
+            Coupling(
+                mapping_id=ids["CUSTOMER"],
+                local_id="c2",
+                remote_id="a2",
+                last_result_to_remote="failure",
+                skipped=True,
+            )
+        )
     with db.session() as s:
-        assert couplings.translate(s, ids["SALESPEOPLE"], "local", "key", ["JO", "XX"]) == \
-            {"JO": "u1"}
+        assert couplings.translate(s, ids["SALESPEOPLE"], "local", "key", ["JO", "XX"]) == {
+            "JO": "u1"
+        }
         assert couplings.translate(s, ids["SALESPEOPLE"], "remote", "key", ["u1"]) == {"u1": "JO"}
         assert couplings.retry_first(s, ids["CUSTOMER"], "local") == ["c1"]
 

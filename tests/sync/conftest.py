@@ -19,8 +19,13 @@ from accord.state.models import Coupling
 from accord.state.store import load_integration
 from accord.testing.sandbox import settings_from_sandbox
 
-FAST_RETRY = {"max_attempts": 4, "base_delay": 0.01, "max_delay": 0.05, "max_retry_after": 1.5,
-              "jitter": 0.0}
+FAST_RETRY = {
+    "max_attempts": 4,
+    "base_delay": 0.01,
+    "max_delay": 0.05,
+    "max_retry_after": 1.5,
+    "jitter": 0.0,
+}
 
 
 @dataclass
@@ -56,18 +61,34 @@ def make_world(database_url: str, tmp_path: Path) -> Iterator[WorldFactory]:
     """Build a world: ``make_world(records=30, bc={...options}, dv={...}, template=...)``."""
     stack = ExitStack()
 
-    def build(records: int = 30, *, seed: int = 7, bc: dict[str, Any] | None = None,
-              dv: dict[str, Any] | None = None, template: str = "bc-sales",
-              seed_overlap: float = 0.5) -> World:
-        sx = stack.enter_context(run_sandboxes(["business-central", "dataverse"],
-                                               records=records, seed=seed,
-                                               seed_overlap=seed_overlap))
+    def build(
+        records: int = 30,
+        *,
+        seed: int = 7,
+        bc: dict[str, Any] | None = None,
+        dv: dict[str, Any] | None = None,
+        template: str = "bc-sales",
+        seed_overlap: float = 0.5,
+    ) -> World:
+        sx = stack.enter_context(
+            run_sandboxes(
+                ["business-central", "dataverse"],
+                records=records,
+                seed=seed,
+                seed_overlap=seed_overlap,
+            )
+        )
         hub = Hub(Settings(home=tmp_path / "home"), database_url=database_url)
         stack.callback(hub.close)
-        setup.connect(hub, settings_from_sandbox(sx["business-central"], name="bc",
-                                                 retry=FAST_RETRY, **(bc or {})))
-        setup.connect(hub, settings_from_sandbox(sx["dataverse"], name="crm",
-                                                 retry=FAST_RETRY, **(dv or {})))
+        setup.connect(
+            hub,
+            settings_from_sandbox(
+                sx["business-central"], name="bc", retry=FAST_RETRY, **(bc or {})
+            ),
+        )
+        setup.connect(
+            hub, settings_from_sandbox(sx["dataverse"], name="crm", retry=FAST_RETRY, **(dv or {}))
+        )
         setup.init_integration(hub, template, local="bc", remote="crm")
         return World(sx, hub)
 
@@ -77,10 +98,11 @@ def make_world(database_url: str, tmp_path: Path) -> Iterator[WorldFactory]:
 
 def custom_template(folder: Path, mapping: str = "CUSTOMER", **overrides: Any) -> str:
     """bc-sales with ``overrides`` applied to one mapping, written as a YAML file."""
+    from importlib import resources
+
     import yaml
 
     from accord.config.loader import BUILTIN_PACKAGE
-    from importlib import resources
 
     data = yaml.safe_load((resources.files(BUILTIN_PACKAGE) / "bc-sales.yaml").read_text())
     for item in data["mappings"]:

@@ -33,8 +33,9 @@ def test_held_conflict_is_listed_and_resolved_per_field(make_world: WorldFactory
     world = settled(make_world)
     customer_id, account_id = sorted(world.coupled_pairs("CUSTOMER"))[0]
     world.bc.store.update("customers", customer_id, {"city": "Bergen", "email": "a@erp.example"})
-    world.dv.store.update("accounts", account_id,
-                          {"address1_city": "Trondheim", "emailaddress1": "b@crm.example"})
+    world.dv.store.update(
+        "accounts", account_id, {"address1_city": "Trondheim", "emailaddress1": "b@crm.example"}
+    )
     results = operations.sync_incremental(world.hub, ["CUSTOMER"])
     assert sum(r.counts["conflicts"] for r in results) >= 1
     (conflict,) = operations.conflicts(world.hub)
@@ -47,8 +48,9 @@ def test_held_conflict_is_listed_and_resolved_per_field(make_world: WorldFactory
     assert world.dv.store.get("accounts", account_id)["address1_city"] == "Trondheim"
     assert len(operations.conflicts(world.hub)) == 1
 
-    operations.resolve(world.hub, conflict.id, {"city:address1_city": "remote",
-                                                "email:emailaddress1": "local"})
+    operations.resolve(
+        world.hub, conflict.id, {"city:address1_city": "remote", "email:emailaddress1": "local"}
+    )
     customer = world.bc.store.get("customers", customer_id)
     account = world.dv.store.get("accounts", account_id)
     assert customer["city"] == account["address1_city"] == "Trondheim"
@@ -73,8 +75,7 @@ def test_synchronize_now_in_a_chosen_direction_and_preview(make_world: WorldFact
     customer_id, account_id = sorted(world.coupled_pairs("CUSTOMER"))[0]
     world.dv.store.update("accounts", account_id, {"address1_city": "Crm Town"})
     world.bc.store.update("customers", customer_id, {"city": "Erp Town"})
-    preview = operations.sync_now(world.hub, "CUSTOMER", [account_id], "from_remote",
-                                  dry_run=True)
+    preview = operations.sync_now(world.hub, "CUSTOMER", [account_id], "from_remote", dry_run=True)
     assert preview.status == "preview"
     (row,) = preview.preview
     assert [(c.field, c.old, c.new) for c in row.changes] == [("city", "Erp Town", "Crm Town")]
@@ -84,19 +85,21 @@ def test_synchronize_now_in_a_chosen_direction_and_preview(make_world: WorldFact
 
 
 def test_match_based_coupling_respects_case_and_creates_when_asked(
-        make_world: WorldFactory) -> None:
+    make_world: WorldFactory,
+) -> None:
     world = make_world(records=30)
-    operations.sync_full(world.hub, ["SALESPEOPLE", "CURRENCY", "PAYMENT TERMS",
-                                     "SHIPMENT METHOD"])
+    operations.sync_full(world.hub, ["SALESPEOPLE", "CURRENCY", "PAYMENT TERMS", "SHIPMENT METHOD"])
     accounts_before = world.dv.store.count("accounts")
-    result, passes = operations.couple_by_match(world.hub, "CUSTOMER")
+    result, _passes = operations.couple_by_match(world.hub, "CUSTOMER")
     assert result.counts["coupled"] > 0 and result.counts["failed"] > 0
     assert world.dv.store.count("accounts") == accounts_before  # nothing created
     for customer_id, account_id in world.coupled_pairs("CUSTOMER"):
         customer = world.bc.store.get("customers", customer_id)
         account = world.dv.store.get("accounts", account_id)
-        assert (customer["number"] == account["accountnumber"]
-                or customer["displayName"].casefold() == account["name"].casefold())
+        assert (
+            customer["number"] == account["accountnumber"]
+            or customer["displayName"].casefold() == account["name"].casefold()
+        )
     created, _ = operations.couple_by_match(world.hub, "CUSTOMER", create_new=True)
     assert created.counts["coupled"] == 0 and created.counts["inserted"] > 0
     assert len(world.coupled_pairs("CUSTOMER")) == world.bc.store.count("customers")

@@ -39,10 +39,10 @@ def crash_after_first_write(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
 
 def test_crash_between_write_and_checkpoint_creates_no_duplicates_in_dataverse(
-        make_world: WorldFactory, crash_after_first_write: dict[str, int]) -> None:
+    make_world: WorldFactory, crash_after_first_write: dict[str, int]
+) -> None:
     world = make_world(records=12, seed_overlap=0.0)
-    operations.sync_full(world.hub, ["SALESPEOPLE", "CURRENCY", "PAYMENT TERMS",
-                                     "SHIPMENT METHOD"])
+    operations.sync_full(world.hub, ["SALESPEOPLE", "CURRENCY", "PAYMENT TERMS", "SHIPMENT METHOD"])
     crash_after_first_write["armed"] = 1
     accounts_before = world.dv.store.count("accounts")
     with world.context() as ctx, pytest.raises(Crash):
@@ -57,16 +57,17 @@ def test_crash_between_write_and_checkpoint_creates_no_duplicates_in_dataverse(
     assert len(world.coupled_pairs("CUSTOMER")) == customers
     assert all(c.state == "coupled" for c in world.couplings("CUSTOMER"))
     with world.hub.db.session() as s:
-        statuses = sorted(j.status for j in s.query(Job).filter(Job.kind == "full",
-                                                                Job.direction == "to_remote"))
+        statuses = sorted(
+            j.status for j in s.query(Job).filter(Job.kind == "full", Job.direction == "to_remote")
+        )
     assert "failed" in statuses  # the crashed job is closed, not left running
 
 
 def test_crash_between_write_and_checkpoint_creates_no_duplicates_in_business_central(
-        make_world: WorldFactory, crash_after_first_write: dict[str, int]) -> None:
+    make_world: WorldFactory, crash_after_first_write: dict[str, int]
+) -> None:
     world = make_world(records=8, seed_overlap=0.0)
-    operations.sync_full(world.hub, ["SALESPEOPLE", "CURRENCY", "PAYMENT TERMS",
-                                     "SHIPMENT METHOD"])
+    operations.sync_full(world.hub, ["SALESPEOPLE", "CURRENCY", "PAYMENT TERMS", "SHIPMENT METHOD"])
     crash_after_first_write["armed"] = 1
     customers_before = world.bc.store.count("customers")
     with world.context() as ctx, pytest.raises(Crash):
@@ -85,8 +86,7 @@ def test_crash_between_write_and_checkpoint_creates_no_duplicates_in_business_ce
 
 def test_two_workers_on_the_same_pass(make_world: WorldFactory) -> None:
     world = make_world(records=40, seed_overlap=0.0)
-    operations.sync_full(world.hub, ["SALESPEOPLE", "CURRENCY", "PAYMENT TERMS",
-                                     "SHIPMENT METHOD"])
+    operations.sync_full(world.hub, ["SALESPEOPLE", "CURRENCY", "PAYMENT TERMS", "SHIPMENT METHOD"])
     world.dv.faults.latency(0.3)  # the first pass is still running when the second starts
     barrier = threading.Barrier(2)
     outcomes: list[str] = []

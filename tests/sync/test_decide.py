@@ -15,18 +15,28 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def mapping(conflict: str = "hold", direction: str = "bidirectional") -> CompiledMapping:
-    return CompiledMapping.compile(TableMappingSpec(
-        name="CUSTOMER", local="customers", remote="accounts", direction=direction,  # type: ignore[arg-type]
-        conflict=conflict,  # type: ignore[arg-type]
-        new_remote_defaults={"customertypecode": 3},
-        fields=[
-            FieldMappingSpec(local="displayName", remote="name"),
-            FieldMappingSpec(local="city", remote="address1_city"),
-            FieldMappingSpec(local="creditLimit", remote="creditlimit", direction="to_remote"),
-            FieldMappingSpec(remote="statecode", constant=0, direction="to_remote"),
-            FieldMappingSpec(local="type", remote="customertypecode", direction="to_remote",
-                             option_map={"Company": 3, "Person": 1}),
-        ]))
+    return CompiledMapping.compile(
+        TableMappingSpec(
+            name="CUSTOMER",
+            local="customers",
+            remote="accounts",
+            direction=direction,  # type: ignore[arg-type]
+            conflict=conflict,  # type: ignore[arg-type]
+            new_remote_defaults={"customertypecode": 3},
+            fields=[
+                FieldMappingSpec(local="displayName", remote="name"),
+                FieldMappingSpec(local="city", remote="address1_city"),
+                FieldMappingSpec(local="creditLimit", remote="creditlimit", direction="to_remote"),
+                FieldMappingSpec(remote="statecode", constant=0, direction="to_remote"),
+                FieldMappingSpec(
+                    local="type",
+                    remote="customertypecode",
+                    direction="to_remote",
+                    option_map={"Company": 3, "Person": 1},
+                ),
+            ],
+        )
+    )
 
 
 def local(**values: object) -> Record:
@@ -36,8 +46,13 @@ def local(**values: object) -> Record:
 
 
 def remote(modified: datetime = T0, **values: object) -> Record:
-    base = {"name": "Adatum", "address1_city": "Oslo", "creditlimit": 100, "statecode": 0,
-            "customertypecode": 3}
+    base = {
+        "name": "Adatum",
+        "address1_city": "Oslo",
+        "creditlimit": 100,
+        "statecode": 0,
+        "customertypecode": 3,
+    }
     base.update(values)
     return Record("R1", base, modified)
 
@@ -53,8 +68,13 @@ BASELINE = {
 
 def view(m: CompiledMapping, source: Record | None = None, **kw: object) -> CouplingView:
     stored = source_hash(m, "to_remote", source) if source is not None else None
-    args = {"id": 1, "baseline": BASELINE, "source_hash": stored, "last_failed": False,
-            "skipped": False}
+    args = {
+        "id": 1,
+        "baseline": BASELINE,
+        "source_hash": stored,
+        "last_failed": False,
+        "skipped": False,
+    }
     args.update(kw)
     return CouplingView(**args)  # type: ignore[arg-type]
 
@@ -64,8 +84,13 @@ def test_uncoupled_is_ignored_unless_creating() -> None:
     assert decide(m, "to_remote", local(), None, None, {}).action == "ignore"
     created = decide(m, "to_remote", local(), None, None, {}, create_uncoupled=True)
     assert created.action == "insert"
-    assert created.values == {"customertypecode": 3, "name": "Adatum", "address1_city": "Oslo",
-                              "creditlimit": 100, "statecode": 0}
+    assert created.values == {
+        "customertypecode": 3,
+        "name": "Adatum",
+        "address1_city": "Oslo",
+        "creditlimit": 100,
+        "statecode": 0,
+    }
     assert created.baseline["displayName:name"] == ["Adatum", "Adatum"]
 
 
@@ -88,8 +113,9 @@ def test_only_changed_fields_are_written() -> None:
 
 def test_different_fields_changed_on_both_sides_merge() -> None:
     m = mapping()
-    decision = decide(m, "to_remote", local(city="Bergen"), view(m, local()),
-                      remote(name="Adatum Corp"), {})
+    decision = decide(
+        m, "to_remote", local(city="Bergen"), view(m, local()), remote(name="Adatum Corp"), {}
+    )
     assert decision.action == "modify"
     assert decision.values == {"address1_city": "Bergen"}
     # the remote's own change is left for the opposite pass: its baseline slot is untouched
@@ -99,8 +125,14 @@ def test_different_fields_changed_on_both_sides_merge() -> None:
 
 def test_same_field_changed_differently_is_held() -> None:
     m = mapping("hold")
-    decision = decide(m, "to_remote", local(city="Bergen"), view(m, local()),
-                      remote(address1_city="Trondheim"), {})
+    decision = decide(
+        m,
+        "to_remote",
+        local(city="Bergen"),
+        view(m, local()),
+        remote(address1_city="Trondheim"),
+        {},
+    )
     assert decision.action == "conflict"
     assert decision.values == {}
     conflict = decision.conflicts["city:address1_city"]
@@ -110,22 +142,34 @@ def test_same_field_changed_differently_is_held() -> None:
 
 def test_same_field_changed_to_same_value_is_no_conflict() -> None:
     m = mapping("hold")
-    decision = decide(m, "to_remote", local(city="Bergen"), view(m, local()),
-                      remote(address1_city="Bergen"), {})
+    decision = decide(
+        m, "to_remote", local(city="Bergen"), view(m, local()), remote(address1_city="Bergen"), {}
+    )
     assert decision.action == "unchanged"
     assert decision.baseline["city:address1_city"] == ["Bergen", "Bergen"]
 
 
-@pytest.mark.parametrize(("policy", "remote_modified", "expected"), [
-    ("source_wins", T0, {"address1_city": "Bergen"}),
-    ("destination_wins", T0, {}),
-    ("newest_wins", T0, {"address1_city": "Bergen"}),
-    ("newest_wins", T0 + timedelta(hours=1), {}),
-])
-def test_conflict_policies(policy: str, remote_modified: datetime, expected: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("policy", "remote_modified", "expected"),
+    [
+        ("source_wins", T0, {"address1_city": "Bergen"}),
+        ("destination_wins", T0, {}),
+        ("newest_wins", T0, {"address1_city": "Bergen"}),
+        ("newest_wins", T0 + timedelta(hours=1), {}),
+    ],
+)
+def test_conflict_policies(
+    policy: str, remote_modified: datetime, expected: dict[str, str]
+) -> None:
     m = mapping(policy)
-    decision = decide(m, "to_remote", local(city="Bergen"), view(m, local()),
-                      remote(remote_modified, address1_city="Trondheim"), {})
+    decision = decide(
+        m,
+        "to_remote",
+        local(city="Bergen"),
+        view(m, local()),
+        remote(remote_modified, address1_city="Trondheim"),
+        {},
+    )
     assert decision.values == expected
     assert not decision.conflicts
     if not expected:
@@ -136,8 +180,9 @@ def test_conflict_policies(policy: str, remote_modified: datetime, expected: dic
 
 def test_unidirectional_field_never_conflicts() -> None:
     m = mapping("hold")
-    decision = decide(m, "to_remote", local(creditLimit=500), view(m, local()),
-                      remote(creditlimit=900), {})
+    decision = decide(
+        m, "to_remote", local(creditLimit=500), view(m, local()), remote(creditlimit=900), {}
+    )
     assert decision.values == {"creditlimit": 500}
 
 
@@ -152,8 +197,7 @@ def test_skipped_coupling_is_skipped_and_failed_is_retried() -> None:
 def test_force_writes_every_field_that_differs() -> None:
     m = mapping()
     record = local()
-    decision = decide(m, "to_remote", record, view(m, record), remote(name="Other"), {},
-                      force=True)
+    decision = decide(m, "to_remote", record, view(m, record), remote(name="Other"), {}, force=True)
     assert decision.values == {"name": "Adatum"}
 
 

@@ -12,15 +12,15 @@ from tests.sync.conftest import World, WorldFactory, custom_template
 
 
 def world_with(make_world: WorldFactory, tmp_path: Path, policy: str) -> World:
-    world = make_world(records=10,
-                       template=custom_template(tmp_path, "CUSTOMER", deletion=policy))
+    world = make_world(records=10, template=custom_template(tmp_path, "CUSTOMER", deletion=policy))
     operations.sync_full(world.hub)
     operations.sync_incremental(world.hub)
     return world
 
 
-def test_crm_delete_uncouples_and_keeps_the_erp_record(make_world: WorldFactory,
-                                                      tmp_path: Path) -> None:
+def test_crm_delete_uncouples_and_keeps_the_erp_record(
+    make_world: WorldFactory, tmp_path: Path
+) -> None:
     world = world_with(make_world, tmp_path, "uncouple")
     customer_id, account_id = sorted(world.coupled_pairs("CUSTOMER"))[0]
     world.dv.store.delete("accounts", account_id)
@@ -50,8 +50,9 @@ def test_crm_delete_is_restored_from_the_erp(make_world: WorldFactory, tmp_path:
     assert world.dv.store.get("accounts", new_account)["name"] == name
 
 
-def test_erp_delete_is_found_by_the_full_sync_snapshot(make_world: WorldFactory,
-                                                      tmp_path: Path) -> None:
+def test_erp_delete_is_found_by_the_full_sync_snapshot(
+    make_world: WorldFactory, tmp_path: Path
+) -> None:
     world = world_with(make_world, tmp_path, "propagate")
     customer_id, account_id = sorted(world.coupled_pairs("CUSTOMER"))[0]
     world.bc.store.delete("customers", customer_id)
@@ -63,8 +64,9 @@ def test_erp_delete_is_found_by_the_full_sync_snapshot(make_world: WorldFactory,
 
 
 @pytest.mark.parametrize("policy", ["ignore", "restore", "uncouple"])
-def test_changed_record_whose_counterpart_is_gone(make_world: WorldFactory, tmp_path: Path,
-                                                   policy: str) -> None:
+def test_changed_record_whose_counterpart_is_gone(
+    make_world: WorldFactory, tmp_path: Path, policy: str
+) -> None:
     world = world_with(make_world, tmp_path, policy)
     customer_id, account_id = sorted(world.coupled_pairs("CUSTOMER"))[0]
     # deleted in Sales in a way the delta feed has not reported yet; then changed in BC

@@ -35,7 +35,8 @@ def test_throttling_is_retried_and_nothing_is_lost(make_world: WorldFactory) -> 
 
 
 def test_exhausted_quota_stops_the_pass_without_moving_the_watermark(
-        make_world: WorldFactory) -> None:
+    make_world: WorldFactory,
+) -> None:
     world = synced_world(make_world)
     customer_id = sorted(a for a, _ in world.coupled_pairs("CUSTOMER"))[0]
     world.bc.store.update("customers", customer_id, {"city": "Quota City"})

@@ -17,12 +17,15 @@ def totals(results: list[PassResult]) -> dict[str, int]:
 
 
 def test_full_sync_couples_matches_and_creates_the_rest_without_duplicates(
-        make_world: WorldFactory) -> None:
+    make_world: WorldFactory,
+) -> None:
     world = make_world(records=30)
     accounts_before = world.dv.store.count("accounts")
     customers_before = world.bc.store.count("customers")
     runs = operations.sync_full(world.hub)
-    assert all(r.status == "success" for r in runs), [(r.mapping, r.status, r.message) for r in runs]
+    assert all(r.status == "success" for r in runs), [
+        (r.mapping, r.status, r.message) for r in runs
+    ]
     customer = next(r for r in runs if r.mapping == "CUSTOMER")
     assert customer.recommendation == "couple"
     assert customer.coupling is not None and customer.coupling.counts["coupled"] > 0
@@ -84,4 +87,7 @@ def test_incremental_pass_with_nothing_changed_is_cheap(make_world: WorldFactory
     assert totals(results).get("modified", 0) == 0
     # exactly one read per direction: BC "modified since" and the Dataverse delta link
     assert world.bc.stats()["total"] == 1
-    assert world.dv.stats()["total"] == 1, (world.dv.stats(), [(r.direction, dict(r.counts)) for r in results])
+    assert world.dv.stats()["total"] == 1, (
+        world.dv.stats(),
+        [(r.direction, dict(r.counts)) for r in results],
+    )

@@ -6,8 +6,12 @@ from accord.sync.plan import dependency_levels, dependency_order
 
 
 def test_dependencies_come_first() -> None:
-    deps = {"CONTACT": ["CUSTOMER"], "CUSTOMER": ["CURRENCY", "SALESPEOPLE"], "CURRENCY": [],
-            "SALESPEOPLE": []}
+    deps = {
+        "CONTACT": ["CUSTOMER"],
+        "CUSTOMER": ["CURRENCY", "SALESPEOPLE"],
+        "CURRENCY": [],
+        "SALESPEOPLE": [],
+    }
     order = dependency_order(deps)
     assert order.index("CURRENCY") < order.index("CUSTOMER") < order.index("CONTACT")
     assert dependency_levels(deps) == [["CURRENCY", "SALESPEOPLE"], ["CUSTOMER"], ["CONTACT"]]

@@ -80,8 +80,9 @@ def far_time_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     time.tzset()
 
 
-def test_local_time_zone_does_not_shift_the_cursor(make_world: WorldFactory,
-                                                   far_time_zone: None) -> None:
+def test_local_time_zone_does_not_shift_the_cursor(
+    make_world: WorldFactory, far_time_zone: None
+) -> None:
     world = make_world(records=8)
     operations.sync_full(world.hub)
     (a,) = first_customers(world, 1)
@@ -106,4 +107,7 @@ def test_small_pages_lose_and_repeat_nothing(make_world: WorldFactory) -> None:
         world.dv.store.update("accounts", account_id, {"telephone1": "+47 000"})
     results = operations.sync_incremental(world.hub, ["CUSTOMER"])
     pull = next(r for r in results if r.direction == "from_remote")
-    assert pull.counts["modified"] == 15, (dict(pull.counts), [(r.direction, dict(r.counts)) for r in results])
+    assert pull.counts["modified"] == 15, (
+        dict(pull.counts),
+        [(r.direction, dict(r.counts)) for r in results],
+    )

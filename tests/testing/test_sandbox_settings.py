@@ -9,8 +9,13 @@ from accord.testing.sandbox import settings_from_sandbox, system_of
 
 def handle(base_url: str, **extra: object) -> SimpleNamespace:
     return SimpleNamespace(
-        base_url=base_url, token_url="https://127.0.0.1:1/t/oauth2/v2.0/token", client_id="c",
-        client_secret="s", scope="x/.default", ca_cert="/tmp/ca.pem", **extra,
+        base_url=base_url,
+        token_url="https://127.0.0.1:1/t/oauth2/v2.0/token",
+        client_id="c",
+        client_secret="s",
+        scope="x/.default",
+        ca_cert="/tmp/ca.pem",
+        **extra,
     )
 
 

@@ -12,26 +12,39 @@ import typer
 from accord.cli import render
 from accord.cli.common import State, console, fail, guarded, hub, progress_bar
 from accord.connectors.registry import SYSTEMS, ConnectionSettings
-from accord.services import operations, setup, status as status_service
+from accord.services import operations, setup
+from accord.services import status as status_service
 
-app = typer.Typer(help="Accord keeps ERP, CRM and commerce systems in agreement.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Accord keeps ERP, CRM and commerce systems in agreement.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 sandbox_app = typer.Typer(help="Run the built-in protocol sandboxes.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
 
-MappingOpt = Annotated[list[str] | None, typer.Option("--mapping", "-m",
-                                                      help="Only these mappings (repeatable).")]
-DirectionOpt = Annotated[str | None, typer.Option(
-    "--direction", "-d", help="to_remote (ERP → CRM) or from_remote (CRM → ERP).")]
+MappingOpt = Annotated[
+    list[str] | None, typer.Option("--mapping", "-m", help="Only these mappings (repeatable).")
+]
+DirectionOpt = Annotated[
+    str | None,
+    typer.Option("--direction", "-d", help="to_remote (ERP → CRM) or from_remote (CRM → ERP)."),
+]
 IntegrationOpt = Annotated[str | None, typer.Option(help="Integration name (if several).")]
 
 
 @app.callback()
 def main_options(
-    database_url: Annotated[str | None, typer.Option(
-        envvar="ACCORD_DATABASE_URL", help="State database (default: SQLite in the home).")] = None,
-    home: Annotated[Path | None, typer.Option(
-        envvar="ACCORD_HOME", help="Folder for state, keys and certificates.")] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ACCORD_DATABASE_URL", help="State database (default: SQLite in the home)."
+        ),
+    ] = None,
+    home: Annotated[
+        Path | None,
+        typer.Option(envvar="ACCORD_HOME", help="Folder for state, keys and certificates."),
+    ] = None,
 ) -> None:
     State.database_url = database_url
     State.home = home
@@ -63,8 +76,10 @@ def connect(
     ca_cert: Annotated[str | None, typer.Option(help="CA certificate file to trust.")] = None,
     company: Annotated[str | None, typer.Option(help="Business Central company.")] = None,
     environment: Annotated[str | None, typer.Option(help="Business Central environment.")] = None,
-    sandbox_json: Annotated[Path | None, typer.Option(
-        help="Take URLs and credentials from `accord sandbox up --json` output.")] = None,
+    sandbox_json: Annotated[
+        Path | None,
+        typer.Option(help="Take URLs and credentials from `accord sandbox up --json` output."),
+    ] = None,
     check: Annotated[bool, typer.Option(help="Authenticate and call the system first.")] = True,
 ) -> None:
     """Save a connection to a system (checked before it is saved)."""
@@ -74,20 +89,43 @@ def connect(
         if system not in data:
             fail(f"{sandbox_json} has no entry for {system}; it has: {', '.join(data)}")
         values = dict(data[system])
-    given = {"base_url": base_url, "token_url": token_url, "client_id": client_id,
-             "client_secret": client_secret, "scope": scope, "ca_cert": ca_cert}
+    given = {
+        "base_url": base_url,
+        "token_url": token_url,
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "scope": scope,
+        "ca_cert": ca_cert,
+    }
     values.update({k: v for k, v in given.items() if v is not None})
-    missing = [k for k in ("base_url", "token_url", "client_id", "client_secret") if not values.get(k)]
+    missing = [
+        k for k in ("base_url", "token_url", "client_id", "client_secret") if not values.get(k)
+    ]
     if missing:
         fail("missing " + ", ".join("--" + m.replace("_", "-") for m in missing))
-    options = {k: v for k, v in {"company": company or values.get("company_name"),
-                                 "environment": environment}.items() if v}
-    settings = ConnectionSettings(name=name, system=system, base_url=values["base_url"],
-                                  token_url=values["token_url"], client_id=values["client_id"],
-                                  client_secret=values["client_secret"], scope=values.get("scope"),
-                                  ca_cert=values.get("ca_cert"), options=options)
+    options = {
+        k: v
+        for k, v in {
+            "company": company or values.get("company_name"),
+            "environment": environment,
+        }.items()
+        if v
+    }
+    settings = ConnectionSettings(
+        name=name,
+        system=system,
+        base_url=values["base_url"],
+        token_url=values["token_url"],
+        client_id=values["client_id"],
+        client_secret=values["client_secret"],
+        scope=values.get("scope"),
+        ca_cert=values.get("ca_cert"),
+        options=options,
+    )
     setup.connect(hub(), settings, check=check)
-    console.print(f"Connection [bold]{name}[/] ({system}) saved" + (" and checked." if check else "."))
+    console.print(
+        f"Connection [bold]{name}[/] ({system}) saved" + (" and checked." if check else ".")
+    )
 
 
 @sandbox_app.command("up")
@@ -102,8 +140,13 @@ def sandbox_up(
     from accord.sandboxes import SANDBOXES, serve_forever
 
     names = only or list(SANDBOXES)
-    serve_forever(names, records=records, seed=seed, json_out=json_out,
-                  print_fn=lambda line: print(line, flush=True))
+    serve_forever(
+        names,
+        records=records,
+        seed=seed,
+        json_out=json_out,
+        print_fn=lambda line: print(line, flush=True),
+    )
 
 
 @app.command()
@@ -113,23 +156,27 @@ def couple(
     local_id: Annotated[str | None, typer.Option("--local", help="Local record id.")] = None,
     remote_id: Annotated[str | None, typer.Option("--remote", help="Remote record id.")] = None,
     match: Annotated[bool, typer.Option(help="Couple all uncoupled records by match.")] = False,
-    create_new: Annotated[bool | None, typer.Option(
-        help="Create a remote record when no match is found.")] = None,
+    create_new: Annotated[
+        bool | None, typer.Option(help="Create a remote record when no match is found.")
+    ] = None,
     integration: IntegrationOpt = None,
 ) -> None:
     """Couple two records by hand, or all uncoupled ones by their match fields."""
     h = hub()
     if match:
-        result, passes = operations.couple_by_match(h, mapping, create_new=create_new,
-                                                    integration=integration)
-        console.print(f"Coupled {result.counts['coupled']}, created {result.counts['inserted']}, "
-                      f"unmatched {result.counts['failed']}.")
+        result, passes = operations.couple_by_match(
+            h, mapping, create_new=create_new, integration=integration
+        )
+        console.print(
+            f"Coupled {result.counts['coupled']}, created {result.counts['inserted']}, "
+            f"unmatched {result.counts['failed']}."
+        )
         if passes:
             render.passes_table(passes, "Synchronized after coupling")
         return
     if not (local_id and remote_id):
         fail("give --local ID and --remote ID, or --match")
-    operations.couple_records(h, mapping, local_id, remote_id, integration=integration)  # type: ignore[arg-type]
+    operations.couple_records(h, mapping, local_id, remote_id, integration=integration)
     console.print(f"Coupled {local_id} ⇄ {remote_id} in {mapping}.")
 
 
@@ -138,14 +185,17 @@ def couple(
 def uncouple(
     mapping: Annotated[str, typer.Argument()],
     ids: Annotated[list[str] | None, typer.Argument(help="Record ids of either side.")] = None,
-    everything: Annotated[bool, typer.Option("--all", help="Every coupling of the mapping.")] = False,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Every coupling of the mapping.")
+    ] = False,
     integration: IntegrationOpt = None,
 ) -> None:
     """Remove couplings (the records themselves stay)."""
     if not ids and not everything:
         fail("give record ids or --all")
-    removed = operations.uncouple_records(hub(), mapping, ids or [], everything=everything,
-                                          integration=integration)
+    removed = operations.uncouple_records(
+        hub(), mapping, ids or [], everything=everything, integration=integration
+    )
     console.print(f"Removed {removed} coupling(s).")
 
 
@@ -154,8 +204,10 @@ def uncouple(
 def sync(
     full: Annotated[bool, typer.Option(help="Full synchronization in dependency order.")] = False,
     mapping: MappingOpt = None,
-    records: Annotated[list[str] | None, typer.Option(
-        "--record", "-r", help="Synchronize these source-side ids now (repeatable).")] = None,
+    records: Annotated[
+        list[str] | None,
+        typer.Option("--record", "-r", help="Synchronize these source-side ids now (repeatable)."),
+    ] = None,
     direction: DirectionOpt = None,
     integration: IntegrationOpt = None,
 ) -> None:
@@ -164,17 +216,24 @@ def sync(
     if records:
         if not mapping or len(mapping) != 1 or direction is None:
             fail("synchronizing records needs exactly one --mapping and a --direction")
-        result = operations.sync_now(h, mapping[0], records, _direction(direction),  # type: ignore[index]
-                                     integration=integration)
+        result = operations.sync_now(
+            h,
+            mapping[0],
+            records,
+            _direction(direction),
+            integration=integration,
+        )
         render.passes_table([result], "Synchronized now")
         return
     with progress_bar() as advance:
         if full:
-            render.full_sync_table(operations.sync_full(h, mapping, integration=integration,
-                                                        progress=advance))
+            render.full_sync_table(
+                operations.sync_full(h, mapping, integration=integration, progress=advance)
+            )
         else:
-            render.passes_table(operations.sync_incremental(h, mapping, integration=integration,
-                                                            progress=advance))
+            render.passes_table(
+                operations.sync_incremental(h, mapping, integration=integration, progress=advance)
+            )
 
 
 def _direction(value: str) -> operations.Direction:
@@ -196,8 +255,16 @@ def preview(
     if records:
         if not mapping or len(mapping) != 1 or direction is None:
             fail("previewing records needs exactly one --mapping and a --direction")
-        results = [operations.sync_now(h, mapping[0], records, _direction(direction),  # type: ignore[index]
-                                       integration=integration, dry_run=True)]
+        results = [
+            operations.sync_now(
+                h,
+                mapping[0],
+                records,
+                _direction(direction),
+                integration=integration,
+                dry_run=True,
+            )
+        ]
     else:
         results = operations.sync_incremental(h, mapping, integration=integration, dry_run=True)
     from accord.cli.preview import print_preview
@@ -236,8 +303,9 @@ def retry(
     count = operations.retry(h, mapping, ids or [], integration=integration)
     console.print(f"{count} skipped record(s) will be retried.")
     if now:
-        render.passes_table(operations.sync_incremental(
-            h, [mapping] if mapping else None, integration=integration))
+        render.passes_table(
+            operations.sync_incremental(h, [mapping] if mapping else None, integration=integration)
+        )
 
 
 @app.command()
@@ -267,8 +335,9 @@ def resolve(
                 fail(f"--field {item!r}: expected KEY=local or KEY=remote")
             choice[key] = value
     chosen = operations.resolve(hub(), conflict_id, choice, integration=integration)
-    console.print(f"Conflict {conflict_id} resolved: "
-                  + ", ".join(f"{k} ← {v}" for k, v in chosen.items()))
+    console.print(
+        f"Conflict {conflict_id} resolved: " + ", ".join(f"{k} ← {v}" for k, v in chosen.items())
+    )
 
 
 @app.command()
@@ -286,8 +355,10 @@ def run(
             ctx,
             on_result=lambda r: console.print(
                 f"{r.mapping} {r.direction}: {r.status} "
-                + " ".join(f"{k}={v}" for k, v in r.counts.items() if v)),
-            on_notice=lambda text: console.print(f"[yellow]{text}[/]"))
+                + " ".join(f"{k}={v}" for k, v in r.counts.items() if v)
+            ),
+            on_notice=lambda text: console.print(f"[yellow]{text}[/]"),
+        )
         console.print("Scheduler running; Ctrl+C stops it.")
         try:
             scheduler.run(stop, max_cycles=cycles)
@@ -310,3 +381,7 @@ def demo(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

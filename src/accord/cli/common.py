@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -33,7 +33,7 @@ def hub() -> Hub:
     return Hub(settings, database_url=State.database_url)
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code)
 
@@ -48,7 +48,6 @@ def guarded(fn: Callable[..., T]) -> Callable[..., T]:
             return fn(*args, **kwargs)
         except AccordError as exc:
             fail(str(exc))
-            raise  # unreachable
         except KeyboardInterrupt:
             err_console.print("interrupted")
             sys.exit(130)
@@ -59,8 +58,14 @@ def guarded(fn: Callable[..., T]) -> Callable[..., T]:
 @contextmanager
 def progress_bar() -> Iterator[Callable[[str, int], None]]:
     """A Rich progress display fed by the engine's (what, count) callbacks."""
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True) as progress:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
         tasks: dict[str, Any] = {}
 
         def advance(what: str, count: int) -> None:

@@ -45,8 +45,9 @@ def run_demo(*, records: int, seed: int) -> None:
         render.conflicts_table(held)
         for conflict in held:
             chosen = operations.resolve(world.hub, conflict.id, "local")
-            console.print(f"Resolved conflict {conflict.id}: Business Central wins "
-                          + ", ".join(chosen))
+            console.print(
+                f"Resolved conflict {conflict.id}: Business Central wins " + ", ".join(chosen)
+            )
 
         console.rule("6. Where the records stand now")
         _outcome(world)
@@ -54,8 +55,10 @@ def run_demo(*, records: int, seed: int) -> None:
         errors = status.recent_errors(world.hub, limit=10)
         if errors:
             render.errors_table(errors)
-    console.print(f"\nDemo state kept in {home}. Try: ACCORD_DATABASE_URL=sqlite:///"
-                  f"{(home / 'demo.db').resolve()} accord status")
+    console.print(
+        f"\nDemo state kept in {home}. Try: ACCORD_DATABASE_URL=sqlite:///"
+        f"{(home / 'demo.db').resolve()} accord status"
+    )
 
 
 def _outcome(world: object) -> None:
@@ -65,14 +68,21 @@ def _outcome(world: object) -> None:
     table = Table(title="Watched records")
     for column in ("change", "Business Central", "Sales"):
         table.add_column(column, overflow="fold")
-    fields = {"erp-only": ("city", "address1_city"), "crm-only": ("phoneNumber", "telephone1"),
-              "conflict": ("city", "address1_city"), "merge": ("email", "emailaddress1"),
-              "deleted": ("displayName", "name")}
+    fields = {
+        "erp-only": ("city", "address1_city"),
+        "crm-only": ("phoneNumber", "telephone1"),
+        "conflict": ("city", "address1_city"),
+        "merge": ("email", "emailaddress1"),
+        "deleted": ("displayName", "name"),
+    }
     for label, (bc_field, dv_field) in fields.items():
         customer, account = side_values(world, label)
         extra = ""
         if label == "merge":
             extra = f" / website {(account or {}).get('websiteurl')!r}"
-        table.add_row(label, repr((customer or {}).get(bc_field)),
-                      (repr(account.get(dv_field)) if account else "(deleted)") + extra)
+        table.add_row(
+            label,
+            repr((customer or {}).get(bc_field)),
+            (repr(account.get(dv_field)) if account else "(deleted)") + extra,
+        )
     console.print(table)

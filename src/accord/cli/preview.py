@@ -16,8 +16,16 @@ MAX_ROWS = 200
 def print_preview(results: Sequence[PassResult]) -> None:
     passes_table(results, "Preview (nothing was written)")
     table = Table(title="Would change")
-    for column in ("mapping", "direction", "source", "destination", "action", "field", "now",
-                   "would be"):
+    for column in (
+        "mapping",
+        "direction",
+        "source",
+        "destination",
+        "action",
+        "field",
+        "now",
+        "would be",
+    ):
         table.add_column(column, overflow="fold")
     shown = 0
     for result in results:
@@ -26,17 +34,40 @@ def print_preview(results: Sequence[PassResult]) -> None:
                 break
             dest = row.destination_id or "(new)"
             if row.error:
-                table.add_row(row.mapping, row.direction, row.source_id, dest, "[red]fail[/]",
-                              "", "", row.error)
+                table.add_row(
+                    row.mapping,
+                    row.direction,
+                    row.source_id,
+                    dest,
+                    "[red]fail[/]",
+                    "",
+                    "",
+                    row.error,
+                )
             for change in row.changes:
                 if row.action == "insert" and change.new in (None, ""):
                     continue
-                table.add_row(row.mapping, row.direction, row.source_id, dest, row.action,
-                              change.field, repr(change.old), repr(change.new))
+                table.add_row(
+                    row.mapping,
+                    row.direction,
+                    row.source_id,
+                    dest,
+                    row.action,
+                    change.field,
+                    repr(change.old),
+                    repr(change.new),
+                )
             for key, info in row.conflicts.items():
-                table.add_row(row.mapping, row.direction, row.source_id, dest,
-                              "[yellow]conflict[/]", key, repr(info.get("remote")),
-                              repr(info.get("local")))
+                table.add_row(
+                    row.mapping,
+                    row.direction,
+                    row.source_id,
+                    dest,
+                    "[yellow]conflict[/]",
+                    key,
+                    repr(info.get("remote")),
+                    repr(info.get("local")),
+                )
             shown += 1
     total = sum(len(r.preview) for r in results)
     if total:

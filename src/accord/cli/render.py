@@ -12,8 +12,17 @@ from accord.services.status import ErrorRow, MappingStatus
 from accord.sync.full import MappingRun
 from accord.sync.passes import PassResult
 
-COUNTERS = ("inserted", "modified", "deleted", "unchanged", "skipped", "failed", "coupled",
-            "uncoupled", "conflicts")
+COUNTERS = (
+    "inserted",
+    "modified",
+    "deleted",
+    "unchanged",
+    "skipped",
+    "failed",
+    "coupled",
+    "uncoupled",
+    "conflicts",
+)
 STATUS_STYLE = {"success": "green", "error": "yellow", "failed": "red", "preview": "cyan"}
 
 
@@ -29,47 +38,86 @@ def passes_table(results: Iterable[PassResult], title: str = "Passes") -> None:
     for name in COUNTERS:
         table.add_column(name, justify="right")
     for r in results:
-        table.add_row(r.mapping, r.direction, _status(r.status),
-                      *(str(r.counts.get(n, 0)) for n in COUNTERS))
+        table.add_row(
+            r.mapping, r.direction, _status(r.status), *(str(r.counts.get(n, 0)) for n in COUNTERS)
+        )
     console.print(table)
 
 
 def full_sync_table(runs: Sequence[MappingRun]) -> None:
     table = Table(title="Full synchronization")
-    for column in ("mapping", "recommendation", "status", "coupled", "to remote", "from remote",
-                   "note"):
+    for column in (
+        "mapping",
+        "recommendation",
+        "status",
+        "coupled",
+        "to remote",
+        "from remote",
+        "note",
+    ):
         table.add_column(column)
     for run in runs:
         by_dir = {p.direction: p for p in run.passes}
 
-        def cell(direction: str) -> str:
-            p = by_dir.get(direction)
-            if p is None:
-                return "-"
-            c = p.counts
-            return (f"{_status(p.status)} +{c['inserted']} ~{c['modified']} "
-                    f"={c['unchanged']} !{c['failed']}")
-
         coupled = str(run.coupling.counts["coupled"]) if run.coupling else "-"
-        table.add_row(run.mapping, run.recommendation, _status(run.status), coupled,
-                      cell("to_remote"), cell("from_remote"), run.message or "")
+        table.add_row(
+            run.mapping,
+            run.recommendation,
+            _status(run.status),
+            coupled,
+            _pass_cell(by_dir.get("to_remote")),
+            _pass_cell(by_dir.get("from_remote")),
+            run.message or "",
+        )
     console.print(table)
     console.print("[dim]+ inserted  ~ modified  = unchanged  ! failed[/]")
 
 
+def _pass_cell(result: PassResult | None) -> str:
+    if result is None:
+        return "-"
+    c = result.counts
+    return (
+        f"{_status(result.status)} +{c['inserted']} ~{c['modified']} "
+        f"={c['unchanged']} !{c['failed']}"
+    )
+
+
 def status_table(rows: Sequence[MappingStatus]) -> None:
     table = Table(title="Mappings")
-    for column in ("mapping", "direction", "couplings", "failed", "skipped", "conflicts",
-                   "local watermark", "remote watermark", "last pass"):
+    for column in (
+        "mapping",
+        "direction",
+        "couplings",
+        "failed",
+        "skipped",
+        "conflicts",
+        "local watermark",
+        "remote watermark",
+        "last pass",
+    ):
         table.add_column(column)
     for row in rows:
         last = row.last_passes[0] if row.last_passes else None
-        last_text = "-" if last is None else (
-            f"{last.kind} {last.direction} {_status(last.status)} {when(last.started_at)} "
-            + " ".join(f"{k}={v}" for k, v in last.counts.items() if v))
-        table.add_row(row.name, row.direction, str(row.couplings), str(row.failed),
-                      str(row.skipped), str(row.open_conflicts), when(row.watermarks.get("local")),
-                      when(row.watermarks.get("remote")), last_text)
+        last_text = (
+            "-"
+            if last is None
+            else (
+                f"{last.kind} {last.direction} {_status(last.status)} {when(last.started_at)} "
+                + " ".join(f"{k}={v}" for k, v in last.counts.items() if v)
+            )
+        )
+        table.add_row(
+            row.name,
+            row.direction,
+            str(row.couplings),
+            str(row.failed),
+            str(row.skipped),
+            str(row.open_conflicts),
+            when(row.watermarks.get("local")),
+            when(row.watermarks.get("remote")),
+            last_text,
+        )
     console.print(table)
 
 
@@ -81,8 +129,13 @@ def errors_table(rows: Sequence[ErrorRow]) -> None:
     for column in ("when", "mapping", "source", "destination", "message"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(when(row.created_at), row.mapping, row.source_id or "-",
-                      row.destination_id or "-", row.message)
+        table.add_row(
+            when(row.created_at),
+            row.mapping,
+            row.source_id or "-",
+            row.destination_id or "-",
+            row.message,
+        )
     console.print(table)
 
 
@@ -91,15 +144,30 @@ def conflicts_table(rows: Sequence[ConflictRow]) -> None:
         console.print("[green]No open conflicts.[/]")
         return
     table = Table(title="Held conflicts")
-    for column in ("id", "mapping", "record", "field", "local value", "remote value",
-                   "last synced"):
+    for column in (
+        "id",
+        "mapping",
+        "record",
+        "field",
+        "local value",
+        "remote value",
+        "last synced",
+    ):
         table.add_column(column, overflow="fold")
     for row in rows:
         for key, info in row.fields.items():
             base = info.get("baseline", {})
-            table.add_row(str(row.id), row.mapping, row.local_key or row.local_id or "-", key,
-                          repr(info.get("local")), repr(info.get("remote")),
-                          repr(base.get("local")))
+            table.add_row(
+                str(row.id),
+                row.mapping,
+                row.local_key or row.local_id or "-",
+                key,
+                repr(info.get("local")),
+                repr(info.get("remote")),
+                repr(base.get("local")),
+            )
     console.print(table)
-    console.print("Resolve with [bold]accord resolve ID --side local|remote[/] or per field "
-                  "[bold]--field KEY=local[/].")
+    console.print(
+        "Resolve with [bold]accord resolve ID --side local|remote[/] or per field "
+        "[bold]--field KEY=local[/]."
+    )

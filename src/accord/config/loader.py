@@ -18,7 +18,9 @@ BUILTIN_PACKAGE = "accord.templates"
 def builtin_templates() -> list[str]:
     """Names of the templates shipped with Accord."""
     folder = resources.files(BUILTIN_PACKAGE)
-    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
 
 
 def _place(loc: tuple[int | str, ...], data: Any) -> str:
@@ -42,8 +44,9 @@ def _place(loc: tuple[int | str, ...], data: Any) -> str:
 def parse_template(data: Any, source: str) -> TemplateSpec:
     """Validate already-parsed YAML ``data``; ``source`` names it in errors."""
     if not isinstance(data, dict):
-        raise ConfigError("a template must be a mapping with 'name' and 'mappings'",
-                          location=source)
+        raise ConfigError(
+            "a template must be a mapping with 'name' and 'mappings'", location=source
+        )
     try:
         return TemplateSpec.model_validate(data)
     except ValidationError as exc:
@@ -77,5 +80,7 @@ def load_template(name_or_path: str) -> TemplateSpec:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        raise ConfigError(f"not valid YAML: {getattr(exc, 'problem', exc)}", location=where) from None
+        raise ConfigError(
+            f"not valid YAML: {getattr(exc, 'problem', exc)}", location=where
+        ) from None
     return parse_template(data, source)

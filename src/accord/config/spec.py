@@ -52,8 +52,9 @@ class FieldMappingSpec(_Strict):
         if self.constant is not None:
             target = "remote" if self.local is None else "local"
             if self.direction != f"to_{target}":
-                raise ValueError(f"a constant written to the {target} side needs direction "
-                                 f"'to_{target}'")
+                raise ValueError(
+                    f"a constant written to the {target} side needs direction 'to_{target}'"
+                )
         if self.clear_on_failed_lookup and self.not_null:
             raise ValueError("'clear_on_failed_lookup' and 'not_null' exclude each other")
         if (self.clear_on_failed_lookup or self.lookup_by != "id") and not self.lookup:
@@ -133,12 +134,16 @@ class TemplateSpec(_Strict):
         for m in self.mappings:
             for dep in m.depends_on:
                 if dep not in known:
-                    raise ValueError(f"mapping {m.name} depends on unknown mapping {dep!r}; "
-                                     f"valid: {', '.join(sorted(known))}")
+                    raise ValueError(
+                        f"mapping {m.name} depends on unknown mapping {dep!r}; "
+                        f"valid: {', '.join(sorted(known))}"
+                    )
             for f in m.fields:
                 if f.lookup and f.lookup not in known:
-                    raise ValueError(f"mapping {m.name} field {f.key} looks up unknown mapping "
-                                     f"{f.lookup!r}; valid: {', '.join(sorted(known))}")
+                    raise ValueError(
+                        f"mapping {m.name} field {f.key} looks up unknown mapping "
+                        f"{f.lookup!r}; valid: {', '.join(sorted(known))}"
+                    )
         from accord.sync.plan import dependency_order
 
         dependency_order({m.name: m.depends_on for m in self.mappings})

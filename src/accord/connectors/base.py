@@ -190,7 +190,9 @@ class Connector(Protocol):
         """Stream pages of records changed since the query's cursor."""
         ...
 
-    def get(self, entity: str, ids: Sequence[str], fields: Sequence[str] | None = None) -> list[Record]:
+    def get(
+        self, entity: str, ids: Sequence[str], fields: Sequence[str] | None = None
+    ) -> list[Record]:
         """Fetch records by id; missing ids are simply absent from the result."""
         ...
 

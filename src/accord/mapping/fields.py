@@ -58,8 +58,9 @@ class FieldRule:
             return None
         return (self.spec.lookup, self.spec.lookup_by, direction)
 
-    def map_value(self, direction: PassDirection, source: Mapping[str, Any],
-                  lookups: Lookups) -> Any:
+    def map_value(
+        self, direction: PassDirection, source: Mapping[str, Any], lookups: Lookups
+    ) -> Any:
         """The value this rule writes to the destination; SkippableError when it cannot."""
         source_side, _ = pass_sides(direction)
         source_field = self.field(source_side)
@@ -73,8 +74,9 @@ class FieldRule:
         key = self.lookup_key(direction)
         if key is not None:
             value = self._translate(key, value, lookups)
-        return coerce(canonical(value), self.remote_type if direction == "to_remote"
-                      else self.local_type)
+        return coerce(
+            canonical(value), self.remote_type if direction == "to_remote" else self.local_type
+        )
 
     def _map_option(self, direction: PassDirection, value: Any) -> Any:
         assert self.spec.option_map is not None
@@ -115,8 +117,9 @@ class CompiledMapping:
     rules: tuple[FieldRule, ...]
 
     @classmethod
-    def compile(cls, spec: TableMappingSpec,
-                entities: Mapping[Side, EntityInfo] | None = None) -> CompiledMapping:
+    def compile(
+        cls, spec: TableMappingSpec, entities: Mapping[Side, EntityInfo] | None = None
+    ) -> CompiledMapping:
         """Compile ``spec``; with ``entities`` also check every field exists on its side."""
         rules = []
         for f in spec.fields:
@@ -128,8 +131,11 @@ class CompiledMapping:
                         types[side] = entities[side].field(name).type  # type: ignore[index]
                     except UnknownEntityError as exc:
                         raise ConfigError(exc.message, location=where) from None
-            transform = compile_transform(f.transform, location=f"{where}.transform") \
-                if f.transform else None
+            transform = (
+                compile_transform(f.transform, location=f"{where}.transform")
+                if f.transform
+                else None
+            )
             rules.append(FieldRule(f, transform, types["local"], types["remote"]))
         return cls(spec=spec, rules=tuple(rules))
 

@@ -56,8 +56,11 @@ def _date_format(fmt: str) -> Transform:
     def apply(v: Any) -> Any:
         if v is None or v == "":
             return v
-        parsed = datetime.fromisoformat(str(v).replace("Z", "+00:00")) if "T" in str(v) \
+        parsed = (
+            datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+            if "T" in str(v)
             else date.fromisoformat(str(v))
+        )
         return parsed.strftime(fmt)
 
     return apply
@@ -80,7 +83,7 @@ FACTORIES: dict[str, Callable[..., Transform]] = {
     "round": _round,
     "date_format": _date_format,
     "default": _default,
-    "empty_to_none": lambda: (lambda v: None if v == "" else v),
+    "empty_to_none": lambda: lambda v: None if v == "" else v,
     "first_word": lambda: _text(lambda s: s.strip().partition(" ")[0]),
     "after_first_word": lambda: _text(lambda s: s.strip().partition(" ")[2].strip()),
 }
@@ -101,8 +104,9 @@ def compile_transform(spec: str, *, location: str = "transform") -> Transform:
         try:
             steps.append(factory(*args))
         except (TypeError, ValueError, re.error) as exc:
-            raise ConfigError(f"bad arguments for transform {name!r}: {exc}",
-                              location=location) from exc
+            raise ConfigError(
+                f"bad arguments for transform {name!r}: {exc}", location=location
+            ) from exc
 
     def run(value: Any) -> Any:
         for step in steps:

@@ -37,8 +37,9 @@ class Scheduler:
         """Mappings due now, in dependency order."""
         now = self.clock()
         specs = {m.name: m for m in self.ctx.config.template.mappings if m.enabled}
-        order = dependency_order({n: [d for d in s.depends_on if d in specs]
-                                  for n, s in specs.items()})
+        order = dependency_order(
+            {n: [d for d in s.depends_on if d in specs] for n, s in specs.items()}
+        )
         return [n for n in order if self._next_due.get(n, 0.0) <= now]
 
     def run_due(self) -> list[PassResult]:

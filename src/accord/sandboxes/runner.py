@@ -134,10 +134,16 @@ class SandboxHandle:
     def as_json(self) -> dict[str, Any]:
         """Connection facts as plain JSON."""
         return {
-            "base_url": self.base_url, "token_url": self.token_url, "authority": self.authority,
-            "client_id": self.client_id, "client_secret": self.client_secret,
-            "ca_cert": self.ca_cert, "scope": self.scope, "tenant": self.tenant,
-            "company_id": self.company_id, "company_name": self.company_name,
+            "base_url": self.base_url,
+            "token_url": self.token_url,
+            "authority": self.authority,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "ca_cert": self.ca_cert,
+            "scope": self.scope,
+            "tenant": self.tenant,
+            "company_id": self.company_id,
+            "company_name": self.company_name,
         }
 
 
@@ -188,9 +194,12 @@ def run_sandboxes(
     handles: dict[str, SandboxHandle] = {}
     try:
         for name in names:
-            kwargs: dict[str, Any] = {"records": records, "seed_value": seed,
-                                      "token_lifetime": token_lifetime,
-                                      "database_dir": str(data_dir / name)}
+            kwargs: dict[str, Any] = {
+                "records": records,
+                "seed_value": seed,
+                "token_lifetime": token_lifetime,
+                "database_dir": str(data_dir / name),
+            }
             if options and name in options:
                 kwargs["options"] = options[name]
             if name == dv_app.NAME and "seed_overlap" in build_kwargs:
@@ -228,8 +237,15 @@ def serve_forever(
         else:
             for name, info in sx.as_json().items():
                 print_fn(f"{name}: {info['base_url']}")
-                for key in ("token_url", "client_id", "client_secret", "scope", "ca_cert",
-                            "company_id", "company_name"):
+                for key in (
+                    "token_url",
+                    "client_id",
+                    "client_secret",
+                    "scope",
+                    "ca_cert",
+                    "company_id",
+                    "company_name",
+                ):
                     if info.get(key):
                         print_fn(f"  {key}: {info[key]}")
         event = stop or threading.Event()

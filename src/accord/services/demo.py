@@ -37,8 +37,9 @@ class DemoWorld:
 
 
 @contextmanager
-def demo_world(home: Path, *, records: int = 200, seed: int = 7,
-               database_url: str | None = None) -> Iterator[DemoWorld]:
+def demo_world(
+    home: Path, *, records: int = 200, seed: int = 7, database_url: str | None = None
+) -> Iterator[DemoWorld]:
     """Start sandboxes, make a fresh state database in ``home``, connect and init bc-sales."""
     home.mkdir(parents=True, exist_ok=True)
     for stale in home.glob("demo.db*"):
@@ -61,9 +62,12 @@ def coupled_customers(hub: Hub, limit: int) -> list[tuple[str, str, str | None]]
         config = load_integration(session)
         rows = session.execute(
             select(Coupling.local_id, Coupling.remote_id, Coupling.local_key)
-            .where(Coupling.mapping_id == config.mapping_ids["CUSTOMER"],
-                   Coupling.state == "coupled")
-            .order_by(Coupling.local_key).limit(limit)).all()
+            .where(
+                Coupling.mapping_id == config.mapping_ids["CUSTOMER"], Coupling.state == "coupled"
+            )
+            .order_by(Coupling.local_key)
+            .limit(limit)
+        ).all()
     return [(str(a), str(b), c) for a, b, c in rows]
 
 
@@ -86,18 +90,33 @@ def change_both_sides(world: DemoWorld) -> list[str]:
     note("crm-only", (c2, a2), f"Sales: account {n2} got a new phone number")
     bc.update("customers", c3, {"city": "Bergen"})
     dv.update("accounts", a3, {"address1_city": "Trondheim"})
-    note("conflict", (c3, a3), f"Both: customer {n3}'s city set to Bergen in Business Central "
-         "and to Trondheim in Sales (a conflict)")
+    note(
+        "conflict",
+        (c3, a3),
+        f"Both: customer {n3}'s city set to Bergen in Business Central "
+        "and to Trondheim in Sales (a conflict)",
+    )
     bc.update("customers", c4, {"email": "orders@example.com"})
     dv.update("accounts", a4, {"websiteurl": "https://example.com"})
-    note("merge", (c4, a4), f"Both: customer {n4}'s e-mail changed in Business Central and "
-         "its website in Sales (different fields: both survive)")
-    created = bc.insert("customers", {"displayName": "Northwind Traders", "city": "Seattle",
-                                      "email": "sales@northwind.example.com"})
+    note(
+        "merge",
+        (c4, a4),
+        f"Both: customer {n4}'s e-mail changed in Business Central and "
+        "its website in Sales (different fields: both survive)",
+    )
+    created = bc.insert(
+        "customers",
+        {
+            "displayName": "Northwind Traders",
+            "city": "Seattle",
+            "email": "sales@northwind.example.com",
+        },
+    )
     notes.append(f"Business Central: new customer {created.get('number')} Northwind Traders")
     world.watch["new-erp"] = (str(created["id"]), "")
-    account = dv.insert("accounts", {"name": "Tailspin Toys", "address1_city": "Oslo",
-                                     "accountnumber": "TT-1"})
+    account = dv.insert(
+        "accounts", {"name": "Tailspin Toys", "address1_city": "Oslo", "accountnumber": "TT-1"}
+    )
     notes.append("Sales: new account Tailspin Toys")
     world.watch["new-crm"] = ("", str(account["accountid"]))
     dv.delete("accounts", a5)
@@ -106,10 +125,13 @@ def change_both_sides(world: DemoWorld) -> list[str]:
     return notes
 
 
-def side_values(world: DemoWorld, label: str) -> tuple[dict[str, Any] | None,
-                                                        dict[str, Any] | None]:
+def side_values(
+    world: DemoWorld, label: str
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """Current BC customer and Dataverse account of a watched pair."""
     local_id, remote_id = world.watch[label]
     bc, dv = world.sandboxes[BC].store, world.sandboxes[DV].store
-    return (bc.get("customers", local_id) if local_id else None,
-            dv.get("accounts", remote_id) if remote_id else None)
+    return (
+        bc.get("customers", local_id) if local_id else None,
+        dv.get("accounts", remote_id) if remote_id else None,
+    )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from accord.config.settings import Settings
 from accord.connectors.base import Connector
@@ -28,15 +28,18 @@ class Hub:
             return load_connection(session, self.box, name)
 
     @contextmanager
-    def context(self, integration: str | None = None,
-                progress: Progress | None = None) -> Iterator[SyncContext]:
+    def context(
+        self, integration: str | None = None, progress: Progress | None = None
+    ) -> Iterator[SyncContext]:
         """A sync context with both connectors open; they are closed afterwards."""
         with self.db.session() as session:
             config = load_integration(session, integration)
         connectors: dict[Side, Connector] = {}
         try:
-            for side, name in (("local", config.local_connection),
-                               ("remote", config.remote_connection)):
+            for side, name in (
+                ("local", config.local_connection),
+                ("remote", config.remote_connection),
+            ):
                 connectors[side] = build_connector(self.connection(name))  # type: ignore[index]
             yield SyncContext(self.db, config, connectors, progress=progress)
         finally:

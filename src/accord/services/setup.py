@@ -21,16 +21,21 @@ def connect(hub: Hub, settings: ConnectionSettings, *, check: bool = True) -> No
         save_connection(session, hub.box, settings)
 
 
-def init_integration(hub: Hub, template: str, *, name: str | None = None,
-                     local: str, remote: str) -> str:
+def init_integration(
+    hub: Hub, template: str, *, name: str | None = None, local: str, remote: str
+) -> str:
     """Create (or refresh) an integration from a template between two saved connections."""
     spec = load_template(template)
-    for role, connection, system in (("local", local, spec.local_system),
-                                     ("remote", remote, spec.remote_system)):
+    for role, connection, system in (
+        ("local", local, spec.local_system),
+        ("remote", remote, spec.remote_system),
+    ):
         found = hub.connection(connection)
         if found.system != system:
-            raise ConfigError(f"template {spec.name} needs a {system} connection as {role}; "
-                              f"{connection!r} is {found.system}")
+            raise ConfigError(
+                f"template {spec.name} needs a {system} connection as {role}; "
+                f"{connection!r} is {found.system}"
+            )
     integration = name or spec.name
     with hub.db.session() as session:
         save_integration(session, integration, spec, local, remote)

@@ -35,13 +35,29 @@ class MappingStatus:
     last_passes: list[PassSummary] = field(default_factory=list)
 
 
-COUNTER_NAMES = ("inserted", "modified", "deleted", "unchanged", "skipped", "failed", "coupled",
-                 "uncoupled", "conflicts")
+COUNTER_NAMES = (
+    "inserted",
+    "modified",
+    "deleted",
+    "unchanged",
+    "skipped",
+    "failed",
+    "coupled",
+    "uncoupled",
+    "conflicts",
+)
 
 
 def summarize(job: Job) -> PassSummary:
-    return PassSummary(job.direction, job.kind, job.status, job.started_at, job.finished_at,
-                       {n: getattr(job, n) for n in COUNTER_NAMES}, job.message)
+    return PassSummary(
+        job.direction,
+        job.kind,
+        job.status,
+        job.started_at,
+        job.finished_at,
+        {n: getattr(job, n) for n in COUNTER_NAMES},
+        job.message,
+    )
 
 
 def status(hub: Hub, integration: str | None = None, passes: int = 3) -> list[MappingStatus]:
@@ -52,21 +68,52 @@ def status(hub: Hub, integration: str | None = None, passes: int = 3) -> list[Ma
         for spec in config.template.mappings:
             mid = config.mapping_ids[spec.name]
             counts = session.execute(
-                select(func.count(), func.sum(case((Coupling.skipped.is_(True), 1), else_=0)))
-                .where(Coupling.mapping_id == mid)).one()
-            failed = session.scalar(select(func.count()).select_from(Coupling).where(
-                Coupling.mapping_id == mid,
-                (Coupling.last_result_to_remote == "failure")
-                | (Coupling.last_result_from_remote == "failure"))) or 0
-            conflicts = session.scalar(select(func.count()).select_from(Conflict).where(
-                Conflict.mapping_id == mid, Conflict.resolved_at.is_(None))) or 0
-            marks = {w.side: w.since for w in session.scalars(
-                select(Watermark).where(Watermark.mapping_id == mid))}
-            jobs = session.scalars(select(Job).where(Job.mapping_id == mid)
-                                   .order_by(Job.started_at.desc()).limit(passes)).all()
-            rows.append(MappingStatus(
-                spec.name, spec.direction, int(counts[0] or 0), int(failed),
-                int(counts[1] or 0), int(conflicts), marks, [summarize(j) for j in jobs]))
+                select(
+                    func.count(), func.sum(case((Coupling.skipped.is_(True), 1), else_=0))
+                ).where(Coupling.mapping_id == mid)
+            ).one()
+            failed = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(Coupling)
+                    .where(
+                        Coupling.mapping_id == mid,
+                        (Coupling.last_result_to_remote == "failure")
+                        | (Coupling.last_result_from_remote == "failure"),
+                    )
+                )
+                or 0
+            )
+            conflicts = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(Conflict)
+                    .where(Conflict.mapping_id == mid, Conflict.resolved_at.is_(None))
+                )
+                or 0
+            )
+            marks = {
+                w.side: w.since
+                for w in session.scalars(select(Watermark).where(Watermark.mapping_id == mid))
+            }
+            jobs = session.scalars(
+                select(Job)
+                .where(Job.mapping_id == mid)
+                .order_by(Job.started_at.desc())
+                .limit(passes)
+            ).all()
+            rows.append(
+                MappingStatus(
+                    spec.name,
+                    spec.direction,
+                    int(counts[0] or 0),
+                    int(failed),
+                    int(counts[1] or 0),
+                    int(conflicts),
+                    marks,
+                    [summarize(j) for j in jobs],
+                )
+            )
     return rows
 
 
@@ -80,8 +127,9 @@ class ErrorRow:
     created_at: datetime
 
 
-def recent_errors(hub: Hub, integration: str | None = None, mapping: str | None = None,
-                  limit: int = 50) -> list[ErrorRow]:
+def recent_errors(
+    hub: Hub, integration: str | None = None, mapping: str | None = None, limit: int = 50
+) -> list[ErrorRow]:
     """The newest job errors, newest first."""
     with hub.db.session() as session:
         config = load_integration(session, integration)
@@ -92,6 +140,14 @@ def recent_errors(hub: Hub, integration: str | None = None, mapping: str | None 
             query = query.where(JobError.mapping_id == config.mapping_ids[mapping])
         else:
             query = query.where(JobError.mapping_id.in_(list(names)))
-        return [ErrorRow(names.get(e.mapping_id or -1, "?"), e.job_id, e.source_id,
-                         e.destination_id, e.message, e.created_at)
-                for e in session.scalars(query.limit(limit))]
+        return [
+            ErrorRow(
+                names.get(e.mapping_id or -1, "?"),
+                e.job_id,
+                e.source_id,
+                e.destination_id,
+                e.message,
+                e.created_at,
+            )
+            for e in session.scalars(query.limit(limit))
+        ]

@@ -10,12 +10,22 @@ from sqlalchemy.orm import Session
 from accord.state.models import Job, JobError
 from accord.state.types import utcnow
 
-COUNTERS = ("inserted", "modified", "deleted", "unchanged", "skipped", "failed", "coupled",
-            "uncoupled", "conflicts")
+COUNTERS = (
+    "inserted",
+    "modified",
+    "deleted",
+    "unchanged",
+    "skipped",
+    "failed",
+    "coupled",
+    "uncoupled",
+    "conflicts",
+)
 
 
-def start_job(session: Session, mapping_id: int | None, direction: str, kind: str,
-              *, dry_run: bool = False) -> Job:
+def start_job(
+    session: Session, mapping_id: int | None, direction: str, kind: str, *, dry_run: bool = False
+) -> Job:
     job = Job(mapping_id=mapping_id, direction=direction, kind=kind, dry_run=dry_run)
     session.add(job)
     session.flush()
@@ -27,10 +37,14 @@ def abandon_stale(session: Session, mapping_id: int, direction: str) -> int:
 
     Called by the holder of the pass lease, so no live worker can own them."""
     result = session.execute(
-        update(Job).where(Job.mapping_id == mapping_id, Job.direction == direction,
-                          Job.status == "running")
-        .values(status="abandoned", finished_at=utcnow(),
-                message="the worker stopped before the pass finished"))
+        update(Job)
+        .where(Job.mapping_id == mapping_id, Job.direction == direction, Job.status == "running")
+        .values(
+            status="abandoned",
+            finished_at=utcnow(),
+            message="the worker stopped before the pass finished",
+        )
+    )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -41,8 +55,9 @@ def add_counts(session: Session, job_id: str, counts: Counter[str]) -> None:
         session.execute(update(Job).where(Job.id == job_id).values(**values))
 
 
-def finish_job(session: Session, job_id: str, *, message: str | None = None,
-               stopped: bool = False) -> Job:
+def finish_job(
+    session: Session, job_id: str, *, message: str | None = None, stopped: bool = False
+) -> Job:
     """Close a job: ``failed`` if it stopped early, ``error`` if records failed, else
     ``success`` (Microsoft's per-direction job status)."""
     job = session.get(Job, job_id)
@@ -54,14 +69,34 @@ def finish_job(session: Session, job_id: str, *, message: str | None = None,
     return job
 
 
-def add_error(session: Session, job_id: str, mapping_id: int | None, message: str, *,
-              source_id: str | None = None, destination_id: str | None = None,
-              detail: str | None = None) -> None:
-    session.add(JobError(job_id=job_id, mapping_id=mapping_id, source_id=source_id,
-                         destination_id=destination_id, message=message[:4000], detail=detail))
+def add_error(
+    session: Session,
+    job_id: str,
+    mapping_id: int | None,
+    message: str,
+    *,
+    source_id: str | None = None,
+    destination_id: str | None = None,
+    detail: str | None = None,
+) -> None:
+    session.add(
+        JobError(
+            job_id=job_id,
+            mapping_id=mapping_id,
+            source_id=source_id,
+            destination_id=destination_id,
+            message=message[:4000],
+            detail=detail,
+        )
+    )
 
 
 def recent_jobs(session: Session, mapping_id: int, limit: int = 5) -> list[Job]:
-    return list(session.scalars(
-        select(Job).where(Job.mapping_id == mapping_id).order_by(Job.started_at.desc())
-        .limit(limit)))
+    return list(
+        session.scalars(
+            select(Job)
+            .where(Job.mapping_id == mapping_id)
+            .order_by(Job.started_at.desc())
+            .limit(limit)
+        )
+    )

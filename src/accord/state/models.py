@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -15,7 +15,11 @@ from accord.state.types import UTCDateTime, utcnow
 class Base(DeclarativeBase):
     """Declarative base of every state table."""
 
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
 
 
 def new_id() -> str:
@@ -134,7 +138,9 @@ class Coupling(Base):
         UniqueConstraint("mapping_id", "remote_id", name="uq_coupling_remote"),
         Index("ix_coupling_local_key", "mapping_id", "local_key"),
         Index("ix_coupling_remote_key", "mapping_id", "remote_key"),
-        Index("ix_coupling_results", "mapping_id", "last_result_to_remote", "last_result_from_remote"),
+        Index(
+            "ix_coupling_results", "mapping_id", "last_result_to_remote", "last_result_from_remote"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,17 +14,38 @@ from accord.state.models import Connection, FieldMapping, Integration, TableMapp
 from accord.state.secrets import SecretBox
 
 _FIELD_COLUMNS = {
-    "local": "local_field", "remote": "remote_field", "direction": "direction",
-    "constant": "constant", "transform": "transform", "transform_direction": "transform_direction",
-    "option_map": "option_map", "lookup": "lookup", "lookup_by": "lookup_by",
-    "clear_on_failed_lookup": "clear_on_failed_lookup", "not_null": "not_null",
-    "on_create_only": "on_create_only", "match": "match",
-    "match_priority": "match_priority", "case_sensitive": "case_sensitive", "enabled": "enabled",
+    "local": "local_field",
+    "remote": "remote_field",
+    "direction": "direction",
+    "constant": "constant",
+    "transform": "transform",
+    "transform_direction": "transform_direction",
+    "option_map": "option_map",
+    "lookup": "lookup",
+    "lookup_by": "lookup_by",
+    "clear_on_failed_lookup": "clear_on_failed_lookup",
+    "not_null": "not_null",
+    "on_create_only": "on_create_only",
+    "match": "match",
+    "match_priority": "match_priority",
+    "case_sensitive": "case_sensitive",
+    "enabled": "enabled",
 }
 _TABLE_COLUMNS = (
-    "direction", "local_filter", "remote_filter", "sync_only_coupled", "depends_on", "conflict",
-    "deletion", "create_new_if_no_match", "sync_after_coupling", "interval_seconds",
-    "overlap_seconds", "new_local_defaults", "new_remote_defaults", "enabled",
+    "direction",
+    "local_filter",
+    "remote_filter",
+    "sync_only_coupled",
+    "depends_on",
+    "conflict",
+    "deletion",
+    "create_new_if_no_match",
+    "sync_after_coupling",
+    "interval_seconds",
+    "overlap_seconds",
+    "new_local_defaults",
+    "new_remote_defaults",
+    "enabled",
 )
 
 
@@ -49,17 +70,30 @@ def load_connection(session: Session, box: SecretBox, name: str) -> ConnectionSe
     row = session.scalar(select(Connection).where(Connection.name == name))
     if row is None:
         names = session.scalars(select(Connection.name)).all()
-        raise ConfigError(f"no connection named {name!r}; known connections: "
-                          f"{', '.join(names) or '(none; run accord connect)'}")
+        raise ConfigError(
+            f"no connection named {name!r}; known connections: "
+            f"{', '.join(names) or '(none; run accord connect)'}"
+        )
     return ConnectionSettings(
-        name=row.name, system=row.system, base_url=row.base_url, token_url=row.token_url,
-        client_id=row.client_id, client_secret=box.decrypt(row.secret_encrypted),
-        scope=row.scope, ca_cert=row.ca_cert, options=dict(row.options or {}),
+        name=row.name,
+        system=row.system,
+        base_url=row.base_url,
+        token_url=row.token_url,
+        client_id=row.client_id,
+        client_secret=box.decrypt(row.secret_encrypted),
+        scope=row.scope,
+        ca_cert=row.ca_cert,
+        options=dict(row.options or {}),
     )
 
 
-def save_integration(session: Session, name: str, template: TemplateSpec,
-                     local_connection: str, remote_connection: str) -> Integration:
+def save_integration(
+    session: Session,
+    name: str,
+    template: TemplateSpec,
+    local_connection: str,
+    remote_connection: str,
+) -> Integration:
     """Create or replace an integration and its mappings from a template."""
     row = session.scalar(select(Integration).where(Integration.name == name))
     if row is None:
@@ -69,11 +103,14 @@ def save_integration(session: Session, name: str, template: TemplateSpec,
     row.local_connection = local_connection
     row.remote_connection = remote_connection
     session.flush()
-    existing = {m.name: m for m in session.scalars(
-        select(TableMapping).where(TableMapping.integration_id == row.id))}
+    existing = {
+        m.name: m
+        for m in session.scalars(select(TableMapping).where(TableMapping.integration_id == row.id))
+    }
     for position, spec in enumerate(template.mappings):
-        mapping = existing.pop(spec.name, None) or TableMapping(integration_id=row.id,
-                                                                name=spec.name)
+        mapping = existing.pop(spec.name, None) or TableMapping(
+            integration_id=row.id, name=spec.name
+        )
         _fill_table(mapping, spec, position)
         session.add(mapping)
     for stale in existing.values():
@@ -109,23 +146,36 @@ def load_integration(session: Session, name: str | None = None) -> IntegrationCo
     rows = session.scalars(select(Integration)).all()
     if name is None:
         if len(rows) != 1:
-            raise ConfigError("no integration set up yet; run 'accord init'" if not rows else
-                              "several integrations exist; name one: "
-                              + ", ".join(r.name for r in rows))
+            raise ConfigError(
+                "no integration set up yet; run 'accord init'"
+                if not rows
+                else "several integrations exist; name one: " + ", ".join(r.name for r in rows)
+            )
         row = rows[0]
     else:
         found = [r for r in rows if r.name == name]
         if not found:
-            raise ConfigError(f"no integration named {name!r}; known: "
-                              f"{', '.join(r.name for r in rows) or '(none)'}")
+            raise ConfigError(
+                f"no integration named {name!r}; known: "
+                f"{', '.join(r.name for r in rows) or '(none)'}"
+            )
         row = found[0]
-    mappings = session.scalars(select(TableMapping).where(TableMapping.integration_id == row.id)
-                               .order_by(TableMapping.position)).all()
+    mappings = session.scalars(
+        select(TableMapping)
+        .where(TableMapping.integration_id == row.id)
+        .order_by(TableMapping.position)
+    ).all()
     specs = [_table_spec(m) for m in mappings]
     template = TemplateSpec.model_construct(
-        name=row.template, description="", local_system="", remote_system="", mappings=specs)
-    return IntegrationConfig(row.name, template, row.local_connection, row.remote_connection,
-                             {m.name: m.id for m in mappings})
+        name=row.template, description="", local_system="", remote_system="", mappings=specs
+    )
+    return IntegrationConfig(
+        row.name,
+        template,
+        row.local_connection,
+        row.remote_connection,
+        {m.name: m.id for m in mappings},
+    )
 
 
 def _table_spec(row: TableMapping) -> TableMappingSpec:
@@ -134,7 +184,10 @@ def _table_spec(row: TableMapping) -> TableMappingSpec:
         for f in row.fields
     ]
     return TableMappingSpec(
-        name=row.name, local=row.local_entity, remote=row.remote_entity, fields=fields,
+        name=row.name,
+        local=row.local_entity,
+        remote=row.remote_entity,
+        fields=fields,
         **{column: getattr(row, column) for column in _TABLE_COLUMNS},
     )
 

@@ -11,11 +11,13 @@ from accord.state.models import Conflict, Coupling
 from accord.state.types import utcnow
 
 
-def hold_conflict(session: Session, mapping_id: int, coupling: Coupling,
-                  fields: dict[str, Any]) -> Conflict:
+def hold_conflict(
+    session: Session, mapping_id: int, coupling: Coupling, fields: dict[str, Any]
+) -> Conflict:
     """Open (or refresh) the conflict of ``coupling`` with ``fields``."""
-    row = session.scalar(select(Conflict).where(Conflict.coupling_id == coupling.id,
-                                                Conflict.resolved_at.is_(None)))
+    row = session.scalar(
+        select(Conflict).where(Conflict.coupling_id == coupling.id, Conflict.resolved_at.is_(None))
+    )
     if row is None:
         row = Conflict(mapping_id=mapping_id, coupling_id=coupling.id, fields=fields)
         session.add(row)

@@ -44,8 +44,9 @@ class SyncContext:
                 try:
                     entities[side] = self.connectors[side].entity(name)  # type: ignore[index]
                 except UnknownEntityError as exc:
-                    raise ConfigError(exc.message, location=f"mappings[{spec.name}].{side}") \
-                        from None
+                    raise ConfigError(
+                        exc.message, location=f"mappings[{spec.name}].{side}"
+                    ) from None
             compiled[spec.name] = CompiledMapping.compile(spec, entities)  # type: ignore[arg-type]
         return compiled
 

@@ -53,20 +53,26 @@ def couple(ctx: SyncContext, mapping_name: str, local_id: str, remote_id: str) -
     if not remote:
         raise ConfigError(f"{mapping.entity('remote')} record {remote_id} not found")
     with ctx.db.session() as session:
-        row = Coupling(mapping_id=mapping_id, local_id=local_id, remote_id=remote_id,
-                       local_key=_natural_key(ctx, mapping, "local", local[0]),
-                       remote_key=_natural_key(ctx, mapping, "remote", remote[0]))
+        row = Coupling(
+            mapping_id=mapping_id,
+            local_id=local_id,
+            remote_id=remote_id,
+            local_key=_natural_key(ctx, mapping, "local", local[0]),
+            remote_key=_natural_key(ctx, mapping, "remote", remote[0]),
+        )
         try:
             with session.begin_nested():
                 session.add(row)
         except IntegrityError:
             raise ConfigError(
                 f"cannot couple: {local_id} or {remote_id} is already coupled in {mapping_name}; "
-                "uncouple it first") from None
+                "uncouple it first"
+            ) from None
 
 
-def uncouple(ctx: SyncContext, mapping_name: str, ids: Sequence[str] = (), *,
-             everything: bool = False) -> int:
+def uncouple(
+    ctx: SyncContext, mapping_name: str, ids: Sequence[str] = (), *, everything: bool = False
+) -> int:
     """Remove couplings (by either side's id, or all of a mapping); data stays untouched."""
     mapping_id = ctx.mapping_id(mapping_name)
     with ctx.db.session() as session:
@@ -80,7 +86,9 @@ def uncouple(ctx: SyncContext, mapping_name: str, ids: Sequence[str] = (), *,
     return removed
 
 
-def _natural_key(ctx: SyncContext, mapping: CompiledMapping, side: str, record: Record) -> str | None:
+def _natural_key(
+    ctx: SyncContext, mapping: CompiledMapping, side: str, record: Record
+) -> str | None:
     connector = ctx.connector(side)  # type: ignore[arg-type]
     key = connector.entity(mapping.entity(side)).natural_key  # type: ignore[arg-type]
     value = record.values.get(key) if key else None
@@ -116,23 +124,33 @@ class _Matcher:
         fields = sorted({r.spec.remote for g in self.groups for r in g if r.spec.remote})
         self.index = [defaultdict(list) for _ in self.groups]
         feed = self.remote.read_changes(
-            self.entity, ChangeQuery(filter=self.mapping.spec.remote_filter, fields=fields))
+            self.entity, ChangeQuery(filter=self.mapping.spec.remote_filter, fields=fields)
+        )
         for page in feed:
             for record in page.records:
                 for index, group in zip(self.index, self.groups, strict=True):
-                    key = tuple(_fold(record.values.get(r.spec.remote), r.spec.case_sensitive)
-                                for r in group)
+                    key = tuple(
+                        _fold(record.values.get(r.spec.remote or ""), r.spec.case_sensitive)
+                        for r in group
+                    )
                     index[key].append(record.id)
 
     def candidates(self, group_no: int, criteria: dict[str, Any]) -> list[str]:
         group = self.groups[group_no]
         if self.index is not None:
-            key = tuple(_fold(criteria[r.spec.remote], r.spec.case_sensitive)  # type: ignore[index]
-                        for r in group)
+            key = tuple(
+                _fold(criteria[r.spec.remote], r.spec.case_sensitive)  # type: ignore[index]
+                for r in group
+            )
             return self.index[group_no].get(key, [])[:2]
         case_sensitive = all(r.spec.case_sensitive for r in group)
-        found = self.remote.find(self.entity, criteria, case_sensitive=case_sensitive,
-                                 filter=self.mapping.spec.remote_filter, limit=2)
+        found = self.remote.find(
+            self.entity,
+            criteria,
+            case_sensitive=case_sensitive,
+            filter=self.mapping.spec.remote_filter,
+            limit=2,
+        )
         return [r.id for r in found]
 
     def criteria(self, group_no: int, record: Record) -> dict[str, Any] | None:
@@ -148,9 +166,14 @@ class _Matcher:
         return criteria
 
 
-def match_couple(ctx: SyncContext, mapping_name: str, *, local_ids: Iterable[str] | None = None,
-                 create_new: bool | None = None, report_unmatched: bool = True
-                 ) -> CouplingResult:
+def match_couple(
+    ctx: SyncContext,
+    mapping_name: str,
+    *,
+    local_ids: Iterable[str] | None = None,
+    create_new: bool | None = None,
+    report_unmatched: bool = True,
+) -> CouplingResult:
     """Couple uncoupled local records to unique remote matches (a coupling job).
 
     ``report_unmatched=False`` is for a full sync, whose passes then create what stayed
@@ -160,8 +183,10 @@ def match_couple(ctx: SyncContext, mapping_name: str, *, local_ids: Iterable[str
     mapping_id = ctx.mapping_id(mapping_name)
     matcher = _Matcher(ctx, mapping)
     if not matcher.groups:
-        raise ConfigError(f"mapping {mapping_name} has no field with 'match: true'; "
-                          "mark the fields to match on in the template")
+        raise ConfigError(
+            f"mapping {mapping_name} has no field with 'match: true'; "
+            "mark the fields to match on in the template"
+        )
     create = mapping.spec.create_new_if_no_match if create_new is None else create_new
     result = CouplingResult(mapping_name, None)
     with ctx.db.session() as session:
@@ -173,8 +198,13 @@ def match_couple(ctx: SyncContext, mapping_name: str, *, local_ids: Iterable[str
     if key_field and key_field not in fields:
         fields.append(key_field)
     if local_ids is None:
-        pages: Iterable[Sequence[Record]] = (p.records for p in local.read_changes(
-            mapping.entity("local"), ChangeQuery(filter=mapping.spec.local_filter, fields=fields)))
+        pages: Iterable[Sequence[Record]] = (
+            p.records
+            for p in local.read_changes(
+                mapping.entity("local"),
+                ChangeQuery(filter=mapping.spec.local_filter, fields=fields),
+            )
+        )
     else:
         pages = [local.get(mapping.entity("local"), list(local_ids), fields)]
     unmatched: list[Record] = []
@@ -189,16 +219,23 @@ def match_couple(ctx: SyncContext, mapping_name: str, *, local_ids: Iterable[str
                 if remote_id is None:
                     unmatched.append(record)
                     continue
-                session.add(Coupling(
-                    mapping_id=mapping_id, local_id=record.id, remote_id=remote_id,
-                    local_key=None if not key_field or is_blank(record.values.get(key_field))
-                    else str(record.values[key_field])))
+                session.add(
+                    Coupling(
+                        mapping_id=mapping_id,
+                        local_id=record.id,
+                        remote_id=remote_id,
+                        local_key=None
+                        if not key_field or is_blank(record.values.get(key_field))
+                        else str(record.values[key_field]),
+                    )
+                )
                 session.flush()
                 result.counts["coupled"] += 1
                 result.coupled_local_ids.append(record.id)
                 result.coupled_remote_ids.append(remote_id)
-            jobs.add_counts(session, result.job_id,
-                            Counter(coupled=result.counts["coupled"] - committed))
+            jobs.add_counts(
+                session, result.job_id, Counter(coupled=result.counts["coupled"] - committed)
+            )
             committed = result.counts["coupled"]
             session.commit()
         result.counts["unmatched"] = len(unmatched)
@@ -217,30 +254,51 @@ def _first_match(matcher: _Matcher, record: Record, session: Any, mapping_id: in
         found = matcher.candidates(group_no, criteria)
         if len(found) != 1:
             continue
-        taken = session.scalar(select(Coupling.id).where(Coupling.mapping_id == mapping_id,
-                                                         Coupling.remote_id == found[0]))
+        taken = session.scalar(
+            select(Coupling.id).where(
+                Coupling.mapping_id == mapping_id, Coupling.remote_id == found[0]
+            )
+        )
         if taken is None:
             return found[0]
     return None
 
 
-def _finish_unmatched(ctx: SyncContext, mapping: CompiledMapping, mapping_id: int, session: Any,
-                      result: CouplingResult, unmatched: list[Record], create: bool) -> None:
+def _finish_unmatched(
+    ctx: SyncContext,
+    mapping: CompiledMapping,
+    mapping_id: int,
+    session: Any,
+    result: CouplingResult,
+    unmatched: list[Record],
+    create: bool,
+) -> None:
     assert result.job_id is not None
     if not unmatched:
         return
     if create:
-        processor = PageProcessor(ctx, mapping, mapping_id, "to_remote", session, result.job_id,
-                                  force=False, create_uncoupled=True)
+        processor = PageProcessor(
+            ctx,
+            mapping,
+            mapping_id,
+            "to_remote",
+            session,
+            result.job_id,
+            force=False,
+            create_uncoupled=True,
+        )
         for start in range(0, len(unmatched), 1000):
-            processor.process(unmatched[start:start + 1000], ())
+            processor.process(unmatched[start : start + 1000], ())
         result.counts.update(processor.counts)
         return
     result.counts["failed"] += len(unmatched)
     jobs.add_counts(session, result.job_id, Counter(failed=len(unmatched)))
     jobs.add_error(
-        session, result.job_id, mapping_id,
+        session,
+        result.job_id,
+        mapping_id,
         f"Failed to couple {len(unmatched)} record(s), because no unique uncoupled matching "
         f"{mapping.entity('remote')} record was found with the matching criteria "
         "(no criteria value, no match, several matches, or the match is already coupled).",
-        detail=", ".join(r.id for r in unmatched[:50]))
+        detail=", ".join(r.id for r in unmatched[:50]),
+    )

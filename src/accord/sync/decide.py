@@ -82,8 +82,11 @@ def decide(
         return _insert(mapping, direction, source, lookups)
     if coupling.skipped and not force:
         return Decision("skip")
-    if (not force and not coupling.last_failed
-            and coupling.source_hash == source_hash(mapping, direction, source)):
+    if (
+        not force
+        and not coupling.last_failed
+        and coupling.source_hash == source_hash(mapping, direction, source)
+    ):
         return Decision("unchanged", baseline=dict(coupling.baseline))
     try:
         return _update(mapping, direction, source, coupling, dest, lookups, force=force)
@@ -91,11 +94,15 @@ def decide(
         return Decision("fail", error=exc.message)
 
 
-def _insert(mapping: CompiledMapping, direction: PassDirection, source: Record,
-            lookups: Lookups) -> Decision:
+def _insert(
+    mapping: CompiledMapping, direction: PassDirection, source: Record, lookups: Lookups
+) -> Decision:
     source_side, dest_side = pass_sides(direction)
-    defaults = mapping.spec.new_remote_defaults if dest_side == "remote" \
+    defaults = (
+        mapping.spec.new_remote_defaults
+        if dest_side == "remote"
         else mapping.spec.new_local_defaults
+    )
     values: dict[str, Any] = {k: canonical(v) for k, v in defaults.items()}
     baseline: dict[str, list[Any]] = {}
     changes: list[FieldChange] = []
@@ -149,8 +156,12 @@ def _update(
             continue
         src_value = _source_value(rule, source_side, source)
         known = baseline.get(rule.key)
-        source_changed = force or known is None or rule.field(source_side) is None \
+        source_changed = (
+            force
+            or known is None
+            or rule.field(source_side) is None
             or not same(src_value, known[s])
+        )
         if not source_changed:
             continue
         current = canonical(dest.values.get(dest_field)) if dest is not None else None
@@ -166,10 +177,14 @@ def _update(
             baseline[rule.key] = _pair(source_side, src_value, current)
             continue
         dest_changed = (
-            bidirectional and dest is not None and known is not None and not force
-            and rule.spec.direction == "bidirectional" and not same(current, known[d])
+            bidirectional
+            and dest is not None
+            and known is not None
+            and not force
+            and rule.spec.direction == "bidirectional"
+            and not same(current, known[d])
         )
-        if dest_changed:
+        if dest_changed and known is not None:
             winner = _winner(mapping.spec.conflict, source_newer)
             if winner == "hold":
                 decision.conflicts[rule.key] = {

@@ -7,6 +7,7 @@ Policies: ``ignore`` (keep the coupling, flag it), ``propagate`` (delete the sur
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -15,14 +16,16 @@ from accord.connectors.base import Record, WriteOp
 from accord.mapping.fields import PassDirection
 from accord.state import couplings
 from accord.state.models import Coupling
-from accord.sync.decide import decide
+from accord.sync.decide import Decision, decide
 
 if TYPE_CHECKING:
     from accord.sync.pages import PageProcessor
 
-DELETED_COUNTERPART = ("cannot be updated because it is coupled to a deleted {side} record "
-                       "{id}; choose a deletion policy (restore, uncouple, propagate) or "
-                       "uncouple it by hand")
+DELETED_COUNTERPART = (
+    "cannot be updated because it is coupled to a deleted {side} record "
+    "{id}; choose a deletion policy (restore, uncouple, propagate) or "
+    "uncouple it by hand"
+)
 
 
 class DeletionHandler:
@@ -32,10 +35,10 @@ class DeletionHandler:
         self.p = processor
         self.policy = processor.mapping.spec.deletion
 
-    def source_deleted(self, ids: list[str] | tuple[str, ...] | object) -> None:
+    def source_deleted(self, ids: Sequence[str]) -> None:
         """The source reported these ids deleted (tombstones, delta links, snapshot diff)."""
         p = self.p
-        found = couplings.by_ids(p.session, p.mapping_id, p.source_side, list(ids))  # type: ignore[call-overload]
+        found = couplings.by_ids(p.session, p.mapping_id, p.source_side, ids)
         for row in found.values():
             if p.dry_run:
                 p.counts["deleted" if self.policy == "propagate" else "uncoupled"] += 1
@@ -52,8 +55,9 @@ class DeletionHandler:
             p.session.delete(row)
             p.counts["uncoupled"] += 1
         elif self.policy == "propagate":
-            result = p.dest.write(p.mapping.entity(p.dest_side),
-                                  [WriteOp("delete", "d", id=dest_id)])[0]
+            result = p.dest.write(
+                p.mapping.entity(p.dest_side), [WriteOp("delete", "d", id=dest_id)]
+            )[0]
             if result.ok or result.not_found:
                 p.session.delete(row)
                 p.counts["deleted"] += 1
@@ -76,8 +80,16 @@ class DeletionHandler:
         p.session.flush()
         from accord.sync.pages import PageProcessor
 
-        back = PageProcessor(p.ctx, p.mapping, p.mapping_id, reverse, p.session, p.job_id,
-                             force=True, create_uncoupled=True)
+        back = PageProcessor(
+            p.ctx,
+            p.mapping,
+            p.mapping_id,
+            reverse,
+            p.session,
+            p.job_id,
+            force=True,
+            create_uncoupled=True,
+        )
         back._process_records(survivors, track_seen=False)
         p.counts.update(back.counts)
 
@@ -90,34 +102,49 @@ class DeletionHandler:
         if self.policy == "restore":
             p.session.delete(row)
             p.session.flush()
-            decision = decide(p.mapping, p.direction, record, None, None, p._lookups([record]),
-                              create_uncoupled=True)
-            p._route_insert(record, decision, None, inserts := [])
+            decision = decide(
+                p.mapping,
+                p.direction,
+                record,
+                None,
+                None,
+                p._lookups([record]),
+                create_uncoupled=True,
+            )
+            inserts: list[tuple[Record, Decision, Coupling | None]] = []
+            p._route_insert(record, decision, None, inserts)
             p._apply_inserts(inserts)
         elif self.policy == "uncouple":
             p.session.delete(row)
             p.counts["uncoupled"] += 1
         elif self.policy == "propagate":
-            result = p.source.write(p.mapping.entity(p.source_side),
-                                    [WriteOp("delete", "d", id=record.id)])[0]
+            result = p.source.write(
+                p.mapping.entity(p.source_side), [WriteOp("delete", "d", id=record.id)]
+            )[0]
             if result.ok or result.not_found:
                 p.session.delete(row)
                 p.counts["deleted"] += 1
             else:
                 p._record_failure(record, row, f"could not delete {record.id}: {result.error}")
         else:
-            p._record_failure(record, row, DELETED_COUNTERPART.format(
-                side=p.dest_side, id=p._dest_id(row)))
+            p._record_failure(
+                record, row, DELETED_COUNTERPART.format(side=p.dest_side, id=p._dest_id(row))
+            )
 
     def snapshot_deletes(self) -> None:
         """After a full read: couplings whose source was not seen and is gone are deletes."""
         p = self.p
         column = couplings.id_column(p.source_side)
         unseen = [
-            sid for sid in p.session.scalars(
-                select(column).where(Coupling.mapping_id == p.mapping_id,
-                                     Coupling.state == "coupled", column.is_not(None),
-                                     (Coupling.seen_job != p.job_id) | Coupling.seen_job.is_(None)))
+            sid
+            for sid in p.session.scalars(
+                select(column).where(
+                    Coupling.mapping_id == p.mapping_id,
+                    Coupling.state == "coupled",
+                    column.is_not(None),
+                    (Coupling.seen_job != p.job_id) | Coupling.seen_job.is_(None),
+                )
+            )
             if sid is not None
         ]
         entity = p.mapping.entity(p.source_side)

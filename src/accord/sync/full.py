@@ -52,15 +52,19 @@ def full_sync(ctx: SyncContext, mappings: Sequence[str] | None = None) -> list[M
     wanted = set(mappings) if mappings else {m.name for m in template.mappings}
     for name in wanted:
         template.mapping(name)
-    order = [n for n in dependency_order({m.name: m.depends_on for m in template.mappings})
-             if n in wanted]
+    order = [
+        n
+        for n in dependency_order({m.name: m.depends_on for m in template.mappings})
+        if n in wanted
+    ]
     runs: dict[str, MappingRun] = {}
     for name in order:
         spec = ctx.mapping(name).spec
         blocked = [d for d in spec.depends_on if d in runs and runs[d].status == "failed"]
         if blocked:
-            runs[name] = MappingRun(name, "full", "held",
-                                    message=f"held: dependency {', '.join(blocked)} failed")
+            runs[name] = MappingRun(
+                name, "full", "held", message=f"held: dependency {', '.join(blocked)} failed"
+            )
             continue
         run = MappingRun(name, recommend(ctx, name))
         runs[name] = run
@@ -89,8 +93,9 @@ def _run_mapping(ctx: SyncContext, run: MappingRun) -> None:
     run.status = "failed" if failed else ("error" if errors else "success")
 
 
-def incremental_sync(ctx: SyncContext, mappings: Sequence[str] | None = None,
-                     *, dry_run: bool = False) -> list[PassResult]:
+def incremental_sync(
+    ctx: SyncContext, mappings: Sequence[str] | None = None, *, dry_run: bool = False
+) -> list[PassResult]:
     """One incremental pass of each mapping and direction, in dependency order."""
     template = ctx.config.template
     order = dependency_order({m.name: m.depends_on for m in template.mappings})
@@ -104,6 +109,7 @@ def incremental_sync(ctx: SyncContext, mappings: Sequence[str] | None = None,
         if not spec.enabled:
             continue
         for direction in spec.directions():
-            results.append(run_pass(ctx, name, direction,
-                                    PassOptions(kind="incremental", dry_run=dry_run)))
+            results.append(
+                run_pass(ctx, name, direction, PassOptions(kind="incremental", dry_run=dry_run))
+            )
     return results

@@ -40,9 +40,19 @@ class PreviewRow:
 class PageProcessor:
     """Applies the engine's decisions to pages of one pass and keeps the counters."""
 
-    def __init__(self, ctx: SyncContext, mapping: CompiledMapping, mapping_id: int,
-                 direction: PassDirection, session: Session, job_id: str | None, *,
-                 force: bool, create_uncoupled: bool, dry_run: bool = False):
+    def __init__(
+        self,
+        ctx: SyncContext,
+        mapping: CompiledMapping,
+        mapping_id: int,
+        direction: PassDirection,
+        session: Session,
+        job_id: str | None,
+        *,
+        force: bool,
+        create_uncoupled: bool,
+        dry_run: bool = False,
+    ):
         self.ctx = ctx
         self.mapping = mapping
         self.mapping_id = mapping_id
@@ -68,19 +78,25 @@ class PageProcessor:
     def source_fields(self) -> list[str]:
         fields = self.mapping.fields_of(self.source_side)
         key = self.source_info.natural_key
-        return fields + [key] if key and key not in fields else fields
+        return [*fields, key] if key and key not in fields else fields
 
     def dest_fields(self) -> list[str]:
         fields = self.mapping.fields_of(self.dest_side)
         key = self.dest_info.natural_key
-        return fields + [key] if key and key not in fields else fields
+        return [*fields, key] if key and key not in fields else fields
 
     def retry_ids(self) -> list[str]:
         return couplings.retry_first(self.session, self.mapping_id, self.source_side)
 
     # -- the page -------------------------------------------------------------------------
-    def process(self, records: Sequence[Record], deleted_ids: Sequence[str], *,
-                retrying: bool = False, track_seen: bool = False) -> None:
+    def process(
+        self,
+        records: Sequence[Record],
+        deleted_ids: Sequence[str],
+        *,
+        retrying: bool = False,
+        track_seen: bool = False,
+    ) -> None:
         """Decide and apply one page; commits unless this is a dry run.
 
         Records retried first (``retrying``) are not processed again when the change feed
@@ -97,11 +113,12 @@ class PageProcessor:
         self._commit()
 
     def _process_records(self, records: Sequence[Record], track_seen: bool) -> None:
-        found = couplings.by_ids(self.session, self.mapping_id, self.source_side,
-                                 [r.id for r in records])
+        found = couplings.by_ids(
+            self.session, self.mapping_id, self.source_side, [r.id for r in records]
+        )
         if track_seen and not self.dry_run:
-            for row in found.values():
-                row.seen_job = self.job_id
+            for seen in found.values():
+                seen.seen_job = self.job_id
         dest_records = self._fetch_destinations(records, found)
         lookups = self._lookups(records)
         inserts: list[tuple[Record, Decision, Coupling | None]] = []
@@ -112,19 +129,27 @@ class PageProcessor:
                 self._preview_or_count(record, row)
                 continue
             if row is not None and row.state == "creating":
-                decision = decide(self.mapping, self.direction, record, None, None, lookups,
-                                  create_uncoupled=True)
+                decision = decide(
+                    self.mapping, self.direction, record, None, None, lookups, create_uncoupled=True
+                )
                 self._route_insert(record, decision, row, inserts)
                 continue
             view = self._view(row) if row is not None else None
             dest_id = self._dest_id(row) if row is not None else None
             dest = dest_records.get(dest_id) if dest_id else None
-            if (row is not None and dest is None and dest_id in self._fetched
-                    and not row.skipped):
+            if row is not None and dest is None and dest_id in self._fetched and not row.skipped:
                 self.deletions.destination_deleted(record, row)
                 continue
-            decision = decide(self.mapping, self.direction, record, view, dest, lookups,
-                              force=self.force, create_uncoupled=self.create_uncoupled)
+            decision = decide(
+                self.mapping,
+                self.direction,
+                record,
+                view,
+                dest,
+                lookups,
+                force=self.force,
+                create_uncoupled=self.create_uncoupled,
+            )
             if row is None:
                 self._route_insert(record, decision, None, inserts)
             else:
@@ -132,8 +157,13 @@ class PageProcessor:
         self._apply_updates(updates)
         self._apply_inserts(inserts)
 
-    def _route_insert(self, record: Record, decision: Decision, row: Coupling | None,
-                      inserts: list[tuple[Record, Decision, Coupling | None]]) -> None:
+    def _route_insert(
+        self,
+        record: Record,
+        decision: Decision,
+        row: Coupling | None,
+        inserts: list[tuple[Record, Decision, Coupling | None]],
+    ) -> None:
         if decision.action == "ignore":
             return
         if decision.action == "fail":
@@ -159,11 +189,15 @@ class PageProcessor:
         return row.local_id if self.source_side == "local" else row.remote_id
 
     def _last_result(self, row: Coupling) -> str | None:
-        return row.last_result_to_remote if self.direction == "to_remote" \
+        return (
+            row.last_result_to_remote
+            if self.direction == "to_remote"
             else row.last_result_from_remote
+        )
 
-    def _fetch_destinations(self, records: Sequence[Record],
-                            found: dict[str, Coupling]) -> dict[str, Record]:
+    def _fetch_destinations(
+        self, records: Sequence[Record], found: dict[str, Coupling]
+    ) -> dict[str, Record]:
         """Current destination records of coupled sources that changed (one batched read)."""
         wanted: list[str] = []
         for record in records:
@@ -174,8 +208,11 @@ class PageProcessor:
             if dest_id is None:
                 continue
             view = self._view(row)
-            if (self.force or view.last_failed
-                    or view.source_hash != source_hash(self.mapping, self.direction, record)):
+            if (
+                self.force
+                or view.last_failed
+                or view.source_hash != source_hash(self.mapping, self.direction, record)
+            ):
                 wanted.append(dest_id)
         self._fetched = set(wanted)
         if not wanted:
@@ -190,16 +227,21 @@ class PageProcessor:
             source_field = rule.field(self.source_side)
             if key is None or source_field is None or key in tables:
                 continue
-            values = {str(r.values.get(source_field)) for r in records
-                      if not is_blank(r.values.get(source_field))}
+            values = {
+                str(r.values.get(source_field))
+                for r in records
+                if not is_blank(r.values.get(source_field))
+            }
             target_id = self.ctx.mapping_id(key[0])
-            tables[key] = couplings.translate(self.session, target_id, self.source_side,
-                                              key[1], values)
+            tables[key] = couplings.translate(
+                self.session, target_id, self.source_side, key[1], values
+            )
         return tables
 
     # -- applying decisions ---------------------------------------------------------------
-    def _apply_updates(self, updates: list[tuple[Record, Decision, Coupling, Record | None]]
-                       ) -> None:
+    def _apply_updates(
+        self, updates: list[tuple[Record, Decision, Coupling, Record | None]]
+    ) -> None:
         ops: list[WriteOp] = []
         pending: dict[str, tuple[Record, Decision, Coupling, Record | None]] = {}
         for record, decision, row, dest in updates:
@@ -220,8 +262,15 @@ class PageProcessor:
                     self.counts["unchanged"] += 1
                 continue
             ref = f"u{len(ops)}"
-            ops.append(WriteOp("update", ref, decision.values, id=self._dest_id(row),
-                               etag=dest.etag if dest is not None else None))
+            ops.append(
+                WriteOp(
+                    "update",
+                    ref,
+                    decision.values,
+                    id=self._dest_id(row),
+                    etag=dest.etag if dest is not None else None,
+                )
+            )
             pending[ref] = (record, decision, row, dest)
         for result in self._write(ops):
             record, decision, row, dest = pending[result.ref]
@@ -235,7 +284,7 @@ class PageProcessor:
 
     def _apply_inserts(self, inserts: list[tuple[Record, Decision, Coupling | None]]) -> None:
         if self.dry_run:
-            for record, decision, row in inserts:
+            for record, decision, _row in inserts:
                 self._preview(record, None, decision)
             return
         ops: list[WriteOp] = []
@@ -249,8 +298,10 @@ class PageProcessor:
             if existing is not None and planned is None:
                 planned = self._find_existing(record, decision)
             ref = f"c{len(ops)}"
-            kind = "update" if planned and not self.dest_info.client_ids else "create"
-            ops.append(WriteOp(kind, ref, decision.values, id=planned))
+            if planned and not self.dest_info.client_ids:
+                ops.append(WriteOp("update", ref, decision.values, id=planned))
+            else:
+                ops.append(WriteOp("create", ref, decision.values, id=planned))
             pending[ref] = (record, decision, row)
         if ops:
             self.session.commit()  # the intents are durable before anything is created
@@ -299,8 +350,14 @@ class PageProcessor:
         return self.dest.write(self.mapping.entity(self.dest_side), ops)
 
     # -- bookkeeping ----------------------------------------------------------------------
-    def _record_success(self, record: Record, row: Coupling, decision: Decision,
-                        dest: Record | None, result: WriteResult | None) -> None:
+    def _record_success(
+        self,
+        record: Record,
+        row: Coupling,
+        decision: Decision,
+        dest: Record | None,
+        result: WriteResult | None,
+    ) -> None:
         """Store the new baseline, hashes, timestamps and result of a synced record.
 
         The destination's hash is stored only when every mapped destination field is known
@@ -316,9 +373,11 @@ class PageProcessor:
             known = {**dest.values, **decision.values}
         row.baseline = decision.baseline
         source_hash_value = content_hash(
-            self.mapping.side_hash_pairs(self.source_side, record.values))
-        dest_hash = self._dest_hash(row) if known is None else self._in_sync_hash(known,
-                                                                                 row.baseline)
+            self.mapping.side_hash_pairs(self.source_side, record.values)
+        )
+        dest_hash = (
+            self._dest_hash(row) if known is None else self._in_sync_hash(known, row.baseline)
+        )
         self._set_hashes(row, source_hash_value, dest_hash)
         self._set_modified(row, self.source_side, record.modified_at)
         holder = written or dest
@@ -333,8 +392,11 @@ class PageProcessor:
         slot = 0 if self.dest_side == "local" else 1
         for rule in self.mapping.rules_for(self.direction):
             field_name = rule.field(self.dest_side)
-            if (field_name in decision.values and field_name in written.values
-                    and rule.key in decision.baseline):
+            if (
+                field_name in decision.values
+                and field_name in written.values
+                and rule.key in decision.baseline
+            ):
                 decision.baseline[rule.key][slot] = canonical(written.values[field_name])
 
     def _in_sync_hash(self, known: dict[str, Any], baseline: dict[str, Any]) -> str | None:
@@ -365,8 +427,14 @@ class PageProcessor:
             row.skipped = True
         self._set_result(row, "failure", message)
         assert self.job_id is not None
-        jobs.add_error(self.session, self.job_id, self.mapping_id, message,
-                       source_id=record.id, destination_id=self._dest_id(row))
+        jobs.add_error(
+            self.session,
+            self.job_id,
+            self.mapping_id,
+            message,
+            source_id=record.id,
+            destination_id=self._dest_id(row),
+        )
 
     def _last_error(self, row: Coupling) -> tuple[str | None, str | None]:
         if self.direction == "to_remote":
@@ -393,8 +461,7 @@ class PageProcessor:
             return
         if side == "local" and (row.local_modified_at is None or value > row.local_modified_at):
             row.local_modified_at = value
-        if side == "remote" and (row.remote_modified_at is None
-                                 or value > row.remote_modified_at):
+        if side == "remote" and (row.remote_modified_at is None or value > row.remote_modified_at):
             row.remote_modified_at = value
 
     def _set_key(self, row: Coupling, side: str, value: Any) -> None:
@@ -420,9 +487,18 @@ class PageProcessor:
         self.counts[_PREVIEW_COUNTER.get(decision.action, decision.action)] += 1
         if decision.action in ("unchanged", "ignore"):
             return
-        self.preview.append(PreviewRow(self.mapping.name, self.direction, record.id, dest_id,
-                                       decision.action, decision.changes, decision.conflicts,
-                                       decision.error))
+        self.preview.append(
+            PreviewRow(
+                self.mapping.name,
+                self.direction,
+                record.id,
+                dest_id,
+                decision.action,
+                decision.changes,
+                decision.conflicts,
+                decision.error,
+            )
+        )
 
     def _commit(self) -> None:
         if self.dry_run:
@@ -437,8 +513,13 @@ class PageProcessor:
         self._commit()
 
 
-_PREVIEW_COUNTER = {"insert": "inserted", "modify": "modified", "fail": "failed",
-                    "skip": "skipped", "conflict": "conflicts"}
+_PREVIEW_COUNTER = {
+    "insert": "inserted",
+    "modify": "modified",
+    "fail": "failed",
+    "skip": "skipped",
+    "conflict": "conflicts",
+}
 
 
 def _describe(result: WriteResult) -> str:

@@ -61,15 +61,24 @@ class PassBusy(AccordError):
     """Another worker is running the same pass."""
 
 
-def run_pass(ctx: SyncContext, mapping_name: str, direction: PassDirection,
-             options: PassOptions | None = None) -> PassResult:
+def run_pass(
+    ctx: SyncContext,
+    mapping_name: str,
+    direction: PassDirection,
+    options: PassOptions | None = None,
+) -> PassResult:
     """Run one pass of ``mapping_name`` in ``direction``."""
     return _Pass(ctx, ctx.mapping(mapping_name), direction, options or PassOptions()).run()
 
 
 class _Pass:
-    def __init__(self, ctx: SyncContext, mapping: CompiledMapping, direction: PassDirection,
-                 options: PassOptions):
+    def __init__(
+        self,
+        ctx: SyncContext,
+        mapping: CompiledMapping,
+        direction: PassDirection,
+        options: PassOptions,
+    ):
         self.ctx = ctx
         self.mapping = mapping
         self.mapping_id = ctx.mapping_id(mapping.name)
@@ -92,8 +101,9 @@ class _Pass:
             return result
         with self.ctx.db.session() as session:
             if not leases.acquire(session, self.lease_key, self.ctx.owner, LEASE_SECONDS):
-                raise PassBusy(f"{self.mapping.name} {self.direction} is already running "
-                               "on another worker")
+                raise PassBusy(
+                    f"{self.mapping.name} {self.direction} is already running on another worker"
+                )
             jobs.abandon_stale(session, self.mapping_id, self.direction)
             job = jobs.start_job(session, self.mapping_id, self.direction, self.options.kind)
             result.job_id = job.id
@@ -124,9 +134,17 @@ class _Pass:
         create = self.options.create_uncoupled
         if create is None:
             create = not self.mapping.spec.sync_only_coupled or self.options.kind == "full"
-        return PageProcessor(self.ctx, self.mapping, self.mapping_id, self.direction, session,
-                             job_id, force=self.options.force, create_uncoupled=create,
-                             dry_run=self.options.dry_run)
+        return PageProcessor(
+            self.ctx,
+            self.mapping,
+            self.mapping_id,
+            self.direction,
+            session,
+            job_id,
+            force=self.options.force,
+            create_uncoupled=create,
+            dry_run=self.options.dry_run,
+        )
 
     def _feed(self, processor: PageProcessor, session: Session) -> _NewMark | None:
         """Process every page; return where the watermark should move (None: leave it)."""
@@ -150,8 +168,9 @@ class _Pass:
         newest = mark.since if mark is not None else None
         feed = self.source.read_changes(entity, query)
         for page in feed:
-            processor.process(page.records, page.deleted_ids,
-                              track_seen=self.options.kind == "full")
+            processor.process(
+                page.records, page.deleted_ids, track_seen=self.options.kind == "full"
+            )
             if not self.options.dry_run:
                 leases.acquire(session, self.lease_key, self.ctx.owner, LEASE_SECONDS)
             newest = _latest(newest, (r.modified_at for r in page.records))
@@ -188,8 +207,9 @@ class _Pass:
 
     def _fail(self, job_id: str, exc: AccordError) -> None:
         with self.ctx.db.session() as session:
-            jobs.add_error(session, job_id, self.mapping_id, f"pass stopped: {exc}",
-                           detail=exc.detail)
+            jobs.add_error(
+                session, job_id, self.mapping_id, f"pass stopped: {exc}", detail=exc.detail
+            )
             jobs.finish_job(session, job_id, message=str(exc), stopped=True)
 
 
@@ -208,18 +228,22 @@ def _latest(current: datetime | None, values: Iterable[datetime | None]) -> date
 
 def _chunks(values: list[str], size: int) -> Iterable[list[str]]:
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 def reset_watermarks(session: Session, mapping_id: int) -> None:
     """Forget how far a mapping was read (a full sync starts from scratch)."""
-    session.execute(update(Watermark).where(Watermark.mapping_id == mapping_id)
-                    .values(since=None, token=None))
+    session.execute(
+        update(Watermark).where(Watermark.mapping_id == mapping_id).values(since=None, token=None)
+    )
 
 
 def coupled_count(session: Session, mapping_id: int) -> int:
     from sqlalchemy import func
 
-    return int(session.scalar(select(func.count()).select_from(Coupling)
-                              .where(Coupling.mapping_id == mapping_id)) or 0)
-
+    return int(
+        session.scalar(
+            select(func.count()).select_from(Coupling).where(Coupling.mapping_id == mapping_id)
+        )
+        or 0
+    )

@@ -18,7 +18,7 @@ def dependency_order(depends_on: Mapping[str, Sequence[str]]) -> list[str]:
         if mark == "done":
             return
         if mark == "visiting":
-            cycle = " -> ".join([*path[path.index(name):], name])
+            cycle = " -> ".join([*path[path.index(name) :], name])
             raise ValueError(f"mapping dependencies form a cycle: {cycle}")
         state[name] = "visiting"
         for dep in depends_on.get(name, ()):

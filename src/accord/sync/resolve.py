@@ -17,8 +17,9 @@ from accord.sync.context import SyncContext
 Choice = Literal["local", "remote"]
 
 
-def resolve_conflict(ctx: SyncContext, conflict_id: int,
-                     choice: Choice | Mapping[str, Choice]) -> dict[str, Choice]:
+def resolve_conflict(
+    ctx: SyncContext, conflict_id: int, choice: Choice | Mapping[str, Choice]
+) -> dict[str, Choice]:
     """Resolve conflict ``conflict_id``: ``choice`` is a side for every field, or a side per
     field key (as listed by ``accord conflicts``). Returns the side chosen per field."""
     with ctx.db.session() as session:
@@ -43,8 +44,9 @@ def resolve_conflict(ctx: SyncContext, conflict_id: int,
             key = rule.lookup_key(direction)
             source_value = records[winner].values.get(rule.field(winner) or "")
             if key is not None and source_value:
-                lookups[key] = couplings.translate(session, ctx.mapping_id(key[0]), winner,
-                                                   key[1], [str(source_value)])
+                lookups[key] = couplings.translate(
+                    session, ctx.mapping_id(key[0]), winner, key[1], [str(source_value)]
+                )
             value = rule.map_value(direction, records[winner].values, lookups)
             writes[loser][rule.field(loser) or ""] = value
             pair = [canonical(source_value), value]
@@ -54,9 +56,12 @@ def resolve_conflict(ctx: SyncContext, conflict_id: int,
                 _write(ctx, mapping, side, records[side], values)
                 records[side] = Record(records[side].id, {**records[side].values, **values})
         coupling.baseline = baseline
-        coupling.local_hash = content_hash(mapping.side_hash_pairs("local", records["local"].values))
+        coupling.local_hash = content_hash(
+            mapping.side_hash_pairs("local", records["local"].values)
+        )
         coupling.remote_hash = content_hash(
-            mapping.side_hash_pairs("remote", records["remote"].values))
+            mapping.side_hash_pairs("remote", records["remote"].values)
+        )
         coupling.last_result_to_remote = coupling.last_result_from_remote = "success"
         conflict.resolved_at = utcnow()
         conflict.resolution = ", ".join(f"{k}={v}" for k, v in sorted(chosen.items()))
@@ -71,12 +76,16 @@ def _choices(conflict: Conflict, choice: Choice | Mapping[str, Choice]) -> dict[
         return dict.fromkeys(fields, choice)
     unknown = sorted(set(choice) - set(fields))
     if unknown:
-        raise ConfigError(f"conflict {conflict.id} has no field {', '.join(unknown)}; "
-                          f"its fields: {', '.join(fields)}")
+        raise ConfigError(
+            f"conflict {conflict.id} has no field {', '.join(unknown)}; "
+            f"its fields: {', '.join(fields)}"
+        )
     missing = sorted(set(fields) - set(choice))
     if missing:
-        raise ConfigError(f"choose a side for every field of conflict {conflict.id}; "
-                          f"missing: {', '.join(missing)}")
+        raise ConfigError(
+            f"choose a side for every field of conflict {conflict.id}; "
+            f"missing: {', '.join(missing)}"
+        )
     for key, side in choice.items():
         if side not in ("local", "remote"):
             raise ConfigError(f"invalid side {side!r} for {key}; valid sides: local, remote")
@@ -85,18 +94,28 @@ def _choices(conflict: Conflict, choice: Choice | Mapping[str, Choice]) -> dict[
 
 def _current(ctx: SyncContext, mapping: CompiledMapping, side: Side, coupling: Coupling) -> Record:
     record_id = coupling.local_id if side == "local" else coupling.remote_id
-    found = ctx.connector(side).get(mapping.entity(side), [record_id or ""],
-                                    mapping.fields_of(side))
+    found = ctx.connector(side).get(
+        mapping.entity(side), [record_id or ""], mapping.fields_of(side)
+    )
     if not found:
-        raise ConfigError(f"the {side} record {record_id} of this conflict no longer exists; "
-                          "uncouple it or restore it")
+        raise ConfigError(
+            f"the {side} record {record_id} of this conflict no longer exists; "
+            "uncouple it or restore it"
+        )
     return found[0]
 
 
-def _write(ctx: SyncContext, mapping: CompiledMapping, side: Side, record: Record,
-           values: dict[str, object]) -> None:
+def _write(
+    ctx: SyncContext,
+    mapping: CompiledMapping,
+    side: Side,
+    record: Record,
+    values: dict[str, object],
+) -> None:
     result = ctx.connector(side).write(
-        mapping.entity(side), [WriteOp("update", "r", values, id=record.id, etag=record.etag)])[0]
+        mapping.entity(side), [WriteOp("update", "r", values, id=record.id, etag=record.etag)]
+    )[0]
     if not result.ok:
-        raise ConfigError(f"could not write the chosen values to the {side} record "
-                          f"{record.id}: {result.error}")
+        raise ConfigError(
+            f"could not write the chosen values to the {side} record {record.id}: {result.error}"
+        )

@@ -65,7 +65,8 @@ class ConnectorContract:
     # -- fixtures -----------------------------------------------------------------------
     def connect(self, sandbox: Any, **options: Any) -> Connector:
         settings = settings_from_sandbox(
-            sandbox, name=f"contract-{uuid.uuid4().hex[:6]}",
+            sandbox,
+            name=f"contract-{uuid.uuid4().hex[:6]}",
             **{"retry": FAST_RETRY, **self.options, **options},
         )
         return build_connector(settings)
@@ -131,9 +132,10 @@ class ConnectorContract:
 
         before = created.modified_at - timedelta(seconds=1)
         new_text = f"Renamed {tag}"
-        [updated] = connector.write(self.entity, [
-            WriteOp("update", "u", {self.text_field: new_text}, id=created.id, etag=created.etag)
-        ])
+        [updated] = connector.write(
+            self.entity,
+            [WriteOp("update", "u", {self.text_field: new_text}, id=created.id, etag=created.etag)],
+        )
         assert updated.ok, updated.error
         assert updated.record is not None and updated.record.etag != created.etag
         changed, _ = read_all(connector, self.entity, ChangeQuery(since=before))
@@ -216,9 +218,10 @@ class ConnectorContract:
     def test_stale_etag_is_a_conflict(self, connector: Connector, sandbox: Any) -> None:
         record = self.create(connector, uuid.uuid4().hex[:8])
         sandbox.store.update(self.sandbox_entity, record.id, {self.text_field: "Other user"})
-        [result] = connector.write(self.entity, [
-            WriteOp("update", "u", {self.text_field: "Mine"}, id=record.id, etag=record.etag)
-        ])
+        [result] = connector.write(
+            self.entity,
+            [WriteOp("update", "u", {self.text_field: "Mine"}, id=record.id, etag=record.etag)],
+        )
         assert not result.ok and result.conflict and not result.not_found
         assert sandbox.store.get(self.sandbox_entity, record.id)[self.text_field] == "Other user"
 
@@ -255,11 +258,15 @@ class ConnectorContract:
     def test_unreachable_endpoint_raises_transient_error(self, sandbox: Any) -> None:
         settings = settings_from_sandbox(sandbox, name="nowhere", retry=FAST_RETRY)
         dead = "https://127.0.0.1:9"
-        connector = build_connector(type(settings)(**{
-            **settings.__dict__,
-            "base_url": settings.base_url.replace(_origin(settings.base_url), dead),
-            "token_url": settings.token_url.replace(_origin(settings.token_url), dead),
-        }))
+        connector = build_connector(
+            type(settings)(
+                **{
+                    **settings.__dict__,
+                    "base_url": settings.base_url.replace(_origin(settings.base_url), dead),
+                    "token_url": settings.token_url.replace(_origin(settings.token_url), dead),
+                }
+            )
+        )
         with pytest.raises(TransientError, match=r"127\.0\.0\.1:9"), closing(connector):
             connector.check()
 

@@ -53,8 +53,9 @@ def test_full_batch_of_101_uses_two_batch_requests(
     results = connector.write("customers", ops)
     assert all(r.ok for r in results) and len({r.id for r in results}) == 101
     assert connector.http.request_count - before == 2  # type: ignore[attr-defined]
-    deletes = [WriteOp("delete", r.ref, id=r.id, etag=r.record.etag if r.record else None)
-               for r in results]
+    deletes = [
+        WriteOp("delete", r.ref, id=r.id, etag=r.record.etag if r.record else None) for r in results
+    ]
     assert all(r.ok for r in connector.write("customers", deletes))
 
 

@@ -23,11 +23,20 @@ CUSTOMERS = f"{BASE}/companies({COMPANY})/customers"
 
 def connector(company: str = COMPANY, **options: Any) -> BusinessCentralConnector:
     settings = ConnectionSettings(
-        "erp", "business-central", BASE, "https://login.example.test/t/oauth2/v2.0/token",
-        "id", "secret", options={"company": company, **options},
+        "erp",
+        "business-central",
+        BASE,
+        "https://login.example.test/t/oauth2/v2.0/token",
+        "id",
+        "secret",
+        options={"company": company, **options},
     )
-    http = HttpClient(BASE, connection="erp", auth=StaticBearer("t"),
-                      policy=RetryPolicy(base_delay=0, jitter=0, max_retry_after=0))
+    http = HttpClient(
+        BASE,
+        connection="erp",
+        auth=StaticBearer("t"),
+        policy=RetryPolicy(base_delay=0, jitter=0, max_retry_after=0),
+    )
     made = BusinessCentralConnector(settings, http)
     made._sleep = lambda _: None
     return made
@@ -42,10 +51,17 @@ def test_environment_replaces_the_segment_before_api() -> None:
 
 @respx.mock
 def test_company_by_name_and_clear_error_listing_valid_names() -> None:
-    respx.get(f"{BASE}/companies").mock(return_value=httpx.Response(200, json={"value": [
-        {"id": COMPANY.upper(), "name": "CRONUS USA, Inc."},
-        {"id": "b0b0b0b0-0000-0000-0000-000000000002", "name": "My Company"},
-    ]}))
+    respx.get(f"{BASE}/companies").mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "value": [
+                    {"id": COMPANY.upper(), "name": "CRONUS USA, Inc."},
+                    {"id": "b0b0b0b0-0000-0000-0000-000000000002", "name": "My Company"},
+                ]
+            },
+        )
+    )
     assert connector("cronus usa, inc.").client.resolve_company() == COMPANY
     expected = r"'Nope' was not found.*'CRONUS USA, Inc.', 'My Company'"
     with pytest.raises(ConfigError, match=expected):
@@ -68,18 +84,32 @@ def test_read_changes_filter_prefer_and_next_links() -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         if "skiptoken" in str(request.url):
-            return httpx.Response(200, json={"value": [
-                {"id": "2", "lastModifiedDateTime": "2024-01-02T00:00:00Z"}]})
-        return httpx.Response(200, json={"value": [
-            {"id": "1", "lastModifiedDateTime": "2024-01-01T00:00:00.5Z",
-             "@odata.etag": "W/\"a\""}], "@odata.nextLink": link})
+            return httpx.Response(
+                200, json={"value": [{"id": "2", "lastModifiedDateTime": "2024-01-02T00:00:00Z"}]}
+            )
+        return httpx.Response(
+            200,
+            json={
+                "value": [
+                    {
+                        "id": "1",
+                        "lastModifiedDateTime": "2024-01-01T00:00:00.5Z",
+                        "@odata.etag": 'W/"a"',
+                    }
+                ],
+                "@odata.nextLink": link,
+            },
+        )
 
     respx.get(url__startswith=CUSTOMERS).mock(side_effect=answer)
     from datetime import UTC, datetime
 
     since = datetime(2023, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
-    pages = list(connector(page_size=1).read_changes(
-        "customers", ChangeQuery(since=since, filter="blocked eq ' '")))
+    pages = list(
+        connector(page_size=1).read_changes(
+            "customers", ChangeQuery(since=since, filter="blocked eq ' '")
+        )
+    )
     assert [[r.id for r in p.records] for p in pages] == [["1"], ["2"]]
     first, second = seen
     assert first.url.params["$filter"] == (
@@ -102,21 +132,42 @@ def test_batch_retries_only_throttled_inner_requests() -> None:
         responses = []
         for item in body["requests"]:
             if item["id"] == "1" and len(bodies) == 1:
-                responses.append({"id": "1", "status": 429, "headers": {"Retry-After": "1"},
-                                  "body": {"error": {"code": "Application_TooManyRequests",
-                                                     "message": "slow down"}}})
+                responses.append(
+                    {
+                        "id": "1",
+                        "status": 429,
+                        "headers": {"Retry-After": "1"},
+                        "body": {
+                            "error": {"code": "Application_TooManyRequests", "message": "slow down"}
+                        },
+                    }
+                )
             elif item["method"] == "DELETE":
-                responses.append({"id": item["id"], "status": 409, "body": {"error": {
-                    "code": "Request_EntityChanged", "message": "Another user..."}}})
+                responses.append(
+                    {
+                        "id": item["id"],
+                        "status": 409,
+                        "body": {
+                            "error": {"code": "Request_EntityChanged", "message": "Another user..."}
+                        },
+                    }
+                )
             else:
-                responses.append({"id": item["id"], "status": 201,
-                                  "body": {"id": f"new{item['id']}", "displayName": "x"}})
+                responses.append(
+                    {
+                        "id": item["id"],
+                        "status": 201,
+                        "body": {"id": f"new{item['id']}", "displayName": "x"},
+                    }
+                )
         return httpx.Response(200, json={"responses": list(reversed(responses))})
 
     respx.post(f"{BASE}/$batch").mock(side_effect=answer)
-    ops = [WriteOp("create", "a", {"displayName": "x", "balanceDue": 5}),
-           WriteOp("create", "b", {"displayName": "y"}),
-           WriteOp("delete", "c", id="c1", etag='W/"old"')]
+    ops = [
+        WriteOp("create", "a", {"displayName": "x", "balanceDue": 5}),
+        WriteOp("create", "b", {"displayName": "y"}),
+        WriteOp("delete", "c", id="c1", etag='W/"old"'),
+    ]
     results = connector().write("customers", ops)
     assert [r.ref for r in results] == ["a", "b", "c"]
     assert [r.ok for r in results] == [True, True, False]
@@ -135,8 +186,9 @@ def test_write_chunks_at_100() -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         items = json.loads(request.content)["requests"]
         sizes.append(len(items))
-        return httpx.Response(200, json={"responses": [
-            {"id": i["id"], "status": 204} for i in items]})
+        return httpx.Response(
+            200, json={"responses": [{"id": i["id"], "status": 204} for i in items]}
+        )
 
     respx.post(f"{BASE}/$batch").mock(side_effect=answer)
     ops = [WriteOp("delete", str(i), id=f"x{i}") for i in range(250)]

@@ -73,13 +73,20 @@ def test_duplicate_alternate_key_on_create_is_not_a_conflict(connector: Any) -> 
 def test_lookup_written_as_bind_and_read_back(connector: Any) -> None:
     currencies, _ = read_all(connector, "transactioncurrencies", ChangeQuery())
     currency = currencies[0].id
-    [made] = connector.write("accounts", [WriteOp(
-        "create", "l", {"name": "With currency", "_transactioncurrencyid_value": currency})])
+    [made] = connector.write(
+        "accounts",
+        [
+            WriteOp(
+                "create", "l", {"name": "With currency", "_transactioncurrencyid_value": currency}
+            )
+        ],
+    )
     assert made.ok, made.error
     [got] = connector.get("accounts", [made.id])
     assert got.values["_transactioncurrencyid_value"] == currency
-    [cleared] = connector.write("accounts", [WriteOp(
-        "update", "u", {"_transactioncurrencyid_value": None}, id=made.id)])
+    [cleared] = connector.write(
+        "accounts", [WriteOp("update", "u", {"_transactioncurrencyid_value": None}, id=made.id)]
+    )
     assert cleared.ok, cleared.error
     [got] = connector.get("accounts", [made.id])
     assert got.values["_transactioncurrencyid_value"] is None
@@ -93,8 +100,9 @@ def test_option_sets_read_and_insert(connector: Any) -> None:
     assert result.ok, result.error
     after, _ = read_all(connector, entity, ChangeQuery())
     assert len(after) == len(before) + 1
-    assert [r.id for r in connector.find(entity, {"label": label.upper()},
-                                         case_sensitive=False)] == [result.id]
+    assert [
+        r.id for r in connector.find(entity, {"label": label.upper()}, case_sensitive=False)
+    ] == [result.id]
 
 
 def test_every_entity_reads_with_the_described_fields(connector: Any) -> None:

@@ -25,11 +25,20 @@ CUR = "7a8b9c0d-0000-0000-0000-000000000001"
 
 def connector(**options: Any) -> DataverseConnector:
     settings = ConnectionSettings(
-        "crm", "dataverse", BASE, "https://login.example.test/t/oauth2/v2.0/token", "id", "s",
+        "crm",
+        "dataverse",
+        BASE,
+        "https://login.example.test/t/oauth2/v2.0/token",
+        "id",
+        "s",
         options=options,
     )
-    http = HttpClient(BASE, connection="crm", auth=StaticBearer("t"),
-                      policy=RetryPolicy(base_delay=0, jitter=0, max_retry_after=0))
+    http = HttpClient(
+        BASE,
+        connection="crm",
+        auth=StaticBearer("t"),
+        policy=RetryPolicy(base_delay=0, jitter=0, max_retry_after=0),
+    )
     made = DataverseConnector(settings, http)
     made._sleep = lambda _: None
     return made
@@ -37,14 +46,23 @@ def connector(**options: Any) -> DataverseConnector:
 
 def test_default_scope_is_the_org_root() -> None:
     assert default_scope(BASE) == "https://org.crm.example.test/.default"
-    assert default_scope("https://127.0.0.1:8443/api/data/v9.2") == "https://127.0.0.1:8443/.default"
+    assert (
+        default_scope("https://127.0.0.1:8443/api/data/v9.2") == "https://127.0.0.1:8443/.default"
+    )
 
 
 def test_lookups_become_binds_and_none_unbinds() -> None:
-    body = request_body("accounts", {
-        "name": "A", "_transactioncurrencyid_value": CUR, "_primarycontactid_value": None,
-        "_ownerid_value": A1, "modifiedon": "2020-01-01T00:00:00Z", "accountid": A1,
-    })
+    body = request_body(
+        "accounts",
+        {
+            "name": "A",
+            "_transactioncurrencyid_value": CUR,
+            "_primarycontactid_value": None,
+            "_ownerid_value": A1,
+            "modifiedon": "2020-01-01T00:00:00Z",
+            "accountid": A1,
+        },
+    )
     assert body == {
         "name": "A",
         "transactioncurrencyid@odata.bind": f"/transactioncurrencies({CUR})",
@@ -65,10 +83,20 @@ def test_initial_read_tracks_changes_and_returns_the_delta_link() -> None:
         seen.append(request)
         if "skiptoken" in str(request.url):
             return httpx.Response(200, json={"value": [], "@odata.deltaLink": delta})
-        return httpx.Response(200, json={
-            "value": [{"accountid": A1, "name": "A", "modifiedon": "2016-09-28T23:14:00Z",
-                       "@odata.etag": 'W/"536537"'}],
-            "@odata.nextLink": f"{ACCOUNTS}?$skiptoken=%3Ccookie%3E"})
+        return httpx.Response(
+            200,
+            json={
+                "value": [
+                    {
+                        "accountid": A1,
+                        "name": "A",
+                        "modifiedon": "2016-09-28T23:14:00Z",
+                        "@odata.etag": 'W/"536537"',
+                    }
+                ],
+                "@odata.nextLink": f"{ACCOUNTS}?$skiptoken=%3Ccookie%3E",
+            },
+        )
 
     respx.get(url__startswith=ACCOUNTS).mock(side_effect=answer)
     feed = connector().read_changes("accounts", ChangeQuery(page_size=1))
@@ -83,15 +111,23 @@ def test_initial_read_tracks_changes_and_returns_the_delta_link() -> None:
 @respx.mock
 def test_delta_link_reports_changes_and_deletions() -> None:
     delta = f"{ACCOUNTS}?$deltatoken=1"
-    respx.get(delta).mock(return_value=httpx.Response(200, json={
-        "@odata.context": f"{BASE}/$metadata#accounts/$delta",
-        "value": [
-            {"accountid": A1, "name": "B", "modifiedon": "2017-01-01T00:00:00Z"},
-            {"@odata.context": f"{BASE}/$metadata#accounts/$deletedEntity", "id": CUR,
-             "reason": "deleted"},
-        ],
-        "@odata.deltaLink": f"{ACCOUNTS}?$deltatoken=2",
-    }))
+    respx.get(delta).mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "@odata.context": f"{BASE}/$metadata#accounts/$delta",
+                "value": [
+                    {"accountid": A1, "name": "B", "modifiedon": "2017-01-01T00:00:00Z"},
+                    {
+                        "@odata.context": f"{BASE}/$metadata#accounts/$deletedEntity",
+                        "id": CUR,
+                        "reason": "deleted",
+                    },
+                ],
+                "@odata.deltaLink": f"{ACCOUNTS}?$deltatoken=2",
+            },
+        )
+    )
     feed = connector().read_changes("accounts", ChangeQuery(token=delta))
     [page] = list(feed)
     assert [r.id for r in page.records] == [A1] and list(page.deleted_ids) == [CUR]
@@ -101,7 +137,8 @@ def test_delta_link_reports_changes_and_deletions() -> None:
 @respx.mock
 def test_filtered_read_uses_modifiedon_and_no_tracking() -> None:
     route = respx.get(url__startswith=ACCOUNTS).mock(
-        return_value=httpx.Response(200, json={"value": []}))
+        return_value=httpx.Response(200, json={"value": []})
+    )
     since = datetime(2024, 5, 1, 10, 0, 0, 900_000, tzinfo=UTC)
     feed = connector().read_changes("accounts", ChangeQuery(since=since, filter="statecode eq 0"))
     list(feed)
@@ -120,23 +157,39 @@ def test_write_batch_parts_and_results() -> None:
         captured["prefer"] = request.headers["Prefer"]
         captured["body"] = request.content.decode()
         parts = [
-            ("1", "201 Created", {"accountid": A1, "name": "A", "@odata.etag": 'W/"1"',
-                                  "modifiedon": "2020-01-01T00:00:00Z"}),
-            ("2", "412 Precondition Failed", {"error": {"code": "0x80060882",
-                                                        "message": "version mismatch"}}),
+            (
+                "1",
+                "201 Created",
+                {
+                    "accountid": A1,
+                    "name": "A",
+                    "@odata.etag": 'W/"1"',
+                    "modifiedon": "2020-01-01T00:00:00Z",
+                },
+            ),
+            (
+                "2",
+                "412 Precondition Failed",
+                {"error": {"code": "0x80060882", "message": "version mismatch"}},
+            ),
             ("3", "404 Not Found", {"error": {"code": "", "message": "Does Not Exist"}}),
             ("4", "204 No Content", None),
         ]
         text = ""
         for cid, status, body in parts:
-            text += ("--batchresponse_x\r\nContent-Type: application/http\r\n"
-                     f"Content-Transfer-Encoding: binary\r\nContent-ID: {cid}\r\n\r\n"
-                     f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
-                     f"OData-EntityId: {ACCOUNTS}({CUR})\r\n\r\n"
-                     f"{json.dumps(body) if body else ''}\r\n")
+            text += (
+                "--batchresponse_x\r\nContent-Type: application/http\r\n"
+                f"Content-Transfer-Encoding: binary\r\nContent-ID: {cid}\r\n\r\n"
+                f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+                f"OData-EntityId: {ACCOUNTS}({CUR})\r\n\r\n"
+                f"{json.dumps(body) if body else ''}\r\n"
+            )
         text += "--batchresponse_x--\r\n"
-        return httpx.Response(200, content=text.encode(), headers={
-            "Content-Type": "multipart/mixed; boundary=batchresponse_x"})
+        return httpx.Response(
+            200,
+            content=text.encode(),
+            headers={"Content-Type": "multipart/mixed; boundary=batchresponse_x"},
+        )
 
     respx.post(f"{BASE}/$batch").mock(side_effect=answer)
     ops = [
@@ -146,8 +199,12 @@ def test_write_batch_parts_and_results() -> None:
         WriteOp("create", "d", {"name": "D"}),
     ]
     results = connector().write("accounts", ops)
-    assert [(r.ref, r.ok) for r in results] == [("a", True), ("b", False), ("c", False),
-                                                ("d", True)]
+    assert [(r.ref, r.ok) for r in results] == [
+        ("a", True),
+        ("b", False),
+        ("c", False),
+        ("d", True),
+    ]
     assert results[0].record is not None and results[0].record.etag == 'W/"1"'
     assert results[1].conflict and results[2].not_found
     assert results[3].id == CUR  # from OData-EntityId
@@ -169,11 +226,16 @@ def test_write_chunks_at_the_batch_size() -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         n = request.content.count(b"Content-Type: application/http")
         counts.append(n)
-        text = "".join(
-            "--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n\r\n"
-            for _ in range(n)) + "--b--\r\n"
-        return httpx.Response(200, content=text.encode(),
-                              headers={"Content-Type": "multipart/mixed; boundary=b"})
+        text = (
+            "".join(
+                "--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n\r\n"
+                for _ in range(n)
+            )
+            + "--b--\r\n"
+        )
+        return httpx.Response(
+            200, content=text.encode(), headers={"Content-Type": "multipart/mixed; boundary=b"}
+        )
 
     respx.post(f"{BASE}/$batch").mock(side_effect=answer)
     ops = [WriteOp("delete", str(i), id=A1) for i in range(2500)]
@@ -185,16 +247,34 @@ def test_write_chunks_at_the_batch_size() -> None:
 @respx.mock
 def test_option_set_read_and_insert() -> None:
     respx.get(url__startswith=f"{BASE}/EntityDefinitions(LogicalName='account')").mock(
-        return_value=httpx.Response(200, json={"LogicalName": "paymenttermscode", "OptionSet": {
-            "Options": [{"Value": 1, "Label": {"UserLocalizedLabel": {"Label": "Net 30"},
-                                               "LocalizedLabels": []}}]}}))
+        return_value=httpx.Response(
+            200,
+            json={
+                "LogicalName": "paymenttermscode",
+                "OptionSet": {
+                    "Options": [
+                        {
+                            "Value": 1,
+                            "Label": {
+                                "UserLocalizedLabel": {"Label": "Net 30"},
+                                "LocalizedLabels": [],
+                            },
+                        }
+                    ]
+                },
+            },
+        )
+    )
     insert = respx.post(f"{BASE}/InsertOptionValue").mock(
-        return_value=httpx.Response(200, json={"NewOptionValue": 100000000}))
+        return_value=httpx.Response(200, json={"NewOptionValue": 100000000})
+    )
     made = connector()
     [page] = list(made.read_changes("account.paymenttermscode", ChangeQuery()))
     assert [(r.id, r.values["label"]) for r in page.records] == [("1", "Net 30")]
-    assert [r.id for r in made.find("account.paymenttermscode", {"label": "net 30"},
-                                    case_sensitive=False)] == ["1"]
+    assert [
+        r.id
+        for r in made.find("account.paymenttermscode", {"label": "net 30"}, case_sensitive=False)
+    ] == ["1"]
     [result] = made.write("account.paymenttermscode", [WriteOp("create", "x", {"label": "Net 60"})])
     assert result.ok and result.id == "100000000"
     sent = json.loads(insert.calls[0].request.content)

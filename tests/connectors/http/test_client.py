@@ -28,7 +28,10 @@ class CountingAuth:
 def make(auth: CountingAuth | None = None, **policy: float) -> tuple[HttpClient, list[float]]:
     slept: list[float] = []
     client = HttpClient(
-        BASE, connection="erp", auth=auth, sleep=slept.append,
+        BASE,
+        connection="erp",
+        auth=auth,
+        sleep=slept.append,
         policy=RetryPolicy(**{"max_attempts": 4, "base_delay": 0.01, "jitter": 0, **policy}),
     )
     return client, slept
@@ -47,11 +50,13 @@ def test_429_without_retry_after_backs_off_then_succeeds() -> None:
 
 @respx.mock
 def test_retry_after_is_honoured_and_capped() -> None:
-    respx.get(f"{BASE}/x").mock(side_effect=[
-        httpx.Response(429, headers={"Retry-After": "2"}),
-        httpx.Response(503, headers={"Retry-After": "999"}),
-        httpx.Response(200),
-    ])
+    respx.get(f"{BASE}/x").mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "2"}),
+            httpx.Response(503, headers={"Retry-After": "999"}),
+            httpx.Response(200),
+        ]
+    )
     client, slept = make(max_retry_after=10)
     client.get("x")
     assert slept == [2.0, 10]
@@ -101,9 +106,11 @@ def test_401_renews_the_token_once() -> None:
 
 @respx.mock
 def test_second_401_raises_auth_error() -> None:
-    respx.get(f"{BASE}/x").mock(return_value=httpx.Response(
-        401, json={"error": {"code": "Authentication_InvalidCredentials", "message": "nope"}}
-    ))
+    respx.get(f"{BASE}/x").mock(
+        return_value=httpx.Response(
+            401, json={"error": {"code": "Authentication_InvalidCredentials", "message": "nope"}}
+        )
+    )
     client, _ = make(CountingAuth())
     with pytest.raises(AuthError, match="credentials for connection 'erp' were refused"):
         client.get("x")

@@ -18,11 +18,18 @@ def test_encode_shapes_requests() -> None:
     )
     first, second = body["requests"]
     assert first == {
-        "id": "1", "method": "POST", "url": "companies(c)/customers",
-        "body": {"displayName": "A"}, "headers": {"Content-Type": "application/json"},
+        "id": "1",
+        "method": "POST",
+        "url": "companies(c)/customers",
+        "body": {"displayName": "A"},
+        "headers": {"Content-Type": "application/json"},
     }
-    assert second == {"id": "2", "method": "DELETE", "url": "companies(c)/customers(x)",
-                      "headers": {"If-Match": "*"}}
+    assert second == {
+        "id": "2",
+        "method": "DELETE",
+        "url": "companies(c)/customers(x)",
+        "headers": {"If-Match": "*"},
+    }
 
 
 def test_encode_refuses_more_than_100() -> None:
@@ -31,11 +38,19 @@ def test_encode_refuses_more_than_100() -> None:
 
 
 def test_decode_matches_by_id_in_any_order() -> None:
-    raw = json.dumps({"responses": [
-        {"id": "2", "status": 409, "headers": {"Content-Type": "application/json"},
-         "body": {"error": {"code": "Request_EntityChanged", "message": "changed"}}},
-        {"id": "1", "status": 201, "headers": {"ETag": "W/\"x\""}, "body": {"id": "a"}},
-    ]}).encode()
+    raw = json.dumps(
+        {
+            "responses": [
+                {
+                    "id": "2",
+                    "status": 409,
+                    "headers": {"Content-Type": "application/json"},
+                    "body": {"error": {"code": "Request_EntityChanged", "message": "changed"}},
+                },
+                {"id": "1", "status": 201, "headers": {"ETag": 'W/"x"'}, "body": {"id": "a"}},
+            ]
+        }
+    ).encode()
     answers = jb.decode(raw)
     assert answers["1"].ok and answers["1"].body == {"id": "a"}
     assert answers["1"].headers["etag"] == 'W/"x"'

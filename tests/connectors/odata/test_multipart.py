@@ -59,8 +59,13 @@ def test_decode_parts_changesets_headers_and_bodies() -> None:
 def test_encode_writes_application_http_parts() -> None:
     body, content_type = mp.encode(
         [
-            mp.PartRequest("POST", "https://org/api/data/v9.2/accounts",
-                           {"Prefer": "return=representation"}, {"name": "x"}, "1"),
+            mp.PartRequest(
+                "POST",
+                "https://org/api/data/v9.2/accounts",
+                {"Prefer": "return=representation"},
+                {"name": "x"},
+                "1",
+            ),
             mp.ChangeSet([mp.PartRequest("DELETE", "accounts(1)", {"If-Match": "*"})]),
         ],
         boundary="batch_t",

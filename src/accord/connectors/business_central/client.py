@@ -53,8 +53,7 @@ class BusinessCentralClient:
         if response.status_code != 200:
             problem = parse_error(response)
             message = (
-                f"connection {self.http.connection!r}: GET {response.request.url} failed: "
-                f"{problem}"
+                f"connection {self.http.connection!r}: GET {response.request.url} failed: {problem}"
             )
             if response.status_code >= 500:
                 raise TransientError(message)
@@ -73,9 +72,12 @@ class BusinessCentralClient:
             match = next(
                 (c for c in companies if str(c.get("id", "")).lower() == lowered), None
             ) or next(
-                (c for c in companies
-                 if lowered in (str(c.get("name", "")).lower(),
-                                str(c.get("displayName", "")).lower())),
+                (
+                    c
+                    for c in companies
+                    if lowered
+                    in (str(c.get("name", "")).lower(), str(c.get("displayName", "")).lower())
+                ),
                 None,
             )
         if match is None:
@@ -92,6 +94,9 @@ class BusinessCentralClient:
     def post_batch(self, requests: Sequence[json_batch.BatchRequest]) -> Any:
         """POST one JSON batch; returns the HTTP response (caller interprets it)."""
         return self.http.request(
-            "POST", "$batch", content=json_batch.encode(requests),
-            headers={"Content-Type": json_batch.CONTENT_TYPE}, idempotent=False,
+            "POST",
+            "$batch",
+            content=json_batch.encode(requests),
+            headers={"Content-Type": json_batch.CONTENT_TYPE},
+            idempotent=False,
         )

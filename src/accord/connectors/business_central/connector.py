@@ -59,7 +59,8 @@ class BusinessCentralConnector(ODataConnector):
         info = self.entity(entity)
         since = (
             f"{info.modified_field} gt {datetime_literal(query.since, 'ms')}"
-            if query.since is not None and info.modified_field else None
+            if query.since is not None and info.modified_field
+            else None
         )
         params: dict[str, str] = {}
         expression = and_filters(since, query.filter)
@@ -86,12 +87,14 @@ class BusinessCentralConnector(ODataConnector):
             rid = str(index)
             if op.kind == "create":
                 return json_batch.BatchRequest(
-                    rid, "POST", collection, body=bc_values(info, writable(op.values, read_only)))
+                    rid, "POST", collection, body=bc_values(info, writable(op.values, read_only))
+                )
             url = f"{collection}({op.id})"
             headers = {"If-Match": op.etag or "*"}
             if op.kind == "update":
                 return json_batch.BatchRequest(
-                    rid, "PATCH", url, headers, bc_values(info, writable(op.values, read_only)))
+                    rid, "PATCH", url, headers, bc_values(info, writable(op.values, read_only))
+                )
             return json_batch.BatchRequest(rid, "DELETE", url, headers)
 
         def send(pending: Indexed) -> tuple[dict[int, WriteResult], str | None]:
@@ -103,7 +106,10 @@ class BusinessCentralConnector(ODataConnector):
             if response.status_code != 200:
                 problem = parse_error(response)
                 return whole_batch_failed(
-                    pending, response.status_code, str(problem), problem.code or None,
+                    pending,
+                    response.status_code,
+                    str(problem),
+                    problem.code or None,
                     response.status_code >= 500,
                 ), response.headers.get("Retry-After")
             answers = json_batch.decode(response.content)
@@ -127,8 +133,9 @@ class BusinessCentralConnector(ODataConnector):
         body: Any = answer.body
         if isinstance(body, dict) and info.key in body:
             record = self.to_record(info, body)
-            return WriteResult(ref=op.ref, ok=True, id=record.id, record=record,
-                               status=answer.status)
+            return WriteResult(
+                ref=op.ref, ok=True, id=record.id, record=record, status=answer.status
+            )
         return WriteResult(ref=op.ref, ok=True, id=op.id, status=answer.status)
 
 
@@ -136,7 +143,10 @@ def build(settings: ConnectionSettings) -> BusinessCentralConnector:
     """A Business Central connector for ``settings`` (no I/O until first use)."""
     base_url = with_environment(settings.base_url, settings.options.get("environment"))
     http = build_http(
-        settings, default_scope=DEFAULT_SCOPE, headers={}, base_url=base_url,
+        settings,
+        default_scope=DEFAULT_SCOPE,
+        headers={},
+        base_url=base_url,
         default_rate_limit=DEFAULT_RATE_LIMIT,
     )
     return BusinessCentralConnector(settings, http)

@@ -71,7 +71,10 @@ def post_batch(http: HttpClient, parts: Sequence[multipart.PartRequest]) -> http
     """POST one multipart batch that goes on after a failed part."""
     content, content_type = multipart.encode(parts)
     return http.request(
-        "POST", "$batch", content=content, idempotent=False,
+        "POST",
+        "$batch",
+        content=content,
+        idempotent=False,
         headers={"Content-Type": content_type, "Prefer": "odata.continue-on-error"},
     )
 
@@ -107,7 +110,8 @@ def option_records(body: Mapping[str, Any]) -> list[Record]:
 def option_action(option_set: OptionSet, op: WriteOp) -> tuple[str, dict[str, Any]]:
     """The action and body for one write to an option set."""
     body: dict[str, Any] = {
-        "EntityLogicalName": option_set.table, "AttributeLogicalName": option_set.attribute,
+        "EntityLogicalName": option_set.table,
+        "AttributeLogicalName": option_set.attribute,
     }
     value = op.id if op.id is not None else op.values.get("value")
     if op.kind == "delete":

@@ -91,11 +91,13 @@ class DataverseConnector(ODataConnector):
             token = query.token
             return ODataFeed(
                 lambda: iter_pages(self.http, token, headers=headers, error=self.error),
-                info.key, info.modified_field,
+                info.key,
+                info.modified_field,
             )
         since = (
             f"{info.modified_field} gt {datetime_literal(query.since, 's')}"
-            if query.since is not None and info.modified_field else None
+            if query.since is not None and info.modified_field
+            else None
         )
         expression = and_filters(since, query.filter)
         params = {"$select": select}
@@ -107,7 +109,8 @@ class DataverseConnector(ODataConnector):
         path = self.collection(info)
         return ODataFeed(
             lambda: iter_pages(self.http, path, params=params, headers=headers, error=self.error),
-            info.key, info.modified_field,
+            info.key,
+            info.modified_field,
         )
 
     def _options(self, entity: str) -> list[Record]:
@@ -126,8 +129,13 @@ class DataverseConnector(ODataConnector):
         return super().get(entity, ids, fields)
 
     def find(
-        self, entity: str, equals: Mapping[str, Any], *, case_sensitive: bool = True,
-        filter: str | None = None, limit: int = 2,
+        self,
+        entity: str,
+        equals: Mapping[str, Any],
+        *,
+        case_sensitive: bool = True,
+        filter: str | None = None,
+        limit: int = 2,
     ) -> list[Record]:
         if entity not in OPTION_SETS:
             return super().find(
@@ -142,8 +150,11 @@ class DataverseConnector(ODataConnector):
                 return a.lower() == b.lower()
             return bool(a == b)
 
-        found = [r for r in self._options(entity)
-                 if all(same(r.values.get(k), v) for k, v in criteria.items())]
+        found = [
+            r
+            for r in self._options(entity)
+            if all(same(r.values.get(k), v) for k, v in criteria.items())
+        ]
         return found[:limit]
 
     def count(self, entity: str, filter: str | None = None) -> int:
@@ -169,7 +180,10 @@ class DataverseConnector(ODataConnector):
             if response.status_code != 200:
                 problem = parse_error(response)
                 return whole_batch_failed(
-                    pending, response.status_code, str(problem), problem.code or None,
+                    pending,
+                    response.status_code,
+                    str(problem),
+                    problem.code or None,
                     response.status_code >= 500,
                 ), response.headers.get("Retry-After")
             answers = multipart.decode(response.content, response.headers["Content-Type"])
@@ -188,17 +202,17 @@ class DataverseConnector(ODataConnector):
 
         return run_batches(ops, self.batch_size(info), send, self.http.policy, self._sleep)
 
-    def _result(
-        self, info: EntityInfo, op: WriteOp, answer: multipart.PartResponse
-    ) -> WriteResult:
+    def _result(self, info: EntityInfo, op: WriteOp, answer: multipart.PartResponse) -> WriteResult:
         if not answer.ok:
-            return failed_result(op.ref, op.id, answer.status, answer.body,
-                                 conditional=op.kind != "create")
+            return failed_result(
+                op.ref, op.id, answer.status, answer.body, conditional=op.kind != "create"
+            )
         body = answer.body
         if isinstance(body, dict) and info.key in body:
             record = self.to_record(info, body)
-            return WriteResult(ref=op.ref, ok=True, id=record.id, record=record,
-                               status=answer.status)
+            return WriteResult(
+                ref=op.ref, ok=True, id=record.id, record=record, status=answer.status
+            )
         record_id = dv.id_from_entity_id(answer.headers.get("odata-entityid")) or op.id
         return WriteResult(ref=op.ref, ok=True, id=record_id, status=answer.status)
 
@@ -221,17 +235,22 @@ class DataverseConnector(ODataConnector):
         if response.status_code == 200 and response.content:
             value = response.json().get("NewOptionValue", value)
         label = op.values.get("label")
-        record = None if op.kind == "delete" else Record(
-            id=str(value), values={"value": value, "label": label}
+        record = (
+            None
+            if op.kind == "delete"
+            else Record(id=str(value), values={"value": value, "label": label})
         )
-        return WriteResult(ref=op.ref, ok=True, id=str(value), record=record,
-                           status=response.status_code)
+        return WriteResult(
+            ref=op.ref, ok=True, id=str(value), record=record, status=response.status_code
+        )
 
 
 def build(settings: ConnectionSettings) -> DataverseConnector:
     """A Dataverse connector for ``settings`` (no I/O until first use)."""
     http = build_http(
-        settings, default_scope=dv.default_scope(settings.base_url), headers=dv.HEADERS,
+        settings,
+        default_scope=dv.default_scope(settings.base_url),
+        headers=dv.HEADERS,
         default_rate_limit=DEFAULT_RATE_LIMIT,
     )
     return DataverseConnector(settings, http)

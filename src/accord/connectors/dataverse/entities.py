@@ -12,8 +12,14 @@ from dataclasses import dataclass
 from accord.connectors.base import ChangeTracking, EntityInfo, FieldInfo, FieldType
 
 S, D, B, G, T, OPT, INT, DT = (
-    FieldType.STRING, FieldType.DECIMAL, FieldType.BOOLEAN, FieldType.GUID, FieldType.DATETIME,
-    FieldType.OPTION, FieldType.INTEGER, FieldType.DATE,
+    FieldType.STRING,
+    FieldType.DECIMAL,
+    FieldType.BOOLEAN,
+    FieldType.GUID,
+    FieldType.DATETIME,
+    FieldType.OPTION,
+    FieldType.INTEGER,
+    FieldType.DATE,
 )
 MAX_PAGE_SIZE = 5000
 MAX_BATCH_SIZE = 1000
@@ -37,29 +43,36 @@ class OptionSet:
 
 
 LOOKUPS: dict[str, dict[str, Lookup]] = {
-    "uoms": {"_uomscheduleid_value": Lookup("uomscheduleid", "uomschedules"),
-             "_baseuom_value": Lookup("baseuom", "uoms")},
-    "accounts": {"_transactioncurrencyid_value": Lookup("transactioncurrencyid",
-                                                        "transactioncurrencies"),
-                 "_primarycontactid_value": Lookup("primarycontactid", "contacts"),
-                 "_parentaccountid_value": Lookup("parentaccountid", "accounts"),
-                 "_ownerid_value": Lookup("ownerid", "systemusers")},
-    "contacts": {"_parentcustomerid_value": Lookup("parentcustomerid_account", "accounts"),
-                 "_transactioncurrencyid_value": Lookup("transactioncurrencyid",
-                                                        "transactioncurrencies"),
-                 "_ownerid_value": Lookup("ownerid", "systemusers")},
-    "products": {"_defaultuomid_value": Lookup("defaultuomid", "uoms"),
-                 "_defaultuomscheduleid_value": Lookup("defaultuomscheduleid", "uomschedules"),
-                 "_pricelevelid_value": Lookup("pricelevelid", "pricelevels"),
-                 "_transactioncurrencyid_value": Lookup("transactioncurrencyid",
-                                                        "transactioncurrencies")},
-    "pricelevels": {"_transactioncurrencyid_value": Lookup("transactioncurrencyid",
-                                                           "transactioncurrencies")},
-    "productpricelevels": {"_pricelevelid_value": Lookup("pricelevelid", "pricelevels"),
-                           "_productid_value": Lookup("productid", "products"),
-                           "_uomid_value": Lookup("uomid", "uoms"),
-                           "_transactioncurrencyid_value": Lookup("transactioncurrencyid",
-                                                                  "transactioncurrencies")},
+    "uoms": {
+        "_uomscheduleid_value": Lookup("uomscheduleid", "uomschedules"),
+        "_baseuom_value": Lookup("baseuom", "uoms"),
+    },
+    "accounts": {
+        "_transactioncurrencyid_value": Lookup("transactioncurrencyid", "transactioncurrencies"),
+        "_primarycontactid_value": Lookup("primarycontactid", "contacts"),
+        "_parentaccountid_value": Lookup("parentaccountid", "accounts"),
+        "_ownerid_value": Lookup("ownerid", "systemusers"),
+    },
+    "contacts": {
+        "_parentcustomerid_value": Lookup("parentcustomerid_account", "accounts"),
+        "_transactioncurrencyid_value": Lookup("transactioncurrencyid", "transactioncurrencies"),
+        "_ownerid_value": Lookup("ownerid", "systemusers"),
+    },
+    "products": {
+        "_defaultuomid_value": Lookup("defaultuomid", "uoms"),
+        "_defaultuomscheduleid_value": Lookup("defaultuomscheduleid", "uomschedules"),
+        "_pricelevelid_value": Lookup("pricelevelid", "pricelevels"),
+        "_transactioncurrencyid_value": Lookup("transactioncurrencyid", "transactioncurrencies"),
+    },
+    "pricelevels": {
+        "_transactioncurrencyid_value": Lookup("transactioncurrencyid", "transactioncurrencies")
+    },
+    "productpricelevels": {
+        "_pricelevelid_value": Lookup("pricelevelid", "pricelevels"),
+        "_productid_value": Lookup("productid", "products"),
+        "_uomid_value": Lookup("uomid", "uoms"),
+        "_transactioncurrencyid_value": Lookup("transactioncurrencyid", "transactioncurrencies"),
+    },
 }
 """Entity set -> lookup read name -> how to write it."""
 
@@ -70,31 +83,53 @@ OPTION_SETS: dict[str, OptionSet] = {
 
 _ADDRESS = tuple(
     FieldInfo(f"address1_{n}", S, max_length=m)
-    for n, m in (("line1", 250), ("line2", 250), ("city", 80), ("stateorprovince", 50),
-                 ("country", 80), ("postalcode", 20))
+    for n, m in (
+        ("line1", 250),
+        ("line2", 250),
+        ("city", 80),
+        ("stateorprovince", 50),
+        ("country", 80),
+        ("postalcode", 20),
+    )
 )
 
 
-def _entity(name: str, key: str, natural_key: str | None, *fields: FieldInfo | str,
-            tracking: ChangeTracking = ChangeTracking.DELTA) -> EntityInfo:
+def _entity(
+    name: str,
+    key: str,
+    natural_key: str | None,
+    *fields: FieldInfo | str,
+    tracking: ChangeTracking = ChangeTracking.DELTA,
+) -> EntityInfo:
     lookups = LOOKUPS.get(name, {})
     infos = [FieldInfo(key, G, read_only=True)]
     infos += [f if isinstance(f, FieldInfo) else FieldInfo(f) for f in fields]
     infos += [FieldInfo(n, FieldType.LOOKUP, lookup_entity=lk.target) for n, lk in lookups.items()]
     infos.append(FieldInfo(MODIFIED, T, read_only=True))
     return EntityInfo(
-        name=name, key=key, fields={f.name: f for f in infos}, modified_field=MODIFIED,
-        change_tracking=tracking, client_ids=True, natural_key=natural_key,
-        max_page_size=MAX_PAGE_SIZE, max_batch_size=MAX_BATCH_SIZE,
+        name=name,
+        key=key,
+        fields={f.name: f for f in infos},
+        modified_field=MODIFIED,
+        change_tracking=tracking,
+        client_ids=True,
+        natural_key=natural_key,
+        max_page_size=MAX_PAGE_SIZE,
+        max_batch_size=MAX_BATCH_SIZE,
     )
 
 
 def _option_set(name: str) -> EntityInfo:
     return EntityInfo(
-        name=name, key="value",
+        name=name,
+        key="value",
         fields={"value": FieldInfo("value", INT), "label": FieldInfo("label", S)},
-        modified_field=None, change_tracking=ChangeTracking.SNAPSHOT, client_ids=False,
-        natural_key="label", max_page_size=MAX_PAGE_SIZE, max_batch_size=1,
+        modified_field=None,
+        change_tracking=ChangeTracking.SNAPSHOT,
+        client_ids=False,
+        natural_key="label",
+        max_page_size=MAX_PAGE_SIZE,
+        max_batch_size=1,
     )
 
 
@@ -103,33 +138,110 @@ _STATE = (FieldInfo("statecode", OPT), FieldInfo("statuscode", OPT))
 ENTITIES: dict[str, EntityInfo] = {
     e.name: e
     for e in (
-        _entity("transactioncurrencies", "transactioncurrencyid", "isocurrencycode",
-                FieldInfo("isocurrencycode", S, max_length=5), "currencyname", "currencysymbol",
-                FieldInfo("exchangerate", D), FieldInfo("currencyprecision", INT), *_STATE),
-        _entity("uomschedules", "uomscheduleid", "name", FieldInfo("name", S, max_length=200),
-                "baseuomname", "description", *_STATE),
-        _entity("uoms", "uomid", "name", FieldInfo("name", S, max_length=100),
-                FieldInfo("quantity", D), FieldInfo("isschedulebaseuom", B)),
-        _entity("systemusers", "systemuserid", "internalemailaddress", "fullname", "firstname",
-                "lastname", "domainname", "internalemailaddress", FieldInfo("applicationid", G),
-                FieldInfo("isdisabled", B),
-                FieldInfo("accessmode", OPT), "title", *_STATE),
-        _entity("accounts", "accountid", "accountnumber", FieldInfo("name", S, max_length=160),
-                FieldInfo("accountnumber", S, max_length=20), "telephone1", "emailaddress1",
-                "websiteurl", *_ADDRESS, FieldInfo("creditlimit", D),
-                FieldInfo("paymenttermscode", OPT), FieldInfo("address1_shippingmethodcode", OPT),
-                "description", *_STATE),
-        _entity("contacts", "contactid", "emailaddress1", "firstname", "lastname",
-                FieldInfo("fullname", S, read_only=True), "emailaddress1", "telephone1",
-                "mobilephone", "jobtitle", *_ADDRESS, *_STATE),
-        _entity("products", "productid", "productnumber", FieldInfo("name", S, max_length=100),
-                FieldInfo("productnumber", S, max_length=100), "description",
-                FieldInfo("price", D), FieldInfo("standardcost", D), FieldInfo("currentcost", D),
-                FieldInfo("quantitydecimal", INT), FieldInfo("producttypecode", OPT), *_STATE),
-        _entity("pricelevels", "pricelevelid", "name", FieldInfo("name", S, max_length=100),
-                "description", FieldInfo("begindate", DT), FieldInfo("enddate", DT), *_STATE),
-        _entity("productpricelevels", "productpricelevelid", None, FieldInfo("amount", D),
-                FieldInfo("pricingmethodcode", OPT)),
+        _entity(
+            "transactioncurrencies",
+            "transactioncurrencyid",
+            "isocurrencycode",
+            FieldInfo("isocurrencycode", S, max_length=5),
+            "currencyname",
+            "currencysymbol",
+            FieldInfo("exchangerate", D),
+            FieldInfo("currencyprecision", INT),
+            *_STATE,
+        ),
+        _entity(
+            "uomschedules",
+            "uomscheduleid",
+            "name",
+            FieldInfo("name", S, max_length=200),
+            "baseuomname",
+            "description",
+            *_STATE,
+        ),
+        _entity(
+            "uoms",
+            "uomid",
+            "name",
+            FieldInfo("name", S, max_length=100),
+            FieldInfo("quantity", D),
+            FieldInfo("isschedulebaseuom", B),
+        ),
+        _entity(
+            "systemusers",
+            "systemuserid",
+            "internalemailaddress",
+            "fullname",
+            "firstname",
+            "lastname",
+            "domainname",
+            "internalemailaddress",
+            FieldInfo("applicationid", G),
+            FieldInfo("isdisabled", B),
+            FieldInfo("accessmode", OPT),
+            "title",
+            *_STATE,
+        ),
+        _entity(
+            "accounts",
+            "accountid",
+            "accountnumber",
+            FieldInfo("name", S, max_length=160),
+            FieldInfo("accountnumber", S, max_length=20),
+            "telephone1",
+            "emailaddress1",
+            "websiteurl",
+            *_ADDRESS,
+            FieldInfo("creditlimit", D),
+            FieldInfo("paymenttermscode", OPT),
+            FieldInfo("address1_shippingmethodcode", OPT),
+            "description",
+            *_STATE,
+        ),
+        _entity(
+            "contacts",
+            "contactid",
+            "emailaddress1",
+            "firstname",
+            "lastname",
+            FieldInfo("fullname", S, read_only=True),
+            "emailaddress1",
+            "telephone1",
+            "mobilephone",
+            "jobtitle",
+            *_ADDRESS,
+            *_STATE,
+        ),
+        _entity(
+            "products",
+            "productid",
+            "productnumber",
+            FieldInfo("name", S, max_length=100),
+            FieldInfo("productnumber", S, max_length=100),
+            "description",
+            FieldInfo("price", D),
+            FieldInfo("standardcost", D),
+            FieldInfo("currentcost", D),
+            FieldInfo("quantitydecimal", INT),
+            FieldInfo("producttypecode", OPT),
+            *_STATE,
+        ),
+        _entity(
+            "pricelevels",
+            "pricelevelid",
+            "name",
+            FieldInfo("name", S, max_length=100),
+            "description",
+            FieldInfo("begindate", DT),
+            FieldInfo("enddate", DT),
+            *_STATE,
+        ),
+        _entity(
+            "productpricelevels",
+            "productpricelevelid",
+            None,
+            FieldInfo("amount", D),
+            FieldInfo("pricingmethodcode", OPT),
+        ),
         _option_set("account.paymenttermscode"),
         _option_set("account.address1_shippingmethodcode"),
     )

@@ -190,8 +190,7 @@ class MsalClientCredentials:
 
     def _unreachable(self, exc: Exception) -> TransientError:
         return TransientError(
-            f"connection {self.connection!r}: token endpoint {self.token_url} is "
-            f"unreachable: {exc}"
+            f"connection {self.connection!r}: token endpoint {self.token_url} is unreachable: {exc}"
         )
 
 

@@ -123,7 +123,10 @@ class HttpClient:
             self.request_count += 1
             try:
                 response = self._client.request(
-                    method, url, headers=request_headers, json=json,
+                    method,
+                    url,
+                    headers=request_headers,
+                    json=json,
                     content=content,
                 )
             except _NETWORK_ERRORS as exc:
@@ -168,7 +171,10 @@ class HttpClient:
         self._sleep(self.policy.delay(attempt, retry_after))
 
     def get(
-        self, path: str, *, params: Mapping[str, str] | None = None,
+        self,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         return self.request("GET", path, params=params, headers=headers)

@@ -31,8 +31,17 @@ GET_CHUNK = 200
 """Ids per ``$filter=key in (...)`` request (keeps URLs well under server limits)."""
 
 KNOWN_OPTIONS = frozenset(
-    {"page_size", "batch_size", "retry", "rate_limit", "rate_limit_storage", "timeout",
-     "company", "environment", "return_records"}
+    {
+        "page_size",
+        "batch_size",
+        "retry",
+        "rate_limit",
+        "rate_limit_storage",
+        "timeout",
+        "company",
+        "environment",
+        "return_records",
+    }
 )
 
 
@@ -42,8 +51,12 @@ def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 
 def build_http(
-    settings: ConnectionSettings, *, default_scope: str, headers: Mapping[str, str],
-    base_url: str | None = None, default_rate_limit: str | None = None,
+    settings: ConnectionSettings,
+    *,
+    default_scope: str,
+    headers: Mapping[str, str],
+    base_url: str | None = None,
+    default_rate_limit: str | None = None,
 ) -> HttpClient:
     """The HTTP client for ``settings``: msal client credentials, retry policy, rate limit."""
     options = settings.options
@@ -55,21 +68,31 @@ def build_http(
             location=f"connection {settings.name!r}",
         )
     auth = MsalClientCredentials(
-        settings.token_url, settings.client_id, settings.client_secret,
-        settings.scope or default_scope, settings.ca_cert, connection=settings.name,
+        settings.token_url,
+        settings.client_id,
+        settings.client_secret,
+        settings.scope or default_scope,
+        settings.ca_cert,
+        connection=settings.name,
     )
     url = base_url or settings.base_url
     limit = options.get("rate_limit", default_rate_limit)
     limiter = None
     if limit:
         limiter = RateLimiter(
-            str(limit), f"{settings.system}:{httpx.URL(url).host}:{settings.client_id}",
+            str(limit),
+            f"{settings.system}:{httpx.URL(url).host}:{settings.client_id}",
             storage_uri=str(options.get("rate_limit_storage") or "memory://"),
         )
     return HttpClient(
-        url, connection=settings.name, auth=auth,
-        policy=RetryPolicy.from_options(options.get("retry")), limiter=limiter,
-        headers=headers, ca_cert=settings.ca_cert, timeout=float(options.get("timeout", 120.0)),
+        url,
+        connection=settings.name,
+        auth=auth,
+        policy=RetryPolicy.from_options(options.get("retry")),
+        limiter=limiter,
+        headers=headers,
+        ca_cert=settings.ca_cert,
+        timeout=float(options.get("timeout", 120.0)),
     )
 
 
@@ -144,7 +167,10 @@ class ODataConnector:
         return to_record(row, info.key, info.modified_field)
 
     def _query(
-        self, info: EntityInfo, params: dict[str, str], page_size: int | None,
+        self,
+        info: EntityInfo,
+        params: dict[str, str],
+        page_size: int | None,
         limit: int | None = None,
     ) -> Iterator[Record]:
         headers = prefer_max_page_size(page_size) if page_size else None
@@ -175,8 +201,13 @@ class ODataConnector:
         return records
 
     def find(
-        self, entity: str, equals: Mapping[str, Any], *, case_sensitive: bool = True,
-        filter: str | None = None, limit: int = 2,
+        self,
+        entity: str,
+        equals: Mapping[str, Any],
+        *,
+        case_sensitive: bool = True,
+        filter: str | None = None,
+        limit: int = 2,
     ) -> list[Record]:
         """Both services compare text case-insensitively (database collation), so a
         case-sensitive search re-checks the candidates here."""

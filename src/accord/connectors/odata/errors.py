@@ -17,8 +17,10 @@ class ODataError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.status} {self.code}: {self.message}" if self.code else (
-            f"{self.status}: {self.message}"
+        return (
+            f"{self.status} {self.code}: {self.message}"
+            if self.code
+            else (f"{self.status}: {self.message}")
         )
 
 

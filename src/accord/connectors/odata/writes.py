@@ -48,17 +48,28 @@ def run_batches(
 
 def missing_result(op: WriteOp) -> WriteResult:
     return WriteResult(
-        ref=op.ref, ok=False, id=op.id, error="the batch response had no answer for this request",
+        ref=op.ref,
+        ok=False,
+        id=op.id,
+        error="the batch response had no answer for this request",
         retryable=True,
     )
 
 
-def whole_batch_failed(pending: Indexed, status: int, error: str, code: str | None,
-                       retryable: bool) -> dict[int, WriteResult]:
+def whole_batch_failed(
+    pending: Indexed, status: int, error: str, code: str | None, retryable: bool
+) -> dict[int, WriteResult]:
     """The same failed result for every op of a batch the service rejected as a whole."""
     return {
-        index: WriteResult(ref=op.ref, ok=False, id=op.id, status=status, error=error,
-                           error_code=code, retryable=retryable)
+        index: WriteResult(
+            ref=op.ref,
+            ok=False,
+            id=op.id,
+            status=status,
+            error=error,
+            error_code=code,
+            retryable=retryable,
+        )
         for index, op in pending
     }
 

@@ -57,29 +57,42 @@ class BusinessCentral:
                 return error(405, "BadRequest_MethodNotAllowed", "Use POST for $batch.")
             return run_batch(req, self.dispatch, self.store, self.options, self.faults.note)
         if path == "$metadata":
-            return Resp(200, raw=self._metadata.encode(),
-                        headers={"Content-Type": "application/xml; charset=utf-8"})
+            return Resp(
+                200,
+                raw=self._metadata.encode(),
+                headers={"Content-Type": "application/xml; charset=utf-8"},
+            )
         seg = _SEG.match(path)
         if seg is None:
-            return error(404, "BadRequest_ResourceNotFound",
-                         f"Resource not found for the segment '{path}'.")
+            return error(
+                404, "BadRequest_ResourceNotFound", f"Resource not found for the segment '{path}'."
+            )
         name, key, rest = seg["name"], seg["key"], seg["rest"]
         if name != "companies":
             ref = req.header("company") or req.query.get("company")
             company = self._company_by_ref(ref) if ref else None
             if company is None:
-                return error(400, "BadRequest_NotFound",
-                             "The company could not be determined. Use companies({id})/… or "
-                             "send a Company header.")
+                return error(
+                    400,
+                    "BadRequest_NotFound",
+                    "The company could not be determined. Use companies({id})/… or "
+                    "send a Company header.",
+                )
             return self.entity(req, company, name, key, rest)
         spec = entities.BY_NAME["companies"]
         if key is None:
             if rest is not None:
-                return error(404, "BadRequest_ResourceNotFound",
-                             f"Resource not found for the segment '{rest}'.")
+                return error(
+                    404,
+                    "BadRequest_ResourceNotFound",
+                    f"Resource not found for the segment '{rest}'.",
+                )
             if req.method != "GET":
-                return error(405, "BadRequest_MethodNotAllowed",
-                             f"'{req.method}' requests for 'companies' are not allowed.")
+                return error(
+                    405,
+                    "BadRequest_MethodNotAllowed",
+                    f"'{req.method}' requests for 'companies' are not allowed.",
+                )
             return self.resources.guarded(self.resources.list, req, spec, "")
         if not GUID_RE.match(key) or self.store.get_raw("companies", key.lower()) is None:
             return error(404, "BadRequest_NotFound", f"The company '{key}' does not exist.")
@@ -88,35 +101,47 @@ class BusinessCentral:
             return self.resources.guarded(self.resources.get, req, spec, "", company)
         seg = _SEG.match(rest)
         if seg is None:
-            return error(404, "BadRequest_ResourceNotFound",
-                         f"Resource not found for the segment '{rest}'.")
+            return error(
+                404, "BadRequest_ResourceNotFound", f"Resource not found for the segment '{rest}'."
+            )
         return self.entity(req, company, seg["name"], seg["key"], seg["rest"])
 
     def entity(self, req: Req, company: str, name: str, key: str | None, rest: str | None) -> Resp:
         """Entity-set or single-entity request inside a company."""
         spec = entities.BY_NAME.get(name)
         if spec is None or not spec.scoped:
-            return error(404, "BadRequest_ResourceNotFound",
-                         f"Resource not found for the segment '{name}'.")
+            return error(
+                404, "BadRequest_ResourceNotFound", f"Resource not found for the segment '{name}'."
+            )
         if rest:
-            return error(404, "BadRequest_ResourceNotFound",
-                         f"Resource not found for the segment '{rest}'.")
+            return error(
+                404, "BadRequest_ResourceNotFound", f"Resource not found for the segment '{rest}'."
+            )
         res = self.resources
         if key is None:
             if req.method == "GET":
                 return res.guarded(res.list, req, spec, company)
             if req.method == "POST":
                 return res.guarded(res.create, req, spec, company)
-            return error(405, "BadRequest_MethodNotAllowed",
-                         f"'{req.method}' requests for '{name}' are not allowed.")
+            return error(
+                405,
+                "BadRequest_MethodNotAllowed",
+                f"'{req.method}' requests for '{name}' are not allowed.",
+            )
         if not GUID_RE.match(key):
-            return error(400, "BadRequest",
-                         f"Bad Request - Error in query syntax. The key '{key}' is not a GUID.")
+            return error(
+                400,
+                "BadRequest",
+                f"Bad Request - Error in query syntax. The key '{key}' is not a GUID.",
+            )
         key = key.lower()
         handler = {"GET": res.get, "PATCH": res.update, "DELETE": res.delete}.get(req.method)
         if handler is None:
-            return error(405, "BadRequest_MethodNotAllowed",
-                         f"'{req.method}' requests for '{name}' are not allowed.")
+            return error(
+                405,
+                "BadRequest_MethodNotAllowed",
+                f"'{req.method}' requests for '{name}' are not allowed.",
+            )
         return res.guarded(handler, req, spec, company, key)
 
 
@@ -124,11 +149,17 @@ def unauthorized() -> Resp:
     """BC's answer to a missing, invalid or expired token."""
     return Resp(
         401,
-        {"error": {"code": "Authentication_InvalidCredentials",
-                   "message": "The server has rejected the client credentials.  "
-                              f"CorrelationId:  {Gen(0).guid()}."}},
-        {"WWW-Authenticate": 'Bearer authorization_uri="https://login.microsoftonline.com/'
-                             'common/oauth2/authorize", error="invalid_token"'},
+        {
+            "error": {
+                "code": "Authentication_InvalidCredentials",
+                "message": "The server has rejected the client credentials.  "
+                f"CorrelationId:  {Gen(0).guid()}.",
+            }
+        },
+        {
+            "WWW-Authenticate": 'Bearer authorization_uri="https://login.microsoftonline.com/'
+            'common/oauth2/authorize", error="invalid_token"'
+        },
     )
 
 
@@ -149,9 +180,14 @@ def build(
     companies = seed.seed(store, records, seed_value)
     store.create_indexes()
     gen = Gen(seed_value, "bc-credentials")
-    identity = Identity(tenant=opts.tenant, client_id=gen.guid(),
-                        client_secret=f"bc~{gen.guid().replace('-', '')}", scopes={SCOPE},
-                        lifetime=token_lifetime, clock=clock)
+    identity = Identity(
+        tenant=opts.tenant,
+        client_id=gen.guid(),
+        client_secret=f"bc~{gen.guid().replace('-', '')}",
+        scopes={SCOPE},
+        lifetime=token_lifetime,
+        clock=clock,
+    )
     root = f"/v2.0/{opts.tenant}/{opts.environment}/api/v2.0"
     faults = Faults(fault_body, api_prefix=root)
     router = BusinessCentral(store, opts, faults)
@@ -160,10 +196,19 @@ def build(
         req.client_id = identity.verify(req.header("authorization"))
         return unauthorized() if req.client_id is None else None
 
-    app = assemble(root, make_endpoint(root, router.dispatch, authenticate, JSON_TYPE),
-                   identity, faults, clock)
+    app = assemble(
+        root, make_endpoint(root, router.dispatch, authenticate, JSON_TYPE), identity, faults, clock
+    )
     return SandboxCore(
-        name=NAME, app=app, store=store, faults=faults, identity=identity, clock=clock,
-        api_path=root, scope=SCOPE, company_id=companies[0]["id"],
-        company_name=companies[0]["name"], extra={"router": router, "options": opts},
+        name=NAME,
+        app=app,
+        store=store,
+        faults=faults,
+        identity=identity,
+        clock=clock,
+        api_path=root,
+        scope=SCOPE,
+        company_id=companies[0]["id"],
+        company_name=companies[0]["name"],
+        extra={"router": router, "options": opts},
     )

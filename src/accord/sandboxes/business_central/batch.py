@@ -29,7 +29,10 @@ def _relative(url: str, root: str) -> tuple[str, dict[str, str]]:
 
 
 def run_batch(
-    req: Req, dispatch: Callable[[Req], Resp], store: Store, options: BcOptions,
+    req: Req,
+    dispatch: Callable[[Req], Resp],
+    store: Store,
+    options: BcOptions,
     note: Callable[[str, int], None],
 ) -> Resp:
     """Execute a JSON batch request."""
@@ -42,7 +45,8 @@ def run_batch(
         return error(400, "BadRequest", "The batch request must contain a 'requests' array.")
     if len(requests) > options.batch_limit:
         return error(
-            400, "BadRequest",
+            400,
+            "BadRequest",
             f"The number of operations in the batch ({len(requests)}) exceeds the maximum "
             f"allowed ({options.batch_limit}).",
         )
@@ -57,12 +61,22 @@ def run_batch(
             headers = {k.lower(): str(v) for k, v in (item.get("headers") or {}).items()}
             path, query = _relative(str(item["url"]), req.path_root)
             body = item.get("body")
-            inner = Req(str(item["method"]).upper(), path, query, headers,
-                        json.dumps(body).encode() if body is not None else b"",
-                        req.client_id, req.origin, req.path_root)
+            inner = Req(
+                str(item["method"]).upper(),
+                path,
+                query,
+                headers,
+                json.dumps(body).encode() if body is not None else b"",
+                req.client_id,
+                req.origin,
+                req.path_root,
+            )
             resp = dispatch(inner)
-        out: dict[str, Any] = {"id": item.get("id") if isinstance(item, dict) else None,
-                               "status": resp.status, "headers": dict(resp.headers)}
+        out: dict[str, Any] = {
+            "id": item.get("id") if isinstance(item, dict) else None,
+            "status": resp.status,
+            "headers": dict(resp.headers),
+        }
         if resp.body is not None:
             out["headers"].setdefault("content-type", "application/json; odata.metadata=minimal")
             out["body"] = resp.body
@@ -79,14 +93,20 @@ def run_batch(
                     raise _Rollback
     except _Rollback:
         failed = len(results) - 1
-        rolled = error_body("BadRequest_BatchRolledBack",
-                            "The batch was rolled back because another operation failed.")
+        rolled = error_body(
+            "BadRequest_BatchRolledBack",
+            "The batch was rolled back because another operation failed.",
+        )
         for i, item in enumerate(requests):
             if i != failed:
                 ident = item.get("id") if isinstance(item, dict) else None
                 status = options.snapshot_failed_status
-                entry: dict[str, Any] = {"id": ident, "status": status, "headers": {},
-                                         "body": rolled}
+                entry: dict[str, Any] = {
+                    "id": ident,
+                    "status": status,
+                    "headers": {},
+                    "body": rolled,
+                }
                 if i < len(results):
                     results[i] = entry
                 else:

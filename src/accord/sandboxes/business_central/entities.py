@@ -32,8 +32,13 @@ def _f(spec: str) -> Field:
     max_len = int(parts[2]) if len(parts) > 2 and parts[2] else None
     read_only = len(parts) > 3 and parts[3] == "ro"
     default: object = {
-        "str": "", "guid": ZERO_GUID, "int": 0, "float": 0.0, "bool": False,
-        "datetime": "0001-01-01T00:00:00Z", "date": "0001-01-01",
+        "str": "",
+        "guid": ZERO_GUID,
+        "int": 0,
+        "float": 0.0,
+        "bool": False,
+        "datetime": "0001-01-01T00:00:00Z",
+        "date": "0001-01-01",
     }[ftype]
     if name == "id":
         default = None  # the store assigns a fresh GUID
@@ -63,27 +68,43 @@ _ADDRESS = "addressLine1::100 addressLine2::50 city::30 state::30 country::10 po
 
 SPECS: tuple[EntitySpec, ...] = (
     _spec(
-        "companies", "company",
+        "companies",
+        "company",
         "id:guid::ro systemVersion:::ro timestamp:int::ro name:::ro displayName::250 "
         "businessProfileId systemCreatedAt:datetime::ro systemCreatedBy:guid::ro "
         "systemModifiedAt:datetime::ro systemModifiedBy:guid::ro",
-        scoped=False, read_only=True,
+        scoped=False,
+        read_only=True,
     ),
-    _spec("currencies", "currency",
-          f"{_ID} code::10 displayName::30 symbol::10 amountDecimalPlaces::5 "
-          f"amountRoundingPrecision:float {_MOD}"),
-    _spec("unitsOfMeasure", "unitOfMeasure",
-          f"{_ID} code::10 displayName::50 internationalStandardCode::10 symbol::10 {_MOD}"),
-    _spec("paymentTerms", "paymentTerm",
-          f"{_ID} code::10 displayName::100 dueDateCalculation::32 discountDateCalculation::32 "
-          f"discountPercent:float calculateDiscountOnCreditMemos:bool {_MOD}"),
+    _spec(
+        "currencies",
+        "currency",
+        f"{_ID} code::10 displayName::30 symbol::10 amountDecimalPlaces::5 "
+        f"amountRoundingPrecision:float {_MOD}",
+    ),
+    _spec(
+        "unitsOfMeasure",
+        "unitOfMeasure",
+        f"{_ID} code::10 displayName::50 internationalStandardCode::10 symbol::10 {_MOD}",
+    ),
+    _spec(
+        "paymentTerms",
+        "paymentTerm",
+        f"{_ID} code::10 displayName::100 dueDateCalculation::32 discountDateCalculation::32 "
+        f"discountPercent:float calculateDiscountOnCreditMemos:bool {_MOD}",
+    ),
     _spec("shipmentMethods", "shipmentMethod", f"{_ID} code::10 displayName::100 {_MOD}"),
     _spec("itemCategories", "itemCategory", f"{_ID} code::20 displayName::100 {_MOD}"),
-    _spec("salespeople", "salesperson",
-          f"{_ID} code::20 displayName::50 email::80 phoneNumber::30 commissionPercent:float "
-          f"blocked:bool {_MOD}", extension=True),
     _spec(
-        "customers", "customer",
+        "salespeople",
+        "salesperson",
+        f"{_ID} code::20 displayName::50 email::80 phoneNumber::30 commissionPercent:float "
+        f"blocked:bool {_MOD}",
+        extension=True,
+    ),
+    _spec(
+        "customers",
+        "customer",
         f"{_ID} number::20 displayName::100 type {_ADDRESS} phoneNumber::30 email::80 "
         "website::80 salespersonCode::20 balanceDue:float::ro creditLimit:float taxLiable:bool "
         "taxAreaId:guid taxAreaDisplayName:::ro taxRegistrationNumber::20 currencyId:guid "
@@ -99,7 +120,8 @@ SPECS: tuple[EntitySpec, ...] = (
         ),
     ),
     _spec(
-        "contacts", "contact",
+        "contacts",
+        "contact",
         f"{_ID} number::20 type displayName::100 jobTitle::30 companyNumber::20 "
         f"companyName::100 contactBusinessRelation::30 {_ADDRESS} phoneNumber::30 "
         "mobilePhoneNumber::30 email::80 website::80 searchName:::ro privacyBlocked:bool "
@@ -109,7 +131,8 @@ SPECS: tuple[EntitySpec, ...] = (
         defaults={"type": "Person"},
     ),
     _spec(
-        "items", "item",
+        "items",
+        "item",
         f"{_ID} number::20 displayName::100 displayName2::50 type itemCategoryId:guid "
         "itemCategoryCode::20 blocked:bool gtin::14 inventory:float::ro unitPrice:float "
         "priceIncludesTax:bool unitCost:float taxGroupId:guid taxGroupCode::20 "
@@ -120,20 +143,29 @@ SPECS: tuple[EntitySpec, ...] = (
         enums={"type": ("Inventory", "Service", "Non-Inventory")},
         defaults={"type": "Inventory"},
         lookups=(
-            Lookup("baseUnitOfMeasureId", "baseUnitOfMeasureCode", "unitsOfMeasure",
-                   "Unit of Measure"),
+            Lookup(
+                "baseUnitOfMeasureId", "baseUnitOfMeasureCode", "unitsOfMeasure", "Unit of Measure"
+            ),
             Lookup("itemCategoryId", "itemCategoryCode", "itemCategories", "Item Category"),
         ),
     ),
-    _spec("priceLists", "priceList",
-          f"{_ID} code::20 description::250 currencyCode::10 status startingDate:date "
-          f"endingDate:date {_MOD}",
-          extension=True, enums={"status": ("Draft", "Active", "Inactive")},
-          defaults={"status": "Active"}),
-    _spec("priceListLines", "priceListLine",
-          f"{_ID} priceListCode::20 assetType assetNo::20 unitOfMeasureCode::10 "
-          f"minimumQuantity:float unitPrice:float currencyCode::10 {_MOD}",
-          extension=True, defaults={"assetType": "Item"}),
+    _spec(
+        "priceLists",
+        "priceList",
+        f"{_ID} code::20 description::250 currencyCode::10 status startingDate:date "
+        f"endingDate:date {_MOD}",
+        extension=True,
+        enums={"status": ("Draft", "Active", "Inactive")},
+        defaults={"status": "Active"},
+    ),
+    _spec(
+        "priceListLines",
+        "priceListLine",
+        f"{_ID} priceListCode::20 assetType assetNo::20 unitOfMeasureCode::10 "
+        f"minimumQuantity:float unitPrice:float currencyCode::10 {_MOD}",
+        extension=True,
+        defaults={"assetType": "Item"},
+    ),
 )
 
 BY_NAME: dict[str, EntitySpec] = {s.name: s for s in SPECS}

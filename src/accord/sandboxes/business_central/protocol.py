@@ -15,8 +15,15 @@ from accord.sandboxes.common.store import VERSION, EntitySpec, Row
 
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-EDM = {"str": "Edm.String", "guid": "Edm.Guid", "int": "Edm.Int32", "float": "Edm.Decimal",
-       "bool": "Edm.Boolean", "datetime": "Edm.DateTimeOffset", "date": "Edm.Date"}
+EDM = {
+    "str": "Edm.String",
+    "guid": "Edm.Guid",
+    "int": "Edm.Int32",
+    "float": "Edm.Decimal",
+    "bool": "Edm.Boolean",
+    "datetime": "Edm.DateTimeOffset",
+    "date": "Edm.Date",
+}
 
 
 @dataclass
@@ -55,9 +62,13 @@ def fault_body(status: int, kind: str) -> dict[str, Any]:
             "Application_TooManyRequests",
             "Too many requests reached. Actual (6001). Maximum (6000).",
         )
-    codes = {500: "Internal_ServerError", 502: "Internal_BadGateway",
-             503: "Internal_ServiceUnavailable", 504: "Internal_GatewayTimeout",
-             408: "Internal_RequestTimeout"}
+    codes = {
+        500: "Internal_ServerError",
+        502: "Internal_BadGateway",
+        503: "Internal_ServiceUnavailable",
+        504: "Internal_GatewayTimeout",
+        408: "Internal_RequestTimeout",
+    }
     return error_body(codes.get(status, "Unknown"), f"The service answered {status} ({kind}).")
 
 

@@ -67,7 +67,8 @@ class BcResources:
                 target = self.store.get_raw(lk.target, values[lk.id_field], company)
                 if target is None:
                     raise ODataError(
-                        400, "Application_DialogException",
+                        400,
+                        "Application_DialogException",
                         f"The {lk.caption} does not exist. Identification fields and values: "
                         f"Id='{values[lk.id_field]}'",
                     )
@@ -83,7 +84,8 @@ class BcResources:
                 found = self.store.find_raw(lk.target, {"code": code}, company)
                 if not found:
                     raise ODataError(
-                        400, "Application_DialogException",
+                        400,
+                        "Application_DialogException",
                         f"The field {lk.code_field} of table {spec.type_name} contains a value "
                         f"({code}) that cannot be found in the related table ({lk.caption}).",
                     )
@@ -92,24 +94,30 @@ class BcResources:
     def _check_unique(self, spec: EntitySpec, values: Row, company: str, key: str) -> None:
         for name in ("number", "code"):
             if name in spec.field_map and values.get(name):
-                clash = [r for r in self.store.find_raw(spec.name, {name: values[name]}, company)
-                         if r["id"] != key]
+                clash = [
+                    r
+                    for r in self.store.find_raw(spec.name, {name: values[name]}, company)
+                    if r["id"] != key
+                ]
                 if clash:
                     raise ODataError(
-                        400, "Internal_EntityWithSameKeyExists",
+                        400,
+                        "Internal_EntityWithSameKeyExists",
                         f"The record in table {spec.type_name} already exists. Identification "
                         f"fields and values: {name}='{values[name]}'",
                     )
 
     def _not_found(self, spec: EntitySpec, key: str) -> Resp:
-        return error(404, "BadRequest_NotFound",
-                     f"The {spec.type_name} with id '{key}' does not exist.")
+        return error(
+            404, "BadRequest_NotFound", f"The {spec.type_name} with id '{key}' does not exist."
+        )
 
     def _precondition(self, req: Req, row: Row) -> Resp | None:
         tag = req.header("if-match")
         if tag is None:
             return error(
-                self.options.missing_if_match_status, "BadRequest_InvalidToken",
+                self.options.missing_if_match_status,
+                "BadRequest_InvalidToken",
                 "Could not validate the client concurrency token required by the service. "
                 "Please provide a valid token in the client request.",
             )
@@ -126,14 +134,20 @@ class BcResources:
         """GET an entity set with $filter/$select/$orderby/$top/$skip/$count and paging."""
         q, label = req.query, f"Microsoft.NAV.{spec.type_name}"
         select = odata.parse_select(spec, q.get("$select"), label)
-        where = [odata.compile_filter(spec, self.store.table(spec.name), q["$filter"], label)] \
-            if q.get("$filter") else []
+        where = (
+            [odata.compile_filter(spec, self.store.table(spec.name), q["$filter"], label)]
+            if q.get("$filter")
+            else []
+        )
         order = odata.parse_orderby(spec, q.get("$orderby"), label)
         top = odata.parse_int("$top", q.get("$top"))
         skip = odata.parse_int("$skip", q.get("$skip")) or 0
         if top is not None and self.options.top_limit is not None and top > self.options.top_limit:
-            return error(413, "BadRequest", f"The $top value {top} exceeds the maximum page size "
-                         f"{self.options.top_limit}.")
+            return error(
+                413,
+                "BadRequest",
+                f"The $top value {top} exceeds the maximum page size {self.options.top_limit}.",
+            )
         headers: dict[str, str] = {}
         page = self.options.page_size
         prefer = odata.parse_prefer(req.header("prefer"))
@@ -155,8 +169,9 @@ class BcResources:
         if position is not None:
             state = {"k": position, "r": None if top is None else top - len(rows)}
             base = f"{req.origin}{req.path_root}/{req.path}"
-            body["@odata.nextLink"] = odata.next_link(base, q, odata.encode_token(state),
-                                                      drop=("$top", "$skip"))
+            body["@odata.nextLink"] = odata.next_link(
+                base, q, odata.encode_token(state), drop=("$top", "$skip")
+            )
         return Resp(200, body, headers)
 
     def get(self, req: Req, spec: EntitySpec, company: str, key: str) -> Resp:
@@ -166,40 +181,60 @@ class BcResources:
             return self._not_found(spec, key)
         label = f"Microsoft.NAV.{spec.type_name}"
         select = odata.parse_select(spec, req.query.get("$select"), label)
-        body = {"@odata.context": self.context(req, company, spec, "/$entity"),
-                **entity_json(row, spec, select)}
+        body = {
+            "@odata.context": self.context(req, company, spec, "/$entity"),
+            **entity_json(row, spec, select),
+        }
         return Resp(200, body, {"ETag": etag(key, row[VERSION])})
 
     def create(self, req: Req, spec: EntitySpec, company: str) -> Resp:
         """POST: 201 with the full entity; id and number assigned when absent."""
         if spec.extra.get("read_only"):
-            return error(405, "BadRequest_MethodNotAllowed",
-                         f"'POST' requests for '{spec.name}' are not allowed.")
+            return error(
+                405,
+                "BadRequest_MethodNotAllowed",
+                f"'POST' requests for '{spec.name}' are not allowed.",
+            )
         values = coerce_body(spec, req.json(), self.options, creating=True)
         for name, value in spec.extra.get("defaults", {}).items():
             values.setdefault(name, value)
-        if values.get("id") and self.store.get_raw(spec.name, values["id"], None if not
-                                                   spec.scoped else company):
-            return error(400, "Internal_EntityWithSameKeyExists",
-                         f"The record in table {spec.type_name} already exists. Identification "
-                         f"fields and values: Id='{values['id']}'")
+        if values.get("id") and self.store.get_raw(
+            spec.name, values["id"], None if not spec.scoped else company
+        ):
+            return error(
+                400,
+                "Internal_EntityWithSameKeyExists",
+                f"The record in table {spec.type_name} already exists. Identification "
+                f"fields and values: Id='{values['id']}'",
+            )
         if "number" in spec.extra and not values.get("number"):
             values["number"] = self.next_number(spec, company)
         self._resolve(spec, values, company)
         self._check_unique(spec, values, company, values.get("id", ""))
         self.store.check_rejects(spec.name, values)
         row = self.store.insert_raw(spec.name, values, company)
-        body = {"@odata.context": self.context(req, company, spec, "/$entity"),
-                **entity_json(row, spec)}
-        return Resp(201, body, {"ETag": body["@odata.etag"],
-                                "Location": f"{req.origin}{req.path_root}/companies({company})/"
-                                            f"{spec.name}({row['id']})"})
+        body = {
+            "@odata.context": self.context(req, company, spec, "/$entity"),
+            **entity_json(row, spec),
+        }
+        return Resp(
+            201,
+            body,
+            {
+                "ETag": body["@odata.etag"],
+                "Location": f"{req.origin}{req.path_root}/companies({company})/"
+                f"{spec.name}({row['id']})",
+            },
+        )
 
     def update(self, req: Req, spec: EntitySpec, company: str, key: str) -> Resp:
         """PATCH: If-Match required (``*`` accepted, stale → 409); 200 with the full entity."""
         if spec.extra.get("read_only"):
-            return error(405, "BadRequest_MethodNotAllowed",
-                         f"'PATCH' requests for '{spec.name}' are not allowed.")
+            return error(
+                405,
+                "BadRequest_MethodNotAllowed",
+                f"'PATCH' requests for '{spec.name}' are not allowed.",
+            )
         row = self.store.get_raw(spec.name, key, company)
         if row is None:
             return self._not_found(spec, key)
@@ -213,15 +248,20 @@ class BcResources:
         self.store.check_rejects(spec.name, {**row, **values})
         updated = self.store.update_raw(spec.name, key, values, company)
         assert updated is not None
-        body = {"@odata.context": self.context(req, company, spec, "/$entity"),
-                **entity_json(updated, spec)}
+        body = {
+            "@odata.context": self.context(req, company, spec, "/$entity"),
+            **entity_json(updated, spec),
+        }
         return Resp(200, body, {"ETag": body["@odata.etag"]})
 
     def delete(self, req: Req, spec: EntitySpec, company: str, key: str) -> Resp:
         """DELETE: If-Match required; 204."""
         if spec.extra.get("read_only"):
-            return error(405, "BadRequest_MethodNotAllowed",
-                         f"'DELETE' requests for '{spec.name}' are not allowed.")
+            return error(
+                405,
+                "BadRequest_MethodNotAllowed",
+                f"'DELETE' requests for '{spec.name}' are not allowed.",
+            )
         row = self.store.get_raw(spec.name, key, company)
         if row is None:
             return self._not_found(spec, key)

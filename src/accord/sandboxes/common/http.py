@@ -13,11 +13,23 @@ from starlette.responses import Response
 
 _log = logging.getLogger(__name__)
 STATUS_TEXT = {
-    200: "OK", 201: "Created", 204: "No Content", 304: "Not Modified", 400: "Bad Request",
-    401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-    409: "Conflict", 412: "Precondition Failed", 413: "Payload Too Large",
-    424: "Failed Dependency", 429: "Too Many Requests", 500: "Internal Server Error",
-    501: "Not Implemented", 503: "Service Unavailable",
+    200: "OK",
+    201: "Created",
+    204: "No Content",
+    304: "Not Modified",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    412: "Precondition Failed",
+    413: "Payload Too Large",
+    424: "Failed Dependency",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    503: "Service Unavailable",
 }
 
 
@@ -100,8 +112,15 @@ def make_endpoint(
             resp = dispatch(req)
         except Exception as exc:  # a sandbox bug must still answer like a server
             _log.exception("sandbox request failed: %s %s", req.method, req.path)
-            resp = Resp(500, {"error": {"code": "Internal_ServerError",
-                                        "message": f"{type(exc).__name__}: {exc}"}})
+            resp = Resp(
+                500,
+                {
+                    "error": {
+                        "code": "Internal_ServerError",
+                        "message": f"{type(exc).__name__}: {exc}",
+                    }
+                },
+            )
         return to_response(resp, json_type)
 
     return endpoint

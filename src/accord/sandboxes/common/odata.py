@@ -88,8 +88,9 @@ def parse_orderby(spec: EntitySpec, text: str | None, type_label: str) -> list[t
         name = bits[0]
         if name not in spec.field_map:
             raise ODataError(
-                400, "BadRequest", f"Could not find a property named '{name}' on type "
-                f"'{type_label}'."
+                400,
+                "BadRequest",
+                f"Could not find a property named '{name}' on type '{type_label}'.",
             )
         direction = bits[1].lower() if len(bits) > 1 else "asc"
         if direction not in ("asc", "desc"):
@@ -106,8 +107,9 @@ def parse_select(spec: EntitySpec, text: str | None, type_label: str) -> list[st
     for name in names:
         if name not in spec.field_map:
             raise ODataError(
-                400, "BadRequest", f"Could not find a property named '{name}' on type "
-                f"'{type_label}'."
+                400,
+                "BadRequest",
+                f"Could not find a property named '{name}' on type '{type_label}'.",
             )
     return names
 

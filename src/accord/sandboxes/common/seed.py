@@ -39,12 +39,18 @@ STREETS = _words(
     sep="|",
 )
 CITIES = (
-    ("Atlanta", "GA", "US", "31772"), ("Chicago", "IL", "US", "61236"),
-    ("Seattle", "WA", "US", "98101"), ("Miami", "FL", "US", "37125"),
-    ("Denver", "CO", "US", "80202"), ("Boston", "MA", "US", "02110"),
-    ("Toronto", "ON", "CA", "M5H 2N2"), ("Vancouver", "BC", "CA", "V6B 1A1"),
-    ("London", "", "GB", "W2 8HG"), ("Copenhagen", "", "DK", "1100"),
-    ("Berlin", "", "DE", "10115"), ("Madrid", "", "ES", "28001"),
+    ("Atlanta", "GA", "US", "31772"),
+    ("Chicago", "IL", "US", "61236"),
+    ("Seattle", "WA", "US", "98101"),
+    ("Miami", "FL", "US", "37125"),
+    ("Denver", "CO", "US", "80202"),
+    ("Boston", "MA", "US", "02110"),
+    ("Toronto", "ON", "CA", "M5H 2N2"),
+    ("Vancouver", "BC", "CA", "V6B 1A1"),
+    ("London", "", "GB", "W2 8HG"),
+    ("Copenhagen", "", "DK", "1100"),
+    ("Berlin", "", "DE", "10115"),
+    ("Madrid", "", "ES", "28001"),
 )
 ITEM_NOUNS = _words(
     "Chair Desk Lamp Cabinet Table Shelf Stool Bench Sofa Monitor Keyboard Printer "

@@ -60,8 +60,11 @@ class Dataverse:
         seg = _SEG.match(path)
         spec = entities.BY_NAME.get(seg["name"]) if seg else None
         if seg is None or spec is None:
-            return error(404, "0x8006088a", f"Resource not found for the segment "
-                         f"'{path.split('(')[0].split('/')[0]}'.")
+            return error(
+                404,
+                "0x8006088a",
+                f"Resource not found for the segment '{path.split('(')[0].split('/')[0]}'.",
+            )
         res = self.resources
         if seg["key"] is None:
             if req.method == "GET":
@@ -99,9 +102,14 @@ def build(
     ids = seed.seed(store, records, seed_value, client_id, seed_overlap)
     store.create_indexes()
     scope = f"{opts.resource}/.default"
-    identity = Identity(tenant=opts.tenant, client_id=client_id,
-                        client_secret=f"dv~{gen.guid().replace('-', '')}", scopes={scope},
-                        lifetime=token_lifetime, clock=clock)
+    identity = Identity(
+        tenant=opts.tenant,
+        client_id=client_id,
+        client_secret=f"dv~{gen.guid().replace('-', '')}",
+        scopes={scope},
+        lifetime=token_lifetime,
+        clock=clock,
+    )
     faults = Faults(fault_body, api_prefix=API_ROOT)
     router = Dataverse(store, opts, faults, clock)
     router.resources.fallback_user = ids["integration_user"]
@@ -110,13 +118,32 @@ def build(
         req.client_id = identity.verify(req.header("authorization"))
         if req.client_id is not None:
             return None
-        return Resp(401, None, {"WWW-Authenticate": (
-            f"Bearer authorization_uri=https://login.microsoftonline.com/{opts.tenant}/oauth2/"
-            f"authorize, resource_id={opts.resource}/")})
+        return Resp(
+            401,
+            None,
+            {
+                "WWW-Authenticate": (
+                    f"Bearer authorization_uri=https://login.microsoftonline.com/{opts.tenant}/oauth2/"
+                    f"authorize, resource_id={opts.resource}/"
+                )
+            },
+        )
 
-    app = assemble(API_ROOT, make_endpoint(API_ROOT, router.dispatch, authenticate, JSON_TYPE),
-                   identity, faults, clock)
+    app = assemble(
+        API_ROOT,
+        make_endpoint(API_ROOT, router.dispatch, authenticate, JSON_TYPE),
+        identity,
+        faults,
+        clock,
+    )
     return SandboxCore(
-        name=NAME, app=app, store=store, faults=faults, identity=identity, clock=clock,
-        api_path=API_ROOT, scope=scope, extra={"router": router, "options": opts, **ids},
+        name=NAME,
+        app=app,
+        store=store,
+        faults=faults,
+        identity=identity,
+        clock=clock,
+        api_path=API_ROOT,
+        scope=scope,
+        extra={"router": router, "options": opts, **ids},
     )

@@ -96,8 +96,13 @@ def _render(part: Part) -> str:
 class BatchRunner:
     """Executes one multipart batch against the sandbox's dispatcher."""
 
-    def __init__(self, dispatch: Callable[[Req], Resp], store: Store, options: DvOptions,
-                 note: Callable[[str, int], None]) -> None:
+    def __init__(
+        self,
+        dispatch: Callable[[Req], Resp],
+        store: Store,
+        options: DvOptions,
+        note: Callable[[str, int], None],
+    ) -> None:
         self.dispatch = dispatch
         self.store = store
         self.options = options
@@ -107,11 +112,11 @@ class BatchRunner:
         url = part.url
         m = _REF.match(url)
         if m and m.group(1) in refs:
-            url = refs[m.group(1)] + url[m.end():]
+            url = refs[m.group(1)] + url[m.end() :]
         parts = urlsplit(url)
         path = parts.path
         if path.startswith(req.path_root):
-            path = path[len(req.path_root):]
+            path = path[len(req.path_root) :]
         body = part.body
         if refs and body:
             try:
@@ -125,8 +130,16 @@ class BatchRunner:
                     body = json.dumps(data).encode()
             except ValueError:
                 pass
-        inner = Req(part.method, path.lstrip("/"), dict(parse_qsl(parts.query)),
-                    part.req_headers, body, req.client_id, req.origin, req.path_root)
+        inner = Req(
+            part.method,
+            path.lstrip("/"),
+            dict(parse_qsl(parts.query)),
+            part.req_headers,
+            body,
+            req.client_id,
+            req.origin,
+            req.path_root,
+        )
         resp = self.dispatch(inner)
         cid = part.headers.get("content-id")
         if cid and "OData-EntityId" in resp.headers:
@@ -149,16 +162,21 @@ class BatchRunner:
         """Parse, execute and render the batch."""
         m = _BOUNDARY.search(req.header("content-type") or "")
         if m is None:
-            return error(400, BAD_SYNTAX, "The batch request must be multipart/mixed with a "
-                         "boundary.")
+            return error(
+                400, BAD_SYNTAX, "The batch request must be multipart/mixed with a boundary."
+            )
         try:
             items = [_parse_part(h, c) for h, c in parse_multipart(req.body, m.group(1))]
         except (ValueError, IndexError):
             return error(400, BAD_SYNTAX, "The batch request body is malformed.")
         count = sum(len(p.changeset) if p.changeset is not None else 1 for p in items)
         if count > self.options.batch_limit:
-            return error(400, BAD_SYNTAX, f"The number of requests in the batch ({count}) "
-                         f"exceeds the limit of {self.options.batch_limit}.")
+            return error(
+                400,
+                BAD_SYNTAX,
+                f"The number of requests in the batch ({count}) "
+                f"exceeds the limit of {self.options.batch_limit}.",
+            )
         for item in items:
             if item.changeset is not None and any(p.method == "GET" for p in item.changeset):
                 return error(400, BAD_SYNTAX, "GET requests are not allowed inside a change set.")
@@ -176,10 +194,11 @@ class BatchRunner:
                 failed = self._changeset(req, item, refs)
                 if failed is None:
                     inner_b = f"changesetresponse_{uuid.uuid4()}"
-                    rendered = (f"Content-Type: multipart/mixed; boundary={inner_b}\r\n\r\n"
-                                + "".join(f"--{inner_b}\r\n{_render(p)}\r\n"
-                                          for p in item.changeset or [])
-                                + f"--{inner_b}--")
+                    rendered = (
+                        f"Content-Type: multipart/mixed; boundary={inner_b}\r\n\r\n"
+                        + "".join(f"--{inner_b}\r\n{_render(p)}\r\n" for p in item.changeset or [])
+                        + f"--{inner_b}--"
+                    )
                 else:
                     rendered = _render(failed)
             if failed is not None and not go_on:
@@ -190,5 +209,11 @@ class BatchRunner:
     @staticmethod
     def _finish(boundary: str, parts: list[str], status: int) -> Resp:
         text = "".join(f"--{boundary}\r\n{p}\r\n" for p in parts) + f"--{boundary}--\r\n"
-        return Resp(status, raw=text.encode(), headers={
-            "Content-Type": f"multipart/mixed; boundary={boundary}", "OData-Version": "4.0"})
+        return Resp(
+            status,
+            raw=text.encode(),
+            headers={
+                "Content-Type": f"multipart/mixed; boundary={boundary}",
+                "OData-Version": "4.0",
+            },
+        )

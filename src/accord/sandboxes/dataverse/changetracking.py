@@ -15,8 +15,9 @@ from accord.sandboxes.common.store import VERSION, EntitySpec, Store
 from accord.sandboxes.dataverse.protocol import BAD_SYNTAX, entity_json, error
 
 
-def delta_link(req: Req, spec: EntitySpec, select: list[str] | None, version: int,
-               clock: Clock) -> str:
+def delta_link(
+    req: Req, spec: EntitySpec, select: list[str] | None, version: int, clock: Clock
+) -> str:
     """``…/{set}?$select=…&$deltatoken=<version>%21<MM/dd/yyyy HH:mm:ss>``."""
     stamp = clock.now().strftime("%m/%d/%Y %H:%M:%S")
     token = quote(f"{version}!{stamp}", safe="")
@@ -31,8 +32,13 @@ def parse_delta_token(token: str) -> int | None:
 
 
 def read_delta(
-    req: Req, spec: EntitySpec, store: Store, clock: Clock, page_size: int,
-    select: list[str] | None, state: dict[str, Any] | None,
+    req: Req,
+    spec: EntitySpec,
+    store: Store,
+    clock: Clock,
+    page_size: int,
+    select: list[str] | None,
+    state: dict[str, Any] | None,
 ) -> Resp:
     """One page of changes since the delta token (or the skiptoken's position)."""
     start = parse_delta_token(req.query["$deltatoken"])
@@ -41,8 +47,12 @@ def read_delta(
     after = int(state["d"]) if state else start
     upto = int(state["u"]) if state else store.version
     table = store.table(spec.name)
-    stmt = (sa.select(table).where(table.c[VERSION] > after, table.c[VERSION] <= upto)
-            .order_by(table.c[VERSION]).limit(page_size + 1))
+    stmt = (
+        sa.select(table)
+        .where(table.c[VERSION] > after, table.c[VERSION] <= upto)
+        .order_by(table.c[VERSION])
+        .limit(page_size + 1)
+    )
     changed = [(r[VERSION], r) for r in store.rows(stmt)]
     gone = [(t[VERSION], t) for t in store.deleted_since(spec.name, after, upto, page_size + 1)]
     merged = sorted(changed + gone, key=lambda pair: pair[0])
@@ -57,12 +67,15 @@ def read_delta(
         else:
             value.append(entity_json(row, spec, select))
     suffix = f"({','.join(select)})" if select else ""
-    body: dict[str, Any] = {"@odata.context": f"{base}/$metadata#{spec.name}{suffix}/$delta",
-                            "value": value}
+    body: dict[str, Any] = {
+        "@odata.context": f"{base}/$metadata#{spec.name}{suffix}/$delta",
+        "value": value,
+    }
     if more:
         token = odata.encode_token({"d": merged[-1][0], "u": upto})
-        body["@odata.nextLink"] = odata.next_link(f"{base}/{spec.name}", req.query,
-                                                  cookie(token, 2, True))
+        body["@odata.nextLink"] = odata.next_link(
+            f"{base}/{spec.name}", req.query, cookie(token, 2, True)
+        )
     else:
         body["@odata.deltaLink"] = delta_link(req, spec, select, upto, clock)
     return Resp(200, body, {"Preference-Applied": "odata.track-changes"})

@@ -32,23 +32,48 @@ def _f(spec: str) -> Field:
     return Field(name, ftype, max_len, read_only, None, index=name in INDEXED)
 
 
-INDEXED = {"accountnumber", "name", "isocurrencycode", "productnumber", "internalemailaddress",
-           "applicationid", "emailaddress1"}
-_STD = ("statecode:int statuscode:int _ownerid_value:guid _createdby_value:guid "
-        "_modifiedby_value:guid createdon:datetime modifiedon:datetime")
-_ADDR = ("address1_line1::250 address1_line2::250 address1_city::80 "
-         "address1_stateorprovince::50 address1_postalcode::20 address1_country::80")
+INDEXED = {
+    "accountnumber",
+    "name",
+    "isocurrencycode",
+    "productnumber",
+    "internalemailaddress",
+    "applicationid",
+    "emailaddress1",
+}
+_STD = (
+    "statecode:int statuscode:int _ownerid_value:guid _createdby_value:guid "
+    "_modifiedby_value:guid createdon:datetime modifiedon:datetime"
+)
+_ADDR = (
+    "address1_line1::250 address1_line2::250 address1_city::80 "
+    "address1_stateorprovince::50 address1_postalcode::20 address1_country::80"
+)
 
 
-def _spec(set_name: str, logical: str, key: str, fields: str, *navs: Nav,
-          defaults: Mapping[str, object] | None = None,
-          options: tuple[str, ...] = ()) -> EntitySpec:
+def _spec(
+    set_name: str,
+    logical: str,
+    key: str,
+    fields: str,
+    *navs: Nav,
+    defaults: Mapping[str, object] | None = None,
+    options: tuple[str, ...] = (),
+) -> EntitySpec:
     parsed = tuple(_f(s) for s in f"{key}:guid {fields}".split())
     return EntitySpec(
-        name=set_name, key=key, fields=parsed, modified="modifiedon", created="createdon",
-        time_format=format_s, type_name=logical,
-        extra={"navs": {n.name: n for n in navs}, "defaults": dict(defaults or {}),
-               "options": options},
+        name=set_name,
+        key=key,
+        fields=parsed,
+        modified="modifiedon",
+        created="createdon",
+        time_format=format_s,
+        type_name=logical,
+        extra={
+            "navs": {n.name: n for n in navs},
+            "defaults": dict(defaults or {}),
+            "options": options,
+        },
     )
 
 
@@ -57,57 +82,107 @@ _CURRENCY = Nav("transactioncurrencyid", "_transactioncurrencyid_value", ("trans
 _ACTIVE = {"statecode": 0, "statuscode": 1}
 
 SPECS: tuple[EntitySpec, ...] = (
-    _spec("systemusers", "systemuser", "systemuserid",
-          "fullname::200 firstname::64 lastname::64 domainname::1024 "
-          "internalemailaddress::100 applicationid:guid isdisabled:bool accessmode:int "
-          "title::128 " + _STD, defaults={"isdisabled": False, "accessmode": 0, **_ACTIVE}),
-    _spec("transactioncurrencies", "transactioncurrency", "transactioncurrencyid",
-          "isocurrencycode::5 currencyname::100 currencysymbol::10 exchangerate:float "
-          "currencyprecision:int " + _STD, _OWNER,
-          defaults={"currencyprecision": 2, **_ACTIVE}),
-    _spec("uomschedules", "uomschedule", "uomscheduleid",
-          "name::200 baseuomname::100 description::2000 " + _STD, _OWNER, defaults=_ACTIVE),
-    _spec("uoms", "uom", "uomid", "name::100 quantity:float isschedulebaseuom:bool "
-          "_uomscheduleid_value:guid _baseuom_value:guid " + _STD,
-          Nav("uomscheduleid", "_uomscheduleid_value", ("uomschedules",)),
-          Nav("baseuom", "_baseuom_value", ("uoms",)), defaults={"quantity": 1.0}),
-    _spec("pricelevels", "pricelevel", "pricelevelid",
-          "name::100 description::200 begindate:date enddate:date "
-          "_transactioncurrencyid_value:guid " + _STD, _CURRENCY, _OWNER, defaults=_ACTIVE),
-    _spec("accounts", "account", "accountid",
-          "name::160 accountnumber::20 telephone1::50 emailaddress1::100 websiteurl::200 "
-          f"{_ADDR} address1_shippingmethodcode:int paymenttermscode:int creditlimit:float "
-          "description::2000 _transactioncurrencyid_value:guid _primarycontactid_value:guid "
-          "_parentaccountid_value:guid " + _STD,
-          _CURRENCY, _OWNER,
-          Nav("primarycontactid", "_primarycontactid_value", ("contacts",)),
-          Nav("parentaccountid", "_parentaccountid_value", ("accounts",)),
-          defaults=_ACTIVE, options=("paymenttermscode", "address1_shippingmethodcode")),
-    _spec("contacts", "contact", "contactid",
-          "firstname::50 lastname::50 fullname::160 jobtitle::100 emailaddress1::100 "
-          f"telephone1::50 mobilephone::50 {_ADDR} _parentcustomerid_value:guid "
-          "_transactioncurrencyid_value:guid " + _STD,
-          _CURRENCY, _OWNER,
-          Nav("parentcustomerid_account", "_parentcustomerid_value", ("accounts",)),
-          Nav("parentcustomerid_contact", "_parentcustomerid_value", ("contacts",)),
-          defaults=_ACTIVE),
-    _spec("products", "product", "productid",
-          "name::100 productnumber::100 description::2000 price:float standardcost:float "
-          "currentcost:float quantitydecimal:int producttypecode:int "
-          "_defaultuomid_value:guid _defaultuomscheduleid_value:guid _pricelevelid_value:guid "
-          "_transactioncurrencyid_value:guid " + _STD,
-          _CURRENCY, _OWNER,
-          Nav("defaultuomid", "_defaultuomid_value", ("uoms",)),
-          Nav("defaultuomscheduleid", "_defaultuomscheduleid_value", ("uomschedules",)),
-          Nav("pricelevelid", "_pricelevelid_value", ("pricelevels",)),
-          defaults={"quantitydecimal": 2, "producttypecode": 1, **_ACTIVE}),
-    _spec("productpricelevels", "productpricelevel", "productpricelevelid",
-          "amount:float pricingmethodcode:int _pricelevelid_value:guid _productid_value:guid "
-          "_uomid_value:guid _transactioncurrencyid_value:guid " + _STD,
-          Nav("pricelevelid", "_pricelevelid_value", ("pricelevels",)),
-          Nav("productid", "_productid_value", ("products",)),
-          Nav("uomid", "_uomid_value", ("uoms",)), _CURRENCY,
-          defaults={"pricingmethodcode": 1}),
+    _spec(
+        "systemusers",
+        "systemuser",
+        "systemuserid",
+        "fullname::200 firstname::64 lastname::64 domainname::1024 "
+        "internalemailaddress::100 applicationid:guid isdisabled:bool accessmode:int "
+        "title::128 " + _STD,
+        defaults={"isdisabled": False, "accessmode": 0, **_ACTIVE},
+    ),
+    _spec(
+        "transactioncurrencies",
+        "transactioncurrency",
+        "transactioncurrencyid",
+        "isocurrencycode::5 currencyname::100 currencysymbol::10 exchangerate:float "
+        "currencyprecision:int " + _STD,
+        _OWNER,
+        defaults={"currencyprecision": 2, **_ACTIVE},
+    ),
+    _spec(
+        "uomschedules",
+        "uomschedule",
+        "uomscheduleid",
+        "name::200 baseuomname::100 description::2000 " + _STD,
+        _OWNER,
+        defaults=_ACTIVE,
+    ),
+    _spec(
+        "uoms",
+        "uom",
+        "uomid",
+        "name::100 quantity:float isschedulebaseuom:bool "
+        "_uomscheduleid_value:guid _baseuom_value:guid " + _STD,
+        Nav("uomscheduleid", "_uomscheduleid_value", ("uomschedules",)),
+        Nav("baseuom", "_baseuom_value", ("uoms",)),
+        defaults={"quantity": 1.0},
+    ),
+    _spec(
+        "pricelevels",
+        "pricelevel",
+        "pricelevelid",
+        "name::100 description::200 begindate:date enddate:date "
+        "_transactioncurrencyid_value:guid " + _STD,
+        _CURRENCY,
+        _OWNER,
+        defaults=_ACTIVE,
+    ),
+    _spec(
+        "accounts",
+        "account",
+        "accountid",
+        "name::160 accountnumber::20 telephone1::50 emailaddress1::100 websiteurl::200 "
+        f"{_ADDR} address1_shippingmethodcode:int paymenttermscode:int creditlimit:float "
+        "description::2000 _transactioncurrencyid_value:guid _primarycontactid_value:guid "
+        "_parentaccountid_value:guid " + _STD,
+        _CURRENCY,
+        _OWNER,
+        Nav("primarycontactid", "_primarycontactid_value", ("contacts",)),
+        Nav("parentaccountid", "_parentaccountid_value", ("accounts",)),
+        defaults=_ACTIVE,
+        options=("paymenttermscode", "address1_shippingmethodcode"),
+    ),
+    _spec(
+        "contacts",
+        "contact",
+        "contactid",
+        "firstname::50 lastname::50 fullname::160 jobtitle::100 emailaddress1::100 "
+        f"telephone1::50 mobilephone::50 {_ADDR} _parentcustomerid_value:guid "
+        "_transactioncurrencyid_value:guid " + _STD,
+        _CURRENCY,
+        _OWNER,
+        Nav("parentcustomerid_account", "_parentcustomerid_value", ("accounts",)),
+        Nav("parentcustomerid_contact", "_parentcustomerid_value", ("contacts",)),
+        defaults=_ACTIVE,
+    ),
+    _spec(
+        "products",
+        "product",
+        "productid",
+        "name::100 productnumber::100 description::2000 price:float standardcost:float "
+        "currentcost:float quantitydecimal:int producttypecode:int "
+        "_defaultuomid_value:guid _defaultuomscheduleid_value:guid _pricelevelid_value:guid "
+        "_transactioncurrencyid_value:guid " + _STD,
+        _CURRENCY,
+        _OWNER,
+        Nav("defaultuomid", "_defaultuomid_value", ("uoms",)),
+        Nav("defaultuomscheduleid", "_defaultuomscheduleid_value", ("uomschedules",)),
+        Nav("pricelevelid", "_pricelevelid_value", ("pricelevels",)),
+        defaults={"quantitydecimal": 2, "producttypecode": 1, **_ACTIVE},
+    ),
+    _spec(
+        "productpricelevels",
+        "productpricelevel",
+        "productpricelevelid",
+        "amount:float pricingmethodcode:int _pricelevelid_value:guid _productid_value:guid "
+        "_uomid_value:guid _transactioncurrencyid_value:guid " + _STD,
+        Nav("pricelevelid", "_pricelevelid_value", ("pricelevels",)),
+        Nav("productid", "_productid_value", ("products",)),
+        Nav("uomid", "_uomid_value", ("uoms",)),
+        _CURRENCY,
+        defaults={"pricingmethodcode": 1},
+    ),
 )
 
 BY_NAME: dict[str, EntitySpec] = {s.name: s for s in SPECS}

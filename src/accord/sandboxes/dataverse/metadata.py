@@ -14,11 +14,20 @@ from accord.sandboxes.dataverse.entities import BY_LOGICAL
 from accord.sandboxes.dataverse.protocol import BAD_SYNTAX, NOT_EXIST, DvOptions, error
 
 DEFAULT_OPTIONS: dict[tuple[str, str], list[tuple[int, str]]] = {
-    ("account", "paymenttermscode"): [(1, "Net 30"), (2, "2% 10, Net 30"), (3, "Net 45"),
-                                      (4, "Net 60")],
+    ("account", "paymenttermscode"): [
+        (1, "Net 30"),
+        (2, "2% 10, Net 30"),
+        (3, "Net 45"),
+        (4, "Net 60"),
+    ],
     ("account", "address1_shippingmethodcode"): [
-        (1, "Airborne"), (2, "DHL"), (3, "FedEx"), (4, "UPS"), (5, "Postal Mail"),
-        (6, "Full Load"), (7, "Will Call"),
+        (1, "Airborne"),
+        (2, "DHL"),
+        (3, "FedEx"),
+        (4, "UPS"),
+        (5, "Postal Mail"),
+        (6, "Full Load"),
+        (7, "Will Call"),
     ],
 }
 _ATTR = re.compile(
@@ -34,8 +43,13 @@ def _mid(*parts: str) -> str:
 
 
 def _label(text: str) -> dict[str, Any]:
-    loc = {"Label": text, "LanguageCode": 1033, "IsManaged": False,
-           "MetadataId": _mid("label", text), "HasChanged": None}
+    loc = {
+        "Label": text,
+        "LanguageCode": 1033,
+        "IsManaged": False,
+        "MetadataId": _mid("label", text),
+        "HasChanged": None,
+    }
     return {"LocalizedLabels": [loc], "UserLocalizedLabel": loc}
 
 
@@ -59,25 +73,40 @@ class Metadata:
             return error(400, BAD_SYNTAX, f"Unsupported metadata request '{req.path}'.")
         spec = BY_LOGICAL.get(m["entity"])
         if spec is None:
-            return error(404, NOT_EXIST,
-                         f"Could not find an entity with name {m['entity']}.")
+            return error(404, NOT_EXIST, f"Could not find an entity with name {m['entity']}.")
         base = f"{req.origin}{req.path_root}"
         if m["part"] is None:
-            return Resp(200, {
-                "@odata.context": f"{base}/$metadata#EntityDefinitions/$entity",
-                "LogicalName": spec.type_name, "EntitySetName": spec.name,
-                "PrimaryIdAttribute": spec.key, "MetadataId": _mid("entity", spec.type_name),
-                "ChangeTrackingEnabled": self.options.change_tracking is None
-                or spec.name in self.options.change_tracking,
-            })
+            return Resp(
+                200,
+                {
+                    "@odata.context": f"{base}/$metadata#EntityDefinitions/$entity",
+                    "LogicalName": spec.type_name,
+                    "EntitySetName": spec.name,
+                    "PrimaryIdAttribute": spec.key,
+                    "MetadataId": _mid("entity", spec.type_name),
+                    "ChangeTrackingEnabled": self.options.change_tracking is None
+                    or spec.name in self.options.change_tracking,
+                },
+            )
         if m["part"] == "Keys":
             keys = self.options.alternate_keys.get(spec.name, [])
-            return Resp(200, {
-                "@odata.context": f"{base}/$metadata#EntityDefinitions('{spec.type_name}')/Keys",
-                "value": [{"LogicalName": "_".join(k), "KeyAttributes": list(k),
-                           "EntityKeyIndexStatus": "Active",
-                           "MetadataId": _mid("key", spec.name, *k)} for k in keys],
-            })
+            return Resp(
+                200,
+                {
+                    "@odata.context": (
+                        f"{base}/$metadata#EntityDefinitions('{spec.type_name}')/Keys"
+                    ),
+                    "value": [
+                        {
+                            "LogicalName": "_".join(k),
+                            "KeyAttributes": list(k),
+                            "EntityKeyIndexStatus": "Active",
+                            "MetadataId": _mid("key", spec.name, *k),
+                        }
+                        for k in keys
+                    ],
+                },
+            )
         attr = m["attr"]
         if attr is None or attr not in spec.field_map:
             return error(404, NOT_EXIST, f"Could not find attribute '{attr}' on {spec.type_name}.")
@@ -87,16 +116,27 @@ class Metadata:
         cast = m["cast"] or "AttributeMetadata"
         body: dict[str, Any] = {
             "@odata.context": f"{base}/$metadata#EntityDefinitions('{spec.type_name}')/"
-                              f"Attributes/Microsoft.Dynamics.CRM.{cast}/$entity",
-            "LogicalName": attr, "MetadataId": _mid("attr", spec.type_name, attr),
+            f"Attributes/Microsoft.Dynamics.CRM.{cast}/$entity",
+            "LogicalName": attr,
+            "MetadataId": _mid("attr", spec.type_name, attr),
         }
         if values is not None:
             body["OptionSet"] = {
                 "MetadataId": _mid("optionset", spec.type_name, attr),
-                "Name": f"{spec.type_name}_{attr}", "IsGlobal": False,
-                "Options": [{"Value": v, "Color": None, "IsManaged": False, "ExternalValue": "",
-                             "ParentValues": [], "Label": _label(t),
-                             "Description": _label("")} for v, t in values],
+                "Name": f"{spec.type_name}_{attr}",
+                "IsGlobal": False,
+                "Options": [
+                    {
+                        "Value": v,
+                        "Color": None,
+                        "IsManaged": False,
+                        "ExternalValue": "",
+                        "ParentValues": [],
+                        "Label": _label(t),
+                        "Description": _label(""),
+                    }
+                    for v, t in values
+                ],
             }
         return Resp(200, body)
 
@@ -104,7 +144,7 @@ class Metadata:
         """POST InsertOptionValue → ``{"NewOptionValue": n}``."""
         body = req.json() or {}
         key = (str(body.get("EntityLogicalName", "")), str(body.get("AttributeLogicalName", "")))
-        labels = ((body.get("Label") or {}).get("LocalizedLabels") or [{}])
+        labels = (body.get("Label") or {}).get("LocalizedLabels") or [{}]
         text = labels[0].get("Label")
         if not text:
             return error(400, BAD_SYNTAX, "Label is required.")
@@ -118,18 +158,25 @@ class Metadata:
                 custom = [v for v in taken if v >= FIRST_CUSTOM_VALUE]
                 value = max([FIRST_CUSTOM_VALUE - 1, *custom]) + 1
             elif value in taken:
-                return error(400, "0x80047013",
-                             f"An option with value {value} already exists in {key[1]}.")
+                return error(
+                    400, "0x80047013", f"An option with value {value} already exists in {key[1]}."
+                )
             values.append((int(value), str(text)))
-        ctx = (f"{req.origin}{req.path_root}/$metadata#"
-               "Microsoft.Dynamics.CRM.InsertOptionValueResponse")
+        ctx = (
+            f"{req.origin}{req.path_root}/$metadata#"
+            "Microsoft.Dynamics.CRM.InsertOptionValueResponse"
+        )
         return Resp(200, {"@odata.context": ctx, "NewOptionValue": value})
 
     def who_am_i(self, req: Req, user_id: str) -> Resp:
         """GET WhoAmI."""
         base = f"{req.origin}{req.path_root}"
-        return Resp(200, {
-            "@odata.context": f"{base}/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse",
-            "BusinessUnitId": _mid("bu", self.options.org), "UserId": user_id,
-            "OrganizationId": _mid("org", self.options.org),
-        })
+        return Resp(
+            200,
+            {
+                "@odata.context": f"{base}/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse",
+                "BusinessUnitId": _mid("bu", self.options.org),
+                "UserId": user_id,
+                "OrganizationId": _mid("org", self.options.org),
+            },
+        )

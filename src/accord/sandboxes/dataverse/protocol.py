@@ -14,8 +14,15 @@ from accord.sandboxes.dataverse.entities import DEFAULT_ALTERNATE_KEYS
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PAIR = re.compile(r"\s*(\w+)\s*=\s*('(?:[^']|'')*'|[^,]+)\s*(?:,|$)")
-EDM = {"str": "Edm.String", "guid": "Edm.Guid", "int": "Edm.Int32", "float": "Edm.Decimal",
-       "bool": "Edm.Boolean", "datetime": "Edm.DateTimeOffset", "date": "Edm.Date"}
+EDM = {
+    "str": "Edm.String",
+    "guid": "Edm.Guid",
+    "int": "Edm.Int32",
+    "float": "Edm.Decimal",
+    "bool": "Edm.Boolean",
+    "datetime": "Edm.DateTimeOffset",
+    "date": "Edm.Date",
+}
 NOT_EXIST = "0x80040217"
 BAD_SYNTAX = "0x80060888"
 DUPLICATE = "0x80040237"
@@ -56,8 +63,13 @@ def error(status: int, code: str, message: str) -> Resp:
 def fault_body(status: int, kind: str) -> dict[str, Any]:
     """Error bodies for injected faults and the service-protection limit."""
     if status == 429:
-        return {"error": {"code": "0x80072322", "message": "Number of requests exceeded the "
-                          "limit of 6000 over time window of 300 seconds."}}
+        return {
+            "error": {
+                "code": "0x80072322",
+                "message": "Number of requests exceeded the "
+                "limit of 6000 over time window of 300 seconds.",
+            }
+        }
     return {"error": {"code": "0x80040216", "message": f"An unexpected error occurred ({kind})."}}
 
 
@@ -106,7 +118,8 @@ def parse_key(spec: EntitySpec, text: str, options: DvOptions) -> dict[str, Any]
     defined = options.alternate_keys.get(spec.name, [])
     if tuple(sorted(pairs)) not in {tuple(sorted(k)) for k in defined}:
         raise ODataError(
-            400, BAD_SYNTAX,
+            400,
+            BAD_SYNTAX,
             f"The key attribute(s) '{','.join(pairs)}' do not form an alternate key defined for "
             f"the entity '{spec.type_name}'.",
         )
@@ -135,11 +148,16 @@ def coerce(spec: EntitySpec, name: str, value: Any) -> Any:
         ok = isinstance(value, str) and DATE_RE.match(value[:10]) is not None
         value = value[:10] if ok else value
     if not ok:
-        raise ODataError(400, BAD_SYNTAX, f"Cannot convert the literal '{value}' to the expected "
-                         f"type '{EDM[f.type]}' of property '{name}'.")
+        raise ODataError(
+            400,
+            BAD_SYNTAX,
+            f"Cannot convert the literal '{value}' to the expected "
+            f"type '{EDM[f.type]}' of property '{name}'.",
+        )
     if f.max_length is not None and isinstance(value, str) and len(value) > f.max_length:
         raise ODataError(
-            400, VALIDATION,
+            400,
+            VALIDATION,
             f"A validation error occurred. The length of the '{name}' attribute of the "
             f"'{spec.type_name}' entity exceeded the maximum allowed length of "
             f"'{f.max_length}'.",

@@ -45,17 +45,24 @@ def list_rows(req: Req, spec: EntitySpec, store: Store, options: DvOptions, cloc
     elif state and "p" in state:
         page = int(state["p"])
     select = odata.parse_select(spec, q.get("$select"), label)
-    tracking = "odata.track-changes" in prefer or "$deltatoken" in q or bool(
-        state and state.get("ct") is not None
+    tracking = (
+        "odata.track-changes" in prefer
+        or "$deltatoken" in q
+        or bool(state and state.get("ct") is not None)
     )
     if tracking:
         for option in _NOT_WITH_TRACKING:
             if option in q:
-                return error(400, BAD_SYNTAX, f'The "{option}" query parameter isn\'t supported '
-                             "when Change Tracking is enabled.")
+                return error(
+                    400,
+                    BAD_SYNTAX,
+                    f'The "{option}" query parameter isn\'t supported '
+                    "when Change Tracking is enabled.",
+                )
         if options.change_tracking is not None and spec.name not in options.change_tracking:
-            return error(400, "0x80044352",
-                         f"Change tracking is not enabled for entity '{spec.type_name}'.")
+            return error(
+                400, "0x80044352", f"Change tracking is not enabled for entity '{spec.type_name}'."
+            )
         if "$deltatoken" in q:
             return read_delta(req, spec, store, clock, page, select, state)
     if "$expand" in q:
@@ -68,8 +75,9 @@ def list_rows(req: Req, spec: EntitySpec, store: Store, options: DvOptions, cloc
     after = state.get("k") if state else None
     if state:
         top = state.get("r")
-    rows, position = odata.fetch_page(store, spec, odata.ListQuery(where, order, max(page, 1),
-                                                                   top, 0, after))
+    rows, position = odata.fetch_page(
+        store, spec, odata.ListQuery(where, order, max(page, 1), top, 0, after)
+    )
     suffix = f"({','.join(select)})" if select else ""
     base = f"{req.origin}{req.path_root}"
     body: dict[str, Any] = {"@odata.context": f"{base}/$metadata#{spec.name}{suffix}"}
@@ -81,10 +89,18 @@ def list_rows(req: Req, spec: EntitySpec, store: Store, options: DvOptions, cloc
     body["value"] = [entity_json(r, spec, select) for r in rows]
     if position is not None:
         number = int((state or {}).get("n", 1)) + 1
-        inner = odata.encode_token({"k": position, "r": None if top is None else top - len(rows),
-                                    "p": page, "n": number, "ct": start})
-        body["@odata.nextLink"] = odata.next_link(f"{base}/{spec.name}", q,
-                                                  cookie(inner, number, tracking), drop=("$top",))
+        inner = odata.encode_token(
+            {
+                "k": position,
+                "r": None if top is None else top - len(rows),
+                "p": page,
+                "n": number,
+                "ct": start,
+            }
+        )
+        body["@odata.nextLink"] = odata.next_link(
+            f"{base}/{spec.name}", q, cookie(inner, number, tracking), drop=("$top",)
+        )
     elif tracking:
         body["@odata.deltaLink"] = delta_link(req, spec, select, int(start or 0), clock)
     if tracking:

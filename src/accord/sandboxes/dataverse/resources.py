@@ -76,14 +76,18 @@ class DvResources:
         target = BY_NAME.get(target_name)
         if target is None or target_name not in nav.targets:
             raise ODataError(
-                400, BAD_SYNTAX,
+                400,
+                BAD_SYNTAX,
                 f"The entity set '{target_name}' is not valid for the navigation property "
                 f"'{nav.name}' of '{spec.type_name}'.",
             )
         row = self.find(target, parse_key(target, rest, self.options))
         if row is None:
-            raise ODataError(self.options.missing_bind_status, NOT_EXIST,
-                             f"{target.type_name} With Id = {rest} Does Not Exist")
+            raise ODataError(
+                self.options.missing_bind_status,
+                NOT_EXIST,
+                f"{target.type_name} With Id = {rest} Does Not Exist",
+            )
         return str(row[target.key])
 
     def values(self, req: Req, spec: EntitySpec, body: Any, creating: bool) -> Row:
@@ -100,7 +104,8 @@ class DvResources:
                 nav = navs.get(nav_name)
                 if nav is None:
                     raise ODataError(
-                        400, BAD_SYNTAX,
+                        400,
+                        BAD_SYNTAX,
                         f"An undeclared property '{nav_name}' which only has property "
                         "annotations in the payload but no property value was found in the "
                         "payload. In OData, only declared navigation properties and declared "
@@ -112,7 +117,8 @@ class DvResources:
                 continue
             if name not in fields:
                 raise ODataError(
-                    400, BAD_SYNTAX,
+                    400,
+                    BAD_SYNTAX,
                     f"The property '{name}' does not exist on type "
                     f"'Microsoft.Dynamics.CRM.{spec.type_name}'. Make sure to only use property "
                     "names that are defined by the type.",
@@ -121,7 +127,8 @@ class DvResources:
                 continue
             if name.startswith("_") and name.endswith("_value"):
                 raise ODataError(
-                    400, BAD_SYNTAX,
+                    400,
+                    BAD_SYNTAX,
                     f"Invalid property '{name}' was found in entity "
                     f"'Microsoft.Dynamics.CRM.{spec.type_name}'. Write lookups with "
                     "'<navigation property>@odata.bind'.",
@@ -131,7 +138,8 @@ class DvResources:
                 allowed = self.metadata.valid_values(spec.type_name, name) or set()
                 if out[name] not in allowed:
                     raise ODataError(
-                        400, VALIDATION,
+                        400,
+                        VALIDATION,
                         f"A validation error occurred. The value {out[name]} of '{name}' on "
                         f"record of type '{spec.type_name}' is outside the valid range. "
                         f"Accepted Values: {','.join(str(v) for v in sorted(allowed))}",
@@ -156,11 +164,15 @@ class DvResources:
         for key in self.options.alternate_keys.get(spec.name, []):
             if not (set(key) & values.keys()) or any(merged.get(c) is None for c in key):
                 continue
-            clash = [r for r in self.store.find_raw(spec.name, {c: merged[c] for c in key})
-                     if current is None or r[spec.key] != current[spec.key]]
+            clash = [
+                r
+                for r in self.store.find_raw(spec.name, {c: merged[c] for c in key})
+                if current is None or r[spec.key] != current[spec.key]
+            ]
             if clash:
                 raise ODataError(
-                    412, "0x80060892",
+                    412,
+                    "0x80060892",
                     f"A record that has the attribute values {', '.join(key)} already exists. "
                     "The entity key requires that this set of attributes contains unique values.",
                 )
@@ -169,12 +181,17 @@ class DvResources:
     def _written(self, req: Req, spec: EntitySpec, row: Row, status: int, created: bool) -> Resp:
         url = self.entity_url(req, spec, row[spec.key])
         headers = {"OData-EntityId": url, "OData-Version": "4.0", "ETag": etag(row[VERSION])}
-        if "return" in parse_prefer(req.header("prefer")) and \
-                parse_prefer(req.header("prefer"))["return"] == "representation":
+        if (
+            "return" in parse_prefer(req.header("prefer"))
+            and parse_prefer(req.header("prefer"))["return"] == "representation"
+        ):
             select = parse_select(spec, req.query.get("$select"), spec.type_name)
             suffix = f"({','.join(select)})" if select else ""
-            body = {"@odata.context": f"{req.origin}{req.path_root}/$metadata#{spec.name}"
-                                      f"{suffix}/$entity", **entity_json(row, spec, select)}
+            body = {
+                "@odata.context": f"{req.origin}{req.path_root}/$metadata#{spec.name}"
+                f"{suffix}/$entity",
+                **entity_json(row, spec, select),
+            }
             headers["Preference-Applied"] = "return=representation"
             return Resp(201 if created else 200, body, headers)
         if created:
@@ -192,8 +209,10 @@ class DvResources:
             return Resp(304, None, {"ETag": etag(row[VERSION])})
         select = parse_select(spec, req.query.get("$select"), spec.type_name)
         suffix = f"({','.join(select)})" if select else ""
-        body = {"@odata.context": f"{req.origin}{req.path_root}/$metadata#{spec.name}{suffix}"
-                                  "/$entity", **entity_json(row, spec, select)}
+        body = {
+            "@odata.context": f"{req.origin}{req.path_root}/$metadata#{spec.name}{suffix}/$entity",
+            **entity_json(row, spec, select),
+        }
         return Resp(200, body, {"ETag": etag(row[VERSION])})
 
     def create(self, req: Req, spec: EntitySpec) -> Resp:
@@ -225,8 +244,12 @@ class DvResources:
         if if_none and if_none.strip() == "*":
             return error(412, DUPLICATE, "A record with matching key values already exists.")
         if if_match and if_match.strip() != "*" and etag_version(if_match) != current[VERSION]:
-            return error(412, VERSION_MISMATCH, "The version of the existing record doesn't "
-                         "match the RowVersion property provided.")
+            return error(
+                412,
+                VERSION_MISMATCH,
+                "The version of the existing record doesn't "
+                "match the RowVersion property provided.",
+            )
         values = self.values(req, spec, body, creating=False)
         for col in key:
             values.pop(col, None)
@@ -243,8 +266,12 @@ class DvResources:
             return self.missing(spec, key)
         if_match = req.header("if-match")
         if if_match and if_match.strip() != "*" and etag_version(if_match) != current[VERSION]:
-            return error(412, VERSION_MISMATCH, "The version of the existing record doesn't "
-                         "match the RowVersion property provided.")
+            return error(
+                412,
+                VERSION_MISMATCH,
+                "The version of the existing record doesn't "
+                "match the RowVersion property provided.",
+            )
         self.store.delete_raw(spec.name, current[spec.key])
         return Resp(204)
 

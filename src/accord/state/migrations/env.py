@@ -17,8 +17,9 @@ def run() -> None:
         url = config.get_main_option("sqlalchemy.url")
         assert url, "set sqlalchemy.url or pass a connection"
         with create_engine(url).begin() as conn:
-            context.configure(connection=conn, target_metadata=target_metadata,
-                              render_as_batch=True)
+            context.configure(
+                connection=conn, target_metadata=target_metadata, render_as_batch=True
+            )
             context.run_migrations()
         return
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)

@@ -1,0 +1,37 @@
+"""The demo scenario ends with both systems in agreement, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from accord.services import operations
+from accord.services.demo import change_both_sides, demo_world, side_values
+
+
+def test_demo_story_ends_in_agreement(tmp_path: Path, database_url: str) -> None:
+    with demo_world(tmp_path, records=30, database_url=database_url) as world:
+        runs = operations.sync_full(world.hub)
+        assert all(r.status == "success" for r in runs), [(r.mapping, r.message) for r in runs]
+        notes = change_both_sides(world)
+        assert len(notes) == 7
+        results = operations.sync_incremental(world.hub)
+        assert all(r.status == "success" for r in results)
+        (conflict,) = operations.conflicts(world.hub)
+        operations.resolve(world.hub, conflict.id, "local")
+
+        erp, crm = side_values(world, "erp-only")
+        assert erp["city"] == crm["address1_city"] == "Springfield"
+        erp, crm = side_values(world, "crm-only")
+        assert erp["phoneNumber"] == crm["telephone1"] == "+1 555-0100"
+        erp, crm = side_values(world, "conflict")
+        assert erp["city"] == crm["address1_city"] == "Bergen"
+        erp, crm = side_values(world, "merge")
+        assert erp["email"] == crm["emailaddress1"] == "orders@example.com"
+        assert erp["website"] == crm["websiteurl"] == "https://example.com"
+        erp, crm = side_values(world, "deleted")
+        assert erp is not None and crm is None
+        bc, dv = world.sandboxes["business-central"].store, world.sandboxes["dataverse"].store
+        names = [c["displayName"] for c in bc.all("customers")]
+        assert names.count("Tailspin Toys") == 1 and names.count("Northwind Traders") == 1
+        accounts = [a["name"] for a in dv.all("accounts")]
+        assert accounts.count("Northwind Traders") == 1
