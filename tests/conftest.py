@@ -74,3 +74,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'state.db'}"
     else:
         yield request.getfixturevalue("postgres_url")
+
+
+from tests.worlds import make_world  # noqa: E402,F401  (fixture used across folders)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from accord.services import operations
-from tests.sync.conftest import World, WorldFactory, custom_template
+from tests.worlds import World, WorldFactory, custom_template
 
 
 def settled(make_world: WorldFactory, **kw: object) -> World:

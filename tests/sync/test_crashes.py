@@ -12,7 +12,7 @@ from accord.services import operations
 from accord.state.models import Job
 from accord.sync import pages
 from accord.sync.passes import PassBusy, PassOptions, run_pass
-from tests.sync.conftest import WorldFactory
+from tests.worlds import WorldFactory
 
 
 class Crash(RuntimeError):

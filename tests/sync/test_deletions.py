@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from accord.services import operations
-from tests.sync.conftest import World, WorldFactory, custom_template
+from tests.worlds import World, WorldFactory, custom_template
 
 
 def world_with(make_world: WorldFactory, tmp_path: Path, policy: str) -> World:

@@ -8,7 +8,7 @@ import pytest
 from accord.errors import AuthError
 from accord.services import operations, status
 from accord.state.models import Coupling
-from tests.sync.conftest import World, WorldFactory
+from tests.worlds import World, WorldFactory
 
 
 def pass_of(results: list, direction: str):  # type: ignore[no-untyped-def]

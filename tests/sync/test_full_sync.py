@@ -5,7 +5,7 @@ from __future__ import annotations
 from accord.services import operations
 from accord.sync.full import incremental_sync
 from accord.sync.passes import PassResult
-from tests.sync.conftest import WorldFactory
+from tests.worlds import WorldFactory
 
 
 def totals(results: list[PassResult]) -> dict[str, int]:

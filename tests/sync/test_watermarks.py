@@ -12,7 +12,7 @@ import pytest
 from accord.services import operations
 from accord.state.models import Watermark
 from accord.state.store import load_integration
-from tests.sync.conftest import World, WorldFactory
+from tests.worlds import World, WorldFactory
 
 
 def synced(world: World, make_change: dict[str, str], customer_id: str) -> bool:

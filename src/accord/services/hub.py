@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 from accord.config.settings import Settings
 from accord.connectors.base import Connector
@@ -24,8 +25,14 @@ class Hub:
         self.box = SecretBox.from_settings(self.settings.secret_key, self.settings.home)
 
     def connection(self, name: str) -> ConnectionSettings:
+        """A saved connection; rate limits use the hub's shared storage unless it sets one
+        (``ACCORD_RATE_LIMIT_STORAGE=redis://…`` makes workers share each endpoint's limit)."""
         with self.db.session() as session:
-            return load_connection(session, self.box, name)
+            found = load_connection(session, self.box, name)
+        if "rate_limit_storage" in found.options:
+            return found
+        options = {**found.options, "rate_limit_storage": self.settings.rate_limit_storage}
+        return replace(found, options=options)
 
     @contextmanager
     def context(

@@ -248,10 +248,11 @@ class PageProcessor:
             if self.dry_run:
                 self._preview(record, self._dest_id(row), decision)
                 continue
-            if decision.action in ("skip", "fail"):
-                self.counts["skipped" if decision.action == "skip" else "failed"] += 1
-                if decision.action == "fail":
-                    self._record_failure(record, row, decision.error or "mapping failed")
+            if decision.action == "skip":
+                self.counts["skipped"] += 1
+                continue
+            if decision.action == "fail":
+                self._record_failure(record, row, decision.error or "mapping failed")
                 continue
             if decision.conflicts:
                 hold_conflict(self.session, self.mapping_id, row, decision.conflicts)

@@ -11,7 +11,13 @@ import httpx
 from accord.connectors.base import EntityInfo, FieldType, Record
 from accord.connectors.http import HttpClient, MsalClientCredentials, RateLimiter, RetryPolicy
 from accord.connectors.odata.errors import parse_error
-from accord.connectors.odata.literals import Precision, and_filters, eq_filter, in_filter
+from accord.connectors.odata.literals import (
+    Precision,
+    and_filters,
+    eq_filter,
+    in_filter,
+    is_guid,
+)
 from accord.connectors.odata.paging import iter_pages, prefer_max_page_size
 from accord.connectors.odata.records import to_record
 from accord.connectors.registry import ConnectionSettings
@@ -190,7 +196,8 @@ class ODataConnector:
         self, entity: str, ids: Sequence[str], fields: Sequence[str] | None = None
     ) -> list[Record]:
         info = self.entity(entity)
-        wanted = list(dict.fromkeys(ids))
+        # an id that is not a GUID cannot exist: it is absent, like any other missing id
+        wanted = [i for i in dict.fromkeys(ids) if is_guid(i)]
         records: list[Record] = []
         for chunk in chunks(wanted, GET_CHUNK):
             params = {"$filter": in_filter(info.key, chunk, FieldType.GUID)}

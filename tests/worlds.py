@@ -1,4 +1,5 @@
-"""A running pair of sandboxes with an integration set up on them, on both databases."""
+"""Worlds for integration tests: a running pair of sandboxes with an integration set up on
+them, on both databases (the ``make_world`` fixture is registered in conftest.py)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,56 @@
+"""Setting up and coupling by hand, with clear errors for what does not exist."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from accord.errors import ConfigError
+from accord.services import operations
+from tests.worlds import WorldFactory, custom_template
+
+
+def test_unknown_field_in_a_template_is_named_with_the_valid_ones(
+    make_world: WorldFactory, tmp_path: Path
+) -> None:
+    template = custom_template(
+        tmp_path,
+        "CUSTOMER",
+        fields=[
+            {"local": "displayName", "remote": "name"},
+            {"local": "favouriteColour", "remote": "telephone1"},
+        ],
+    )
+    world = make_world(records=3, template=template)
+    with pytest.raises(ConfigError) as err:
+        operations.sync_incremental(world.hub, ["CUSTOMER"])
+    text = str(err.value)
+    assert "mappings[CUSTOMER]" in text and "favouriteColour" in text and "displayName" in text
+
+
+def test_unknown_entity_is_named(make_world: WorldFactory, tmp_path: Path) -> None:
+    world = make_world(records=3, template=custom_template(tmp_path, "CUSTOMER", remote="accountz"))
+    with pytest.raises(ConfigError, match=r"accountz.*accounts"):
+        operations.sync_incremental(world.hub, ["CUSTOMER"])
+
+
+def test_manual_couple_then_uncouple(make_world: WorldFactory) -> None:
+    world = make_world(records=12, seed_overlap=0.0)
+    operations.sync_full(world.hub, ["SALESPEOPLE", "CURRENCY", "PAYMENT TERMS", "SHIPMENT METHOD"])
+    customer = world.bc.store.all("customers")[0]
+    account = world.dv.store.all("accounts")[0]
+    operations.couple_records(world.hub, "CUSTOMER", customer["id"], account["accountid"])
+    assert world.coupled_pairs("CUSTOMER") == {(customer["id"], account["accountid"])}
+    other = world.dv.store.all("accounts")[1]
+    with pytest.raises(ConfigError, match="already coupled"):
+        operations.couple_records(world.hub, "CUSTOMER", customer["id"], other["accountid"])
+    with pytest.raises(ConfigError, match="not found"):
+        operations.couple_records(world.hub, "CUSTOMER", customer["id"], "nope")
+    # synchronizing now copies the chosen side over the other
+    now = operations.sync_now(world.hub, "CUSTOMER", [customer["id"]], "to_remote")
+    assert now.counts["modified"] == 1, (now.status, dict(now.counts), now.message)
+    assert world.dv.store.get("accounts", account["accountid"])["name"] == customer["displayName"]
+    assert operations.uncouple_records(world.hub, "CUSTOMER", [account["accountid"]]) == 1
+    assert world.coupled_pairs("CUSTOMER") == set()
+    assert world.dv.store.get("accounts", account["accountid"]) is not None
