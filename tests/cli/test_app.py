@@ -148,4 +148,4 @@ def test_sandbox_up_prints_one_json_line_first(tmp_path: Path) -> None:
 @pytest.mark.parametrize("args", [["resolve", "1"], ["sync", "-r", "x"]])
 def test_incomplete_commands_say_what_is_missing(tmp_path: Path, args: list[str]) -> None:
     code, out = invoke(tmp_path, *args)
-    assert code == 2 and ("give" in out or "needs" in out)
+    assert code == 2 and ("give" in out or "need" in out)

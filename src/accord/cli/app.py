@@ -14,6 +14,8 @@ from accord.cli.common import State, console, fail, guarded, hub, progress_bar
 from accord.connectors.registry import SYSTEMS, ConnectionSettings
 from accord.services import operations, setup
 from accord.services import status as status_service
+from accord.services.hub import Hub
+from accord.sync.passes import PassResult
 
 app = typer.Typer(
     help="Accord keeps ERP, CRM and commerce systems in agreement.",
@@ -214,15 +216,7 @@ def sync(
     """Synchronize: incremental by default, --full, or chosen records in a chosen direction."""
     h = hub()
     if records:
-        if not mapping or len(mapping) != 1 or direction is None:
-            fail("synchronizing records needs exactly one --mapping and a --direction")
-        result = operations.sync_now(
-            h,
-            mapping[0],
-            records,
-            _direction(direction),
-            integration=integration,
-        )
+        result = _records_now(h, mapping, records, direction, integration, dry_run=False)
         render.passes_table([result], "Synchronized now")
         return
     with progress_bar() as advance:
@@ -234,6 +228,23 @@ def sync(
             render.passes_table(
                 operations.sync_incremental(h, mapping, integration=integration, progress=advance)
             )
+
+
+def _records_now(
+    h: Hub,
+    mapping: list[str] | None,
+    records: list[str],
+    direction: str | None,
+    integration: str | None,
+    *,
+    dry_run: bool,
+) -> PassResult:
+    """Synchronize (or preview) chosen records of one mapping in one direction."""
+    if not mapping or len(mapping) != 1 or direction is None:
+        fail("chosen records need exactly one --mapping and a --direction")
+    return operations.sync_now(
+        h, mapping[0], records, _direction(direction), integration=integration, dry_run=dry_run
+    )
 
 
 def _direction(value: str) -> operations.Direction:
@@ -253,18 +264,7 @@ def preview(
     """Dry run: list per record and field what a sync would change, writing nothing."""
     h = hub()
     if records:
-        if not mapping or len(mapping) != 1 or direction is None:
-            fail("previewing records needs exactly one --mapping and a --direction")
-        results = [
-            operations.sync_now(
-                h,
-                mapping[0],
-                records,
-                _direction(direction),
-                integration=integration,
-                dry_run=True,
-            )
-        ]
+        results = [_records_now(h, mapping, records, direction, integration, dry_run=True)]
     else:
         results = operations.sync_incremental(h, mapping, integration=integration, dry_run=True)
     from accord.cli.preview import print_preview

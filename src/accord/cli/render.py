@@ -9,20 +9,10 @@ from rich.table import Table
 from accord.cli.common import console, when
 from accord.services.operations import ConflictRow
 from accord.services.status import ErrorRow, MappingStatus
+from accord.state.jobs import COUNTERS
 from accord.sync.full import MappingRun
 from accord.sync.passes import PassResult
 
-COUNTERS = (
-    "inserted",
-    "modified",
-    "deleted",
-    "unchanged",
-    "skipped",
-    "failed",
-    "coupled",
-    "uncoupled",
-    "conflicts",
-)
 STATUS_STYLE = {"success": "green", "error": "yellow", "failed": "red", "preview": "cyan"}
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 
 from accord.services.hub import Hub
+from accord.state.jobs import COUNTERS
 from accord.state.models import Conflict, Coupling, Job, JobError, Watermark
 from accord.state.store import load_integration
 
@@ -35,19 +36,6 @@ class MappingStatus:
     last_passes: list[PassSummary] = field(default_factory=list)
 
 
-COUNTER_NAMES = (
-    "inserted",
-    "modified",
-    "deleted",
-    "unchanged",
-    "skipped",
-    "failed",
-    "coupled",
-    "uncoupled",
-    "conflicts",
-)
-
-
 def summarize(job: Job) -> PassSummary:
     return PassSummary(
         job.direction,
@@ -55,7 +43,7 @@ def summarize(job: Job) -> PassSummary:
         job.status,
         job.started_at,
         job.finished_at,
-        {n: getattr(job, n) for n in COUNTER_NAMES},
+        {n: getattr(job, n) for n in COUNTERS},
         job.message,
     )
 

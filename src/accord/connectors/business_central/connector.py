@@ -17,13 +17,11 @@ from accord.connectors.business_central.errors import failed_result
 from accord.connectors.http import HttpClient
 from accord.connectors.odata import json_batch
 from accord.connectors.odata.connector import ODataConnector, build_http
-from accord.connectors.odata.errors import parse_error
 from accord.connectors.odata.literals import and_filters, datetime_literal
 from accord.connectors.odata.paging import iter_pages, prefer_max_page_size
 from accord.connectors.odata.records import ODataFeed
-from accord.connectors.odata.writes import Indexed, run_batches, whole_batch_failed, writable
+from accord.connectors.odata.writes import Indexed, batch_call_failed, run_batches, writable
 from accord.connectors.registry import ConnectionSettings
-from accord.errors import AuthError
 
 DEFAULT_RATE_LIMIT = "6000/5 minutes"
 """BC's documented per-user OData limit (a 5-minute sliding window)."""
@@ -99,19 +97,9 @@ class BusinessCentralConnector(ODataConnector):
 
         def send(pending: Indexed) -> tuple[dict[int, WriteResult], str | None]:
             response = self.client.post_batch([request(i, op) for i, op in pending])
-            if response.status_code in (401, 403):
-                raise AuthError(
-                    f"connection {self.name!r}: $batch refused: {parse_error(response)}"
-                )
-            if response.status_code != 200:
-                problem = parse_error(response)
-                return whole_batch_failed(
-                    pending,
-                    response.status_code,
-                    str(problem),
-                    problem.code or None,
-                    response.status_code >= 500,
-                ), response.headers.get("Retry-After")
+            failed = batch_call_failed(self.name, response, pending)
+            if failed is not None:
+                return failed
             answers = json_batch.decode(response.content)
             results: dict[int, WriteResult] = {}
             retry_after: str | None = None

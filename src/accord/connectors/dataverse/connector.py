@@ -21,13 +21,12 @@ from accord.connectors.dataverse.errors import failed_result
 from accord.connectors.http import HttpClient
 from accord.connectors.odata import multipart
 from accord.connectors.odata.connector import ODataConnector, build_http
-from accord.connectors.odata.errors import parse_error
 from accord.connectors.odata.literals import and_filters, datetime_literal, is_blank
 from accord.connectors.odata.paging import iter_pages, prefer_max_page_size
 from accord.connectors.odata.records import ODataFeed
-from accord.connectors.odata.writes import Indexed, run_batches, whole_batch_failed
+from accord.connectors.odata.writes import Indexed, batch_call_failed, run_batches
 from accord.connectors.registry import ConnectionSettings
-from accord.errors import AuthError, Phase
+from accord.errors import Phase
 
 DEFAULT_RATE_LIMIT = "6000/5 minutes"
 """Dataverse service protection: 6000 requests per user per 300-second sliding window."""
@@ -173,19 +172,9 @@ class DataverseConnector(ODataConnector):
         def send(pending: Indexed) -> tuple[dict[int, WriteResult], str | None]:
             parts = [dv.part_for(entity, base, i, op, representation) for i, op in pending]
             response = dv.post_batch(self.http, parts)
-            if response.status_code in (401, 403):
-                raise AuthError(
-                    f"connection {self.name!r}: $batch refused: {parse_error(response)}"
-                )
-            if response.status_code != 200:
-                problem = parse_error(response)
-                return whole_batch_failed(
-                    pending,
-                    response.status_code,
-                    str(problem),
-                    problem.code or None,
-                    response.status_code >= 500,
-                ), response.headers.get("Retry-After")
+            failed = batch_call_failed(self.name, response, pending)
+            if failed is not None:
+                return failed
             answers = multipart.decode(response.content, response.headers["Content-Type"])
             by_id = {a.content_id: a for a in answers if a.content_id}
             results: dict[int, WriteResult] = {}

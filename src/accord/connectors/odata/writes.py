@@ -6,8 +6,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import httpx
+
 from accord.connectors.base import WriteOp, WriteResult
 from accord.connectors.http import RetryPolicy
+from accord.connectors.odata.errors import parse_error
+from accord.errors import AuthError
 
 Indexed = Sequence[tuple[int, WriteOp]]
 SendBatch = Callable[[Indexed], tuple[Mapping[int, WriteResult], str | None]]
@@ -72,6 +76,33 @@ def whole_batch_failed(
         )
         for index, op in pending
     }
+
+
+BatchOutcome = tuple[dict[int, WriteResult], str | None]
+"""Results by op index, and the Retry-After the service sent (if any)."""
+
+
+def batch_call_failed(
+    connection: str, response: httpx.Response, pending: Indexed
+) -> BatchOutcome | None:
+    """The outcome when a ``$batch`` call failed as a whole; None when it was answered (200).
+
+    Refused credentials raise :class:`AuthError`; anything else fails every op of the
+    batch with the service's error (retryable for 5xx).
+    """
+    if response.status_code in (401, 403):
+        raise AuthError(f"connection {connection!r}: $batch refused: {parse_error(response)}")
+    if response.status_code == 200:
+        return None
+    problem = parse_error(response)
+    results = whole_batch_failed(
+        pending,
+        response.status_code,
+        str(problem),
+        problem.code or None,
+        response.status_code >= 500,
+    )
+    return results, response.headers.get("Retry-After")
 
 
 def writable(values: Mapping[str, Any], read_only: frozenset[str]) -> dict[str, Any]:
