@@ -14,13 +14,14 @@ from pathlib import Path
 from accord.sandboxes.business_central import entities, seed
 from accord.sandboxes.business_central.batch import run_batch
 from accord.sandboxes.business_central.metadata import csdl
-from accord.sandboxes.business_central.protocol import GUID_RE, BcOptions, error, fault_body
+from accord.sandboxes.business_central.protocol import BcOptions, error, fault_body
 from accord.sandboxes.business_central.resources import BcResources
 from accord.sandboxes.common.base import SandboxCore, assemble
 from accord.sandboxes.common.clock import Clock
 from accord.sandboxes.common.faults import Faults
 from accord.sandboxes.common.http import Req, Resp, make_endpoint
 from accord.sandboxes.common.identity import Identity
+from accord.sandboxes.common.odata import GUID_RE
 from accord.sandboxes.common.seed import Gen
 from accord.sandboxes.common.store import Store
 

@@ -3,7 +3,7 @@ from the entity specs — the real service has no static one to copy [I]."""
 
 from __future__ import annotations
 
-from accord.sandboxes.business_central.protocol import EDM
+from accord.sandboxes.common.odata import EDM
 from accord.sandboxes.common.store import EntitySpec
 
 

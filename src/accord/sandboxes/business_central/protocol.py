@@ -4,26 +4,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from accord.sandboxes.common.http import Resp
-from accord.sandboxes.common.odata import ODataError
+from accord.sandboxes.common.odata import DATE_RE, EDM, GUID_RE, ODataError
 from accord.sandboxes.common.store import VERSION, EntitySpec, Row
-
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-EDM = {
-    "str": "Edm.String",
-    "guid": "Edm.Guid",
-    "int": "Edm.Int32",
-    "float": "Edm.Decimal",
-    "bool": "Edm.Boolean",
-    "datetime": "Edm.DateTimeOffset",
-    "date": "Edm.Date",
-}
 
 
 @dataclass

@@ -227,20 +227,27 @@ class BcResources:
             },
         )
 
-    def update(self, req: Req, spec: EntitySpec, company: str, key: str) -> Resp:
-        """PATCH: If-Match required (``*`` accepted, stale → 409); 200 with the full entity."""
+    def _writable_row(
+        self, req: Req, spec: EntitySpec, company: str, key: str, verb: str
+    ) -> Row | Resp:
+        """The row a PATCH or DELETE may change, or the error that refuses it."""
         if spec.extra.get("read_only"):
             return error(
                 405,
                 "BadRequest_MethodNotAllowed",
-                f"'PATCH' requests for '{spec.name}' are not allowed.",
+                f"'{verb}' requests for '{spec.name}' are not allowed.",
             )
         row = self.store.get_raw(spec.name, key, company)
         if row is None:
             return self._not_found(spec, key)
         denied = self._precondition(req, row)
-        if denied is not None:
-            return denied
+        return row if denied is None else denied
+
+    def update(self, req: Req, spec: EntitySpec, company: str, key: str) -> Resp:
+        """PATCH: If-Match required (``*`` accepted, stale → 409); 200 with the full entity."""
+        row = self._writable_row(req, spec, company, key, "PATCH")
+        if isinstance(row, Resp):
+            return row
         values = coerce_body(spec, req.json(), self.options, creating=False)
         values.pop("id", None)
         self._resolve(spec, values, company)
@@ -256,18 +263,9 @@ class BcResources:
 
     def delete(self, req: Req, spec: EntitySpec, company: str, key: str) -> Resp:
         """DELETE: If-Match required; 204."""
-        if spec.extra.get("read_only"):
-            return error(
-                405,
-                "BadRequest_MethodNotAllowed",
-                f"'DELETE' requests for '{spec.name}' are not allowed.",
-            )
-        row = self.store.get_raw(spec.name, key, company)
-        if row is None:
-            return self._not_found(spec, key)
-        denied = self._precondition(req, row)
-        if denied is not None:
-            return denied
+        row = self._writable_row(req, spec, company, key, "DELETE")
+        if isinstance(row, Resp):
+            return row
         self.store.delete_raw(spec.name, key, company)
         return Resp(204)
 

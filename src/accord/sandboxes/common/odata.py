@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -18,6 +19,21 @@ from odata_query.sqlalchemy.core import AstToSqlAlchemyCoreVisitor
 
 from accord.sandboxes.common.clock import parse_instant
 from accord.sandboxes.common.store import COMPANY, EntitySpec, Row, Store
+
+GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+"""Literal shapes both Microsoft APIs validate."""
+EDM = {
+    "str": "Edm.String",
+    "guid": "Edm.Guid",
+    "int": "Edm.Int32",
+    "float": "Edm.Decimal",
+    "bool": "Edm.Boolean",
+    "datetime": "Edm.DateTimeOffset",
+    "date": "Edm.Date",
+}
+"""Store field type -> EDM type name (for $metadata and type errors)."""
+
 
 _TEXT_TYPES = {"str", "guid", "date", "datetime"}
 logging.getLogger("odata_query").setLevel(logging.ERROR)

@@ -7,22 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accord.sandboxes.common.http import Resp
-from accord.sandboxes.common.odata import ODataError
+from accord.sandboxes.common.odata import DATE_RE, EDM, GUID_RE, ODataError
 from accord.sandboxes.common.store import VERSION, EntitySpec, Row
 from accord.sandboxes.dataverse.entities import DEFAULT_ALTERNATE_KEYS
 
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PAIR = re.compile(r"\s*(\w+)\s*=\s*('(?:[^']|'')*'|[^,]+)\s*(?:,|$)")
-EDM = {
-    "str": "Edm.String",
-    "guid": "Edm.Guid",
-    "int": "Edm.Int32",
-    "float": "Edm.Decimal",
-    "bool": "Edm.Boolean",
-    "datetime": "Edm.DateTimeOffset",
-    "date": "Edm.Date",
-}
 NOT_EXIST = "0x80040217"
 BAD_SYNTAX = "0x80060888"
 DUPLICATE = "0x80040237"
