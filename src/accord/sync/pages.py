@@ -290,8 +290,9 @@ class PageProcessor:
             return
         ops: list[WriteOp] = []
         pending: dict[str, tuple[Record, Decision, Coupling]] = {}
+        intents = self._intents([record for record, _, existing in inserts if existing is None])
         for record, decision, existing in inserts:
-            row = existing or self._intent(record)
+            row = existing or intents.get(record.id)
             if row is None:
                 self.counts["skipped"] += 1
                 continue
@@ -316,8 +317,21 @@ class PageProcessor:
             else:
                 self._record_failure(record, row, _describe(result))
 
-    def _intent(self, record: Record) -> Coupling | None:
-        """Record the intent to create (unique per source record: a second worker loses)."""
+    def _intents(self, records: Sequence[Record]) -> dict[str, Coupling]:
+        """Intents for many records in one flush; one by one only if another worker took
+        some of them meanwhile (the unique constraint decides who creates)."""
+        if not records:
+            return {}
+        rows = {record.id: self._new_intent(record) for record in records}
+        try:
+            with self.session.begin_nested():
+                self.session.add_all(rows.values())
+        except IntegrityError:
+            taken = {record.id: self._intent(record) for record in records}
+            return {k: v for k, v in taken.items() if v is not None}
+        return rows
+
+    def _new_intent(self, record: Record) -> Coupling:
         row = Coupling(mapping_id=self.mapping_id, state="creating")
         self._set_source_id(row, record.id)
         key = self.source_info.natural_key
@@ -325,6 +339,11 @@ class PageProcessor:
             self._set_key(row, self.source_side, record.values.get(key))
         if self.dest_info.client_ids:
             self._set_dest_id(row, str(uuid.uuid4()))
+        return row
+
+    def _intent(self, record: Record) -> Coupling | None:
+        """Record the intent to create (unique per source record: a second worker loses)."""
+        row = self._new_intent(record)
         try:
             with self.session.begin_nested():
                 self.session.add(row)
