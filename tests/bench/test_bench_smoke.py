@@ -40,7 +40,7 @@ def test_table_aligns_columns() -> None:
 
 def test_full_sync_end_to_end_tiny() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "full-sync", "--records", "30", "--json"],
+        [sys.executable, "-m", "bench", "full-sync", "--records", "30", "--json", "--no-wait"],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -63,7 +63,7 @@ def test_watermark_never_moves_past_the_pass_start(make_world: WorldFactory) -> 
     before = datetime.now(UTC)
     operations.sync_incremental(world.hub, ["CUSTOMER"])
     mark = local_watermark(world)
-    assert mark is not None and mark <= datetime.now(UTC) and mark >= before - timedelta(seconds=5)
+    assert mark is not None and before - timedelta(seconds=65) <= mark <= datetime.now(UTC)
     world.bc.clock.unfreeze()  # back to true time: this change is older than the skewed one
     world.bc.store.update("customers", b, {"city": "Present"})
     operations.sync_incremental(world.hub, ["CUSTOMER"])

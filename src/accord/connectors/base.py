@@ -129,6 +129,13 @@ class ChangeFeed(Protocol):
     @property
     def next_token(self) -> str | None: ...
 
+    @property
+    def server_time(self) -> datetime | None:
+        """The source system's clock when the feed was first read (HTTP ``Date``), or None.
+
+        Lets the engine move its watermark by the source's own clock when nothing changed."""
+        ...
+
 
 WriteKind = Literal["create", "update", "delete"]
 

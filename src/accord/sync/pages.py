@@ -332,7 +332,7 @@ class PageProcessor:
         return rows
 
     def _new_intent(self, record: Record) -> Coupling:
-        row = Coupling(mapping_id=self.mapping_id, state="creating")
+        row = Coupling(mapping_id=self.mapping_id, state="creating", seen_job=self.job_id)
         self._set_source_id(row, record.id)
         key = self.source_info.natural_key
         if key:

@@ -1,9 +1,10 @@
 """One pass: read changed source records page by page, decide, write, record -- per direction.
 
 Order inside a pass (Microsoft's engine, §1.5): records that failed last time first, then
-every source record changed since the watermark (minus the overlap window). State commits
-once per page in the same transaction as the couplings it describes; the watermark moves
-only after the last page, to the newest change seen but never past the pass start.
+every source record changed after the watermark. State commits once per page in the same
+transaction as the couplings it describes; the watermark moves only after the last page, to
+the source's clock at the read (or the newest change seen) minus the overlap window, never
+past the pass start and never backwards.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from accord.sync.pages import PageProcessor, PreviewRow
 
 PassKind = Literal["full", "incremental", "records"]
 LEASE_SECONDS = 600
+BOUNDARY = timedelta(seconds=1)
+"""Read from just before the mark: changes stamped exactly at it are read again, deduplicated
+by content (Dataverse stamps whole seconds)."""
 
 
 @dataclass
@@ -162,10 +166,9 @@ class _Pass:
                 processor.process(self.source.get(entity, part, fields), (), retrying=True)
         query = ChangeQuery(filter=self._source_filter(), fields=fields)
         if self.options.kind == "incremental" and mark is not None:
-            overlap = timedelta(seconds=self.mapping.spec.overlap_seconds)
-            since = mark.since - overlap if mark.since else None
+            since = mark.since - BOUNDARY if mark.since else None
             query = ChangeQuery(since=since, token=mark.token, filter=query.filter, fields=fields)
-        newest = mark.since if mark is not None else None
+        newest: datetime | None = None
         feed = self.source.read_changes(entity, query)
         for page in feed:
             processor.process(
@@ -175,9 +178,23 @@ class _Pass:
                 leases.acquire(session, self.lease_key, self.ctx.owner, LEASE_SECONDS)
             newest = _latest(newest, (r.modified_at for r in page.records))
             self.ctx.report(f"{self.mapping.name} {self.direction}", len(page.records))
-        if newest is not None and newest > start:
-            newest = start
-        return _NewMark(newest, feed.next_token)
+        return _NewMark(self._safe_mark(feed.server_time, newest, start), feed.next_token)
+
+    def _safe_mark(self, server_time: datetime | None, newest: datetime | None,
+                   start: datetime) -> datetime | None:
+        """The time up to which every change has certainly been read.
+
+        A change not yet visible when the feed was read can only carry a modified-on from
+        before then by at most the overlap window (a long transaction, a skewed writer), so
+        the mark is the source's own clock at the read -- or, without it, the newest change
+        seen -- minus the overlap; never past this pass's start. With nothing changed the
+        mark still moves with the source's clock, so idle passes do not re-read old rows.
+        """
+        anchor = server_time or newest
+        if anchor is None:
+            return None
+        mark = anchor - timedelta(seconds=self.mapping.spec.overlap_seconds)
+        return min(mark, start)
 
     def _source_filter(self) -> str | None:
         spec = self.mapping.spec

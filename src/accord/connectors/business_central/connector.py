@@ -70,7 +70,9 @@ class BusinessCentralConnector(ODataConnector):
         headers = prefer_max_page_size(self.page_size(info, query.page_size))
         path = self.collection(info)
         return ODataFeed(
-            lambda: iter_pages(self.http, path, params=params, headers=headers, error=self.error),
+            lambda observe: iter_pages(
+                self.http, path, params=params, headers=headers, error=self.error, observe=observe
+            ),
             info.key,
             info.modified_field,
         )

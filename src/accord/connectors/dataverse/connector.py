@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any, ClassVar
 
 from accord.connectors.base import (
@@ -40,6 +41,10 @@ class _Snapshot:
 
     @property
     def next_token(self) -> str | None:
+        return None
+
+    @property
+    def server_time(self) -> datetime | None:
         return None
 
     def __iter__(self) -> Iterator[Page]:
@@ -89,7 +94,9 @@ class DataverseConnector(ODataConnector):
             headers = prefer_max_page_size(size, "odata.track-changes")
             token = query.token
             return ODataFeed(
-                lambda: iter_pages(self.http, token, headers=headers, error=self.error),
+                lambda observe: iter_pages(
+                    self.http, token, headers=headers, error=self.error, observe=observe
+                ),
                 info.key,
                 info.modified_field,
             )
@@ -107,7 +114,9 @@ class DataverseConnector(ODataConnector):
             headers = prefer_max_page_size(size, "odata.track-changes")
         path = self.collection(info)
         return ODataFeed(
-            lambda: iter_pages(self.http, path, params=params, headers=headers, error=self.error),
+            lambda observe: iter_pages(
+                self.http, path, params=params, headers=headers, error=self.error, observe=observe
+            ),
             info.key,
             info.modified_field,
         )

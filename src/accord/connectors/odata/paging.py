@@ -27,6 +27,7 @@ def iter_pages(
     params: Mapping[str, str] | None = None,
     headers: Mapping[str, str] | None = None,
     error: ErrorFactory,
+    observe: Callable[[httpx.Response], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield each page's decoded body, one at a time, following nextLinks verbatim.
 
@@ -38,6 +39,8 @@ def iter_pages(
     while True:
         if response.status_code != 200:
             raise error(response)
+        if observe is not None:
+            observe(response)
         body: dict[str, Any] = response.json()
         yield body
         next_link = body.get(NEXT_LINK)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
+
+import httpx
 
 from accord.connectors.base import Page, Record
 from accord.connectors.odata.literals import parse_datetime
@@ -37,12 +42,17 @@ def is_deleted_entry(row: dict[str, Any]) -> bool:
     )
 
 
+PageSource = Callable[[Callable[[httpx.Response], None]], Iterable[dict[str, Any]]]
+"""Yields page bodies, calling the given observer with every HTTP response."""
+
+
 class ODataFeed:
-    """A change feed over OData pages; ``next_token`` is the last ``@odata.deltaLink`` seen."""
+    """A change feed over OData pages; ``next_token`` is the last ``@odata.deltaLink`` seen,
+    ``server_time`` the service's clock (``Date`` header) when the first page was read."""
 
     def __init__(
         self,
-        pages: Callable[[], Iterable[dict[str, Any]]],
+        pages: PageSource,
         key: str,
         modified_field: str | None,
         *,
@@ -53,14 +63,27 @@ class ODataFeed:
         self._modified = modified_field
         self._keep = keep
         self._token: str | None = None
+        self._server_time: datetime | None = None
 
     @property
     def next_token(self) -> str | None:
         return self._token
 
+    @property
+    def server_time(self) -> datetime | None:
+        return self._server_time
+
+    def _observe(self, response: httpx.Response) -> None:
+        if self._server_time is not None:
+            return
+        stamp = response.headers.get("date")
+        if stamp:
+            with contextlib.suppress(TypeError, ValueError):
+                self._server_time = parsedate_to_datetime(stamp)
+
     def __iter__(self) -> Iterator[Page]:
         key, modified, keep = self._key, self._modified, self._keep
-        for body in self._pages():
+        for body in self._pages(self._observe):
             records: list[Record] = []
             deleted: list[str] = []
             for row in body.get("value", ()):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from email.utils import format_datetime
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord.sandboxes.common.clock import Clock
 from accord.sandboxes.common.faults import ADMIN_PREFIX, Faults
@@ -65,6 +66,27 @@ def admin_routes(identity: Identity, clock: Clock) -> list[BaseRoute]:
     ]
 
 
+def clock_date(app: ASGIApp, clock: Clock) -> ASGIApp:
+    """Send the ``Date`` header from the sandbox's clock, as a real service's own clock would
+    (clients may read it as the service's time; the server's default header is turned off)."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+
+        async def send_with_date(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                stamp = format_datetime(clock.now(), usegmt=True).encode()
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"date"]
+                message = {**message, "headers": [*headers, (b"date", stamp)]}
+            await send(message)
+
+        await app(scope, receive, send_with_date)
+
+    return wrapped
+
+
 def assemble(
     api_root: str, endpoint: Any, identity: Identity, faults: Faults, clock: Clock
 ) -> ASGIApp:
@@ -77,4 +99,4 @@ def assemble(
         Route(api_root, endpoint, methods=methods),
         Route(api_root + "/{rest:path}", endpoint, methods=methods),
     ]
-    return faults.middleware(Starlette(routes=routes))
+    return clock_date(faults.middleware(Starlette(routes=routes)), clock)

@@ -79,6 +79,7 @@ class Server:
             timeout_keep_alive=30,
             backlog=1024,
             timeout_graceful_shutdown=1,
+            date_header=False,
         )
         self.server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
