@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any, Literal
 
 from accord.config.spec import FieldMappingSpec, TableMappingSpec
@@ -42,10 +43,12 @@ class FieldRule:
     transform: Transform | None
     local_type: FieldType | None = None
     remote_type: FieldType | None = None
+    key: str = ""
+    """The spec's key, computed once (it is read for every field of every record)."""
 
-    @property
-    def key(self) -> str:
-        return self.spec.key
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", self.spec.key)
 
     def field(self, side: Side) -> str | None:
         return self.spec.local if side == "local" else self.spec.remote
@@ -62,21 +65,19 @@ class FieldRule:
         self, direction: PassDirection, source: Mapping[str, Any], lookups: Lookups
     ) -> Any:
         """The value this rule writes to the destination; SkippableError when it cannot."""
-        source_side, _ = pass_sides(direction)
-        source_field = self.field(source_side)
+        spec = self.spec
+        to_remote = direction == "to_remote"
+        source_field = spec.local if to_remote else spec.remote
         if source_field is None:
-            return canonical(self.spec.constant)
+            return canonical(spec.constant)
         value = source.get(source_field)
-        if self.transform is not None and self.spec.transform_direction in ("both", direction):
+        if self.transform is not None and spec.transform_direction in ("both", direction):
             value = self.transform(value)
-        if self.spec.option_map is not None:
+        if spec.option_map is not None:
             value = self._map_option(direction, value)
-        key = self.lookup_key(direction)
-        if key is not None:
-            value = self._translate(key, value, lookups)
-        return coerce(
-            canonical(value), self.remote_type if direction == "to_remote" else self.local_type
-        )
+        if spec.lookup:
+            value = self._translate((spec.lookup, spec.lookup_by, direction), value, lookups)
+        return coerce(canonical(value), self.remote_type if to_remote else self.local_type)
 
     def _map_option(self, direction: PassDirection, value: Any) -> Any:
         assert self.spec.option_map is not None
@@ -115,6 +116,8 @@ class CompiledMapping:
 
     spec: TableMappingSpec
     rules: tuple[FieldRule, ...]
+    _by_direction: dict[str, list[FieldRule]] = dc_field(init=False, repr=False, compare=False)
+    _side_fields: dict[str, list[tuple[str, str]]] = dc_field(init=False, repr=False, compare=False)
 
     @classmethod
     def compile(
@@ -139,12 +142,32 @@ class CompiledMapping:
             rules.append(FieldRule(f, transform, types["local"], types["remote"]))
         return cls(spec=spec, rules=tuple(rules))
 
+    def __post_init__(self) -> None:
+        # read for every record: worked out once
+        by_direction = {
+            d: [r for r in self.rules if r.runs(d)] for d in ("to_remote", "from_remote")
+        }
+        object.__setattr__(self, "_by_direction", by_direction)
+        side_fields = {
+            side: [
+                (r.key, name)
+                for r in self.rules
+                if r.spec.enabled and (name := r.field(side)) is not None
+            ]
+            for side in ("local", "remote")
+        }
+        object.__setattr__(self, "_side_fields", side_fields)
+
     @property
     def name(self) -> str:
         return self.spec.name
 
     def rules_for(self, direction: PassDirection) -> list[FieldRule]:
-        return [r for r in self.rules if r.runs(direction)]
+        return self._by_direction[direction]
+
+    def side_fields(self, side: Side) -> list[tuple[str, str]]:
+        """(rule key, field name) of every enabled rule with a field on ``side``."""
+        return self._side_fields[side]
 
     def fields_of(self, side: Side) -> list[str]:
         """Every field this mapping reads or writes on ``side``."""
@@ -160,9 +183,4 @@ class CompiledMapping:
 
     def side_hash_pairs(self, side: Side, values: Mapping[str, Any]) -> list[tuple[str, Any]]:
         """(rule key, value) of every enabled rule with a field on ``side``."""
-        pairs = []
-        for rule in self.rules:
-            name = rule.field(side)
-            if name is not None and rule.spec.enabled:
-                pairs.append((rule.key, values.get(name)))
-        return pairs
+        return [(key, values.get(name)) for key, name in self.side_fields(side)]

@@ -13,7 +13,12 @@ from accord.connectors.base import FieldType
 
 def canonical(value: Any) -> Any:
     """A JSON-safe canonical form: integral numbers as int, others as float, text as is."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    kind = type(value)
+    if kind is str or value is None or kind is bool or kind is int:
+        return value
+    if kind is float:
+        return int(value) if value.is_integer() else value
+    if isinstance(value, bool):
         return value
     if isinstance(value, int | float | Decimal):
         number = Decimal(str(value))
@@ -31,6 +36,8 @@ def coerce(value: Any, field_type: FieldType | None) -> Any:
     """Convert a canonical value to what a field of ``field_type`` holds (when it can)."""
     if value is None or field_type is None:
         return value
+    if field_type is FieldType.STRING:
+        return value if type(value) is str else str(value)
     try:
         if field_type in (FieldType.INTEGER, FieldType.OPTION) and isinstance(value, str):
             return int(value) if value.lstrip("-").isdigit() else value
@@ -38,8 +45,6 @@ def coerce(value: Any, field_type: FieldType | None) -> Any:
             return canonical(Decimal(value))
         if field_type is FieldType.BOOLEAN and isinstance(value, str):
             return {"true": True, "false": False}.get(value.lower(), value)
-        if field_type is FieldType.STRING and not isinstance(value, str):
-            return str(value)
     except ArithmeticError:
         return value
     return value
@@ -47,6 +52,8 @@ def coerce(value: Any, field_type: FieldType | None) -> Any:
 
 def same(a: Any, b: Any) -> bool:
     """Equal after canonicalization; an empty string and a missing value are the same."""
+    if type(a) is type(b) and a == b:
+        return True
     ca, cb = canonical(a), canonical(b)
     if ca in ("", None) and cb in ("", None):
         return True

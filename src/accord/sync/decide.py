@@ -74,12 +74,16 @@ def decide(
     *,
     force: bool = False,
     create_uncoupled: bool = False,
+    explain: bool = True,
 ) -> Decision:
-    """Decide what happens to ``source`` in a pass of ``direction``."""
+    """Decide what happens to ``source`` in a pass of ``direction``.
+
+    ``explain`` lists every field change (for previews); passes that only write skip it.
+    """
     if coupling is None:
         if not create_uncoupled:
             return Decision("ignore")
-        return _insert(mapping, direction, source, lookups)
+        return _insert(mapping, direction, source, lookups, explain)
     if coupling.skipped and not force:
         return Decision("skip")
     if (
@@ -89,13 +93,19 @@ def decide(
     ):
         return Decision("unchanged", baseline=dict(coupling.baseline))
     try:
-        return _update(mapping, direction, source, coupling, dest, lookups, force=force)
+        return _update(
+            mapping, direction, source, coupling, dest, lookups, force=force, explain=explain
+        )
     except SkippableError as exc:
         return Decision("fail", error=exc.message)
 
 
 def _insert(
-    mapping: CompiledMapping, direction: PassDirection, source: Record, lookups: Lookups
+    mapping: CompiledMapping,
+    direction: PassDirection,
+    source: Record,
+    lookups: Lookups,
+    explain: bool = True,
 ) -> Decision:
     source_side, dest_side = pass_sides(direction)
     defaults = (
@@ -117,7 +127,8 @@ def _insert(
                 baseline[rule.key] = _pair(source_side, src_value, values.get(dest_field))
                 continue
             values[dest_field] = value
-            changes.append(FieldChange(rule.key, dest_field, None, value))
+            if explain:
+                changes.append(FieldChange(rule.key, dest_field, None, value))
             baseline[rule.key] = _pair(source_side, src_value, value)
     except SkippableError as exc:
         return Decision("fail", error=exc.message)
@@ -142,6 +153,7 @@ def _update(
     lookups: Lookups,
     *,
     force: bool,
+    explain: bool = True,
 ) -> Decision:
     source_side, dest_side = pass_sides(direction)
     s, d = _slot(source_side), _slot(dest_side)
@@ -199,7 +211,8 @@ def _update(
                 baseline[rule.key] = _pair(source_side, src_value, known[d])
                 continue
         decision.values[dest_field] = mapped
-        decision.changes.append(FieldChange(rule.key, dest_field, current, mapped))
+        if explain:
+            decision.changes.append(FieldChange(rule.key, dest_field, current, mapped))
         baseline[rule.key] = _pair(source_side, src_value, mapped)
 
     if decision.conflicts:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,11 +17,13 @@ from accord.mapping.fields import CompiledMapping, Lookups, PassDirection, is_bl
 from accord.mapping.values import canonical, content_hash, same
 from accord.state import couplings, jobs
 from accord.state.models import Coupling
-from accord.state.types import utcnow
 from accord.sync.conflicts import hold_conflict
 from accord.sync.context import SyncContext
 from accord.sync.decide import CouplingView, Decision, FieldChange, decide, source_hash
 from accord.sync.deletions import DeletionHandler
+
+CHUNK = 1000
+"""Records decided and written together (Dataverse's batch limit; ten BC batches)."""
 
 
 @dataclass
@@ -71,6 +74,10 @@ class PageProcessor:
         self._committed: Counter[str] = Counter()
         self._fetched: set[str] = set()
         self._retried: set[str] = set()
+        self._pool: ThreadPoolExecutor | None = None
+        self._inflight: (
+            tuple[Future[list[WriteResult]], Callable[[list[WriteResult]], None]] | None
+        ) = None
         self.preview: list[PreviewRow] = []
         self.deletions = DeletionHandler(self)
 
@@ -106,8 +113,17 @@ class PageProcessor:
             self._retried.update(r.id for r in records)
         elif self._retried:
             records = [r for r in records if r.id not in self._retried]
-        if records:
-            self._process_records(records, track_seen)
+        with ThreadPoolExecutor(1, thread_name_prefix="accord-write") as pool:
+            self._pool = pool
+            try:
+                for start in range(0, len(records), CHUNK):
+                    # decisions, writes and state a chunk at a time, whatever the page size
+                    self._process_records(records[start : start + CHUNK], track_seen)
+                    self._commit()
+                self._drain()
+            finally:
+                self._pool = None
+                self._inflight = None
         if deleted_ids:
             self.deletions.source_deleted(deleted_ids)
         self._commit()
@@ -130,7 +146,14 @@ class PageProcessor:
                 continue
             if row is not None and row.state == "creating":
                 decision = decide(
-                    self.mapping, self.direction, record, None, None, lookups, create_uncoupled=True
+                    self.mapping,
+                    self.direction,
+                    record,
+                    None,
+                    None,
+                    lookups,
+                    create_uncoupled=True,
+                    explain=self.dry_run,
                 )
                 self._route_insert(record, decision, row, inserts)
                 continue
@@ -149,6 +172,7 @@ class PageProcessor:
                 lookups,
                 force=self.force,
                 create_uncoupled=self.create_uncoupled,
+                explain=self.dry_run,
             )
             if row is None:
                 self._route_insert(record, decision, None, inserts)
@@ -273,15 +297,19 @@ class PageProcessor:
                 )
             )
             pending[ref] = (record, decision, row, dest)
-        for result in self._write(ops):
-            record, decision, row, dest = pending[result.ref]
-            if result.ok:
-                self._record_success(record, row, decision, dest, result)
-                self.counts["modified"] += 1
-            elif result.not_found:
-                self.deletions.destination_deleted(record, row)
-            else:
-                self._record_failure(record, row, _describe(result))
+
+        def written(results: list[WriteResult]) -> None:
+            for result in results:
+                record, decision, row, dest = pending[result.ref]
+                if result.ok:
+                    self._record_success(record, row, decision, dest, result)
+                    self.counts["modified"] += 1
+                elif result.not_found:
+                    self.deletions.destination_deleted(record, row)
+                else:
+                    self._record_failure(record, row, _describe(result))
+
+        self._submit(ops, written)
 
     def _apply_inserts(self, inserts: list[tuple[Record, Decision, Coupling | None]]) -> None:
         if self.dry_run:
@@ -307,15 +335,19 @@ class PageProcessor:
             pending[ref] = (record, decision, row)
         if ops:
             self.session.commit()  # the intents are durable before anything is created
-        for result in self._write(ops):
-            record, decision, row = pending[result.ref]
-            if result.ok:
-                row.state = "coupled"
-                self._set_dest_id(row, result.id)
-                self._record_success(record, row, decision, None, result)
-                self.counts["inserted"] += 1
-            else:
-                self._record_failure(record, row, _describe(result))
+
+        def created(results: list[WriteResult]) -> None:
+            for result in results:
+                record, decision, row = pending[result.ref]
+                if result.ok:
+                    row.state = "coupled"
+                    self._set_dest_id(row, result.id)
+                    self._record_success(record, row, decision, None, result)
+                    self.counts["inserted"] += 1
+                else:
+                    self._record_failure(record, row, _describe(result))
+
+        self._submit(ops, created)
 
     def _intents(self, records: Sequence[Record]) -> dict[str, Coupling]:
         """Intents for many records in one flush; one by one only if another worker took
@@ -364,10 +396,28 @@ class PageProcessor:
         found = self.dest.find(entity, equals, case_sensitive=True, limit=2)
         return found[0].id if len(found) == 1 else None
 
-    def _write(self, ops: list[WriteOp]) -> list[WriteResult]:
+    def _submit(self, ops: list[WriteOp], done: Callable[[list[WriteResult]], None]) -> None:
+        """Write ``ops``; ``done`` records the results.
+
+        Inside :meth:`process` the write runs in the background while the next chunk is
+        decided (the target's time overlaps ours); its results are recorded before the next
+        write is sent and before the page ends, on this thread and this session.
+        """
+        self._drain()
         if not ops:
-            return []
-        return self.dest.write(self.mapping.entity(self.dest_side), ops)
+            return
+        entity = self.mapping.entity(self.dest_side)
+        if self._pool is None:
+            done(self.dest.write(entity, ops))
+            return
+        self._inflight = (self._pool.submit(self.dest.write, entity, ops), done)
+
+    def _drain(self) -> None:
+        if self._inflight is None:
+            return
+        future, done = self._inflight
+        self._inflight = None
+        done(future.result())
 
     # -- bookkeeping ----------------------------------------------------------------------
     def _record_success(
@@ -410,25 +460,20 @@ class PageProcessor:
     def _adopt_stored_values(self, decision: Decision, written: Record) -> None:
         """The destination may normalize what we wrote: the baseline keeps what it stored."""
         slot = 0 if self.dest_side == "local" else 1
-        for rule in self.mapping.rules_for(self.direction):
-            field_name = rule.field(self.dest_side)
-            if (
-                field_name in decision.values
-                and field_name in written.values
-                and rule.key in decision.baseline
-            ):
-                decision.baseline[rule.key][slot] = canonical(written.values[field_name])
+        for key, name in self.mapping.side_fields(self.dest_side):
+            if name in decision.values and name in written.values and key in decision.baseline:
+                decision.baseline[key][slot] = canonical(written.values[name])
 
     def _in_sync_hash(self, known: dict[str, Any], baseline: dict[str, Any]) -> str | None:
         slot = 0 if self.dest_side == "local" else 1
-        for rule in self.mapping.rules:
-            field_name = rule.field(self.dest_side)
-            if field_name is None or not rule.spec.enabled:
-                continue
-            pair = baseline.get(rule.key)
-            if pair is None or not same(known.get(field_name), pair[slot]):
+        pairs = []
+        for key, name in self.mapping.side_fields(self.dest_side):
+            pair = baseline.get(key)
+            value = known.get(name)
+            if pair is None or not same(value, pair[slot]):
                 return None
-        return content_hash(self.mapping.side_hash_pairs(self.dest_side, known))
+            pairs.append((key, value))
+        return content_hash(pairs)
 
     def _dest_hash(self, row: Coupling) -> str | None:
         return row.remote_hash if self.dest_side == "remote" else row.local_hash
@@ -468,7 +513,6 @@ class PageProcessor:
         else:
             row.last_result_from_remote, row.last_error_from_remote = result, error
             row.last_job_from_remote = self.job_id
-        row.updated_at = utcnow()
 
     def _set_hashes(self, row: Coupling, source: str, dest: str | None) -> None:
         if self.source_side == "local":

@@ -133,8 +133,11 @@ class ODataConnector:
             ) from None
 
     def page_size(self, info: EntityInfo, requested: int | None = None) -> int:
-        size = requested or int(self.settings.options.get("page_size") or info.max_page_size)
-        return max(1, min(size, info.max_page_size))
+        """The smallest of the caller's request, the connection's option and the entity's
+        limit."""
+        option = self.settings.options.get("page_size")
+        sizes = [info.max_page_size, *(int(s) for s in (requested, option) if s)]
+        return max(1, min(sizes))
 
     def batch_size(self, info: EntityInfo) -> int:
         size = int(self.settings.options.get("batch_size") or info.max_batch_size)
