@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,6 +24,8 @@ from accord.sync.deletions import DeletionHandler
 
 CHUNK = 1000
 """Records decided and written together (Dataverse's batch limit; ten BC batches)."""
+IN_FLIGHT = 2
+"""Writes sent ahead of their bookkeeping (well under BC's 5 and Dataverse's 52 concurrent)."""
 
 
 @dataclass
@@ -75,9 +77,9 @@ class PageProcessor:
         self._fetched: set[str] = set()
         self._retried: set[str] = set()
         self._pool: ThreadPoolExecutor | None = None
-        self._inflight: (
-            tuple[Future[list[WriteResult]], Callable[[list[WriteResult]], None]] | None
-        ) = None
+        self._inflight: deque[
+            tuple[Future[list[WriteResult]], Callable[[list[WriteResult]], None]]
+        ] = deque()
         self.preview: list[PreviewRow] = []
         self.deletions = DeletionHandler(self)
 
@@ -113,7 +115,7 @@ class PageProcessor:
             self._retried.update(r.id for r in records)
         elif self._retried:
             records = [r for r in records if r.id not in self._retried]
-        with ThreadPoolExecutor(1, thread_name_prefix="accord-write") as pool:
+        with ThreadPoolExecutor(IN_FLIGHT, thread_name_prefix="accord-write") as pool:
             self._pool = pool
             try:
                 for start in range(0, len(records), CHUNK):
@@ -123,7 +125,7 @@ class PageProcessor:
                 self._drain()
             finally:
                 self._pool = None
-                self._inflight = None
+                self._inflight.clear()
         if deleted_ids:
             self.deletions.source_deleted(deleted_ids)
         self._commit()
@@ -399,25 +401,27 @@ class PageProcessor:
     def _submit(self, ops: list[WriteOp], done: Callable[[list[WriteResult]], None]) -> None:
         """Write ``ops``; ``done`` records the results.
 
-        Inside :meth:`process` the write runs in the background while the next chunk is
-        decided (the target's time overlaps ours); its results are recorded before the next
-        write is sent and before the page ends, on this thread and this session.
+        Inside :meth:`process` writes run in the background while the next chunks are
+        decided, up to :data:`IN_FLIGHT` at once, so the target is never idle waiting for us;
+        results are recorded in order, on this thread and this session, before the page ends.
         """
-        self._drain()
         if not ops:
             return
         entity = self.mapping.entity(self.dest_side)
         if self._pool is None:
             done(self.dest.write(entity, ops))
             return
-        self._inflight = (self._pool.submit(self.dest.write, entity, ops), done)
+        self._inflight.append((self._pool.submit(self.dest.write, entity, ops), done))
+        while len(self._inflight) > IN_FLIGHT:
+            self._drain_oldest()
+
+    def _drain_oldest(self) -> None:
+        future, done = self._inflight.popleft()
+        done(future.result())
 
     def _drain(self) -> None:
-        if self._inflight is None:
-            return
-        future, done = self._inflight
-        self._inflight = None
-        done(future.result())
+        while self._inflight:
+            self._drain_oldest()
 
     # -- bookkeeping ----------------------------------------------------------------------
     def _record_success(
