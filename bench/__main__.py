@@ -1,0 +1,70 @@
+"""Benchmarks: ``python -m bench full-sync [--records N] [--json] [--memory]``, ``memory``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from bench import fullsync, report
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, text in (
+        ("full-sync", "Full sync BC -> Dataverse against a hand-written baseline"),
+        ("memory", "Peak RSS of Accord's full sync at N/10 and N customers"),
+    ):
+        command = commands.add_parser(name, help=text, description=text)
+        command.add_argument(
+            "--records",
+            type=int,
+            default=10_000,
+            help="customers in the Business Central sandbox (default 10000)",
+        )
+        command.add_argument("--seed", type=int, default=7, help="sandbox sample data seed")
+        command.add_argument("--json", action="store_true", help="print one JSON object")
+        if name == "full-sync":
+            command.add_argument(
+                "--no-wait",
+                action="store_true",
+                help="do not wait out the overlap window before the no-change pass (quicker; "
+                "that pass may then re-read records changed within the window)",
+            )
+            command.add_argument(
+                "--memory",
+                action="store_true",
+                help="the memory sub-mode (same as `python -m bench memory`)",
+            )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.records < 1:
+        raise SystemExit("--records must be at least 1")
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    figures: dict[str, Any]
+    if args.command == "memory" or getattr(args, "memory", False):
+        figures = fullsync.memory(args.records, args.seed, log)
+        rows = report.memory_rows(figures)
+    else:
+        figures = fullsync.full_sync(args.records, args.seed, log, wait=not args.no_wait)
+        rows = report.full_sync_rows(figures)
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print(report.table(rows))
+        m = figures["machine"]
+        moved = "; the tree moved during the run" if m["tree_moved"] else ""
+        print(f"(measured {m['date']} at {m['commit']}, {m['cpus']} CPUs{moved})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,124 @@
+"""Child processes: sandboxes served in their own interpreter, and measured runs.
+
+Each sandbox runs in a separate process so its server never shares the GIL with the code
+being measured; request counts are read over HTTP from ``/_sandbox/stats``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+BC = "business-central"
+DV = "dataverse"
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO), str(REPO / "src"), env.get("PYTHONPATH", "")) if p
+    )
+    return env
+
+
+def origin_of(base_url: str) -> str:
+    """``https://127.0.0.1:PORT`` of a sandbox API root."""
+    url = httpx.URL(base_url)
+    return f"{url.scheme}://{url.host}:{url.port}"
+
+
+class SandboxProcess:
+    """One sandbox served by ``python -m bench.serve`` until :meth:`stop`."""
+
+    def __init__(self, name: str, records: int, seed: int = 7, timeout: float = 900.0):
+        self.name = name
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.serve", name, str(records), str(seed)],
+            cwd=REPO,
+            env=_env(),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            self.stop()
+            raise RuntimeError(f"sandbox {name} exited before printing its connection facts")
+        self.ready_at = time.time()
+        """Every seeded row was written before this moment."""
+        try:
+            self.facts: dict[str, Any] = json.loads(line)
+        except ValueError:
+            self.stop()
+            raise RuntimeError(f"sandbox {name} printed {line[:200]!r}, not JSON") from None
+        self.facts["name"] = name
+        self.facts["origin"] = origin_of(self.facts["base_url"])
+        self._admin = httpx.Client(
+            base_url=self.facts["origin"],
+            verify=ssl.create_default_context(cafile=self.facts["ca_cert"]),
+            timeout=timeout,
+        )
+
+    @property
+    def handle(self) -> SimpleNamespace:
+        """An object with the attributes ``settings_from_sandbox`` reads."""
+        return SimpleNamespace(**self.facts)
+
+    def stats(self) -> dict[str, Any]:
+        """``{"total", "by_route", "counters"}`` since the last reset."""
+        response = self._admin.get("/_sandbox/stats")
+        response.raise_for_status()
+        stats: dict[str, Any] = response.json()
+        return stats
+
+    def reset_stats(self) -> None:
+        self._admin.post("/_sandbox/reset-stats").raise_for_status()
+
+    def stop(self) -> None:
+        """SIGINT (the server cleans its temp files), then wait."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        if hasattr(self, "_admin"):
+            self._admin.close()
+
+    def __enter__(self) -> SandboxProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def run_child(module: str, config: dict[str, Any], timeout: float = 7200.0) -> dict[str, Any]:
+    """Run ``python -m module`` with ``config`` as JSON on stdin; return its JSON stdout."""
+    done = subprocess.run(
+        [sys.executable, "-m", module],
+        input=json.dumps(config),
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
