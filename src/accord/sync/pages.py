@@ -442,7 +442,7 @@ class PageProcessor:
         known: dict[str, Any] | None = None
         if written is not None:
             known = dict(written.values)
-            self._adopt_stored_values(decision, written)
+            self._adopt_stored_values(decision, written, created=decision.action == "insert")
         elif dest is not None:
             known = {**dest.values, **decision.values}
         row.baseline = decision.baseline
@@ -461,11 +461,17 @@ class PageProcessor:
             self._set_key(row, self.dest_side, known.get(key))
         self._set_result(row, "conflict" if decision.conflicts else "success", None)
 
-    def _adopt_stored_values(self, decision: Decision, written: Record) -> None:
-        """The destination may normalize what we wrote: the baseline keeps what it stored."""
+    def _adopt_stored_values(self, decision: Decision, written: Record, *, created: bool) -> None:
+        """The destination may normalize what we wrote, or fill what we left out (a default
+        owner): the baseline keeps what it stored. On an update only the written fields are
+        taken -- any other difference is a change of the destination's own, still to sync."""
         slot = 0 if self.dest_side == "local" else 1
         for key, name in self.mapping.side_fields(self.dest_side):
-            if name in decision.values and name in written.values and key in decision.baseline:
+            if (
+                (created or name in decision.values)
+                and name in written.values
+                and key in decision.baseline
+            ):
                 decision.baseline[key][slot] = canonical(written.values[name])
 
     def _in_sync_hash(self, known: dict[str, Any], baseline: dict[str, Any]) -> str | None:
