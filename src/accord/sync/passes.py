@@ -15,14 +15,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from accord.connectors.base import ChangeQuery, ChangeTracking
 from accord.errors import AccordError, Phase, TransientError
 from accord.mapping.fields import CompiledMapping, PassDirection, pass_sides
 from accord.state import jobs, leases
-from accord.state.models import Coupling, Watermark
+from accord.state.couplings import chunks
+from accord.state.models import Watermark
 from accord.state.types import utcnow
 from accord.sync.context import SyncContext
 from accord.sync.pages import PageProcessor, PreviewRow
@@ -159,14 +160,14 @@ class _Pass:
         entity = self.mapping.entity(self.source_side)
         fields = processor.source_fields()
         if self.options.kind == "records":
-            for part in _chunks(list(self.options.record_ids), 200):
+            for part in chunks(list(self.options.record_ids), 200):
                 processor.process(self.source.get(entity, part, fields), ())
             return None
         start = utcnow()
         mark = self._watermark(session)
         if not self.options.dry_run:
             retry = processor.retry_ids()
-            for part in _chunks(retry, 200):
+            for part in chunks(retry, 200):
                 processor.process(self.source.get(entity, part, fields), (), retrying=True)
         query = ChangeQuery(filter=self._source_filter(), fields=fields, page_size=READ_PAGE_SIZE)
         if self.options.kind == "incremental" and mark is not None:
@@ -230,8 +231,10 @@ class _Pass:
         row.updated_at = utcnow()
 
     def _snapshot_deletes(self) -> bool:
+        """Whether deletes must be found by a snapshot diff: the source reports none (BC), or
+        a filtered Dataverse read could not use its delta link."""
         info = self.source.entity(self.mapping.entity(self.source_side))
-        return info.change_tracking != ChangeTracking.DELTA
+        return info.change_tracking != ChangeTracking.DELTA or self._source_filter() is not None
 
     def _fail(self, job_id: str, exc: AccordError) -> None:
         with self.ctx.db.session() as session:
@@ -254,24 +257,8 @@ def _latest(current: datetime | None, values: Iterable[datetime | None]) -> date
     return current
 
 
-def _chunks(values: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def reset_watermarks(session: Session, mapping_id: int) -> None:
     """Forget how far a mapping was read (a full sync starts from scratch)."""
     session.execute(
         update(Watermark).where(Watermark.mapping_id == mapping_id).values(since=None, token=None)
-    )
-
-
-def coupled_count(session: Session, mapping_id: int) -> int:
-    from sqlalchemy import func
-
-    return int(
-        session.scalar(
-            select(func.count()).select_from(Coupling).where(Coupling.mapping_id == mapping_id)
-        )
-        or 0
     )

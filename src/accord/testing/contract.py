@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
@@ -48,7 +49,7 @@ def token_requests(sandbox: Any) -> int:
     return sum(n for route, n in routes.items() if "oauth2/v2.0/token" in route)
 
 
-class ConnectorContract:
+class ConnectorContract(ABC):
     """The contract; subclasses set the class attributes and ``new_values``."""
 
     entity: ClassVar[str]
@@ -59,8 +60,9 @@ class ConnectorContract:
     options: ClassVar[Mapping[str, Any]] = {}
     small_batch: ClassVar[int] = 5
 
+    @abstractmethod
     def new_values(self, tag: str) -> dict[str, Any]:
-        raise NotImplementedError
+        """Values for a new record of the entity, unique by ``tag``."""
 
     # -- fixtures -----------------------------------------------------------------------
     def connect(self, sandbox: Any, **options: Any) -> Connector:

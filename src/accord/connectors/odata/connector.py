@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -102,7 +103,7 @@ def build_http(
     )
 
 
-class ODataConnector:
+class ODataConnector(ABC):
     """Base of the Business Central and Dataverse connectors (OData v4 over :class:`HttpClient`).
 
     Subclasses set ``system``, ``precision`` and ``ENTITIES`` and implement
@@ -147,9 +148,9 @@ class ODataConnector:
         return {name: f.type for name, f in info.fields.items()}
 
     # -- paths and errors ---------------------------------------------------------------
+    @abstractmethod
     def collection(self, info: EntityInfo) -> str:
         """Path of the entity set, relative to the HTTP client's base URL."""
-        raise NotImplementedError
 
     def error(self, response: httpx.Response, phase: Phase = Phase.READ) -> AccordError:
         """A clear error for a failed whole-call request."""
