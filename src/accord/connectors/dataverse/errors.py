@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from accord.connectors.base import WriteResult
-from accord.connectors.odata.errors import parse_error_body
+from accord.connectors.odata.errors import failed_write, parse_error_body
 
 CONFLICT_STATUSES = frozenset({412})
-RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 THROTTLED_CODES = frozenset({"0x80072322", "0x80072321", "0x80072326"})
 """Service-protection limits: request count, execution time, concurrency."""
 
@@ -22,14 +21,11 @@ def failed_result(
     duplicate key (``DuplicateRecord``), which is not a conflict.
     """
     error = parse_error_body(status, body)
-    return WriteResult(
-        ref=ref,
-        ok=False,
-        id=op_id,
-        status=status,
-        error=str(error),
-        error_code=error.code or None,
-        retryable=status in RETRYABLE_STATUSES or error.code in THROTTLED_CODES,
-        not_found=status == 404,
+    return failed_write(
+        ref,
+        op_id,
+        status,
+        error,
+        retryable=error.code in THROTTLED_CODES,
         conflict=conditional and status in CONFLICT_STATUSES,
     )

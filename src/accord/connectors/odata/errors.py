@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from accord.connectors.base import WriteResult
+
 
 @dataclass(frozen=True)
 class ODataError:
@@ -42,3 +44,31 @@ def parse_error(response: httpx.Response) -> ODataError:
     except ValueError:
         return ODataError(response.status_code, "", response.text[:500] or response.reason_phrase)
     return parse_error_body(response.status_code, body, response.reason_phrase)
+
+
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+"""Inner statuses worth sending again (timeouts, throttling, server trouble)."""
+
+
+def failed_write(
+    ref: str,
+    op_id: str | None,
+    status: int,
+    error: ODataError,
+    *,
+    retryable: bool,
+    conflict: bool,
+) -> WriteResult:
+    """The result of one write the service refused; each system says what is a conflict or
+    worth retrying."""
+    return WriteResult(
+        ref=ref,
+        ok=False,
+        id=op_id,
+        status=status,
+        error=str(error),
+        error_code=error.code or None,
+        retryable=retryable or status in RETRYABLE_STATUSES,
+        not_found=status == 404,
+        conflict=conflict,
+    )
