@@ -18,8 +18,7 @@ from accord.connectors.http import HttpClient
 from accord.connectors.odata import json_batch
 from accord.connectors.odata.connector import ODataConnector, build_http
 from accord.connectors.odata.literals import and_filters, datetime_literal
-from accord.connectors.odata.paging import iter_pages, prefer_max_page_size
-from accord.connectors.odata.records import ODataFeed
+from accord.connectors.odata.paging import prefer_max_page_size
 from accord.connectors.odata.writes import Indexed, batch_call_failed, run_batches, writable
 from accord.connectors.registry import ConnectionSettings
 
@@ -68,14 +67,7 @@ class BusinessCentralConnector(ODataConnector):
         if select:
             params["$select"] = select
         headers = prefer_max_page_size(self.page_size(info, query.page_size))
-        path = self.collection(info)
-        return ODataFeed(
-            lambda observe: iter_pages(
-                self.http, path, params=params, headers=headers, error=self.error, observe=observe
-            ),
-            info.key,
-            info.modified_field,
-        )
+        return self.feed(info, self.collection(info), headers, params)
 
     # -- writes ---------------------------------------------------------------------------
     def write(self, entity: str, ops: Sequence[WriteOp]) -> list[WriteResult]:

@@ -23,8 +23,7 @@ from accord.connectors.http import HttpClient
 from accord.connectors.odata import multipart
 from accord.connectors.odata.connector import ODataConnector, build_http
 from accord.connectors.odata.literals import and_filters, datetime_literal, is_blank
-from accord.connectors.odata.paging import iter_pages, prefer_max_page_size
-from accord.connectors.odata.records import ODataFeed
+from accord.connectors.odata.paging import prefer_max_page_size
 from accord.connectors.odata.writes import Indexed, batch_call_failed, run_batches
 from accord.connectors.registry import ConnectionSettings
 from accord.errors import Phase
@@ -91,15 +90,7 @@ class DataverseConnector(ODataConnector):
         size = self.page_size(info, query.page_size)
         select = self.select(info, query.fields) or self._select_all[entity]
         if query.token:
-            headers = prefer_max_page_size(size, "odata.track-changes")
-            token = query.token
-            return ODataFeed(
-                lambda observe: iter_pages(
-                    self.http, token, headers=headers, error=self.error, observe=observe
-                ),
-                info.key,
-                info.modified_field,
-            )
+            return self.feed(info, query.token, prefer_max_page_size(size, "odata.track-changes"))
         since = (
             f"{info.modified_field} gt {datetime_literal(query.since, 's')}"
             if query.since is not None and info.modified_field
@@ -112,14 +103,7 @@ class DataverseConnector(ODataConnector):
             headers = prefer_max_page_size(size)
         else:
             headers = prefer_max_page_size(size, "odata.track-changes")
-        path = self.collection(info)
-        return ODataFeed(
-            lambda observe: iter_pages(
-                self.http, path, params=params, headers=headers, error=self.error, observe=observe
-            ),
-            info.key,
-            info.modified_field,
-        )
+        return self.feed(info, self.collection(info), headers, params)
 
     def _options(self, entity: str) -> list[Record]:
         path, params = dv.option_set_path(OPTION_SETS[entity])

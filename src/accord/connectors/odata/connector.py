@@ -20,7 +20,7 @@ from accord.connectors.odata.literals import (
     is_guid,
 )
 from accord.connectors.odata.paging import iter_pages, prefer_max_page_size
-from accord.connectors.odata.records import to_record
+from accord.connectors.odata.records import ODataFeed, to_record
 from accord.connectors.registry import ConnectionSettings
 from accord.errors import (
     AccordError,
@@ -146,6 +146,22 @@ class ODataConnector(ABC):
 
     def types(self, info: EntityInfo) -> dict[str, FieldType]:
         return {name: f.type for name, f in info.fields.items()}
+
+    def feed(
+        self,
+        info: EntityInfo,
+        path: str,
+        headers: Mapping[str, str],
+        params: Mapping[str, str] | None = None,
+    ) -> ODataFeed:
+        """A change feed over the pages of ``path`` (a collection or a delta link)."""
+        return ODataFeed(
+            lambda observe: iter_pages(
+                self.http, path, params=params, headers=headers, error=self.error, observe=observe
+            ),
+            info.key,
+            info.modified_field,
+        )
 
     # -- paths and errors ---------------------------------------------------------------
     @abstractmethod
