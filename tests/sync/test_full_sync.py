@@ -91,3 +91,19 @@ def test_incremental_pass_with_nothing_changed_is_cheap(make_world: WorldFactory
         world.dv.stats(),
         [(r.direction, dict(r.counts)) for r in results],
     )
+
+
+def test_every_mapping_settles_without_loops(make_world: WorldFactory) -> None:
+    world = make_world(records=30)
+    operations.sync_full(world.hub)
+    # the first pass sends ERP-owned fields of records that came from the CRM, once
+    operations.sync_incremental(world.hub)
+    for _ in range(2):
+        results = operations.sync_incremental(world.hub)
+        busy = {
+            (r.mapping, r.direction): dict(r.counts)
+            for r in results
+            if r.counts["inserted"] or r.counts["modified"] or r.counts["failed"]
+        }
+        assert busy == {}
+        assert all(r.status == "success" for r in results)
