@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -68,8 +68,3 @@ def content_hash(pairs: Iterable[tuple[str, Any]]) -> str:
         default=str,
     )
     return hashlib.sha256(payload.encode()).hexdigest()
-
-
-def project(values: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
-    """The canonical values of ``fields`` in ``values`` (missing fields become None)."""
-    return {f: canonical(values.get(f)) for f in fields}

@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import InstrumentedAttribute
 
+from accord.mapping.fields import is_blank
 from accord.state.models import Coupling
 
 Side = Literal["local", "remote"]
@@ -21,6 +22,11 @@ def id_column(side: Side) -> InstrumentedAttribute[str | None]:
 
 def key_column(side: Side) -> InstrumentedAttribute[str | None]:
     return Coupling.local_key if side == "local" else Coupling.remote_key
+
+
+def key_text(value: object) -> str | None:
+    """A natural key as stored on a coupling: blank (None, empty, zero GUID) is None."""
+    return None if is_blank(value) else str(value)[:200]
 
 
 def chunks(values: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from accord.state.models import Job, JobError
@@ -87,16 +87,5 @@ def add_error(
             destination_id=destination_id,
             message=message[:4000],
             detail=detail,
-        )
-    )
-
-
-def recent_jobs(session: Session, mapping_id: int, limit: int = 5) -> list[Job]:
-    return list(
-        session.scalars(
-            select(Job)
-            .where(Job.mapping_id == mapping_id)
-            .order_by(Job.started_at.desc())
-            .limit(limit)
         )
     )

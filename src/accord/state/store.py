@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.config.spec import FieldMappingSpec, TableMappingSpec, TemplateSpec
@@ -190,7 +190,3 @@ def _table_spec(row: TableMapping) -> TableMappingSpec:
         fields=fields,
         **{column: getattr(row, column) for column in _TABLE_COLUMNS},
     )
-
-
-def delete_integration(session: Session, name: str) -> None:
-    session.execute(delete(Integration).where(Integration.name == name))

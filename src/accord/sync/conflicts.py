@@ -27,10 +27,3 @@ def hold_conflict(
         row.fields = merged
         row.detected_at = utcnow()
     return row
-
-
-def open_conflicts(session: Session, mapping_ids: list[int] | None = None) -> list[Conflict]:
-    query = select(Conflict).where(Conflict.resolved_at.is_(None)).order_by(Conflict.id)
-    if mapping_ids is not None:
-        query = query.where(Conflict.mapping_id.in_(mapping_ids))
-    return list(session.scalars(query))

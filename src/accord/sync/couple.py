@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from accord.connectors.base import ChangeQuery, Record
 from accord.errors import ConfigError, SkippableError
-from accord.mapping.fields import CompiledMapping, FieldRule, is_blank
+from accord.mapping.fields import CompiledMapping, FieldRule, Side, is_blank
 from accord.mapping.values import canonical
 from accord.state import couplings, jobs
 from accord.state.models import Coupling
@@ -87,12 +87,10 @@ def uncouple(
 
 
 def _natural_key(
-    ctx: SyncContext, mapping: CompiledMapping, side: str, record: Record
+    ctx: SyncContext, mapping: CompiledMapping, side: Side, record: Record
 ) -> str | None:
-    connector = ctx.connector(side)  # type: ignore[arg-type]
-    key = connector.entity(mapping.entity(side)).natural_key  # type: ignore[arg-type]
-    value = record.values.get(key) if key else None
-    return None if is_blank(value) else str(value)
+    key = ctx.connector(side).entity(mapping.entity(side)).natural_key
+    return couplings.key_text(record.values.get(key)) if key else None
 
 
 def match_groups(mapping: CompiledMapping) -> list[list[FieldRule]]:
@@ -224,9 +222,7 @@ def match_couple(
                         mapping_id=mapping_id,
                         local_id=record.id,
                         remote_id=remote_id,
-                        local_key=None
-                        if not key_field or is_blank(record.values.get(key_field))
-                        else str(record.values[key_field]),
+                        local_key=_natural_key(ctx, mapping, "local", record),
                     )
                 )
                 session.flush()

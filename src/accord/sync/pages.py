@@ -539,7 +539,7 @@ class PageProcessor:
             row.remote_modified_at = value
 
     def _set_key(self, row: Coupling, side: str, value: Any) -> None:
-        text = None if is_blank(value) else str(value)[:200]
+        text = couplings.key_text(value)
         if side == "local":
             row.local_key = text
         else:
