@@ -1,39 +1,243 @@
-"""Leases: time-limited claims taken by a conditional write, safe on SQLite and PostgreSQL."""
+"""Leases: short claims taken by a conditional write, kept alive by a heartbeat.
+
+A lease row names its holder (host, process id, boot id) and when it last beat. Another
+worker may take it when it has expired or, on the same host, at once when the holder is
+provably dead: its process is gone (same boot) or the machine has rebooted since. Every
+claim is one conditional UPDATE or a primary-key-guarded INSERT, safe on SQLite and
+PostgreSQL: two workers can never both succeed.
+"""
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
+from pathlib import Path
 
-from sqlalchemy import delete, or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from accord.errors import AccordError, Phase
+from accord.state.db import Database
 from accord.state.models import Lease
 from accord.state.types import utcnow
 
+BOOT_ID_FILE = Path("/proc/sys/kernel/random/boot_id")
 
-def acquire(session: Session, key: str, owner: str, seconds: float) -> bool:
-    """Take or renew the lease ``key`` for ``owner``; False if someone else holds it.
 
-    The claim is one conditional UPDATE (expired or ours), falling back to an INSERT guarded
-    by the primary key, so two workers can never both succeed.
-    """
+class LeaseBusy(AccordError):
+    """Someone alive holds the lease."""
+
+    def __init__(self, key: str):
+        super().__init__(f"lease {key!r} is held by another worker", phase=Phase.STATE)
+
+
+class LeaseLost(AccordError):
+    """The lease was taken by another worker while we held it: stop the work it guards."""
+
+    def __init__(self, key: str):
+        super().__init__(
+            f"lease {key!r} was lost (its heartbeat stalled and another worker took it over); "
+            "stopped so that two workers never run the same work",
+            phase=Phase.STATE,
+        )
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a lease: enough to tell, from the same host, whether it is still alive."""
+
+    host: str
+    pid: int
+    boot_id: str | None
+
+
+@cache
+def boot_id() -> str | None:
+    """This machine's boot id (Linux), None where the system has none."""
+    try:
+        return BOOT_ID_FILE.read_text().strip() or None
+    except OSError:
+        return None
+
+
+def this_holder() -> Holder:
+    return Holder(socket.gethostname(), os.getpid(), boot_id())
+
+
+def process_exists(pid: int) -> bool:
+    """Whether ``pid`` names a live process on this machine (a zombie counts as dead)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process, but alive
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
+
+
+def holder_is_dead(row: Lease, me: Holder) -> bool:
+    """Whether the holder of ``row`` is provably dead, judged from ``me``'s host."""
+    if row.host != me.host or row.pid is None:
+        return False  # another machine: only expiry tells
+    if row.boot_id and me.boot_id and row.boot_id != me.boot_id:
+        return True  # held before this machine last booted
+    return row.pid != me.pid and not process_exists(row.pid)
+
+
+def acquire(
+    session: Session, key: str, owner: str, seconds: float, holder: Holder | None = None
+) -> bool:
+    """Take or renew the lease ``key`` for ``owner``; False if someone alive holds it."""
+    me = holder or this_holder()
     now = utcnow()
-    expires = now + timedelta(seconds=seconds)
+    values = {
+        "owner": owner,
+        "expires_at": now + timedelta(seconds=seconds),
+        "host": me.host,
+        "pid": me.pid,
+        "boot_id": me.boot_id,
+        "heartbeat_at": now,
+    }
     claimed = session.execute(
         update(Lease)
         .where(Lease.key == key, or_(Lease.expires_at < now, Lease.owner == owner))
-        .values(owner=owner, expires_at=expires)
+        .values(**values)
     )
     if claimed.rowcount:  # type: ignore[attr-defined]
         return True
     try:
         with session.begin_nested():
-            session.add(Lease(key=key, owner=owner, expires_at=expires))
+            session.add(Lease(key=key, **values))
         return True
     except IntegrityError:
+        pass
+    current = session.execute(select(Lease).where(Lease.key == key)).scalar_one_or_none()
+    if current is None or not holder_is_dead(current, me):
         return False
+    # take it only from the very holder we judged dead (nobody else got there first)
+    taken = session.execute(
+        update(Lease)
+        .where(Lease.key == key, Lease.owner == current.owner, Lease.pid == current.pid)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+
+def renew(session: Session, key: str, owner: str, seconds: float) -> bool:
+    """Extend ``owner``'s lease; False when it is no longer ours."""
+    now = utcnow()
+    renewed = session.execute(
+        update(Lease)
+        .where(Lease.key == key, Lease.owner == owner)
+        .values(expires_at=now + timedelta(seconds=seconds), heartbeat_at=now)
+    )
+    return bool(renewed.rowcount)  # type: ignore[attr-defined]
 
 
 def release(session: Session, key: str, owner: str) -> None:
     session.execute(delete(Lease).where(Lease.key == key, Lease.owner == owner))
+
+
+class LeaseKeeper:
+    """Holds one lease and renews it from a background thread every ``beat`` seconds.
+
+    ``lost`` turns true if a renewal finds the lease taken by someone else; the work it
+    guards should call :meth:`check` between steps. Use :func:`hold`, or :meth:`take` and
+    :meth:`release` where a ``with`` block does not fit.
+    """
+
+    def __init__(
+        self, db: Database, key: str, owner: str, *, ttl: float = 30.0, beat: float = 10.0
+    ):
+        if not 0 < beat < ttl:
+            raise ValueError(f"heartbeat ({beat}s) must be positive and shorter than ttl ({ttl}s)")
+        self.db = db
+        self.key = key
+        self.owner = owner
+        self.ttl = ttl
+        self.beat = beat
+        self._lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._taken_at: float | None = None
+
+    @property
+    def lost(self) -> bool:
+        return self._lost.is_set()
+
+    @property
+    def held_seconds(self) -> float:
+        """Seconds since the lease was taken (0 if never taken)."""
+        return 0.0 if self._taken_at is None else time.monotonic() - self._taken_at
+
+    def take(self) -> bool:
+        """Acquire the lease and start the heartbeat; False if someone alive holds it."""
+        with self.db.session() as session:
+            if not acquire(session, self.key, self.owner, self.ttl):
+                return False
+        self._taken_at = time.monotonic()
+        self._lost.clear()
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._heartbeat, name=f"lease-heartbeat {self.key}", daemon=True
+        )
+        self._thread.start()
+        return True
+
+    def check(self) -> None:
+        """Raise :class:`LeaseLost` if another worker has taken the lease."""
+        if self.lost:
+            raise LeaseLost(self.key)
+
+    def release(self) -> None:
+        """Stop the heartbeat and give the lease up (if it is still ours)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        with self.db.session() as session:
+            release(session, self.key, self.owner)
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(self.beat):
+            try:
+                with self.db.session() as session:
+                    still_ours = renew(session, self.key, self.owner, self.ttl)
+            except SQLAlchemyError:
+                continue  # the database is unreachable: try again at the next beat
+            if not still_ours:
+                self._lost.set()
+                return
+
+    def __enter__(self) -> LeaseKeeper:
+        if not self.take():
+            raise LeaseBusy(self.key)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+@contextmanager
+def hold(
+    db: Database, key: str, owner: str, ttl: float = 30.0, beat: float = 10.0
+) -> Iterator[LeaseKeeper]:
+    """Hold ``key`` for the duration of the block, renewed by a heartbeat.
+
+    Raises :class:`LeaseBusy` when someone alive holds it.
+    """
+    with LeaseKeeper(db, key, owner, ttl=ttl, beat=beat) as keeper:
+        yield keeper

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from accord.connectors.base import ChangeQuery, ChangeTracking
 from accord.errors import AccordError, Phase, TransientError
 from accord.mapping.fields import CompiledMapping, PassDirection, pass_sides
+from accord.observability import observe_pass
 from accord.state import jobs, leases
 from accord.state.couplings import chunks
 from accord.state.models import Watermark
@@ -29,7 +30,8 @@ from accord.sync.context import SyncContext
 from accord.sync.pages import PageProcessor, PreviewRow
 
 PassKind = Literal["full", "incremental", "records"]
-LEASE_SECONDS = 600
+LEASE_SECONDS = 30.0
+"""A pass lease lapses this long after its holder's last heartbeat (it beats every third)."""
 READ_PAGE_SIZE = 10_000
 """Records asked for per page (systems may send fewer): a page is held in memory while it is
 processed, so this bounds memory whatever the table size; half BC's 20,000 maximum costs a
@@ -96,6 +98,9 @@ class _Pass:
         self.source_side, self.dest_side = pass_sides(direction)
         self.source = ctx.connector(self.source_side)
         self.lease_key = f"pass:{self.mapping_id}:{direction}"
+        self.keeper = leases.LeaseKeeper(
+            ctx.db, self.lease_key, ctx.owner, ttl=LEASE_SECONDS, beat=LEASE_SECONDS / 3
+        )
 
     def run(self) -> PassResult:
         result = PassResult(self.mapping.name, self.direction, None, "running")
@@ -108,14 +113,18 @@ class _Pass:
             result.counts = processor.counts
             result.status = "preview"
             return result
-        with self.ctx.db.session() as session:
-            if not leases.acquire(session, self.lease_key, self.ctx.owner, LEASE_SECONDS):
-                raise PassBusy(
-                    f"{self.mapping.name} {self.direction} is already running on another worker"
-                )
-            jobs.abandon_stale(session, self.mapping_id, self.direction)
-            job = jobs.start_job(session, self.mapping_id, self.direction, self.options.kind)
-            result.job_id = job.id
+        if not self.keeper.take():
+            raise PassBusy(
+                f"{self.mapping.name} {self.direction} is already running on another worker"
+            )
+        try:
+            with self.ctx.db.session() as session:
+                jobs.abandon_stale(session, self.mapping_id, self.direction)
+                job = jobs.start_job(session, self.mapping_id, self.direction, self.options.kind)
+                result.job_id = job.id
+        except BaseException:
+            self.keeper.release()
+            raise
         try:
             with self.ctx.db.new_session() as session:
                 processor = self._processor(session, job.id)
@@ -135,8 +144,16 @@ class _Pass:
             self._fail(job.id, AccordError(f"{type(exc).__name__}: {exc}", phase=Phase.STATE))
             raise
         finally:
-            with self.ctx.db.session() as session:
-                leases.release(session, self.lease_key, self.ctx.owner)
+            observe_pass(
+                self.mapping.name,
+                self.direction,
+                "crashed" if result.status == "running" else result.status,
+                self.keeper.held_seconds,
+                result.counts,
+                integration=self.ctx.config.name,
+                job_id=result.job_id,
+            )
+            self.keeper.release()
         return result
 
     def _processor(self, session: Session, job_id: str | None) -> PageProcessor:
@@ -186,7 +203,7 @@ class _Pass:
                 page.records, page.deleted_ids, track_seen=self.options.kind == "full"
             )
             if not self.options.dry_run:
-                leases.acquire(session, self.lease_key, self.ctx.owner, LEASE_SECONDS)
+                self.keeper.check()
             newest = _latest(newest, (r.modified_at for r in page.records))
             self.ctx.report(f"{self.mapping.name} {self.direction}", len(page.records))
         return _NewMark(self._safe_mark(feed.server_time, newest, start), feed.next_token)
