@@ -47,7 +47,21 @@ def main_options(
         Path | None,
         typer.Option(envvar="ACCORD_HOME", help="Folder for state, keys and certificates."),
     ] = None,
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ACCORD_LOG_LEVEL",
+            help="Structured log lines on stderr from this level (default: WARNING).",
+        ),
+    ] = None,
 ) -> None:
+    from accord.errors import ConfigError
+    from accord.observability import configure_logging
+
+    try:
+        configure_logging(log_level)
+    except ConfigError as exc:
+        raise typer.BadParameter(exc.message, param_hint="--log-level") from None
     State.database_url = database_url
     State.home = home
 
