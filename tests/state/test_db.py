@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
 from accord.config.loader import load_template
-from accord.connectors.registry import ConnectionSettings
+from accord.connectors.business_central.connector import BusinessCentralSettings
+from accord.connectors.settings import ClientCredentials
 from accord.errors import ConfigError
 from accord.state import couplings, leases
 from accord.state.db import Database
@@ -73,21 +75,24 @@ def test_naive_datetimes_are_refused(db: Database) -> None:
 
 def test_secrets_are_encrypted_at_rest(db: Database, tmp_path: Path) -> None:
     box = SecretBox.from_settings(None, tmp_path)
-    settings = ConnectionSettings(
-        "bc",
-        "business-central",
-        "https://x/api/v2.0",
-        "https://x/t/oauth2/v2.0/token",
-        "id",
-        "s3cr3t-value",
+    settings = BusinessCentralSettings(
+        name="bc",
+        base_url="https://x/api/v2.0",
+        auth=ClientCredentials(
+            token_url="https://x/t/oauth2/v2.0/token",
+            client_id="id",
+            client_secret=SecretStr("s3cr3t-value"),
+        ),
     )
     with db.session() as s:
         save_connection(s, box, settings)
     with db.engine.connect() as conn:
-        raw = conn.exec_driver_sql("select secret_encrypted from connections").scalar_one()
-    assert "s3cr3t-value" not in raw
+        raw = conn.exec_driver_sql("select settings from connections").scalar_one()
+    assert "s3cr3t-value" not in str(raw)
     with db.session() as s:
-        assert load_connection(s, box, "bc").client_secret == "s3cr3t-value"
+        auth = load_connection(s, box, "bc").auth
+        assert isinstance(auth, ClientCredentials)
+        assert auth.client_secret.get_secret_value() == "s3cr3t-value"
     other = SecretBox.from_settings(None, tmp_path / "elsewhere")
     with pytest.raises(ConfigError, match="cannot be decrypted"), db.session() as s:
         load_connection(s, other, "bc")

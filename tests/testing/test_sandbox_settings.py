@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from accord.connectors.business_central.connector import BusinessCentralSettings
 from accord.testing.sandbox import settings_from_sandbox, system_of
 
 
@@ -20,18 +21,22 @@ def handle(base_url: str, **extra: object) -> SimpleNamespace:
 
 
 def test_business_central_settings_default_to_the_sandbox_company() -> None:
-    bc = handle("https://127.0.0.1:1/v2.0/t/production/api/v2.0", company_name="CRONUS")
+    bc = handle(
+        "https://127.0.0.1:1/v2.0/t/production/api/v2.0",
+        system="business-central",
+        company_name="CRONUS",
+    )
     settings = settings_from_sandbox(bc, page_size=5)
-    assert settings.system == "business-central"
-    assert dict(settings.options) == {"company": "CRONUS", "page_size": 5}
-    assert settings.ca_cert == "/tmp/ca.pem" and settings.scope == "x/.default"
-    assert settings_from_sandbox(bc, company="Other").options["company"] == "Other"
+    assert isinstance(settings, BusinessCentralSettings)
+    assert settings.company == "CRONUS" and dict(settings.options) == {"page_size": 5}
+    assert settings.ca_cert == "/tmp/ca.pem" and settings.auth.scope == "x/.default"  # type: ignore[union-attr]
+    other = settings_from_sandbox(bc, company="Other")
+    assert other.company == "Other"  # type: ignore[attr-defined]
 
 
-def test_dataverse_settings_and_explicit_system_names() -> None:
-    dv = handle("https://127.0.0.1:2/api/data/v9.2")
+def test_the_system_is_named_by_the_handle_never_guessed_from_its_url() -> None:
+    dv = handle("https://127.0.0.1:2/api/data/v9.2", system="dataverse")
     assert settings_from_sandbox(dv, name="crm").name == "crm"
     assert system_of(dv) == "dataverse"
-    assert system_of(handle("https://x/odd", system="business-central")) == "business-central"
-    with pytest.raises(ValueError, match="cannot tell"):
-        system_of(handle("https://x/odd"))
+    with pytest.raises(ValueError, match=r"names no system.*registered systems: business-central"):
+        system_of(handle("https://127.0.0.1:2/api/data/v9.2"))

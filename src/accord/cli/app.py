@@ -11,7 +11,7 @@ import typer
 
 from accord.cli import render
 from accord.cli.common import State, console, fail, guarded, hub, progress_bar
-from accord.connectors.registry import SYSTEMS, ConnectionSettings
+from accord.connectors.assemble import assemble_settings
 from accord.services import operations, setup
 from accord.services import status as status_service
 from accord.services.hub import Hub
@@ -83,7 +83,19 @@ def init(
 @guarded
 def connect(
     name: Annotated[str, typer.Argument(help="Name for this connection.")],
-    system: Annotated[str, typer.Option(help=f"One of: {', '.join(SYSTEMS)}.")],
+    system: Annotated[str, typer.Option(help="A registered system (an unknown one lists them).")],
+    auth: Annotated[
+        str | None,
+        typer.Option(help="Auth kind, e.g. client_credentials, device_code (system default)."),
+    ] = None,
+    set_values: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="KEY=VALUE for a setting of the system or its auth kind, or "
+            "options.NAME=VALUE (repeatable; an unknown key lists the valid ones).",
+        ),
+    ] = None,
     base_url: Annotated[str | None, typer.Option(help="API root URL.")] = None,
     token_url: Annotated[str | None, typer.Option(help="OAuth 2.0 token endpoint.")] = None,
     client_id: Annotated[str | None, typer.Option()] = None,
@@ -94,53 +106,45 @@ def connect(
     environment: Annotated[str | None, typer.Option(help="Business Central environment.")] = None,
     sandbox_json: Annotated[
         Path | None,
-        typer.Option(help="Take URLs and credentials from `accord sandbox up --json` output."),
+        typer.Option(help="Start from the system's entry in `accord sandbox up --json` output."),
     ] = None,
     check: Annotated[bool, typer.Option(help="Authenticate and call the system first.")] = True,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Save a connection to a system (checked before it is saved)."""
-    values: dict[str, Any] = {}
+    """Save a connection to any registered system (checked before it is saved)."""
+    facts: dict[str, Any] | None = None
     if sandbox_json is not None:
         data = json.loads(sandbox_json.read_text().splitlines()[0])
         if system not in data:
             fail(f"{sandbox_json} has no entry for {system}; it has: {', '.join(data)}")
-        values = dict(data[system])
-    given = {
-        "base_url": base_url,
-        "token_url": token_url,
-        "client_id": client_id,
-        "client_secret": client_secret,
-        "scope": scope,
-        "ca_cert": ca_cert,
-    }
-    values.update({k: v for k, v in given.items() if v is not None})
-    missing = [
-        k for k in ("base_url", "token_url", "client_id", "client_secret") if not values.get(k)
-    ]
-    if missing:
-        fail("missing " + ", ".join("--" + m.replace("_", "-") for m in missing))
-    options = {
+        facts = dict(data[system])
+    values = {
         k: v
         for k, v in {
-            "company": company or values.get("company_name"),
+            "base_url": base_url,
+            "token_url": token_url,
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "scope": scope,
+            "ca_cert": ca_cert,
+            "company": company,
             "environment": environment,
         }.items()
-        if v
+        if v is not None
     }
-    settings = ConnectionSettings(
-        name=name,
-        system=system,
-        base_url=values["base_url"],
-        token_url=values["token_url"],
-        client_id=values["client_id"],
-        client_secret=values["client_secret"],
-        scope=values.get("scope"),
-        ca_cert=values.get("ca_cert"),
-        options=options,
-    )
+    for pair in set_values or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            fail(f"--set {pair!r} is not KEY=VALUE")
+        values[key.strip()] = value
+    settings = assemble_settings(name, system, values, auth_kind=auth, sandbox_facts=facts)
     setup.connect(hub(), settings, check=check)
+    if json_out:
+        print(json.dumps(setup.connection_summary(settings, checked=check)))
+        return
     console.print(
-        f"Connection [bold]{name}[/] ({system}) saved" + (" and checked." if check else ".")
+        f"Connection [bold]{name}[/] ({system}, {settings.auth.kind}) saved"
+        + (" and checked." if check else ".")
     )
 
 
@@ -150,14 +154,20 @@ def sandbox_up(
     records: Annotated[int, typer.Option(help="Customers to seed (other tables scale).")] = 200,
     seed: Annotated[int, typer.Option(help="Random seed for the sample data.")] = 7,
     json_out: Annotated[bool, typer.Option("--json", help="First line: one JSON object.")] = False,
-    only: Annotated[list[str] | None, typer.Option(help="Only these sandboxes.")] = None,
+    systems: Annotated[
+        list[str] | None,
+        typer.Option("--system", "--only", help="Only these registered sandboxes (repeatable)."),
+    ] = None,
 ) -> None:
-    """Serve the sandboxes over HTTPS on 127.0.0.1 until interrupted."""
+    """Serve the registered sandboxes over HTTPS on 127.0.0.1 until interrupted."""
     from accord.sandboxes import SANDBOXES, serve_forever
 
-    names = only or list(SANDBOXES)
+    registered = list(SANDBOXES)
+    unknown = [s for s in systems or [] if s not in registered]
+    if unknown:
+        fail(f"no sandbox for {', '.join(unknown)}; registered: {', '.join(registered)}")
     serve_forever(
-        names,
+        systems or registered,
         records=records,
         seed=seed,
         json_out=json_out,

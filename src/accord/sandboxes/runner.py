@@ -4,27 +4,53 @@ and ``serve_forever`` (foreground, for ``accord sandbox up``)."""
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from accord.sandboxes.business_central import app as bc_app
 from accord.sandboxes.common.base import SandboxCore
 from accord.sandboxes.common.clock import Clock
 from accord.sandboxes.common.faults import Faults
 from accord.sandboxes.common.server import Server, TlsFiles, make_tls
 from accord.sandboxes.common.store import Store
-from accord.sandboxes.dataverse import app as dv_app
 
-SANDBOXES: dict[str, Callable[..., SandboxCore]] = {
-    bc_app.NAME: bc_app.build,
-    dv_app.NAME: dv_app.build,
-}
+ENTRY_POINT_GROUP = "accord.sandboxes"
+"""Entry-point group of sandbox factories: ``name = "pkg.module:build"``, where
+``build(*, records, seed_value, token_lifetime, database_dir, options=None, ...)``."""
+
+
+class _Registered(Mapping[str, Callable[..., SandboxCore]]):
+    """The sandbox factories registered through entry points, read on each look-up."""
+
+    def _points(self) -> dict[str, Any]:
+        return {point.name: point for point in entry_points(group=ENTRY_POINT_GROUP)}
+
+    def __getitem__(self, name: str) -> Callable[..., SandboxCore]:
+        factory: Callable[..., SandboxCore] = self._points()[name].load()
+        return factory
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._points()))
+
+    def __len__(self) -> int:
+        return len(self._points())
+
+
+SANDBOXES: Mapping[str, Callable[..., SandboxCore]] = _Registered()
+"""Sandbox name (the system it emulates) -> factory."""
+
+
+def _accepted(factory: Callable[..., Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments in ``extra`` that ``factory`` takes."""
+    parameters = inspect.signature(factory).parameters
+    return {k: v for k, v in extra.items() if k in parameters}
 
 
 @dataclass
@@ -38,6 +64,11 @@ class SandboxHandle:
     @property
     def name(self) -> str:
         """Registry name, e.g. ``business-central``."""
+        return self.core.name
+
+    @property
+    def system(self) -> str:
+        """The connector system this sandbox emulates (its registry name)."""
         return self.core.name
 
     @property
@@ -134,6 +165,7 @@ class SandboxHandle:
     def as_json(self) -> dict[str, Any]:
         """Connection facts as plain JSON."""
         return {
+            "system": self.system,
             "base_url": self.base_url,
             "token_url": self.token_url,
             "authority": self.authority,
@@ -170,7 +202,7 @@ class SandboxSet(Mapping[str, SandboxHandle]):
 
 @contextlib.contextmanager
 def run_sandboxes(
-    names: Sequence[str] = (bc_app.NAME, dv_app.NAME),
+    names: Sequence[str] | None = None,
     records: int = 100,
     seed: int = 7,
     token_lifetime: int = 3600,
@@ -179,15 +211,18 @@ def run_sandboxes(
     ports: Mapping[str, int] | None = None,
     **build_kwargs: Any,
 ) -> Iterator[SandboxSet]:
-    """Build, seed and serve the named sandboxes over loopback HTTPS; stop them on exit.
+    """Build, seed and serve the named sandboxes (default: every registered one) over
+    loopback HTTPS; stop them on exit.
 
     ``options`` maps a sandbox name to its options object (BcOptions / DvOptions);
     ``ports`` pins ports (default: free ports); extra keyword arguments (e.g.
     ``seed_overlap``) go to the builders that accept them.
     """
-    unknown = [n for n in names if n not in SANDBOXES]
+    registered = dict(SANDBOXES.items())
+    names = list(registered) if names is None else names
+    unknown = [n for n in names if n not in registered]
     if unknown:
-        raise ValueError(f"unknown sandbox(es) {unknown}; valid: {sorted(SANDBOXES)}")
+        raise ValueError(f"unknown sandbox(es) {unknown}; registered: {sorted(registered)}")
     workdir = Path(tempfile.mkdtemp(prefix="accord-sandboxes-"))
     data_dir = Path(database_dir) if database_dir else workdir
     tls = make_tls(workdir / "tls")
@@ -202,9 +237,9 @@ def run_sandboxes(
             }
             if options and name in options:
                 kwargs["options"] = options[name]
-            if name == dv_app.NAME and "seed_overlap" in build_kwargs:
-                kwargs["seed_overlap"] = build_kwargs["seed_overlap"]
-            core = SANDBOXES[name](**kwargs)
+            factory = registered[name]
+            kwargs.update(_accepted(factory, build_kwargs))
+            core = factory(**kwargs)
             server = Server(core.app, tls, port=(ports or {}).get(name, 0))
             core.identity.scopes.add(f"{server.origin}/.default")
             server.start()
@@ -218,7 +253,7 @@ def run_sandboxes(
 
 
 def serve_forever(
-    names: Sequence[str],
+    names: Sequence[str] | None,
     records: int = 100,
     seed: int = 7,
     json_out: bool = False,

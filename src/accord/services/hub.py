@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 
 from accord.config.settings import Settings
 from accord.connectors.base import Connector
@@ -26,13 +25,15 @@ class Hub:
 
     def connection(self, name: str) -> ConnectionSettings:
         """A saved connection; rate limits use the hub's shared storage unless it sets one
-        (``ACCORD_RATE_LIMIT_STORAGE=redis://…`` makes workers share each endpoint's limit)."""
+        (``ACCORD_RATE_LIMIT_STORAGE=redis://…`` makes workers share each endpoint's limit);
+        token caches live in ``<home>/tokens/<name>``."""
         with self.db.session() as session:
             found = load_connection(session, self.box, name)
-        if "rate_limit_storage" in found.options:
-            return found
-        options = {**found.options, "rate_limit_storage": self.settings.rate_limit_storage}
-        return replace(found, options=options)
+        update: dict[str, object] = {"cache_dir": self.settings.home / "tokens" / name}
+        if "rate_limit_storage" not in found.options:
+            storage = self.settings.rate_limit_storage
+            update["options"] = {**found.options, "rate_limit_storage": storage}
+        return found.model_copy(update=update)
 
     @contextmanager
     def context(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from accord.config.loader import load_template
 from accord.connectors.registry import ConnectionSettings, build_connector
 from accord.errors import ConfigError
@@ -19,6 +21,17 @@ def connect(hub: Hub, settings: ConnectionSettings, *, check: bool = True) -> No
             connector.close()
     with hub.db.session() as session:
         save_connection(session, hub.box, settings)
+
+
+def connection_summary(settings: ConnectionSettings, *, checked: bool) -> dict[str, Any]:
+    """A saved connection as plain JSON, secrets masked (``accord connect --json``)."""
+    return {
+        "name": settings.name,
+        "system": settings.system,
+        "auth": settings.auth.kind,
+        "checked": checked,
+        "settings": settings.model_dump(mode="json"),
+    }
 
 
 def init_integration(

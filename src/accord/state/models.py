@@ -28,20 +28,15 @@ def new_id() -> str:
 
 
 class Connection(Base):
-    """A connected system: where it is and how to authenticate (secret encrypted at rest)."""
+    """A connected system: its typed settings as one JSON document, secrets sealed
+    (``{"$secret": <encrypted>}``; see :mod:`accord.state.connections`)."""
 
     __tablename__ = "connections"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     system: Mapped[str] = mapped_column(String(50))
-    base_url: Mapped[str] = mapped_column(Text)
-    token_url: Mapped[str] = mapped_column(Text)
-    client_id: Mapped[str] = mapped_column(String(200))
-    secret_encrypted: Mapped[str] = mapped_column(Text)
-    scope: Mapped[str | None] = mapped_column(Text)
-    ca_cert: Mapped[str | None] = mapped_column(Text)
-    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

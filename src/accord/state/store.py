@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.config.spec import FieldMappingSpec, TableMappingSpec, TemplateSpec
-from accord.connectors.registry import ConnectionSettings
 from accord.errors import ConfigError
-from accord.state.models import Connection, FieldMapping, Integration, TableMapping
-from accord.state.secrets import SecretBox
+from accord.state.connections import load_connection as load_connection  # re-exported
+from accord.state.connections import save_connection as save_connection  # re-exported
+from accord.state.models import FieldMapping, Integration, TableMapping
 
 _FIELD_COLUMNS = {
     "local": "local_field",
@@ -47,44 +47,6 @@ _TABLE_COLUMNS = (
     "new_remote_defaults",
     "enabled",
 )
-
-
-def save_connection(session: Session, box: SecretBox, settings: ConnectionSettings) -> None:
-    """Insert or replace a connection; the secret is stored encrypted."""
-    row = session.scalar(select(Connection).where(Connection.name == settings.name))
-    if row is None:
-        row = Connection(name=settings.name)
-        session.add(row)
-    row.system = settings.system
-    row.base_url = settings.base_url
-    row.token_url = settings.token_url
-    row.client_id = settings.client_id
-    row.secret_encrypted = box.encrypt(settings.client_secret)
-    row.scope = settings.scope
-    row.ca_cert = settings.ca_cert
-    row.options = dict(settings.options)
-
-
-def load_connection(session: Session, box: SecretBox, name: str) -> ConnectionSettings:
-    """The connection called ``name`` with its secret decrypted."""
-    row = session.scalar(select(Connection).where(Connection.name == name))
-    if row is None:
-        names = session.scalars(select(Connection.name)).all()
-        raise ConfigError(
-            f"no connection named {name!r}; known connections: "
-            f"{', '.join(names) or '(none; run accord connect)'}"
-        )
-    return ConnectionSettings(
-        name=row.name,
-        system=row.system,
-        base_url=row.base_url,
-        token_url=row.token_url,
-        client_id=row.client_id,
-        client_secret=box.decrypt(row.secret_encrypted),
-        scope=row.scope,
-        ca_cert=row.ca_cert,
-        options=dict(row.options or {}),
-    )
 
 
 def save_integration(

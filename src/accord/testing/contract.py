@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import pytest
+from pydantic import SecretStr
 
 from accord.connectors.base import ChangeQuery, Connector, FieldType, Record, WriteOp
 from accord.connectors.registry import build_connector
@@ -251,30 +252,27 @@ class ConnectorContract(ABC):
 
     def test_bad_credentials_raise_auth_error(self, sandbox: Any) -> None:
         settings = settings_from_sandbox(sandbox, name="wrong-secret", retry=FAST_RETRY)
-        connector = build_connector(
-            type(settings)(**{**settings.__dict__, "client_secret": "not-the-secret"})
-        )
+        auth = settings.auth.model_copy(update={"client_secret": SecretStr("not-the-secret")})
+        connector = build_connector(settings.model_copy(update={"auth": auth}))
         with pytest.raises(AuthError, match="wrong-secret"), closing(connector):
             connector.check()
 
     def test_unreachable_endpoint_raises_transient_error(self, sandbox: Any) -> None:
         settings = settings_from_sandbox(sandbox, name="nowhere", retry=FAST_RETRY)
         dead = "https://127.0.0.1:9"
-        connector = build_connector(
-            type(settings)(
-                **{
-                    **settings.__dict__,
-                    "base_url": settings.base_url.replace(_origin(settings.base_url), dead),
-                    "token_url": settings.token_url.replace(_origin(settings.token_url), dead),
-                }
-            )
+        token_url = getattr(settings.auth, "token_url", "")
+        auth = settings.auth.model_copy(
+            update={"token_url": token_url.replace(_origin(token_url), dead)}
         )
+        base_url = settings.base_url.replace(_origin(settings.base_url), dead)
+        moved = settings.model_copy(update={"base_url": base_url, "auth": auth})
+        connector = build_connector(moved)
         with pytest.raises(TransientError, match=r"127\.0\.0\.1:9"), closing(connector):
             connector.check()
 
     def test_untrusted_certificate_is_a_config_error(self, sandbox: Any) -> None:
         settings = settings_from_sandbox(sandbox, name="no-ca", retry=FAST_RETRY)
-        connector = build_connector(type(settings)(**{**settings.__dict__, "ca_cert": None}))
+        connector = build_connector(settings.model_copy(update={"ca_cert": None}))
         with pytest.raises(ConfigError, match="TLS"), closing(connector):
             connector.check()
 

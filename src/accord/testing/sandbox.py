@@ -4,46 +4,46 @@ from __future__ import annotations
 
 from typing import Any
 
-from accord.connectors.registry import ConnectionSettings
+from accord.connectors.registry import ConnectionSettings, plugin, systems
 
-_SYSTEMS = ("business-central", "dataverse")
+_FACTS = (
+    "system",
+    "base_url",
+    "token_url",
+    "client_id",
+    "client_secret",
+    "scope",
+    "ca_cert",
+    "company_name",
+    "auth",
+)
 
 
 def system_of(handle: Any) -> str:
-    """The connector system a sandbox handle emulates."""
-    for attribute in ("system", "name", "kind"):
-        value = getattr(handle, attribute, None)
-        if isinstance(value, str) and value in _SYSTEMS:
-            return value
-    base_url = str(handle.base_url)
-    if "/api/data/" in base_url:
-        return "dataverse"
-    if "/api/v2.0" in base_url:
-        return "business-central"
-    raise ValueError(f"cannot tell which system the sandbox at {base_url} emulates")
+    """The connector system a sandbox handle emulates (its ``system`` attribute)."""
+    system = getattr(handle, "system", None)
+    if isinstance(system, str) and system:
+        return system
+    raise ValueError(
+        f"sandbox handle {handle!r} names no system (give it a 'system' attribute); "
+        f"registered systems: {', '.join(systems())}"
+    )
 
 
 def settings_from_sandbox(
-    handle: Any, name: str | None = None, **options: Any
+    handle: Any, name: str | None = None, **values: Any
 ) -> ConnectionSettings:
-    """``ConnectionSettings`` pointing at ``handle`` (a ``run_sandboxes`` entry).
+    """Settings of ``handle``'s system pointing at it (a ``run_sandboxes`` entry or an object
+    with the facts of ``accord sandbox up --json``).
 
-    Business Central connections default to the sandbox's company; ``options`` are passed
-    through (``page_size``, ``batch_size``, ``retry``, ...).
+    ``values`` set fields of the system's settings model (``company``, ...); the others go
+    to ``options`` (``page_size``, ``batch_size``, ``retry``, ...). Business Central
+    connections default to the sandbox's company.
     """
     system = system_of(handle)
-    merged: dict[str, Any] = {}
-    if system == "business-central" and getattr(handle, "company_name", None):
-        merged["company"] = handle.company_name
-    merged.update(options)
-    return ConnectionSettings(
-        name=name or f"{system}-sandbox",
-        system=system,
-        base_url=handle.base_url,
-        token_url=handle.token_url,
-        client_id=handle.client_id,
-        client_secret=handle.client_secret,
-        scope=getattr(handle, "scope", None),
-        ca_cert=getattr(handle, "ca_cert", None),
-        options=merged,
+    facts = {key: getattr(handle, key) for key in _FACTS if getattr(handle, key, None)}
+    model = plugin(system).settings_model
+    settings: ConnectionSettings = model.from_sandbox(
+        facts, name or f"{system}-sandbox", **values
     )
+    return settings

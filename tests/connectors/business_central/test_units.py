@@ -8,12 +8,14 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from pydantic import SecretStr
 
 from accord.connectors.base import ChangeQuery, WriteOp
 from accord.connectors.business_central import BusinessCentralConnector
 from accord.connectors.business_central.client import with_environment
+from accord.connectors.business_central.connector import BusinessCentralSettings
 from accord.connectors.http import HttpClient, RetryPolicy, StaticBearer
-from accord.connectors.registry import ConnectionSettings
+from accord.connectors.settings import ClientCredentials
 from accord.errors import ConfigError
 
 BASE = "https://bc.example.test/v2.0/tenant/production/api/v2.0"
@@ -22,14 +24,16 @@ CUSTOMERS = f"{BASE}/companies({COMPANY})/customers"
 
 
 def connector(company: str = COMPANY, **options: Any) -> BusinessCentralConnector:
-    settings = ConnectionSettings(
-        "erp",
-        "business-central",
-        BASE,
-        "https://login.example.test/t/oauth2/v2.0/token",
-        "id",
-        "secret",
-        options={"company": company, **options},
+    settings = BusinessCentralSettings(
+        name="erp",
+        base_url=BASE,
+        auth=ClientCredentials(
+            token_url="https://login.example.test/t/oauth2/v2.0/token",
+            client_id="id",
+            client_secret=SecretStr("secret"),
+        ),
+        company=company,
+        options=options,
     )
     http = HttpClient(
         BASE,

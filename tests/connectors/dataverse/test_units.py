@@ -9,13 +9,15 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from pydantic import SecretStr
 
 from accord.connectors.base import ChangeQuery, WriteOp
 from accord.connectors.dataverse import DataverseConnector
 from accord.connectors.dataverse.client import default_scope, request_body
+from accord.connectors.dataverse.connector import DataverseSettings
 from accord.connectors.http import HttpClient, RetryPolicy, StaticBearer
 from accord.connectors.odata import multipart
-from accord.connectors.registry import ConnectionSettings
+from accord.connectors.settings import ClientCredentials
 
 BASE = "https://org.crm.example.test/api/data/v9.2"
 ACCOUNTS = f"{BASE}/accounts"
@@ -24,13 +26,14 @@ CUR = "7a8b9c0d-0000-0000-0000-000000000001"
 
 
 def connector(**options: Any) -> DataverseConnector:
-    settings = ConnectionSettings(
-        "crm",
-        "dataverse",
-        BASE,
-        "https://login.example.test/t/oauth2/v2.0/token",
-        "id",
-        "s",
+    settings = DataverseSettings(
+        name="crm",
+        base_url=BASE,
+        auth=ClientCredentials(
+            token_url="https://login.example.test/t/oauth2/v2.0/token",
+            client_id="id",
+            client_secret=SecretStr("s"),
+        ),
         options=options,
     )
     http = HttpClient(

@@ -6,6 +6,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from pydantic import model_validator
+
 from accord.connectors.base import ChangeFeed, ChangeQuery, EntityInfo, WriteOp, WriteResult
 from accord.connectors.business_central.client import (
     DEFAULT_SCOPE,
@@ -20,28 +22,59 @@ from accord.connectors.odata.connector import ODataConnector, build_http
 from accord.connectors.odata.literals import and_filters, datetime_literal
 from accord.connectors.odata.paging import prefer_max_page_size
 from accord.connectors.odata.writes import Indexed, batch_call_failed, run_batches, writable
-from accord.connectors.registry import ConnectionSettings
+from accord.connectors.registry import ConnectorPlugin
+from accord.connectors.settings import ConnectionSettings
 
 DEFAULT_RATE_LIMIT = "6000/5 minutes"
 """BC's documented per-user OData limit (a 5-minute sliding window)."""
 
 
+class BusinessCentralSettings(ConnectionSettings):
+    """A Business Central connection: ``company`` (name or id) and ``environment`` (replaces
+    the environment segment of ``base_url``)."""
+
+    accepted_auth: ClassVar[tuple[str, ...]] = ("client_credentials", "device_code")
+
+    system: str = "business-central"
+    company: str | None = None
+    environment: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lift_legacy_options(cls, data: Any) -> Any:
+        """Settings saved before these were fields kept them in ``options``."""
+        if isinstance(data, Mapping) and isinstance(data.get("options"), Mapping):
+            options = dict(data["options"])
+            lifted = {k: options.pop(k) for k in ("company", "environment") if k in options}
+            if lifted:
+                data = {**lifted, **data, "options": options}
+        return data
+
+    def default_scope(self) -> str | None:
+        return DEFAULT_SCOPE
+
+    @classmethod
+    def from_sandbox(cls, facts: Mapping[str, Any], name: str, **values: Any) -> Any:
+        """As the base, with the sandbox's company unless ``company`` is given."""
+        if facts.get("company_name") and "company" not in values:
+            values["company"] = facts["company_name"]
+        return super().from_sandbox(facts, name, **values)
+
+
 class BusinessCentralConnector(ODataConnector):
     """Company-scoped entities of one Business Central environment.
 
-    Options: ``company`` (name or id), ``environment`` (replaces the environment segment of
-    ``base_url``), ``page_size``, ``batch_size``, ``retry``, ``rate_limit``,
-    ``rate_limit_storage``, ``timeout``.
+    Settings: :class:`BusinessCentralSettings`; options: ``page_size``, ``batch_size``,
+    ``retry``, ``rate_limit``, ``rate_limit_storage``, ``timeout``.
     """
 
     system = "business-central"
     precision = "ms"
     ENTITIES: ClassVar[Mapping[str, EntityInfo]] = ENTITIES
 
-    def __init__(self, settings: ConnectionSettings, http: HttpClient) -> None:
+    def __init__(self, settings: BusinessCentralSettings, http: HttpClient) -> None:
         super().__init__(settings, http)
-        company = settings.options.get("company")
-        self.client = BusinessCentralClient(http, str(company) if company else None)
+        self.client = BusinessCentralClient(http, settings.company)
         self._sleep = time.sleep
 
     def collection(self, info: EntityInfo) -> str:
@@ -121,14 +154,17 @@ class BusinessCentralConnector(ODataConnector):
         return WriteResult(ref=op.ref, ok=True, id=op.id, status=answer.status)
 
 
-def build(settings: ConnectionSettings) -> BusinessCentralConnector:
+def build(settings: BusinessCentralSettings) -> BusinessCentralConnector:
     """A Business Central connector for ``settings`` (no I/O until first use)."""
-    base_url = with_environment(settings.base_url, settings.options.get("environment"))
+    base_url = with_environment(settings.base_url, settings.environment)
     http = build_http(
         settings,
-        default_scope=DEFAULT_SCOPE,
         headers={},
         base_url=base_url,
         default_rate_limit=DEFAULT_RATE_LIMIT,
     )
     return BusinessCentralConnector(settings, http)
+
+
+PLUGIN = ConnectorPlugin("business-central", BusinessCentralSettings, build)
+"""Registered in the ``accord.connectors`` entry-point group."""

@@ -25,7 +25,8 @@ from accord.connectors.odata.connector import ODataConnector, build_http
 from accord.connectors.odata.literals import and_filters, datetime_literal, is_blank
 from accord.connectors.odata.paging import prefer_max_page_size
 from accord.connectors.odata.writes import Indexed, batch_call_failed, run_batches
-from accord.connectors.registry import ConnectionSettings
+from accord.connectors.registry import ConnectorPlugin
+from accord.connectors.settings import ConnectionSettings
 from accord.errors import Phase
 
 DEFAULT_RATE_LIMIT = "6000/5 minutes"
@@ -48,6 +49,18 @@ class _Snapshot:
 
     def __iter__(self) -> Iterator[Page]:
         yield Page(records=self._records)
+
+
+class DataverseSettings(ConnectionSettings):
+    """A Dataverse connection (no fields of its own yet); the scope defaults to the org's
+    ``/.default``."""
+
+    accepted_auth: ClassVar[tuple[str, ...]] = ("client_credentials", "device_code")
+
+    system: str = "dataverse"
+
+    def default_scope(self) -> str | None:
+        return dv.default_scope(self.base_url)
 
 
 class DataverseConnector(ODataConnector):
@@ -227,15 +240,18 @@ class DataverseConnector(ODataConnector):
         )
 
 
-def build(settings: ConnectionSettings) -> DataverseConnector:
+def build(settings: DataverseSettings) -> DataverseConnector:
     """A Dataverse connector for ``settings`` (no I/O until first use)."""
     http = build_http(
         settings,
-        default_scope=dv.default_scope(settings.base_url),
         headers=dv.HEADERS,
         default_rate_limit=DEFAULT_RATE_LIMIT,
     )
     return DataverseConnector(settings, http)
+
+
+PLUGIN = ConnectorPlugin("dataverse", DataverseSettings, build)
+"""Registered in the ``accord.connectors`` entry-point group."""
 
 
 __all__ = ["DataverseConnector", "build"]

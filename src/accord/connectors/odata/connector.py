@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import httpx
 
 from accord.connectors.base import EntityInfo, FieldType, Record
-from accord.connectors.http import HttpClient, MsalClientCredentials, RateLimiter, RetryPolicy
+from accord.connectors.http import HttpClient, RateLimiter, RetryPolicy
 from accord.connectors.odata.errors import parse_error
 from accord.connectors.odata.literals import (
     Precision,
@@ -21,7 +21,7 @@ from accord.connectors.odata.literals import (
 )
 from accord.connectors.odata.paging import iter_pages, prefer_max_page_size
 from accord.connectors.odata.records import ODataFeed, to_record
-from accord.connectors.registry import ConnectionSettings
+from accord.connectors.settings import ConnectionSettings
 from accord.errors import (
     AccordError,
     AuthError,
@@ -45,8 +45,6 @@ KNOWN_OPTIONS = frozenset(
         "rate_limit",
         "rate_limit_storage",
         "timeout",
-        "company",
-        "environment",
         "return_records",
     }
 )
@@ -60,12 +58,11 @@ def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 def build_http(
     settings: ConnectionSettings,
     *,
-    default_scope: str,
     headers: Mapping[str, str],
     base_url: str | None = None,
     default_rate_limit: str | None = None,
 ) -> HttpClient:
-    """The HTTP client for ``settings``: msal client credentials, retry policy, rate limit."""
+    """The HTTP client for ``settings``: its auth variant, retry policy, rate limit."""
     options = settings.options
     unknown = set(options) - KNOWN_OPTIONS
     if unknown:
@@ -74,21 +71,14 @@ def build_http(
             f"{', '.join(sorted(KNOWN_OPTIONS))}",
             location=f"connection {settings.name!r}",
         )
-    auth = MsalClientCredentials(
-        settings.token_url,
-        settings.client_id,
-        settings.client_secret,
-        settings.scope or default_scope,
-        settings.ca_cert,
-        connection=settings.name,
-    )
+    auth: Any = settings.build_auth()
     url = base_url or settings.base_url
     limit = options.get("rate_limit", default_rate_limit)
     limiter = None
     if limit:
         limiter = RateLimiter(
             str(limit),
-            f"{settings.system}:{httpx.URL(url).host}:{settings.client_id}",
+            f"{settings.system}:{httpx.URL(url).host}:{settings.principal}",
             storage_uri=str(options.get("rate_limit_storage") or "memory://"),
         )
     return HttpClient(

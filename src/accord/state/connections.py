@@ -1,0 +1,72 @@
+"""Saving and loading connections: one settings document per row, secrets sealed.
+
+Every ``SecretStr`` of the settings model is stored as ``{"$secret": <Fernet token>}``;
+loading opens them again and validates the document with the system's settings model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import SecretStr
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accord.connectors.registry import ConnectionSettings, settings_from_document
+from accord.errors import ConfigError
+from accord.state.models import Connection
+from accord.state.secrets import SecretBox
+
+SEALED = "$secret"
+"""Key of a sealed secret inside a stored settings document."""
+
+
+def seal(value: Any, box: SecretBox) -> Any:
+    """``value`` with every ``SecretStr`` replaced by ``{"$secret": <encrypted>}``."""
+    if isinstance(value, SecretStr):
+        return {SEALED: box.encrypt(value.get_secret_value())}
+    if isinstance(value, Mapping):
+        return {str(k): seal(v, box) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [seal(v, box) for v in value]
+    return value
+
+
+def unseal(value: Any, box: SecretBox) -> Any:
+    """``value`` with every ``{"$secret": <encrypted>}`` replaced by the plain secret."""
+    if isinstance(value, Mapping):
+        if set(value) == {SEALED}:
+            return box.decrypt(str(value[SEALED]))
+        return {k: unseal(v, box) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unseal(v, box) for v in value]
+    return value
+
+
+def save_connection(session: Session, box: SecretBox, settings: ConnectionSettings) -> None:
+    """Insert or replace a connection; its secrets are stored encrypted."""
+    row = session.scalar(select(Connection).where(Connection.name == settings.name))
+    if row is None:
+        row = Connection(name=settings.name)
+        session.add(row)
+    row.system = settings.system
+    row.settings = seal(settings.model_dump(mode="python"), box)
+
+
+def load_connection(session: Session, box: SecretBox, name: str) -> ConnectionSettings:
+    """The connection called ``name``, typed by its system's settings model."""
+    row = session.scalar(select(Connection).where(Connection.name == name))
+    if row is None:
+        names = connection_names(session)
+        raise ConfigError(
+            f"no connection named {name!r}; known connections: "
+            f"{', '.join(names) or '(none; run accord connect)'}"
+        )
+    document = unseal(row.settings, box)
+    return settings_from_document({**document, "name": row.name, "system": row.system})
+
+
+def connection_names(session: Session) -> list[str]:
+    """Names of the saved connections, sorted."""
+    return sorted(session.scalars(select(Connection.name)).all())
