@@ -6,23 +6,22 @@ import httpx
 import pytest
 import respx
 
-from accord.connectors.http import HttpClient, RateLimiter, RetryPolicy
+from accord.connectors.http import CredentialAuth, HttpClient, RateLimiter, RetryPolicy
 from accord.errors import AuthError, TransientError
 
 BASE = "https://erp.example.test/api/v2.0"
 
 
-class CountingAuth:
+class CountingAuth(CredentialAuth):
+    """Hands out t1, t2, ...: a new token each time one is fetched."""
+
     def __init__(self) -> None:
-        self.token = 1
-        self.invalidated = 0
+        super().__init__()
+        self.token = 0
 
-    def authorization(self) -> str | None:
-        return f"Bearer t{self.token}"
-
-    def invalidate(self) -> None:
-        self.invalidated += 1
+    def fetch(self) -> tuple[str, float | None]:
         self.token += 1
+        return f"Bearer t{self.token}", None
 
 
 def make(auth: CountingAuth | None = None, **policy: float) -> tuple[HttpClient, list[float]]:
@@ -101,7 +100,8 @@ def test_401_renews_the_token_once() -> None:
     auth = CountingAuth()
     client, _ = make(auth)
     assert client.get("x").status_code == 200
-    assert seen == ["Bearer t1", "Bearer t2"] and auth.invalidated == 1
+    assert seen == ["Bearer t1", "Bearer t2"] and auth.token == 2
+    assert client.request_count == 2  # the renewal's resend is counted
 
 
 @respx.mock
@@ -112,8 +112,10 @@ def test_second_401_raises_auth_error() -> None:
         )
     )
     client, _ = make(CountingAuth())
-    with pytest.raises(AuthError, match="credentials for connection 'erp' were refused"):
+    with pytest.raises(AuthError, match="credentials for connection 'erp' were refused") as err:
         client.get("x")
+    assert "Authentication_InvalidCredentials: nope" in str(err.value)
+    assert client.request_count == 2
 
 
 @respx.mock
@@ -139,3 +141,69 @@ def test_rate_limiter_blocks_until_the_window_has_room() -> None:
     assert not limiter.try_acquire()
     limiter.acquire()  # blocks until the moving window slides
     assert limiter.waited > 0
+
+
+@respx.mock
+def test_a_500_is_retried_for_a_get_but_returned_for_a_post() -> None:
+    get = respx.get(f"{BASE}/x").mock(side_effect=[httpx.Response(500), httpx.Response(200)])
+    post = respx.post(f"{BASE}/$batch").mock(return_value=httpx.Response(500))
+    client, slept = make()
+    assert client.get("x").status_code == 200 and get.call_count == 2
+    assert client.request("POST", "$batch", content=b"{}").status_code == 500
+    assert post.call_count == 1  # it may have been processed: not sent again
+    assert client.request_count == 3 and client.retry_count == 1 and len(slept) == 1
+
+
+@respx.mock
+def test_a_post_is_resent_when_the_service_did_not_act_on_it() -> None:
+    route = respx.post(f"{BASE}/$batch").mock(
+        side_effect=[httpx.Response(503), httpx.Response(429), httpx.Response(200)]
+    )
+    client, _ = make()
+    assert client.request("POST", "$batch", content=b"{}").status_code == 200
+    assert route.call_count == 3 and client.retry_count == 2
+
+
+@respx.mock
+def test_a_system_row_decides_by_error_code() -> None:
+    from accord.connectors.http import DEFAULT_ERRORS, Outcome, Rule
+
+    busy = Rule(400, Outcome.THROTTLE, when=lambda f: f.code == "Busy", unsent=True)
+    body = {"error": {"code": "Busy", "message": "try later"}}
+    route = respx.get(f"{BASE}/x").mock(
+        side_effect=[httpx.Response(400, json=body), httpx.Response(200)]
+    )
+    slept: list[float] = []
+    client = HttpClient(
+        BASE,
+        connection="erp",
+        errors=DEFAULT_ERRORS.with_rules("erp", busy),
+        sleep=slept.append,
+        policy=RetryPolicy(base_delay=0.01, jitter=0),
+    )
+    assert client.get("x").status_code == 200 and route.call_count == 2
+
+
+@respx.mock
+def test_the_last_failure_carries_the_capped_retry_after() -> None:
+    respx.get(f"{BASE}/x").mock(
+        return_value=httpx.Response(
+            429, headers={"Retry-After": "60"}, json={"error": {"code": "TooMany", "message": "m"}}
+        )
+    )
+    client, slept = make(max_retry_after=2)
+    with pytest.raises(
+        TransientError, match=r"still answered 429 after 4 attempt.*TooMany: m"
+    ) as e:
+        client.get("x")
+    assert e.value.retry_after == 2 and slept == [2, 2, 2]
+
+
+@respx.mock
+def test_every_request_on_the_wire_takes_a_rate_limit_slot() -> None:
+    respx.get(f"{BASE}/x").mock(side_effect=[httpx.Response(401), httpx.Response(200)])
+    limiter = RateLimiter("100/second", "erp-test-slots")
+    client = HttpClient(BASE, connection="erp", auth=CountingAuth(), limiter=limiter)
+    client.get("x")
+    assert client.request_count == 2
+    assert sum(limiter.try_acquire() for _ in range(100)) == 98  # two slots were taken

@@ -31,13 +31,15 @@ def test_backoff_grows_exponentially_up_to_the_maximum() -> None:
     assert all(4 <= jittery.backoff(3) <= 6 for _ in range(50))
 
 
-def test_retry_statuses() -> None:
-    policy = RetryPolicy()
-    assert all(policy.should_retry(s) for s in (408, 429, 502, 503, 504))
-    assert not any(policy.should_retry(s) for s in (400, 401, 404, 409, 412, 500))
-
-
 def test_from_options_rejects_unknown_keys() -> None:
     assert RetryPolicy.from_options({"max_attempts": 2}).max_attempts == 2
     with pytest.raises(ConfigError, match="max_tries"):
         RetryPolicy.from_options({"max_tries": 2})
+
+
+def test_from_options_names_a_bad_value() -> None:
+    assert RetryPolicy.from_options({"base_delay": "0.2"}).base_delay == 0.2
+    with pytest.raises(ConfigError, match=r"'max_attempts' must be a whole number >= 1, got 0"):
+        RetryPolicy.from_options({"max_attempts": 0})
+    with pytest.raises(ConfigError, match=r"'jitter' must be a number >= 0, got 'lots'"):
+        RetryPolicy.from_options({"jitter": "lots"})

@@ -15,7 +15,7 @@ from accord.connectors.business_central.client import (
     with_environment,
 )
 from accord.connectors.business_central.entities import ENTITIES, READ_ONLY, bc_values
-from accord.connectors.business_central.errors import failed_result
+from accord.connectors.business_central.errors import ERRORS, failed_result
 from accord.connectors.http import HttpClient
 from accord.connectors.odata import json_batch
 from accord.connectors.odata.connector import ODataConnector, build_http
@@ -124,7 +124,7 @@ class BusinessCentralConnector(ODataConnector):
 
         def send(pending: Indexed) -> tuple[dict[int, WriteResult], str | None]:
             response = self.client.post_batch([request(i, op) for i, op in pending])
-            failed = batch_call_failed(self.name, response, pending)
+            failed = batch_call_failed(self.http, response, pending)
             if failed is not None:
                 return failed
             answers = json_batch.decode(response.content)
@@ -162,6 +162,7 @@ def build(settings: BusinessCentralSettings) -> BusinessCentralConnector:
         headers={},
         base_url=base_url,
         default_rate_limit=DEFAULT_RATE_LIMIT,
+        errors=ERRORS,
     )
     return BusinessCentralConnector(settings, http)
 

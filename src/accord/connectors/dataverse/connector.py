@@ -18,8 +18,8 @@ from accord.connectors.base import (
 )
 from accord.connectors.dataverse import client as dv
 from accord.connectors.dataverse.entities import ENTITIES, OPTION_SETS
-from accord.connectors.dataverse.errors import failed_result
-from accord.connectors.http import HttpClient
+from accord.connectors.dataverse.errors import ERRORS, failed_result
+from accord.connectors.http import HttpClient, Outcome
 from accord.connectors.odata import multipart
 from accord.connectors.odata.connector import ODataConnector, build_http
 from accord.connectors.odata.literals import and_filters, datetime_literal, is_blank
@@ -178,7 +178,7 @@ class DataverseConnector(ODataConnector):
         def send(pending: Indexed) -> tuple[dict[int, WriteResult], str | None]:
             parts = [dv.part_for(entity, base, i, op, representation) for i, op in pending]
             response = dv.post_batch(self.http, parts)
-            failed = batch_call_failed(self.name, response, pending)
+            failed = batch_call_failed(self.http, response, pending)
             if failed is not None:
                 return failed
             answers = multipart.decode(response.content, response.headers["Content-Type"])
@@ -217,7 +217,7 @@ class DataverseConnector(ODataConnector):
         except (TypeError, ValueError) as exc:
             return WriteResult(ref=op.ref, ok=False, id=op.id, error=f"bad option value: {exc}")
         response = self.http.request("POST", action, json=body, idempotent=False)
-        if response.status_code in (401, 403):
+        if ERRORS.classify(response.status_code) is Outcome.AUTH:
             raise self.error(response, Phase.WRITE)
         if response.status_code >= 300:
             payload: Any = None
@@ -246,6 +246,7 @@ def build(settings: DataverseSettings) -> DataverseConnector:
         settings,
         headers=dv.HEADERS,
         default_rate_limit=DEFAULT_RATE_LIMIT,
+        errors=ERRORS,
     )
     return DataverseConnector(settings, http)
 

@@ -1,15 +1,32 @@
-"""Dataverse error meanings for writes (412 is a stale etag; 404 a missing row)."""
+"""Dataverse's rows of the error-policy table and what a failed batch part means for a write."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from accord.connectors.base import WriteResult
-from accord.connectors.odata.errors import failed_write, parse_error_body
+from accord.connectors.http.outcomes import DEFAULT_ERRORS, Outcome, Rule
+from accord.connectors.odata.errors import classify, failed_write, parse_error_body
 
-CONFLICT_STATUSES = frozenset({412})
 THROTTLED_CODES = frozenset({"0x80072322", "0x80072321", "0x80072326"})
 """Service-protection limits: request count, execution time, concurrency."""
+
+ERRORS = DEFAULT_ERRORS.with_rules(
+    "dataverse",
+    Rule(
+        (400, 599),
+        Outcome.THROTTLE,
+        when=lambda failure: failure.code in THROTTLED_CODES,
+        unsent=True,
+        why="a service-protection limit",
+    ),
+    Rule(
+        412,
+        Outcome.SKIP,
+        when=lambda failure: failure.conditional is False,
+        why="412 without If-Match is a duplicate key (DuplicateRecord), not a stale etag",
+    ),
+)
 
 
 def failed_result(
@@ -21,11 +38,4 @@ def failed_result(
     duplicate key (``DuplicateRecord``), which is not a conflict.
     """
     error = parse_error_body(status, body)
-    return failed_write(
-        ref,
-        op_id,
-        status,
-        error,
-        retryable=error.code in THROTTLED_CODES,
-        conflict=conditional and status in CONFLICT_STATUSES,
-    )
+    return failed_write(ref, op_id, error, classify(ERRORS, error, conditional))

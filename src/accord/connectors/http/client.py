@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-import ssl
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception
 
-from accord.connectors.http.auth import AuthStrategy, NoAuth
+from accord.connectors.http.credentials import CredentialAuth
+from accord.connectors.http.outcomes import DEFAULT_ERRORS, ErrorPolicy, failure_of
 from accord.connectors.http.policy import RetryPolicy
 from accord.connectors.http.ratelimit import RateLimiter
-from accord.errors import AuthError, ConfigError, TransientError
+from accord.connectors.http.tls import is_tls_failure, ssl_context
+from accord.errors import ConfigError, TransientError
+from accord.observability import observe_request
 
-_NETWORK_ERRORS = (httpx.TransportError,)
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-
-
 _QUERY_SAFE = "$'(),:@/*;!"
+
+__all__ = ["HttpClient", "encode_query", "is_tls_failure", "ssl_context"]
 
 
 def encode_query(params: Mapping[str, str]) -> str:
@@ -29,28 +31,42 @@ def encode_query(params: Mapping[str, str]) -> str:
     )
 
 
-def ssl_context(ca_cert: str | None) -> ssl.SSLContext:
-    """A verifying TLS context trusting ``ca_cert`` (a PEM file) or the system store."""
-    return ssl.create_default_context(cafile=ca_cert) if ca_cert else ssl.create_default_context()
+class FailedAttempt(TransientError):
+    """One try that failed; ``resend`` says whether another try is allowed."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        resend: bool,
+        retry_after_header: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.resend = resend
+        self.retry_after_header = retry_after_header
 
 
-def is_tls_failure(exc: BaseException) -> bool:
-    """True when ``exc`` (or what caused it) is a TLS handshake or verification failure."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
+def _may_resend(exc: BaseException) -> bool:
+    return isinstance(exc, FailedAttempt) and exc.resend
+
+
+def _retry_after_of(state: RetryCallState) -> str | None:
+    exc = state.outcome.exception() if state.outcome is not None else None
+    return exc.retry_after_header if isinstance(exc, FailedAttempt) else None
 
 
 class HttpClient:
     """A synchronous client bound to one base URL and one connection.
 
-    * Retries 408/429/502/503/504 and network errors with backoff, honouring ``Retry-After``.
-    * On 401 renews the token once; a second 401 raises :class:`AuthError`.
-    * Every other response is returned as is; callers decide what a 4xx means.
-    * ``request_count`` counts HTTP requests actually sent (retries included).
+    * The error-policy table (``errors``) decides what a failed answer means; answers it
+      calls RETRY or THROTTLE, and network errors, are sent again (tenacity) with backoff
+      honouring ``Retry-After``. A request that may have reached the server is sent again
+      only when idempotent, or when the table says the server did not act on it.
+    * ``auth`` is an :class:`httpx.Auth`: it renews its token on a 401 and resends once.
+    * Every other response is returned as is; callers classify it through ``errors``.
+    * ``request_count`` counts HTTP requests actually sent (retries and renewals included),
+      ``retry_count`` the waits before a retry.
     """
 
     def __init__(
@@ -58,8 +74,9 @@ class HttpClient:
         base_url: str,
         *,
         connection: str,
-        auth: AuthStrategy | None = None,
+        auth: httpx.Auth | None = None,
         policy: RetryPolicy | None = None,
+        errors: ErrorPolicy = DEFAULT_ERRORS,
         limiter: RateLimiter | None = None,
         headers: Mapping[str, str] | None = None,
         ca_cert: str | None = None,
@@ -69,8 +86,11 @@ class HttpClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.connection = connection
-        self.auth: AuthStrategy = auth or NoAuth()
+        if isinstance(auth, CredentialAuth) and auth.connection is None:
+            auth.connection = connection
+        self.auth = auth
         self.policy = policy or RetryPolicy()
+        self.errors = errors
         self.limiter = limiter
         self.request_count = 0
         self.retry_count = 0
@@ -81,7 +101,18 @@ class HttpClient:
             verify=ssl_context(ca_cert),
             timeout=timeout,
             transport=transport,
+            auth=auth,
+            event_hooks={"request": [self._before_send]},
         )
+
+    def _before_send(self, request: httpx.Request) -> None:
+        """Runs for every request put on the wire (auth renewals included)."""
+        if self.limiter is not None:
+            self.limiter.acquire()
+        self.request_count += 1
+
+    def _count_retry(self, state: RetryCallState) -> None:
+        self.retry_count += 1
 
     def url(self, path: str) -> str:
         """Absolute URL of ``path`` (absolute URLs pass through)."""
@@ -100,75 +131,80 @@ class HttpClient:
         content: bytes | None = None,
         idempotent: bool | None = None,
     ) -> httpx.Response:
-        """Send one request, retrying what is worth retrying; return the final response.
+        """Send one request, retrying what the error table says is worth retrying; return the
+        final response.
 
         ``idempotent`` (default: by method) says whether a request that may have reached
-        the server can be sent again after a dropped connection or read timeout.
+        the server can be sent again after a dropped connection, a read timeout or a 500.
         """
         method = method.upper()
         safe = method in _SAFE_METHODS if idempotent is None else idempotent
         url = self.url(path)
         if params:
             url = f"{url}{'&' if '?' in url else '?'}{encode_query(params)}"
-        renewed = False
-        attempt = 0
-        while True:
-            attempt += 1
-            if self.limiter is not None:
-                self.limiter.acquire()
-            request_headers = dict(headers or {})
-            authorization = self.auth.authorization()
-            if authorization:
-                request_headers["Authorization"] = authorization
-            self.request_count += 1
-            try:
-                response = self._client.request(
-                    method,
-                    url,
-                    headers=request_headers,
-                    json=json,
-                    content=content,
-                )
-            except _NETWORK_ERRORS as exc:
-                if is_tls_failure(exc):
-                    raise ConfigError(
-                        f"TLS verification failed for {url}: {exc}; check the CA certificate",
-                        location=f"connection {self.connection!r}",
-                    ) from exc
-                sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-                if attempt >= self.policy.max_attempts or (sent and not safe):
-                    raise TransientError(
-                        f"connection {self.connection!r}: {method} {url} failed after "
-                        f"{attempt} attempt(s): {type(exc).__name__}: {exc or 'no detail'}"
-                    ) from exc
-                self._wait(attempt, None)
-                continue
-            if response.status_code == 401:
-                if renewed:
-                    raise AuthError(
-                        f"credentials for connection {self.connection!r} were refused / token "
-                        f"expired and could not be renewed ({method} {url}: 401 "
-                        f"{_brief(response)})"
-                    )
-                renewed = True
-                self.auth.invalidate()
-                attempt -= 1
-                continue
-            if self.policy.should_retry(response.status_code):
-                retry_after = response.headers.get("Retry-After")
-                if attempt >= self.policy.max_attempts:
-                    raise TransientError(
-                        f"connection {self.connection!r}: {method} {url} still answered "
-                        f"{response.status_code} after {attempt} attempt(s): {_brief(response)}",
-                        retry_after=self.policy.delay(attempt, retry_after),
-                    )
-                self._wait(attempt, retry_after)
-                continue
-            return response
+        retrying = Retrying(
+            stop=self.policy.stop(),
+            wait=self.policy.wait(_retry_after_of),
+            retry=retry_if_exception(_may_resend),
+            sleep=self._sleep,
+            before_sleep=self._count_retry,
+            reraise=True,
+        )
+        response: httpx.Response | None = None
+        for attempt in retrying:
+            with attempt:
+                number = attempt.retry_state.attempt_number
+                response = self._attempt(method, url, headers, json, content, safe, number)
+        assert response is not None
+        return response
 
-    def _wait(self, attempt: int, retry_after: str | None) -> None:
-        self.retry_count += 1
-        self._sleep(self.policy.delay(attempt, retry_after))
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        json: Any,
+        content: bytes | None,
+        safe: bool,
+        number: int,
+    ) -> httpx.Response:
+        """One try: the response, or :class:`FailedAttempt` when it failed."""
+        started = time.monotonic()
+        try:
+            response = self._client.request(
+                method, url, headers=headers, json=json, content=content
+            )
+        except httpx.TransportError as exc:
+            observe_request(self.connection, method, None, time.monotonic() - started, False)
+            if is_tls_failure(exc):
+                raise ConfigError(
+                    f"TLS verification failed for {url}: {exc}; check the CA certificate",
+                    location=f"connection {self.connection!r}",
+                ) from exc
+            sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+            raise FailedAttempt(
+                f"connection {self.connection!r}: {method} {url} failed after "
+                f"{number} attempt(s): {type(exc).__name__}: {exc or 'no detail'}",
+                resend=safe or not sent,
+            ) from exc
+        throttled = response.status_code == 429 or "Retry-After" in response.headers
+        observe_request(
+            self.connection, method, response.status_code, time.monotonic() - started, throttled
+        )
+        if response.status_code < 400:
+            return response
+        failure = failure_of(response)
+        rule = self.errors.rule_for(failure)
+        if not rule.outcome.retryable or not (safe or rule.unsent):
+            return response
+        header = response.headers.get("Retry-After")
+        raise FailedAttempt(
+            f"connection {self.connection!r}: {method} {url} still answered "
+            f"{response.status_code} after {number} attempt(s): {failure.detail}",
+            resend=True,
+            retry_after_header=header,
+            retry_after=self.policy.delay(number, header),
+        )
 
     def get(
         self,
@@ -181,26 +217,11 @@ class HttpClient:
 
     def close(self) -> None:
         self._client.close()
-        close_auth = getattr(self.auth, "close", None)
-        if callable(close_auth):
-            close_auth()
+        if isinstance(self.auth, CredentialAuth):
+            self.auth.close()
 
     def __enter__(self) -> HttpClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _brief(response: httpx.Response, limit: int = 300) -> str:
-    """A short, log-safe description of an error response."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:limit] or response.reason_phrase
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        error = body["error"]
-        code = error.get("code") or ""
-        message = error.get("message") or ""
-        return f"{code} {message}".strip()[:limit]
-    return response.text[:limit]

@@ -1,15 +1,19 @@
-"""Retry policy: which failures are worth another try and how long to wait before it."""
+"""Retry policy: how many tries and how long to wait before each (which failures are worth
+another try is the error-policy table's business, see :mod:`.outcomes`)."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-RETRY_STATUSES: frozenset[int] = frozenset({408, 429, 502, 503, 504})
+from tenacity import RetryCallState, stop_after_attempt
+from tenacity.stop import stop_base
+
+WaitFn = Callable[[RetryCallState], float]
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,6 @@ class RetryPolicy:
     max_retry_after: float = 120.0
     jitter: float = 0.25
     """Fraction of the computed delay added at random (0 disables jitter)."""
-    retry_statuses: frozenset[int] = field(default=RETRY_STATUSES)
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any] | None) -> RetryPolicy:
@@ -42,10 +45,35 @@ class RetryPolicy:
                 f"unknown retry option(s) {', '.join(sorted(unknown))}; "
                 f"valid: {', '.join(sorted(known))}"
             )
-        return cls(**dict(options))
+        values: dict[str, Any] = {}
+        for name, raw in options.items():
+            kind = int if name == "max_attempts" else float
+            try:
+                value = kind(raw)
+            except (TypeError, ValueError):
+                value = -1
+            if value < (1 if name == "max_attempts" else 0):
+                from accord.errors import ConfigError
 
-    def should_retry(self, status: int) -> bool:
-        return status in self.retry_statuses
+                raise ConfigError(
+                    f"retry option {name!r} must be a "
+                    f"{'whole number >= 1' if kind is int else 'number >= 0'}, got {raw!r}"
+                )
+            values[name] = value
+        return cls(**values)
+
+    def stop(self) -> stop_base:
+        """Tenacity's stop condition: after ``max_attempts`` tries."""
+        return stop_after_attempt(self.max_attempts)
+
+    def wait(self, retry_after: Callable[[RetryCallState], str | None]) -> WaitFn:
+        """Tenacity's wait: the ``Retry-After`` that ``retry_after`` finds in the failed
+        attempt (capped), else exponential backoff with jitter."""
+
+        def seconds(state: RetryCallState) -> float:
+            return self.delay(state.attempt_number, retry_after(state))
+
+        return seconds
 
     def backoff(self, attempt: int) -> float:
         """Delay before try number ``attempt + 1`` (``attempt`` starts at 1)."""

@@ -11,7 +11,8 @@ import httpx
 
 from accord.connectors.base import EntityInfo, FieldType, Record
 from accord.connectors.http import HttpClient, RateLimiter, RetryPolicy
-from accord.connectors.odata.errors import parse_error
+from accord.connectors.http.outcomes import DEFAULT_ERRORS, ErrorPolicy
+from accord.connectors.odata.errors import call_error
 from accord.connectors.odata.literals import (
     Precision,
     and_filters,
@@ -24,11 +25,8 @@ from accord.connectors.odata.records import ODataFeed, to_record
 from accord.connectors.settings import ConnectionSettings
 from accord.errors import (
     AccordError,
-    AuthError,
     ConfigError,
     Phase,
-    TerminalError,
-    TransientError,
     UnknownEntityError,
 )
 
@@ -61,6 +59,7 @@ def build_http(
     headers: Mapping[str, str],
     base_url: str | None = None,
     default_rate_limit: str | None = None,
+    errors: ErrorPolicy = DEFAULT_ERRORS,
 ) -> HttpClient:
     """The HTTP client for ``settings``: its auth variant, retry policy, rate limit."""
     options = settings.options
@@ -86,6 +85,7 @@ def build_http(
         connection=settings.name,
         auth=auth,
         policy=RetryPolicy.from_options(options.get("retry")),
+        errors=errors,
         limiter=limiter,
         headers=headers,
         ca_cert=settings.ca_cert,
@@ -161,15 +161,8 @@ class ODataConnector(ABC):
     def error(self, response: httpx.Response, phase: Phase = Phase.READ) -> AccordError:
         """A clear error for a failed whole-call request."""
         request = response.request
-        what = f"{request.method} {request.url}"
-        problem = parse_error(response)
-        prefix = f"{self.system} connection {self.name!r}: {what}"
-        status = response.status_code
-        if status in (401, 403):
-            return AuthError(f"{prefix} was refused ({problem}); check the app's permissions")
-        if status >= 500 or status in (408, 429):
-            return TransientError(f"{prefix} failed: {problem}", phase=phase)
-        return TerminalError(f"{prefix} failed: {problem}", phase=phase, detail=problem.code)
+        prefix = f"{self.system} connection {self.name!r}: {request.method} {request.url}"
+        return call_error(response, self.http.errors, prefix, phase)
 
     def select(self, info: EntityInfo, fields: Sequence[str] | None) -> str | None:
         """``$select`` for the requested fields (key and modified field always included)."""

@@ -1,4 +1,5 @@
-"""OData error bodies: ``{"error": {"code": "...", "message": "..."}}``."""
+"""OData error bodies (``{"error": {"code": "...", "message": "..."}}``) and what they mean,
+decided by the connection's error-policy table."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 import httpx
 
 from accord.connectors.base import WriteResult
+from accord.connectors.http.outcomes import ErrorPolicy, Outcome, failure_from_body
+from accord.errors import AccordError, AuthError, Phase, TerminalError, TransientError
 
 
 @dataclass(frozen=True)
@@ -28,13 +31,8 @@ class ODataError:
 
 def parse_error_body(status: int, body: Any, fallback: str = "") -> ODataError:
     """Read code and message from a decoded JSON body (tolerates odd shapes)."""
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            return ODataError(status, str(error.get("code") or ""), str(error.get("message") or ""))
-        if "message" in body:
-            return ODataError(status, str(body.get("code") or ""), str(body["message"]))
-    return ODataError(status, "", fallback or (str(body)[:500] if body else ""))
+    failure = failure_from_body(status, body, fallback)
+    return ODataError(status, failure.code, failure.message)
 
 
 def parse_error(response: httpx.Response) -> ODataError:
@@ -46,29 +44,35 @@ def parse_error(response: httpx.Response) -> ODataError:
     return parse_error_body(response.status_code, body, response.reason_phrase)
 
 
-RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-"""Inner statuses worth sending again (timeouts, throttling, server trouble)."""
+def classify(errors: ErrorPolicy, error: ODataError, conditional: bool | None = None) -> Outcome:
+    """The table's outcome for ``error``."""
+    return errors.classify(error.status, error.code, message=error.message, conditional=conditional)
 
 
-def failed_write(
-    ref: str,
-    op_id: str | None,
-    status: int,
-    error: ODataError,
-    *,
-    retryable: bool,
-    conflict: bool,
-) -> WriteResult:
-    """The result of one write the service refused; each system says what is a conflict or
-    worth retrying."""
+def failed_write(ref: str, op_id: str | None, error: ODataError, outcome: Outcome) -> WriteResult:
+    """The result of one write the service refused, as the error table classified it."""
     return WriteResult(
         ref=ref,
         ok=False,
         id=op_id,
-        status=status,
+        status=error.status,
         error=str(error),
         error_code=error.code or None,
-        retryable=retryable or status in RETRYABLE_STATUSES,
-        not_found=status == 404,
-        conflict=conflict,
+        retryable=outcome.retryable,
+        not_found=outcome is Outcome.NOT_FOUND,
+        conflict=outcome is Outcome.CONFLICT,
     )
+
+
+def call_error(
+    response: httpx.Response, errors: ErrorPolicy, prefix: str, phase: Phase = Phase.READ
+) -> AccordError:
+    """A clear error for a whole request that failed: auth, transient or terminal by the
+    table. ``prefix`` names the connection and the request."""
+    problem = parse_error(response)
+    outcome = classify(errors, problem)
+    if outcome is Outcome.AUTH:
+        return AuthError(f"{prefix} was refused ({problem}); check the app's permissions")
+    if outcome.retryable:
+        return TransientError(f"{prefix} failed: {problem}", phase=phase)
+    return TerminalError(f"{prefix} failed: {problem}", phase=phase, detail=problem.code)

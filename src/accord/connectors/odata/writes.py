@@ -7,10 +7,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
+from tenacity import Retrying, retry_if_result
 
 from accord.connectors.base import WriteOp, WriteResult
-from accord.connectors.http import RetryPolicy
-from accord.connectors.odata.errors import parse_error
+from accord.connectors.http import HttpClient, Outcome, RetryPolicy
+from accord.connectors.odata.errors import classify, parse_error
 from accord.errors import AuthError
 
 Indexed = Sequence[tuple[int, WriteOp]]
@@ -27,27 +28,46 @@ def run_batches(
 ) -> list[WriteResult]:
     """Write ``ops`` in chunks of ``batch_size``; one result per op, in order.
 
-    Inner requests answered with a retryable status (429, 5xx) are sent again, alone,
-    after backing off, up to ``policy.max_attempts`` tries in all.
+    Inner requests the error table calls retryable (throttled, 5xx) are sent again, alone,
+    after backing off (tenacity, the policy's waits), up to ``policy.max_attempts`` tries.
     """
     results: list[WriteResult | None] = [None] * len(ops)
     indexed = list(enumerate(ops))
     for start in range(0, len(indexed), batch_size):
-        pending: Indexed = indexed[start : start + batch_size]
-        attempt = 0
-        while pending:
-            attempt += 1
-            outcome, retry_after = send(pending)
-            retry: list[tuple[int, WriteOp]] = []
-            for index, op in pending:
-                result = outcome.get(index) or missing_result(op)
-                if result.retryable and attempt < policy.max_attempts:
-                    retry.append((index, op))
-                results[index] = result
-            if retry:
-                sleep(policy.delay(attempt, retry_after))
-            pending = retry
+        _write_chunk(indexed[start : start + batch_size], send, policy, sleep, results)
     return [r if r is not None else missing_result(ops[i]) for i, r in enumerate(results)]
+
+
+def _write_chunk(
+    chunk: Indexed,
+    send: SendBatch,
+    policy: RetryPolicy,
+    sleep: Callable[[float], None],
+    results: list[WriteResult | None],
+) -> None:
+    """Send one chunk, then its retryable ops again until none is left or tries run out."""
+    pending: Indexed = chunk
+    retry_after: str | None = None
+
+    def attempt() -> Indexed:
+        nonlocal pending, retry_after
+        outcome, retry_after = send(pending)
+        again: list[tuple[int, WriteOp]] = []
+        for index, op in pending:
+            result = outcome.get(index) or missing_result(op)
+            results[index] = result
+            if result.retryable:
+                again.append((index, op))
+        pending = again
+        return again
+
+    Retrying(
+        stop=policy.stop(),
+        wait=policy.wait(lambda _: retry_after),
+        retry=retry_if_result(bool),
+        sleep=sleep,
+        retry_error_callback=lambda _: None,
+    )(attempt)
 
 
 def missing_result(op: WriteOp) -> WriteResult:
@@ -60,48 +80,37 @@ def missing_result(op: WriteOp) -> WriteResult:
     )
 
 
-def whole_batch_failed(
-    pending: Indexed, status: int, error: str, code: str | None, retryable: bool
-) -> dict[int, WriteResult]:
-    """The same failed result for every op of a batch the service rejected as a whole."""
-    return {
-        index: WriteResult(
-            ref=op.ref,
-            ok=False,
-            id=op.id,
-            status=status,
-            error=error,
-            error_code=code,
-            retryable=retryable,
-        )
-        for index, op in pending
-    }
-
-
 BatchOutcome = tuple[dict[int, WriteResult], str | None]
 """Results by op index, and the Retry-After the service sent (if any)."""
 
 
 def batch_call_failed(
-    connection: str, response: httpx.Response, pending: Indexed
+    http: HttpClient, response: httpx.Response, pending: Indexed
 ) -> BatchOutcome | None:
-    """The outcome when a ``$batch`` call failed as a whole; None when it was answered (200).
+    """The outcome when a ``$batch`` call failed as a whole; None when it was answered (2xx).
 
-    Refused credentials raise :class:`AuthError`; anything else fails every op of the
-    batch with the service's error (retryable for 5xx).
+    The connection's error table decides: refused credentials raise :class:`AuthError`;
+    otherwise every op of the batch fails with the service's error, retryable when the
+    table says so.
     """
-    if response.status_code in (401, 403):
-        raise AuthError(f"connection {connection!r}: $batch refused: {parse_error(response)}")
-    if response.status_code == 200:
+    if response.status_code < 300:
         return None
     problem = parse_error(response)
-    results = whole_batch_failed(
-        pending,
-        response.status_code,
-        str(problem),
-        problem.code or None,
-        response.status_code >= 500,
-    )
+    outcome = classify(http.errors, problem)
+    if outcome is Outcome.AUTH:
+        raise AuthError(f"connection {http.connection!r}: $batch refused: {problem}")
+    results = {
+        index: WriteResult(
+            ref=op.ref,
+            ok=False,
+            id=op.id,
+            status=problem.status,
+            error=str(problem),
+            error_code=problem.code or None,
+            retryable=outcome.retryable,
+        )
+        for index, op in pending
+    }
     return results, response.headers.get("Retry-After")
 
 
