@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -123,6 +124,60 @@ def test_every_variant_builds_an_httpx_auth() -> None:
         )
         made = settings.build_auth()
         assert isinstance(made, httpx.Auth), auth["kind"]
+
+
+def test_microsoft_and_jwt_variants_build_their_auth_with_the_settings(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from accord.connectors.http.auth import (
+        ClientCredentialsAuth,
+        DeviceCodeAuth,
+        JwtBearerAuth,
+    )
+
+    credentials = bc().build_auth()
+    assert isinstance(credentials, ClientCredentialsAuth)
+    assert credentials.scope == "https://api.businesscentral.dynamics.com/.default"
+    device = bc(kind="device_code", token_url=TOKEN_URL, client_id="app").model_copy(
+        update={"cache_dir": tmp_path / "tokens" / "erp", "ca_cert": "/tmp/ca.pem"}
+    )
+    made = device.build_auth()
+    assert isinstance(made, DeviceCodeAuth) and made.ca_cert == "/tmp/ca.pem"
+    assert made.cache_path == tmp_path / "tokens" / "erp" / "device-code-tokens.json"
+    pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    jwt = ConnectionSettings.model_validate(
+        {
+            "name": "sf",
+            "system": "generic",
+            "base_url": "https://sf.example.test",
+            "auth": {
+                "kind": "jwt_bearer",
+                "token_url": "https://login.example.test/services/oauth2/token",
+                "client_id": "c",
+                "username": "u@example.test",
+                "private_key": pem,
+                "audience": "https://login.example.test",
+            },
+        }
+    )
+    assert isinstance(jwt.build_auth(), JwtBearerAuth)
+    assert "PRIVATE KEY" not in jwt.model_dump_json()
+
+
+def test_settings_of_one_system_refuse_another_system_name() -> None:
+    with pytest.raises(ValidationError, match="system 'dataverse' does not match"):
+        BusinessCentralSettings.model_validate(
+            {"name": "erp", "system": "dataverse", "base_url": BC_URL, "auth": bc().auth}
+        )
 
 
 def test_principal_names_who_signs_in_without_revealing_keys() -> None:

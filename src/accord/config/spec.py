@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from accord.config.filters import Filter
+
 Direction = Literal["bidirectional", "to_remote", "from_remote"]
 ConflictPolicy = Literal["hold", "source_wins", "destination_wins", "newest_wins"]
 DeletionPolicy = Literal["ignore", "propagate", "restore", "uncouple"]
@@ -74,8 +76,9 @@ class TableMappingSpec(_Strict):
     local: str
     remote: str
     direction: Direction = "bidirectional"
-    local_filter: str | None = None
-    remote_filter: str | None = None
+    local_filter: Filter | None = None
+    """Typed filter on the local entity's records (see :mod:`accord.config.filters`)."""
+    remote_filter: Filter | None = None
     sync_only_coupled: bool = True
     depends_on: list[str] = Field(default_factory=list)
     conflict: ConflictPolicy = "hold"

@@ -13,10 +13,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from accord.config.filters import Filter
 
 Value = Any
-"""A field value as JSON carries it (str, int, float, bool, None)."""
+"""A field value as JSON carries it (str, int, Decimal, bool, None); never float."""
 
 
 class FieldType(StrEnum):
@@ -110,13 +113,13 @@ class ChangeQuery:
     """What to read from an entity.
 
     ``since`` reads records modified strictly after it; ``token`` resumes a change-tracking
-    feed (wins over ``since`` when the entity supports delta); ``filter`` is an OData
-    ``$filter`` expression narrowing the records (the mapping's table filter).
+    feed (wins over ``since`` when the entity supports delta); ``filter`` is the mapping's
+    typed table filter narrowing the records (the connector renders it in its dialect).
     """
 
     since: datetime | None = None
     token: str | None = None
-    filter: str | None = None
+    filter: Filter | None = None
     fields: Sequence[str] | None = None
     page_size: int | None = None
 
@@ -209,7 +212,7 @@ class Connector(Protocol):
         equals: Mapping[str, Value],
         *,
         case_sensitive: bool = True,
-        filter: str | None = None,
+        filter: Filter | None = None,
         limit: int = 2,
     ) -> list[Record]:
         """Records whose fields equal ``equals`` (text compared case-insensitively unless asked)."""
@@ -224,7 +227,7 @@ class Connector(Protocol):
         """
         ...
 
-    def count(self, entity: str, filter: str | None = None) -> int:
+    def count(self, entity: str, filter: Filter | None = None) -> int:
         """How many records the entity holds (used for full-sync recommendations)."""
         ...
 

@@ -89,7 +89,10 @@ class ConnectionSettings(BaseModel):
         return None
 
     @model_validator(mode="after")
-    def _auth_is_accepted(self) -> ConnectionSettings:
+    def _system_and_auth_fit(self) -> ConnectionSettings:
+        own = type(self).model_fields["system"].default
+        if isinstance(own, str) and self.system != own:
+            raise ValueError(f"system {self.system!r} does not match {own!r} settings")
         kind = self.auth.kind
         if kind not in self.accepted_auth:
             raise ValueError(
@@ -103,10 +106,7 @@ class ConnectionSettings(BaseModel):
 
     def build_auth(self) -> httpx.Auth:
         """The ``httpx.Auth`` of this connection's auth variant."""
-        made = self.auth.build(self.ca_cert, self.cache_dir)
-        if hasattr(made, "connection"):  # auth errors name the connection
-            made.connection = self.name
-        return made
+        return self.auth.build(self.ca_cert, self.cache_dir)
 
     @property
     def principal(self) -> str:

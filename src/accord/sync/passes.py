@@ -18,6 +18,7 @@ from typing import Literal
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from accord.config.filters import Filter
 from accord.connectors.base import ChangeQuery, ChangeTracking
 from accord.errors import AccordError, Phase, TransientError
 from accord.mapping.fields import CompiledMapping, PassDirection, pass_sides
@@ -225,7 +226,7 @@ class _Pass:
         mark = anchor - timedelta(seconds=self.mapping.spec.overlap_seconds)
         return min(mark, start)
 
-    def _source_filter(self) -> str | None:
+    def _source_filter(self) -> Filter | None:
         spec = self.mapping.spec
         return spec.local_filter if self.source_side == "local" else spec.remote_filter
 

@@ -10,6 +10,7 @@ import pytest
 import respx
 from pydantic import SecretStr
 
+from accord.config.filters import where
 from accord.connectors.base import ChangeQuery, WriteOp
 from accord.connectors.business_central import BusinessCentralConnector
 from accord.connectors.business_central.client import with_environment
@@ -111,7 +112,7 @@ def test_read_changes_filter_prefer_and_next_links() -> None:
     since = datetime(2023, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
     pages = list(
         connector(page_size=1).read_changes(
-            "customers", ChangeQuery(since=since, filter="blocked eq ' '")
+            "customers", ChangeQuery(since=since, filter=where("blocked", "eq", " "))
         )
     )
     assert [[r.id for r in p.records] for p in pages] == [["1"], ["2"]]

@@ -11,6 +11,7 @@ import pytest
 import respx
 from pydantic import SecretStr
 
+from accord.config.filters import where
 from accord.connectors.base import ChangeQuery, WriteOp
 from accord.connectors.dataverse import DataverseConnector
 from accord.connectors.dataverse.client import default_scope, request_body
@@ -143,7 +144,8 @@ def test_filtered_read_uses_modifiedon_and_no_tracking() -> None:
         return_value=httpx.Response(200, json={"value": []})
     )
     since = datetime(2024, 5, 1, 10, 0, 0, 900_000, tzinfo=UTC)
-    feed = connector().read_changes("accounts", ChangeQuery(since=since, filter="statecode eq 0"))
+    query = ChangeQuery(since=since, filter=where("statecode", "eq", 0))
+    feed = connector().read_changes("accounts", query)
     list(feed)
     request = route.calls[0].request
     assert request.url.params["$filter"] == (

@@ -93,7 +93,7 @@ class BusinessCentralConnector(ODataConnector):
             else None
         )
         params: dict[str, str] = {}
-        expression = and_filters(since, query.filter)
+        expression = and_filters(since, self.render_filter(info, query.filter))
         if expression:
             params["$filter"] = expression
         select = self.select(info, query.fields)

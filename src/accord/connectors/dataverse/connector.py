@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
+from accord.config.filters import Filter
 from accord.connectors.base import (
     ChangeFeed,
     ChangeQuery,
@@ -109,7 +110,7 @@ class DataverseConnector(ODataConnector):
             if query.since is not None and info.modified_field
             else None
         )
-        expression = and_filters(since, query.filter)
+        expression = and_filters(since, self.render_filter(info, query.filter))
         params = {"$select": select}
         if expression:
             params["$filter"] = expression
@@ -139,7 +140,7 @@ class DataverseConnector(ODataConnector):
         equals: Mapping[str, Any],
         *,
         case_sensitive: bool = True,
-        filter: str | None = None,
+        filter: Filter | None = None,
         limit: int = 2,
     ) -> list[Record]:
         if entity not in OPTION_SETS:
@@ -162,7 +163,7 @@ class DataverseConnector(ODataConnector):
         ]
         return found[:limit]
 
-    def count(self, entity: str, filter: str | None = None) -> int:
+    def count(self, entity: str, filter: Filter | None = None) -> int:
         if entity in OPTION_SETS:
             return len(self._options(entity))
         return super().count(entity, filter)

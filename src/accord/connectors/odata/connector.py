@@ -70,7 +70,7 @@ def build_http(
             f"{', '.join(sorted(KNOWN_OPTIONS))}",
             location=f"connection {settings.name!r}",
         )
-    auth: Any = settings.build_auth()
+    auth = settings.build_auth()
     url = base_url or settings.base_url
     limit = options.get("rate_limit", default_rate_limit)
     limiter = None

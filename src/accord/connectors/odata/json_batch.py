@@ -6,10 +6,11 @@ Request body ``{"requests": [{"id", "method", "url", "headers", "body"}]}``; res
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from accord import jsonwire
 
 MAX_REQUESTS = 100
 """Business Central accepts at most 100 operations per batch."""
@@ -55,12 +56,12 @@ def encode(requests: Sequence[BatchRequest]) -> bytes:
         if headers:
             item["headers"] = headers
         items.append(item)
-    return json.dumps({"requests": items}, separators=(",", ":")).encode()
+    return jsonwire.dumps({"requests": items})
 
 
 def decode(body: Mapping[str, Any] | bytes | str) -> dict[str, BatchResponse]:
     """Inner responses keyed by request id."""
-    data = json.loads(body) if isinstance(body, bytes | str) else body
+    data = jsonwire.loads(body) if isinstance(body, bytes | str) else body
     responses = data.get("responses")
     if not isinstance(responses, list):
         raise ValueError("a JSON batch response must carry a 'responses' list")

@@ -52,14 +52,24 @@ def datetime_literal(value: datetime, precision: Precision = "ms") -> str:
     return text + "Z"
 
 
+def decimal_literal(value: Decimal | float) -> str:
+    """Plain notation, exact: ``Decimal("1E+2")`` -> ``100``, ``0.1`` -> ``0.1``."""
+    exact = Decimal(repr(value)) if isinstance(value, float) else value
+    if not exact.is_finite():
+        raise ValueError(f"no OData literal for the number {value}")
+    return format(exact, "f")
+
+
 def literal(value: Any, kind: FieldType | None = None, precision: Precision = "ms") -> str:
     """The ``$filter`` literal of ``value``; ``kind`` decides between GUID and text."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, int):
         return str(value)
+    if isinstance(value, float | Decimal):
+        return decimal_literal(value)
     if isinstance(value, datetime):
         return datetime_literal(value, precision)
     if isinstance(value, date):

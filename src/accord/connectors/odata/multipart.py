@@ -8,12 +8,13 @@ back as ``--batchresponse_…`` parts, each with its own HTTP status line.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from accord import jsonwire
 
 MAX_REQUESTS = 1000
 """Dataverse accepts at most 1000 requests per batch."""
@@ -68,7 +69,7 @@ def _encode_request(request: PartRequest, out: list[bytes]) -> None:
     lines.extend(f"{k}: {v}" for k, v in request.headers.items())
     body = request.body
     if body is not None and not isinstance(body, bytes):
-        body = json.dumps(body, separators=(",", ":")).encode()
+        body = jsonwire.dumps(body)
     if body is not None and not any(k.lower() == "content-type" for k in request.headers):
         lines.append("Content-Type: application/json")
     out.append("\r\n".join(lines).encode())
@@ -171,7 +172,7 @@ def decode(content: bytes, content_type: str) -> list[PartResponse]:
         decoded: Any = None
         if body:
             try:
-                decoded = json.loads(body)
+                decoded = jsonwire.loads(body)
             except ValueError:
                 decoded = body.decode(errors="replace")
         responses.append(

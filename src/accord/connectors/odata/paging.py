@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from accord import jsonwire
 from accord.connectors.http.client import HttpClient
 from accord.errors import Phase, TerminalError
 
@@ -76,7 +77,7 @@ def iter_pages(
             raise error(response)
         if observe is not None:
             observe(response)
-        body: dict[str, Any] = response.json()
+        body: dict[str, Any] = jsonwire.loads(response.content)
         yield body
         next_link = body.get(NEXT_LINK)
         if not next_link:

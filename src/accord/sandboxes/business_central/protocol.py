@@ -6,6 +6,7 @@ import base64
 import hashlib
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from accord.sandboxes.common.http import Resp
@@ -133,8 +134,8 @@ def _coerce(ftype: str, name: str, value: Any) -> Any:
     if ftype == "str":
         ok = isinstance(value, str)
     elif ftype == "float":
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        value = float(value) if ok else value
+        ok = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+        value = Decimal(str(value)) if ok else value  # exact, as Edm.Decimal is
     elif ftype == "int":
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif ftype == "bool":

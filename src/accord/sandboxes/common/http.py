@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -10,6 +9,8 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+
+from accord import jsonwire
 
 _log = logging.getLogger(__name__)
 STATUS_TEXT = {
@@ -52,7 +53,7 @@ class Req:
 
     def json(self) -> Any:
         """The body parsed as JSON (None when empty)."""
-        return json.loads(self.body) if self.body.strip() else None
+        return jsonwire.loads(self.body) if self.body.strip() else None
 
 
 @dataclass
@@ -70,7 +71,7 @@ class Resp:
             return self.raw
         if self.body is None:
             return b""
-        return json.dumps(self.body, separators=(",", ":"), ensure_ascii=False).encode()
+        return jsonwire.dumps(self.body)
 
 
 Dispatch = Callable[[Req], Resp]

@@ -76,6 +76,10 @@ class _Visitor(AstToSqlAlchemyCoreVisitor):
     def visit_GUID(self, node: ast.GUID) -> Any:
         return sa.literal(node.val.lower())
 
+    def visit_Float(self, node: ast.Float) -> Any:
+        """Decimal literals stay exact text (compared under the ``DECIMAL`` collation)."""
+        return sa.literal(node.val, sa.Text)
+
 
 _LEXER = ODataLexer()
 _PARSER = ODataParser()

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,11 +29,39 @@ Row = dict[str, Any]
 VERSION = "__v"
 COMPANY = "__co"
 
+def _decimal_order(left: str, right: str) -> int:
+    """SQLite collation ``DECIMAL``: decimal texts in numeric order (else text order)."""
+    a: Decimal | str
+    b: Decimal | str
+    try:
+        a, b = Decimal(left), Decimal(right)
+    except InvalidOperation:
+        a, b = left, right
+    return int(a > b) - int(a < b)  # type: ignore[operator]
+
+
+class ExactDecimal(sa.types.TypeDecorator[Decimal]):
+    """An ``Edm.Decimal`` column kept exact: stored as text, compared and sorted as a number
+    (the ``DECIMAL`` collation), read back as :class:`~decimal.Decimal`."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        return dialect.type_descriptor(sa.Text(collation="DECIMAL"))
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
+
+
 _SQL_TYPES: dict[str, Callable[[], sa.types.TypeEngine[Any]]] = {
     "str": lambda: sa.Text(collation="NOCASE"),
     "guid": lambda: sa.String(36),
     "int": sa.Integer,
-    "float": sa.Float,
+    "float": ExactDecimal,
     "bool": sa.Boolean,
     "datetime": lambda: sa.String(32),
     "date": lambda: sa.String(10),
@@ -104,6 +133,11 @@ class Store:
             f"sqlite:///{path}",
             poolclass=sa.pool.StaticPool,
             connect_args={"check_same_thread": False},
+        )
+        sa.event.listen(
+            self.engine,
+            "connect",
+            lambda dbapi, _: dbapi.create_collation("DECIMAL", _decimal_order),
         )
         self.meta = sa.MetaData()
         self._indexed = False

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
+from accord import jsonwire
 from accord.sandboxes.common.http import STATUS_TEXT, Req, Resp
 from accord.sandboxes.common.odata import parse_prefer
 from accord.sandboxes.common.store import Store
@@ -120,14 +120,14 @@ class BatchRunner:
         body = part.body
         if refs and body:
             try:
-                data = json.loads(body)
+                data = jsonwire.loads(body)
                 if isinstance(data, dict):
                     for k, v in data.items():
                         if k.endswith("@odata.bind") and isinstance(v, str) and _REF.match(v):
                             ref = _REF.match(v)
                             assert ref is not None
                             data[k] = refs.get(ref.group(1), v)
-                    body = json.dumps(data).encode()
+                    body = jsonwire.dumps(data)
             except ValueError:
                 pass
         inner = Req(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from accord.sandboxes.common.http import Resp
@@ -124,8 +125,8 @@ def coerce(spec: EntitySpec, name: str, value: Any) -> Any:
     if f.type == "str":
         ok = isinstance(value, str)
     elif f.type == "float":
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        value = float(value) if ok else value
+        ok = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+        value = Decimal(str(value)) if ok else value  # exact, as Edm.Decimal is
     elif f.type == "int":
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif f.type == "bool":
