@@ -22,8 +22,7 @@ def test_an_unknown_system_lists_the_registered_ones() -> None:
     with pytest.raises(ConfigError) as caught:
         registry.plugin("sap-r3", location="connection 'x'")
     assert str(caught.value) == (
-        "connection 'x': unknown system 'sap-r3'; "
-        "registered systems: business-central, dataverse"
+        "connection 'x': unknown system 'sap-r3'; registered systems: business-central, dataverse"
     )
 
 

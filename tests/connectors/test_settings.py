@@ -222,7 +222,9 @@ def test_assemble_names_the_bad_key_and_lists_valid_ones() -> None:
         assemble_settings("crm", "dataverse", {}, auth_kind="basic")
     with pytest.raises(ConfigError, match=r"connection 'crm'.*auth\.device_code\.client_id"):
         assemble_settings(
-            "crm", "dataverse", {"base_url": "https://o.test", "token_url": TOKEN_URL},
+            "crm",
+            "dataverse",
+            {"base_url": "https://o.test", "token_url": TOKEN_URL},
             auth_kind="device_code",
         )
     assert "company" in settable_fields("business-central", "device_code")

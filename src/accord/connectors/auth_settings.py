@@ -145,9 +145,7 @@ class ApiKey(_Auth):
     def build(self, ca_cert: str | None, cache_dir: Path | None) -> httpx.Auth:
         from accord.connectors.http.auth import ApiKeyAuth
 
-        return ApiKeyAuth(
-            self.header, self.key.get_secret_value(), prefix=self.prefix
-        )
+        return ApiKeyAuth(self.header, self.key.get_secret_value(), prefix=self.prefix)
 
 
 class Basic(_Auth):
@@ -160,9 +158,7 @@ class Basic(_Auth):
     def build(self, ca_cert: str | None, cache_dir: Path | None) -> httpx.Auth:
         from accord.connectors.http.auth import BasicAuth
 
-        return BasicAuth(
-            self.username, self.password.get_secret_value()
-        )
+        return BasicAuth(self.username, self.password.get_secret_value())
 
 
 class SessionLogin(_Auth):

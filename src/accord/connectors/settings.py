@@ -154,4 +154,3 @@ class ConnectionSettings(BaseModel):
 
 
 _BASE_FIELDS = frozenset(ConnectionSettings.model_fields)
-

@@ -43,7 +43,5 @@ def settings_from_sandbox(
     system = system_of(handle)
     facts = {key: getattr(handle, key) for key in _FACTS if getattr(handle, key, None)}
     model = plugin(system).settings_model
-    settings: ConnectionSettings = model.from_sandbox(
-        facts, name or f"{system}-sandbox", **values
-    )
+    settings: ConnectionSettings = model.from_sandbox(facts, name or f"{system}-sandbox", **values)
     return settings

@@ -58,9 +58,7 @@ def upgrade() -> None:
     old = _table("name", "system", *_OLD_COLUMNS, "options")
     new = _table("settings")
     for row in bind.execute(sa.select(old)).all():
-        bind.execute(
-            new.update().where(new.c.id == row.id).values(settings=_document(row))
-        )
+        bind.execute(new.update().where(new.c.id == row.id).values(settings=_document(row)))
     with op.batch_alter_table("connections") as batch_op:
         batch_op.alter_column("settings", existing_type=sa.JSON(), nullable=False)
         for column in (*_OLD_COLUMNS, "options"):
@@ -71,9 +69,8 @@ def downgrade() -> None:
     bind = op.get_bind()
     current = _table("name", "settings")
     rows = bind.execute(sa.select(current)).all()
-    other = [r.name for r in rows if (r.settings or {}).get("auth", {}).get("kind") != (
-        "client_credentials"
-    )]
+    kinds = {r.name: (r.settings or {}).get("auth", {}).get("kind") for r in rows}
+    other = [name for name, kind in kinds.items() if kind != "client_credentials"]
     if other:
         raise RuntimeError(
             "cannot downgrade below 0004: connection(s) "
