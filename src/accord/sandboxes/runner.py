@@ -222,7 +222,7 @@ def run_sandboxes(
     names = list(registered) if names is None else names
     unknown = [n for n in names if n not in registered]
     if unknown:
-        raise ValueError(f"unknown sandbox(es) {unknown}; registered: {sorted(registered)}")
+        raise ValueError(f"unknown sandbox(es) {unknown}; valid: {sorted(registered)}")
     workdir = Path(tempfile.mkdtemp(prefix="accord-sandboxes-"))
     data_dir = Path(database_dir) if database_dir else workdir
     tls = make_tls(workdir / "tls")
