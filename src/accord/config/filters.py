@@ -110,6 +110,11 @@ class Filter(BaseModel):
             return {"not": data.get("not", data.get("not_"))}
         return {"all": data["all"]} if self.all is not None else {"any": data["any"]}
 
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            if value is not None or (name == "value" and self.field is not None):
+                yield name, value
+
     def conditions(self) -> Iterator[Filter]:
         """Every condition inside this filter (itself, when it is one)."""
         if self.field is not None:
