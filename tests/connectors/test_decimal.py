@@ -109,3 +109,14 @@ def test_filters_on_decimals_compare_exactly(sandboxes: Any) -> None:
             ids[1]
         }
         assert connector.count("customers", all_of(edges, where("creditLimit", "ge", BIG))) == 2
+
+
+def test_whole_amounts_read_as_decimal_too(sandboxes: Any) -> None:
+    with connect(sandboxes, "dataverse") as connector:
+        [created] = connector.write("accounts", [WriteOp("create", "w", {"creditlimit": 5000})])
+        [read] = connector.get("accounts", [created.id])
+        feed = connector.read_changes("accounts", ChangeQuery(filter=where("name", "is_null")))
+        streamed = [r for page in feed for r in page.records if r.id == created.id]
+    assert type(read.values["creditlimit"]) is Decimal and read.values["creditlimit"] == 5000
+    assert [type(r.values["creditlimit"]) for r in streamed] == [Decimal]
+    assert type(read.values["name"]) is not Decimal  # only decimal fields are converted

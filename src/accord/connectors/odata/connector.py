@@ -9,10 +9,12 @@ from typing import Any, ClassVar
 
 import httpx
 
+from accord.config.filters import Filter
 from accord.connectors.base import EntityInfo, FieldType, Record
 from accord.connectors.http import HttpClient, RateLimiter, RetryPolicy
 from accord.connectors.http.outcomes import DEFAULT_ERRORS, ErrorPolicy
 from accord.connectors.odata.errors import call_error
+from accord.connectors.odata.filters import render_odata
 from accord.connectors.odata.literals import (
     Precision,
     and_filters,
@@ -21,7 +23,7 @@ from accord.connectors.odata.literals import (
     is_guid,
 )
 from accord.connectors.odata.paging import iter_pages, prefer_max_page_size
-from accord.connectors.odata.records import ODataFeed, to_record
+from accord.connectors.odata.records import ODataFeed, decimal_fields, to_record
 from accord.connectors.settings import ConnectionSettings
 from accord.errors import (
     AccordError,
@@ -151,6 +153,7 @@ class ODataConnector(ABC):
             ),
             info.key,
             info.modified_field,
+            decimals=decimal_fields(info),
         )
 
     # -- paths and errors ---------------------------------------------------------------
@@ -172,8 +175,14 @@ class ODataConnector(ABC):
         wanted.update(dict.fromkeys(fields))
         return ",".join(wanted)
 
+    def render_filter(self, info: EntityInfo, filter: Filter | None) -> str | None:
+        """A typed table filter as ``$filter`` text for ``info`` (None for no filter)."""
+        if filter is None:
+            return None
+        return render_odata(filter, self.types(info), self.precision)
+
     def to_record(self, info: EntityInfo, row: dict[str, Any]) -> Record:
-        return to_record(row, info.key, info.modified_field)
+        return to_record(row, info.key, info.modified_field, decimal_fields(info))
 
     def _query(
         self,
@@ -216,7 +225,7 @@ class ODataConnector(ABC):
         equals: Mapping[str, Any],
         *,
         case_sensitive: bool = True,
-        filter: str | None = None,
+        filter: Filter | None = None,
         limit: int = 2,
     ) -> list[Record]:
         """Both services compare text case-insensitively (database collation), so a
@@ -232,18 +241,20 @@ class ODataConnector(ABC):
         texts = {k: v for k, v in equals.items() if isinstance(v, str) and v.strip()}
         exact = case_sensitive and bool(texts)
         top = limit * CASE_SENSITIVE_OVERFETCH if exact else limit
-        params = {"$filter": and_filters(criteria, filter) or criteria, "$top": str(top)}
+        expression = and_filters(criteria, self.render_filter(info, filter)) or criteria
+        params = {"$filter": expression, "$top": str(top)}
         found = self._query(info, params, None, top)
         if exact:
             found = (r for r in found if all(r.values.get(k) == v for k, v in texts.items()))
         return list(itertools.islice(found, limit))
 
-    def count(self, entity: str, filter: str | None = None) -> int:
+    def count(self, entity: str, filter: Filter | None = None) -> int:
         """``$count=true`` on a one-row page (both services cap ``/$count`` alike)."""
         info = self.entity(entity)
         params = {"$count": "true", "$top": "1", "$select": info.key}
-        if filter:
-            params["$filter"] = filter
+        expression = self.render_filter(info, filter)
+        if expression:
+            params["$filter"] = expression
         response = self.http.get(self.collection(info), params=params)
         if response.status_code != 200:
             raise self.error(response)

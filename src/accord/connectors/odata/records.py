@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import datetime
+from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
-from accord.connectors.base import Page, Record
+from accord.connectors.base import EntityInfo, FieldType, Page, Record
 from accord.connectors.odata.literals import parse_datetime
 from accord.connectors.odata.paging import DELTA_LINK
 
@@ -22,13 +23,26 @@ def clean(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if "@" not in k}
 
 
-def to_record(row: dict[str, Any], key: str, modified_field: str | None) -> Record:
-    """One OData row as a record (id from ``key``, etag from ``@odata.etag``)."""
+def decimal_fields(info: EntityInfo) -> tuple[str, ...]:
+    """Names of the entity's ``Edm.Decimal`` fields."""
+    return tuple(name for name, f in info.fields.items() if f.type is FieldType.DECIMAL)
+
+
+def to_record(
+    row: dict[str, Any], key: str, modified_field: str | None, decimals: Collection[str] = ()
+) -> Record:
+    """One OData row as a record (id from ``key``, etag from ``@odata.etag``); whole numbers
+    in the ``decimals`` fields become ``Decimal`` like the fractional ones already are."""
     modified = row.get(modified_field) if modified_field else None
     etag = row.get(ETAG)
+    values = clean(row)
+    for name in decimals:
+        number = values.get(name)
+        if isinstance(number, int) and not isinstance(number, bool):
+            values[name] = Decimal(number)
     return Record(
         id=str(row[key]),
-        values=clean(row),
+        values=values,
         modified_at=parse_datetime(modified) if isinstance(modified, str) else None,
         etag=str(etag) if etag is not None else None,
     )
@@ -57,11 +71,13 @@ class ODataFeed:
         modified_field: str | None,
         *,
         keep: Callable[[Record], bool] | None = None,
+        decimals: Collection[str] = (),
     ) -> None:
         self._pages = pages
         self._key = key
         self._modified = modified_field
         self._keep = keep
+        self._decimals = decimals
         self._token: str | None = None
         self._server_time: datetime | None = None
 
@@ -90,7 +106,7 @@ class ODataFeed:
                 if key not in row and is_deleted_entry(row):
                     deleted.append(str(row["id"]))
                     continue
-                record = to_record(row, key, modified)
+                record = to_record(row, key, modified, self._decimals)
                 if keep is None or keep(record):
                     records.append(record)
             link = body.get(DELTA_LINK)
