@@ -51,7 +51,7 @@ class World:
             return list(session.scalars(select(Coupling).where(Coupling.mapping_id == mid)))
 
     def coupled_pairs(self, mapping: str) -> set[tuple[str | None, str | None]]:
-        return {(c.local_id, c.remote_id) for c in self.couplings(mapping)}
+        return {(c.local_id, c.remote_id) for c in self.couplings(mapping) if c.state == "coupled"}
 
 
 WorldFactory = Callable[..., World]

@@ -12,6 +12,12 @@ def test_demo_story_ends_in_agreement(tmp_path: Path, database_url: str) -> None
     with demo_world(tmp_path, records=30, database_url=database_url) as world:
         runs = operations.sync_full(world.hub)
         assert all(r.status == "success" for r in runs), [(r.mapping, r.message) for r in runs]
+        first_sight = operations.conflicts(world.hub)
+        assert first_sight  # matched pairs whose values differ are held, not overwritten
+        for held in first_sight:
+            for field in held.fields.values():
+                assert field["local"] is not None and field["remote"] is not None
+            operations.resolve(world.hub, held.id, "local")
         notes = change_both_sides(world)
         assert len(notes) == 7
         results = operations.sync_incremental(world.hub)

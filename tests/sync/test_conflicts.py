@@ -12,7 +12,10 @@ from tests.worlds import World, WorldFactory, custom_template
 def settled(make_world: WorldFactory, **kw: object) -> World:
     world = make_world(records=10, **kw)
     operations.sync_full(world.hub)
+    for first_sight in operations.conflicts(world.hub):  # matched pairs that differed
+        operations.resolve(world.hub, first_sight.id, "local")
     operations.sync_incremental(world.hub)
+    assert operations.conflicts(world.hub) == []
     return world
 
 
@@ -120,3 +123,18 @@ def test_preview_writes_nothing(make_world: WorldFactory) -> None:
     # and the real run afterwards still does it
     operations.sync_incremental(world.hub, ["CUSTOMER"])
     assert world.dv.store.get("accounts", account_id)["address1_city"] == "Preview City"
+
+
+def test_held_conflict_is_counted_once(make_world: WorldFactory) -> None:
+    """Defect: a held conflict was counted again on every pass that saw it."""
+    world = settled(make_world)
+    customer_id, account_id = sorted(world.coupled_pairs("CUSTOMER"))[0]
+    world.bc.store.update("customers", customer_id, {"city": "Bergen"})
+    world.dv.store.update("accounts", account_id, {"address1_city": "Trondheim"})
+    first = operations.sync_incremental(world.hub, ["CUSTOMER"])
+    world.bc.store.update("customers", customer_id, {"city": "Bergen Sentrum"})
+    world.dv.store.update("accounts", account_id, {"address1_city": "Trondheim Sentrum"})
+    second = operations.sync_incremental(world.hub, ["CUSTOMER"])
+    assert sum(r.counts["conflicts"] for r in first) == 1
+    assert sum(r.counts["conflicts"] for r in second) == 0
+    assert len(operations.conflicts(world.hub)) == 1

@@ -84,3 +84,39 @@ def test_changed_record_whose_counterpart_is_gone(
         assert world.dv.store.get("accounts", pairs[customer_id])["address1_city"] == "Afterwards"
     else:
         assert result.counts["uncoupled"] == 1 and customer_id not in pairs
+
+
+def test_uncoupled_survivor_is_not_recreated_by_its_next_change(
+    make_world: WorldFactory, tmp_path: Path
+) -> None:
+    """Defect: with 'uncouple', the next edit of the survivor re-created the deleted record."""
+    world = world_with(make_world, tmp_path, "uncouple")
+    customer_id, account_id = sorted(world.coupled_pairs("CUSTOMER"))[0]
+    accounts = world.dv.store.count("accounts")
+    world.dv.store.delete("accounts", account_id)
+    operations.sync_incremental(world.hub, ["CUSTOMER"])
+    world.bc.store.update("customers", customer_id, {"city": "Edited Later"})
+    operations.sync_incremental(world.hub, ["CUSTOMER"])
+    operations.sync_incremental(world.hub, ["CUSTOMER"])
+    assert world.dv.store.count("accounts") == accounts - 1
+    assert customer_id not in {a for a, _ in world.coupled_pairs("CUSTOMER")}
+
+
+@pytest.mark.parametrize(
+    ("policy", "counter"),
+    [("uncouple", "uncoupled"), ("propagate", "deleted"), ("ignore", "skipped")],
+)
+def test_preview_of_a_delete_agrees_with_the_sync(
+    make_world: WorldFactory, tmp_path: Path, policy: str, counter: str
+) -> None:
+    """Defect: the preview predicted a delete where the sync uncoupled."""
+    world = world_with(make_world, tmp_path, policy)
+    _, account_id = sorted(world.coupled_pairs("CUSTOMER"))[0]
+    world.dv.store.delete("accounts", account_id)
+    preview = operations.sync_incremental(world.hub, ["CUSTOMER"], dry_run=True)
+    done = operations.sync_incremental(world.hub, ["CUSTOMER"])
+    keys = ("inserted", "modified", "deleted", "uncoupled", "skipped")
+    predicted = {k: sum(r.counts[k] for r in preview) for k in keys}
+    happened = {k: sum(r.counts[k] for r in done) for k in keys}
+    assert predicted == happened
+    assert happened[counter] == 1

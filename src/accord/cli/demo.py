@@ -30,6 +30,17 @@ def run_demo(*, records: int, seed: int) -> None:
         with progress_bar() as advance:
             render.full_sync_table(operations.sync_full(world.hub, progress=advance))
 
+        first_sight = operations.conflicts(world.hub)
+        if first_sight:
+            console.rule("1b. Pairs coupled by match that differ at first sight")
+            console.print(
+                "Nothing was overwritten: values that differ on both sides are held for a "
+                "person. The demo decides as an ERP-first team would: Business Central wins."
+            )
+            render.conflicts_table(first_sight)
+            for conflict in first_sight:
+                operations.resolve(world.hub, conflict.id, "local")
+
         console.rule("2. Users change records on both sides")
         for line in change_both_sides(world):
             console.print(f" • {line}")

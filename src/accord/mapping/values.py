@@ -12,24 +12,32 @@ from accord.connectors.base import FieldType
 
 
 def canonical(value: Any) -> Any:
-    """A JSON-safe canonical form: integral numbers as int, others as float, text as is."""
+    """A canonical form: integral numbers as int, other numbers as a normalized Decimal
+    (never float: money and quantities stay exact), text as is."""
     kind = type(value)
     if kind is str or value is None or kind is bool or kind is int:
         return value
+    if kind is Decimal:
+        return _number(value)
     if kind is float:
-        return int(value) if value.is_integer() else value
+        return int(value) if value.is_integer() else _number(Decimal(repr(value)))
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float | Decimal):
-        number = Decimal(str(value))
-        if number == number.to_integral_value():
-            return int(number)
-        return float(number)
+        return _number(Decimal(str(value)))
     if isinstance(value, list | tuple):
         return [canonical(v) for v in value]
     if isinstance(value, dict):
         return {str(k): canonical(v) for k, v in value.items()}
     return str(value)
+
+
+def _number(number: Decimal) -> int | Decimal:
+    if not number.is_finite():
+        return number
+    if number == number.to_integral_value():
+        return int(number)
+    return number.normalize()
 
 
 def coerce(value: Any, field_type: FieldType | None) -> Any:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.errors import ConfigError
+from accord.state.types import dumps_json, loads_json
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -44,7 +45,12 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30},
+            json_serializer=dumps_json,
+            json_deserializer=loads_json,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() != "postgresql":
@@ -52,7 +58,9 @@ def make_engine(url: str) -> Engine:
             f"unsupported database {parsed.get_backend_name()!r}; valid: sqlite, postgresql",
             location="database",
         )
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(
+        url, pool_pre_ping=True, json_serializer=dumps_json, json_deserializer=loads_json
+    )
 
 
 def migrate(engine: Engine) -> None:

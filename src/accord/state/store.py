@@ -1,4 +1,4 @@
-"""Saving and loading integrations, mappings and connections (the configuration side of state)."""
+"""Saving and loading integrations and their mappings (the configuration side of state)."""
 
 from __future__ import annotations
 
@@ -7,46 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.config.spec import FieldMappingSpec, TableMappingSpec, TemplateSpec
+from accord.config.loader import parse_template
+from accord.config.spec import TemplateSpec
 from accord.errors import ConfigError
 from accord.state.connections import load_connection as load_connection  # re-exported
 from accord.state.connections import save_connection as save_connection  # re-exported
-from accord.state.models import FieldMapping, Integration, TableMapping
-
-_FIELD_COLUMNS = {
-    "local": "local_field",
-    "remote": "remote_field",
-    "direction": "direction",
-    "constant": "constant",
-    "transform": "transform",
-    "transform_direction": "transform_direction",
-    "option_map": "option_map",
-    "lookup": "lookup",
-    "lookup_by": "lookup_by",
-    "clear_on_failed_lookup": "clear_on_failed_lookup",
-    "not_null": "not_null",
-    "on_create_only": "on_create_only",
-    "match": "match",
-    "match_priority": "match_priority",
-    "case_sensitive": "case_sensitive",
-    "enabled": "enabled",
-}
-_TABLE_COLUMNS = (
-    "direction",
-    "local_filter",
-    "remote_filter",
-    "sync_only_coupled",
-    "depends_on",
-    "conflict",
-    "deletion",
-    "create_new_if_no_match",
-    "sync_after_coupling",
-    "interval_seconds",
-    "overlap_seconds",
-    "new_local_defaults",
-    "new_remote_defaults",
-    "enabled",
-)
+from accord.state.models import Integration, TableMapping
 
 
 def save_integration(
@@ -56,7 +22,7 @@ def save_integration(
     local_connection: str,
     remote_connection: str,
 ) -> Integration:
-    """Create or replace an integration and its mappings from a template."""
+    """Create or replace an integration from a template; mappings keep their ids by name."""
     row = session.scalar(select(Integration).where(Integration.name == name))
     if row is None:
         row = Integration(name=name)
@@ -64,6 +30,7 @@ def save_integration(
     row.template = template.name
     row.local_connection = local_connection
     row.remote_connection = remote_connection
+    row.spec = template.with_field_ids().model_dump(mode="json")
     session.flush()
     existing = {
         m.name: m
@@ -73,23 +40,11 @@ def save_integration(
         mapping = existing.pop(spec.name, None) or TableMapping(
             integration_id=row.id, name=spec.name
         )
-        _fill_table(mapping, spec, position)
+        mapping.position = position
         session.add(mapping)
     for stale in existing.values():
         session.delete(stale)
     return row
-
-
-def _fill_table(row: TableMapping, spec: TableMappingSpec, position: int) -> None:
-    row.position = position
-    row.local_entity = spec.local
-    row.remote_entity = spec.remote
-    for column in _TABLE_COLUMNS:
-        setattr(row, column, getattr(spec, column))
-    row.fields = [
-        FieldMapping(position=i, **{col: getattr(f, attr) for attr, col in _FIELD_COLUMNS.items()})
-        for i, f in enumerate(spec.fields)
-    ]
 
 
 @dataclass(frozen=True)
@@ -127,28 +82,11 @@ def load_integration(session: Session, name: str | None = None) -> IntegrationCo
         .where(TableMapping.integration_id == row.id)
         .order_by(TableMapping.position)
     ).all()
-    specs = [_table_spec(m) for m in mappings]
-    template = TemplateSpec.model_construct(
-        name=row.template, description="", local_system="", remote_system="", mappings=specs
-    )
+    template = parse_template(row.spec, f"integration {row.name!r} (stored spec)")
     return IntegrationConfig(
         row.name,
         template,
         row.local_connection,
         row.remote_connection,
         {m.name: m.id for m in mappings},
-    )
-
-
-def _table_spec(row: TableMapping) -> TableMappingSpec:
-    fields = [
-        FieldMappingSpec(**{attr: getattr(f, col) for attr, col in _FIELD_COLUMNS.items()})
-        for f in row.fields
-    ]
-    return TableMappingSpec(
-        name=row.name,
-        local=row.local_entity,
-        remote=row.remote_entity,
-        fields=fields,
-        **{column: getattr(row, column) for column in _TABLE_COLUMNS},
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect
@@ -37,3 +39,32 @@ class UTCDateTime(TypeDecorator[datetime]):
 def utcnow() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(UTC)
+
+
+_DECIMAL_TAG = "$decimal"
+
+
+def _tag_decimals(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return {_DECIMAL_TAG: str(value)}
+    if isinstance(value, dict):
+        return {k: _tag_decimals(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_tag_decimals(v) for v in value]
+    return value
+
+
+def _untag_decimal(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1 and _DECIMAL_TAG in obj:
+        return Decimal(obj[_DECIMAL_TAG])
+    return obj
+
+
+def dumps_json(value: Any) -> str:
+    """JSON for state columns: Decimals kept exact (tagged), never turned into floats."""
+    return json.dumps(_tag_decimals(value), separators=(",", ":"))
+
+
+def loads_json(text: str) -> Any:
+    """Inverse of :func:`dumps_json`."""
+    return json.loads(text, object_hook=_untag_decimal)

@@ -13,17 +13,17 @@ from accord.state.types import utcnow
 
 def hold_conflict(
     session: Session, mapping_id: int, coupling: Coupling, fields: dict[str, Any]
-) -> Conflict:
-    """Open (or refresh) the conflict of ``coupling`` with ``fields``."""
+) -> bool:
+    """Open (or refresh) the conflict of ``coupling`` with ``fields``; True when it is new
+    (a conflict is counted once, not on every pass that sees it again)."""
     row = session.scalar(
         select(Conflict).where(Conflict.coupling_id == coupling.id, Conflict.resolved_at.is_(None))
     )
     if row is None:
-        row = Conflict(mapping_id=mapping_id, coupling_id=coupling.id, fields=fields)
-        session.add(row)
-    else:
-        merged = dict(row.fields)
-        merged.update(fields)
-        row.fields = merged
-        row.detected_at = utcnow()
-    return row
+        session.add(Conflict(mapping_id=mapping_id, coupling_id=coupling.id, fields=fields))
+        return True
+    merged = dict(row.fields)
+    merged.update(fields)
+    row.fields = merged
+    row.detected_at = utcnow()
+    return False

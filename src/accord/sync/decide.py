@@ -15,10 +15,31 @@ from typing import Any, Literal
 
 from accord.connectors.base import Record
 from accord.errors import SkippableError
-from accord.mapping.fields import CompiledMapping, FieldRule, Lookups, PassDirection, pass_sides
+from accord.mapping.fields import (
+    CompiledMapping,
+    FieldRule,
+    Lookups,
+    PassDirection,
+    Side,
+    is_blank,
+    pass_sides,
+)
 from accord.mapping.values import canonical, content_hash, same
 
-Action = Literal["insert", "modify", "unchanged", "skip", "ignore", "fail", "conflict"]
+Action = Literal[
+    "insert",
+    "modify",
+    "unchanged",
+    "skip",
+    "ignore",
+    "fail",
+    "conflict",
+    "couple",
+    "delete",
+    "uncouple",
+    "restore",
+    "flag",
+]
 
 
 @dataclass(frozen=True)
@@ -107,6 +128,12 @@ def _insert(
     lookups: Lookups,
     explain: bool = True,
 ) -> Decision:
+    """Values to create the counterpart with, and a baseline of every mapped field.
+
+    Fields that do not flow in this direction get a baseline too (source value, destination
+    slot filled in from what the destination stored), so a default the destination gives a
+    fresh record is never later taken for a change and written over the source's value.
+    """
     source_side, dest_side = pass_sides(direction)
     defaults = (
         mapping.spec.new_remote_defaults
@@ -132,6 +159,9 @@ def _insert(
             baseline[rule.key] = _pair(source_side, src_value, value)
     except SkippableError as exc:
         return Decision("fail", error=exc.message)
+    for rule in mapping.rules:
+        if rule.spec.enabled and rule.key not in baseline and rule.field(dest_side) is not None:
+            baseline[rule.key] = _pair(source_side, _source_value(rule, source_side, source), None)
     return Decision("insert", values=values, baseline=baseline, changes=changes)
 
 
@@ -142,6 +172,28 @@ def _source_value(rule: FieldRule, side: str, record: Record) -> Any:
 
 def _pair(source_side: str, source_value: Any, dest_value: Any) -> list[Any]:
     return [source_value, dest_value] if source_side == "local" else [dest_value, source_value]
+
+
+@dataclass(frozen=True)
+class _FieldState:
+    """One field of an update: its rule, the values on both sides and the pass's context."""
+
+    rule: FieldRule
+    dest_field: str
+    source_value: Any
+    mapped: Any
+    current: Any
+    source_side: Side
+    direction: PassDirection
+
+    @property
+    def flows_back(self) -> bool:
+        """Whether the opposite pass carries this field from the destination to the source."""
+        opposite: PassDirection = "from_remote" if self.direction == "to_remote" else "to_remote"
+        return self.rule.field(self.source_side) is not None and self.rule.runs(opposite)
+
+    def pair(self, dest_value: Any) -> list[Any]:
+        return _pair(self.source_side, self.source_value, dest_value)
 
 
 def _update(
@@ -168,6 +220,18 @@ def _update(
             continue
         src_value = _source_value(rule, source_side, source)
         known = baseline.get(rule.key)
+        if known is None and dest is not None and not force and rule.field(source_side):
+            field = _FieldState(
+                rule,
+                dest_field,
+                src_value,
+                rule.map_value(direction, source.values, lookups),
+                canonical(dest.values.get(dest_field)),
+                source_side,
+                direction,
+            )
+            _first_sight(mapping, field, decision, source_newer, explain)
+            continue
         source_changed = (
             force
             or known is None
@@ -199,20 +263,15 @@ def _update(
         if dest_changed and known is not None:
             winner = _winner(mapping.spec.conflict, source_newer)
             if winner == "hold":
-                decision.conflicts[rule.key] = {
-                    "field": {"local": rule.field("local"), "remote": rule.field("remote")},
-                    source_side: src_value,
-                    dest_side: current,
-                    "baseline": {"local": known[0], "remote": known[1]},
-                }
+                decision.conflicts[rule.key] = _conflict(
+                    rule, source_side, src_value, current, known
+                )
                 continue
             if winner == "destination":
                 # Let the opposite pass carry the destination's value back to the source.
                 baseline[rule.key] = _pair(source_side, src_value, known[d])
                 continue
-        decision.values[dest_field] = mapped
-        if explain:
-            decision.changes.append(FieldChange(rule.key, dest_field, current, mapped))
+        _write(decision, rule, dest_field, current, mapped, explain)
         baseline[rule.key] = _pair(source_side, src_value, mapped)
 
     if decision.conflicts:
@@ -220,6 +279,73 @@ def _update(
     elif decision.values:
         decision.action = "modify"
     return decision
+
+
+def _first_sight(
+    mapping: CompiledMapping,
+    field: _FieldState,
+    decision: Decision,
+    source_newer: bool,
+    explain: bool,
+) -> None:
+    """A field of a pair with no history (coupled by match): never a silent overwrite.
+
+    Equal values need nothing; a blank takes the other side's value; two different values
+    go to the initial master, else to the mapping's conflict policy.
+    """
+    key = field.rule.key
+    baseline = decision.baseline
+    if field.rule.spec.on_create_only or same(field.mapped, field.current):
+        baseline[key] = field.pair(field.current)
+        return
+    if is_blank(field.mapped):
+        # nothing to write; a blank source takes the destination's value when it flows back
+        source_blank = is_blank(field.source_value)
+        baseline[key] = field.pair(None if source_blank and field.flows_back else field.current)
+        return
+    if not is_blank(field.current):
+        winner = _first_sight_winner(mapping, field.source_side, source_newer)
+        if winner == "hold":
+            known = [None, None]
+            decision.conflicts[key] = _conflict(
+                field.rule, field.source_side, field.source_value, field.current, known
+            )
+            return
+        if winner == "destination":
+            # the opposite pass sees the destination's value as a change and carries it
+            baseline[key] = field.pair(field.mapped if field.flows_back else field.current)
+            return
+    _write(decision, field.rule, field.dest_field, field.current, field.mapped, explain)
+    baseline[key] = field.pair(field.mapped)
+
+
+def _first_sight_winner(
+    mapping: CompiledMapping, source_side: Side, source_newer: bool
+) -> Literal["hold", "source", "destination"]:
+    master = mapping.spec.initial_master
+    if master is not None:
+        return "source" if master == source_side else "destination"
+    return _winner(mapping.spec.conflict, source_newer)
+
+
+def _conflict(
+    rule: FieldRule, source_side: Side, source_value: Any, current: Any, known: list[Any]
+) -> dict[str, Any]:
+    dest_side: Side = "remote" if source_side == "local" else "local"
+    return {
+        "field": {"local": rule.field("local"), "remote": rule.field("remote")},
+        source_side: source_value,
+        dest_side: current,
+        "baseline": {"local": known[0], "remote": known[1]},
+    }
+
+
+def _write(
+    decision: Decision, rule: FieldRule, dest_field: str, current: Any, mapped: Any, explain: bool
+) -> None:
+    decision.values[dest_field] = mapped
+    if explain:
+        decision.changes.append(FieldChange(rule.key, dest_field, current, mapped))
 
 
 def _newer(a: datetime | None, b: datetime | None) -> bool:

@@ -2,7 +2,9 @@
 
 Policies: ``ignore`` (keep the coupling, flag it), ``propagate`` (delete the survivor too),
 ``restore`` (create the deleted side again from the survivor and re-couple), ``uncouple``
-(drop the coupling, keep both sides' data).
+(keep both sides' data; the coupling stays as an *uncoupled* marker on the survivor, so a
+later change of the survivor does not re-create what was deleted). A dry run counts and
+lists exactly what the pass would do, through the same decision.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from accord.connectors.base import Record, WriteOp
-from accord.mapping.fields import PassDirection
+from accord.mapping.fields import PassDirection, Side
 from accord.state import couplings
 from accord.state.models import Coupling
-from accord.sync.decide import Decision, decide
+from accord.sync.decide import Action, Decision, decide
 
 if TYPE_CHECKING:
     from accord.sync.pages import PageProcessor
@@ -27,6 +29,28 @@ DELETED_COUNTERPART = (
     "uncouple it by hand"
 )
 
+SOURCE_GONE: dict[str, Action] = {
+    "ignore": "flag",
+    "uncouple": "uncouple",
+    "propagate": "delete",
+    "restore": "restore",
+}
+"""What a pass does when its source record was deleted, per deletion policy."""
+DESTINATION_GONE: dict[str, Action] = {
+    "ignore": "fail",
+    "uncouple": "uncouple",
+    "propagate": "delete",
+    "restore": "restore",
+}
+"""What a pass does when a changed source's coupled destination record is gone."""
+_COUNTER: dict[str, str] = {
+    "flag": "skipped",
+    "uncouple": "uncoupled",
+    "delete": "deleted",
+    "restore": "inserted",
+    "fail": "failed",
+}
+
 
 class DeletionHandler:
     """Applies the deletion policy for one pass."""
@@ -35,26 +59,56 @@ class DeletionHandler:
         self.p = processor
         self.policy = processor.mapping.spec.deletion
 
+    def _preview(self, source_id: str, dest_id: str | None, action: Action) -> None:
+        p = self.p
+        p.counts[_COUNTER[action]] += 1
+        from accord.sync.pages import PreviewRow
+
+        p.preview.append(PreviewRow(p.mapping.name, p.direction, source_id, dest_id, action))
+
+    def forget(self, row: Coupling) -> None:
+        """Drop a coupling row now (its ids are free again)."""
+        self.p.session.delete(row)
+        self.p.session.flush()
+
+    def tombstone(self, row: Coupling, deleted: Side) -> None:
+        """Uncouple after a delete: the survivor keeps a marker, the deleted id is freed."""
+        row.state = "uncoupled"
+        row.deleted_side = deleted
+        if deleted == "local":
+            row.local_id = None
+        else:
+            row.remote_id = None
+        row.baseline = {}
+        row.local_hash = row.remote_hash = None
+        row.last_result_to_remote = row.last_result_from_remote = None
+        row.skipped = False
+        self.p.counts["uncoupled"] += 1
+
     def source_deleted(self, ids: Sequence[str]) -> None:
         """The source reported these ids deleted (tombstones, delta links, snapshot diff)."""
         p = self.p
         found = couplings.by_ids(p.session, p.mapping_id, p.source_side, ids)
-        for row in found.values():
-            if p.dry_run:
-                p.counts["deleted" if self.policy == "propagate" else "uncoupled"] += 1
+        for source_id, row in found.items():
+            if row.state != "coupled":
+                if not p.dry_run:
+                    self.forget(row)  # an unfinished create or a marker: nothing left to keep
                 continue
-            self._survivor_of_deleted_source(row)
+            action = SOURCE_GONE[self.policy] if p._dest_id(row) else "flag"
+            if p.dry_run:
+                self._preview(source_id, p._dest_id(row), action)
+                continue
+            self._survivor_of_deleted_source(row, action)
 
-    def _survivor_of_deleted_source(self, row: Coupling) -> None:
+    def _survivor_of_deleted_source(self, row: Coupling, action: Action) -> None:
         p = self.p
         dest_id = p._dest_id(row)
-        if self.policy == "ignore" or dest_id is None:
+        if action == "flag" or dest_id is None:
             row.deleted_side = p.source_side
             p.counts["skipped"] += 1
-        elif self.policy == "uncouple":
-            p.session.delete(row)
-            p.counts["uncoupled"] += 1
-        elif self.policy == "propagate":
+        elif action == "uncouple":
+            self.tombstone(row, p.source_side)
+        elif action == "delete":
             result = p.dest.write(
                 p.mapping.entity(p.dest_side), [WriteOp("delete", "d", id=dest_id)]
             )[0]
@@ -76,8 +130,7 @@ class DeletionHandler:
             p.counts["uncoupled"] += 1
             return
         reverse: PassDirection = "from_remote" if p.direction == "to_remote" else "to_remote"
-        p.session.delete(row)
-        p.session.flush()
+        self.forget(row)
         from accord.sync.pages import PageProcessor
 
         back = PageProcessor(
@@ -96,12 +149,12 @@ class DeletionHandler:
     def destination_deleted(self, record: Record, row: Coupling) -> None:
         """The coupled destination record is gone while the source changed."""
         p = self.p
+        action = DESTINATION_GONE[self.policy]
         if p.dry_run:
-            p.counts["deleted"] += 1
+            self._preview(record.id, p._dest_id(row), action)
             return
-        if self.policy == "restore":
-            p.session.delete(row)
-            p.session.flush()
+        if action == "restore":
+            self.forget(row)
             decision = decide(
                 p.mapping,
                 p.direction,
@@ -114,10 +167,9 @@ class DeletionHandler:
             inserts: list[tuple[Record, Decision, Coupling | None]] = []
             p._route_insert(record, decision, None, inserts)
             p._apply_inserts(inserts)
-        elif self.policy == "uncouple":
-            p.session.delete(row)
-            p.counts["uncoupled"] += 1
-        elif self.policy == "propagate":
+        elif action == "uncouple":
+            self.tombstone(row, p.dest_side)
+        elif action == "delete":
             result = p.source.write(
                 p.mapping.entity(p.source_side), [WriteOp("delete", "d", id=record.id)]
             )[0]

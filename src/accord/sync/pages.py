@@ -21,6 +21,7 @@ from accord.sync.conflicts import hold_conflict
 from accord.sync.context import SyncContext
 from accord.sync.decide import CouplingView, Decision, FieldChange, decide, source_hash
 from accord.sync.deletions import DeletionHandler
+from accord.sync.matching import CreateMatcher
 
 CHUNK = 1000
 """Records decided and written together (Dataverse's batch limit; ten BC batches)."""
@@ -82,6 +83,7 @@ class PageProcessor:
         ] = deque()
         self.preview: list[PreviewRow] = []
         self.deletions = DeletionHandler(self)
+        self._empty: bool | None = None
 
     # -- reading helpers ------------------------------------------------------------------
     def source_fields(self) -> list[str]:
@@ -143,6 +145,11 @@ class PageProcessor:
         updates: list[tuple[Record, Decision, Coupling, Record | None]] = []
         for record in records:
             row = found.get(record.id)
+            if row is not None and row.state == "uncoupled":
+                if not self.force:
+                    continue  # its counterpart was deleted and the policy uncoupled them
+                self.deletions.forget(row)  # synchronize-now: create it again on purpose
+                row = None
             if row is not None and row.skipped and not self.force:
                 self._preview_or_count(record, row)
                 continue
@@ -180,6 +187,7 @@ class PageProcessor:
                 self._route_insert(record, decision, None, inserts)
             else:
                 updates.append((record, decision, row, dest))
+        self._match_inserts(inserts, updates, lookups)
         self._apply_updates(updates)
         self._apply_inserts(inserts)
 
@@ -280,8 +288,9 @@ class PageProcessor:
             if decision.action == "fail":
                 self._record_failure(record, row, decision.error or "mapping failed")
                 continue
-            if decision.conflicts:
-                hold_conflict(self.session, self.mapping_id, row, decision.conflicts)
+            if decision.conflicts and hold_conflict(
+                self.session, self.mapping_id, row, decision.conflicts
+            ):
                 self.counts["conflicts"] += 1
             if not decision.values:
                 self._record_success(record, row, decision, dest, None)
@@ -327,8 +336,6 @@ class PageProcessor:
                 self.counts["skipped"] += 1
                 continue
             planned = self._dest_id(row)
-            if existing is not None and planned is None:
-                planned = self._find_existing(record, decision)
             ref = f"c{len(ops)}"
             if planned and not self.dest_info.client_ids:
                 ops.append(WriteOp("update", ref, decision.values, id=planned))
@@ -339,9 +346,16 @@ class PageProcessor:
             self.session.commit()  # the intents are durable before anything is created
 
         def created(results: list[WriteResult]) -> None:
+            owners = self._owners([r.id for r in results if r.ok and r.id])
             for result in results:
                 record, decision, row = pending[result.ref]
-                if result.ok:
+                owner = owners.get(result.id or "")
+                if result.ok and owner is not None and owner is not row:
+                    message = ALREADY_COUPLED.format(
+                        id=result.id, other=self._source_id(owner) or "(a record being created)"
+                    )
+                    self._record_failure(record, row, message)
+                elif result.ok:
                     row.state = "coupled"
                     self._set_dest_id(row, result.id)
                     self._record_success(record, row, decision, None, result)
@@ -385,18 +399,86 @@ class PageProcessor:
             return None
         return row
 
-    def _find_existing(self, record: Record, decision: Decision) -> str | None:
-        """After a crash mid-create, look the record up by its match fields before creating."""
-        equals = {}
-        for rule in self.mapping.rules_for(self.direction):
-            dest_field = rule.field(self.dest_side)
-            if rule.spec.match and dest_field and not is_blank(decision.values.get(dest_field)):
-                equals[dest_field] = decision.values[dest_field]
-        if not equals:
-            return None
-        entity = self.mapping.entity(self.dest_side)
-        found = self.dest.find(entity, equals, case_sensitive=True, limit=2)
-        return found[0].id if len(found) == 1 else None
+    def _owners(self, dest_ids: Sequence[str]) -> dict[str, Coupling]:
+        """Couplings that already hold these destination ids."""
+        return couplings.by_ids(self.session, self.mapping_id, self.dest_side, dest_ids)
+
+    def _dest_empty(self) -> bool:
+        """Whether the destination held nothing when this pass first created (then nothing
+        there can be a match, and the look-ups are skipped); asked once per pass."""
+        if self._empty is None:
+            self._empty = self.dest.count(self.mapping.entity(self.dest_side)) == 0
+        return self._empty
+
+    def _match_inserts(
+        self,
+        inserts: list[tuple[Record, Decision, Coupling | None]],
+        updates: list[tuple[Record, Decision, Coupling, Record | None]],
+        lookups: Lookups,
+    ) -> None:
+        """Before anything is created, look for each record's counterpart (one batch of
+        look-ups per match group): one match couples, several are held for a person."""
+        if not inserts or self._dest_empty():
+            return
+        matcher = CreateMatcher(
+            self.mapping,
+            self.dest_side,
+            self.dest,
+            self.dest_fields(),
+            lambda ids: {
+                dest_id: (row.state, self._source_id(row))
+                for dest_id, row in self._owners(ids).items()
+            },
+        )
+        outcome = matcher.resolve({record.id: d.values for record, d, _ in inserts})
+        remaining: list[tuple[Record, Decision, Coupling | None]] = []
+        for record, decision, row in inserts:
+            if record.id in outcome.ambiguous:
+                names = ", ".join(outcome.ambiguous[record.id][:10])
+                entity = self.mapping.entity(self.dest_side)
+                self._record_failure(record, row, AMBIGUOUS.format(entity=entity, ids=names))
+            elif record.id in outcome.found:
+                self._adopt_match(record, row, outcome.found[record.id], updates, lookups)
+            else:
+                remaining.append((record, decision, row))
+        inserts[:] = remaining
+
+    def _adopt_match(
+        self,
+        record: Record,
+        row: Coupling | None,
+        match: Record,
+        updates: list[tuple[Record, Decision, Coupling, Record | None]],
+        lookups: Lookups,
+    ) -> None:
+        """Couple ``record`` to the counterpart found, and decide it as a pair seen for the
+        first time (no history: nothing is overwritten silently)."""
+        if self.dry_run:
+            self._preview(record, match.id, Decision("couple"))
+            return
+        self.counts["coupled"] += 1
+        intent = row
+        try:
+            with self.session.begin_nested():
+                if row is None:
+                    row = Coupling(mapping_id=self.mapping_id, seen_job=self.job_id)
+                    self._set_source_id(row, record.id)
+                    self.session.add(row)
+                row.state = "coupled"
+                row.baseline = {}
+                self._set_dest_id(row, match.id)
+                key = self.dest_info.natural_key
+                if key:
+                    self._set_key(row, self.dest_side, match.values.get(key))
+                self.session.flush()
+        except IntegrityError:  # another worker coupled one of the two meanwhile
+            message = ALREADY_COUPLED.format(id=match.id, other="another record")
+            self._record_failure(record, intent, message)
+            return
+        decision = decide(
+            self.mapping, self.direction, record, self._view(row), match, lookups, explain=False
+        )
+        updates.append((record, decision, row, match))
 
     def _submit(self, ops: list[WriteOp], done: Callable[[list[WriteResult]], None]) -> None:
         """Write ``ops``; ``done`` records the results.
@@ -587,12 +669,21 @@ class PageProcessor:
         self._commit()
 
 
+ALREADY_COUPLED = (
+    "the created record {id} is already coupled to {other}; uncouple one of them or couple by hand"
+)
+AMBIGUOUS = (
+    "ambiguous match: {entity} {ids} all match this record; couple one by hand "
+    "(accord couple) or make the match fields unique"
+)
+
 _PREVIEW_COUNTER = {
     "insert": "inserted",
     "modify": "modified",
     "fail": "failed",
     "skip": "skipped",
     "conflict": "conflicts",
+    "couple": "coupled",
 }
 
 
