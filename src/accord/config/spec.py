@@ -22,6 +22,9 @@ class _Strict(BaseModel):
 class FieldMappingSpec(_Strict):
     """One field mapping: a field on each side, or a constant written to one side."""
 
+    id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:=@/ -]{1,120}$")
+    """A stable id that survives renaming the fields (baselines are keyed by it); written in
+    the template, or generated once when the integration is set up."""
     local: str | None = None
     remote: str | None = None
     direction: Direction = "bidirectional"
@@ -65,8 +68,9 @@ class FieldMappingSpec(_Strict):
 
     @property
     def key(self) -> str:
-        """A stable name for this field mapping (used in baselines and conflicts)."""
-        return f"{self.local or '='}:{self.remote or '='}"
+        """The field mapping's id (used in baselines and conflicts); until one is assigned,
+        the one :meth:`TemplateSpec.with_field_ids` would give it."""
+        return self.id or f"{self.local or '='}:{self.remote or '='}"
 
 
 class TableMappingSpec(_Strict):
@@ -82,6 +86,9 @@ class TableMappingSpec(_Strict):
     sync_only_coupled: bool = True
     depends_on: list[str] = Field(default_factory=list)
     conflict: ConflictPolicy = "hold"
+    initial_master: Literal["local", "remote"] | None = None
+    """At first sight (a pair coupled by match, no history) two different values go to this
+    side; unset, they follow ``conflict`` (hold by default): never a silent overwrite."""
     deletion: DeletionPolicy = "ignore"
     create_new_if_no_match: bool = False
     sync_after_coupling: bool = True
@@ -151,6 +158,15 @@ class TemplateSpec(_Strict):
 
         dependency_order({m.name: m.depends_on for m in self.mappings})
         return self
+
+    def with_field_ids(self) -> TemplateSpec:
+        """This template with every field mapping's id filled in (generated once, then kept
+        in the stored spec so that renaming a field keeps its baselines)."""
+        mappings = [
+            m.model_copy(update={"fields": [f.model_copy(update={"id": f.key}) for f in m.fields]})
+            for m in self.mappings
+        ]
+        return self.model_copy(update={"mappings": mappings})
 
     def mapping(self, name: str) -> TableMappingSpec:
         for m in self.mappings:

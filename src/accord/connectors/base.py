@@ -218,6 +218,17 @@ class Connector(Protocol):
         """Records whose fields equal ``equals`` (text compared case-insensitively unless asked)."""
         ...
 
+    def find_any(
+        self,
+        entity: str,
+        field: str,
+        values: Sequence[Value],
+        fields: Sequence[str] | None = None,
+    ) -> list[Record]:
+        """Records whose ``field`` equals any of ``values`` (batched; text compared as the
+        system compares it). Used to look for a match before every create."""
+        ...
+
     def write(self, entity: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
         """Apply ``ops`` in as few requests as the system's batch limit allows.
 

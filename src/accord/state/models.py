@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from accord.state.types import UTCDateTime, utcnow
 
@@ -41,7 +41,11 @@ class Connection(Base):
 
 
 class Integration(Base):
-    """One instance of a template between a local (ERP) and a remote (CRM) connection."""
+    """One instance of a template between a local (ERP) and a remote (CRM) connection.
+
+    ``spec`` is the whole template as one validated JSON document (field mapping ids filled
+    in once), the single place the mappings live.
+    """
 
     __tablename__ = "integrations"
 
@@ -50,11 +54,13 @@ class Integration(Base):
     template: Mapped[str] = mapped_column(String(100))
     local_connection: Mapped[str] = mapped_column(String(100))
     remote_connection: Mapped[str] = mapped_column(String(100))
+    spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class TableMapping(Base):
-    """Pairs one local entity with one remote entity (Microsoft: Integration Table Mapping)."""
+    """A mapping's identity within an integration: what couplings, jobs and watermarks refer
+    to. Its definition lives in the integration's ``spec``."""
 
     __tablename__ = "table_mappings"
     __table_args__ = (UniqueConstraint("integration_id", "name"),)
@@ -63,58 +69,6 @@ class TableMapping(Base):
     integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(50))
     position: Mapped[int] = mapped_column(default=0)
-    local_entity: Mapped[str] = mapped_column(String(100))
-    remote_entity: Mapped[str] = mapped_column(String(100))
-    direction: Mapped[str] = mapped_column(String(20))
-    local_filter: Mapped[str | None] = mapped_column(Text)
-    remote_filter: Mapped[str | None] = mapped_column(Text)
-    sync_only_coupled: Mapped[bool] = mapped_column(default=True)
-    depends_on: Mapped[list[Any]] = mapped_column(default=list)
-    conflict: Mapped[str] = mapped_column(String(30), default="hold")
-    deletion: Mapped[str] = mapped_column(String(30), default="ignore")
-    create_new_if_no_match: Mapped[bool] = mapped_column(default=False)
-    sync_after_coupling: Mapped[bool] = mapped_column(default=True)
-    interval_seconds: Mapped[int] = mapped_column(default=1800)
-    overlap_seconds: Mapped[int] = mapped_column(default=60)
-    new_local_defaults: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    new_remote_defaults: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    enabled: Mapped[bool] = mapped_column(default=True)
-
-    fields: Mapped[list[FieldMapping]] = relationship(
-        back_populates="table_mapping",
-        order_by="FieldMapping.position",
-        cascade="all, delete-orphan",
-    )
-
-
-class FieldMapping(Base):
-    """Maps one field (or a constant) between the two entities of a table mapping."""
-
-    __tablename__ = "field_mappings"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    table_mapping_id: Mapped[int] = mapped_column(
-        ForeignKey("table_mappings.id", ondelete="CASCADE")
-    )
-    position: Mapped[int] = mapped_column(default=0)
-    local_field: Mapped[str | None] = mapped_column(String(100))
-    remote_field: Mapped[str | None] = mapped_column(String(100))
-    direction: Mapped[str] = mapped_column(String(20))
-    constant: Mapped[Any] = mapped_column(JSON, nullable=True)
-    transform: Mapped[str | None] = mapped_column(Text)
-    transform_direction: Mapped[str] = mapped_column(String(20), default="both")
-    option_map: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    lookup: Mapped[str | None] = mapped_column(String(50))
-    lookup_by: Mapped[str] = mapped_column(String(10), default="id")
-    clear_on_failed_lookup: Mapped[bool] = mapped_column(default=False)
-    not_null: Mapped[bool] = mapped_column(default=False)
-    on_create_only: Mapped[bool] = mapped_column(default=False)
-    match: Mapped[bool] = mapped_column(default=False)
-    match_priority: Mapped[int] = mapped_column(default=0)
-    case_sensitive: Mapped[bool] = mapped_column(default=False)
-    enabled: Mapped[bool] = mapped_column(default=True)
-
-    table_mapping: Mapped[TableMapping] = relationship(back_populates="fields")
 
 
 class Coupling(Base):

@@ -163,6 +163,17 @@ class DataverseConnector(ODataConnector):
         ]
         return found[:limit]
 
+    def find_any(
+        self,
+        entity: str,
+        field: str,
+        values: Sequence[Any],
+        fields: Sequence[str] | None = None,
+    ) -> list[Record]:
+        if entity in OPTION_SETS:
+            return self._options(entity)  # a handful of options: the caller compares
+        return super().find_any(entity, field, values, fields)
+
     def count(self, entity: str, filter: Filter | None = None) -> int:
         if entity in OPTION_SETS:
             return len(self._options(entity))
@@ -252,8 +263,8 @@ def build(settings: DataverseSettings) -> DataverseConnector:
     return DataverseConnector(settings, http)
 
 
+__all__ = ["DataverseConnector", "build"]
+
+
 PLUGIN = ConnectorPlugin("dataverse", DataverseSettings, build)
 """Registered in the ``accord.connectors`` entry-point group."""
-
-
-__all__ = ["DataverseConnector", "build"]

@@ -36,6 +36,8 @@ CASE_SENSITIVE_OVERFETCH = 10
 """A case-sensitive find asks for this many times ``limit`` candidates, then filters."""
 GET_CHUNK = 200
 """Ids per ``$filter=key in (...)`` request (keeps URLs well under server limits)."""
+FIND_ANY_CHUNK = 40
+"""Values per look-up request (keeps the URL short whatever the values' length)."""
 
 KNOWN_OPTIONS = frozenset(
     {
@@ -247,6 +249,27 @@ class ODataConnector(ABC):
         if exact:
             found = (r for r in found if all(r.values.get(k) == v for k, v in texts.items()))
         return list(itertools.islice(found, limit))
+
+    def find_any(
+        self,
+        entity: str,
+        field: str,
+        values: Sequence[Any],
+        fields: Sequence[str] | None = None,
+    ) -> list[Record]:
+        """Records whose ``field`` equals any of ``values``, a few requests for many values
+        (text compared as the service compares it: case-insensitively)."""
+        info = self.entity(entity)
+        kind = info.field(field).type
+        wanted = list(dict.fromkeys(v for v in values if v is not None and v != ""))
+        records: list[Record] = []
+        for chunk in chunks(wanted, FIND_ANY_CHUNK):
+            params = {"$filter": in_filter(field, chunk, kind)}
+            select = self.select(info, fields)
+            if select:
+                params["$select"] = select
+            records.extend(self._query(info, params, self.page_size(info)))
+        return records
 
     def count(self, entity: str, filter: Filter | None = None) -> int:
         """``$count=true`` on a one-row page (both services cap ``/$count`` alike)."""
