@@ -7,9 +7,9 @@ from typing import Any
 
 from accord.connectors.http import HttpClient
 from accord.connectors.odata import json_batch
-from accord.connectors.odata.errors import parse_error
+from accord.connectors.odata.errors import call_error
 from accord.connectors.odata.literals import is_guid
-from accord.errors import AuthError, ConfigError, TransientError
+from accord.errors import ConfigError, Phase
 
 DEFAULT_SCOPE = "https://api.businesscentral.dynamics.com/.default"
 
@@ -45,19 +45,9 @@ class BusinessCentralClient:
 
     def companies(self) -> list[dict[str, Any]]:
         response = self.http.get("companies")
-        if response.status_code in (401, 403):
-            raise AuthError(
-                f"credentials for connection {self.http.connection!r} were refused by "
-                f"{response.request.url}: {parse_error(response)}"
-            )
         if response.status_code != 200:
-            problem = parse_error(response)
-            message = (
-                f"connection {self.http.connection!r}: GET {response.request.url} failed: {problem}"
-            )
-            if response.status_code >= 500:
-                raise TransientError(message)
-            raise ConfigError(message)
+            prefix = f"connection {self.http.connection!r}: GET {response.request.url}"
+            raise call_error(response, self.http.errors, prefix, Phase.CONNECT)
         value: list[dict[str, Any]] = response.json().get("value", [])
         return value
 
