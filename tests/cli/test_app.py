@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,13 @@ def test_set_up_sync_and_inspect_from_the_command_line(tmp_path: Path) -> None:
         assert code == 0 and "Passes" in out
         code, out = invoke(home, "errors")
         assert code == 0
+        code, out = invoke(home, "conflicts")
+        # matched pairs whose values differed are held at first sight, never overwritten
+        held = sorted({int(i) for i in re.findall(r"^\W*(\d+)\s*│", out, re.MULTILINE)})
+        assert code == 0 and "Held conflicts" in out and held, out
+        for conflict_id in held:
+            code, out = invoke(home, "resolve", str(conflict_id), "--side", "local")
+            assert code == 0, out
         code, out = invoke(home, "conflicts")
         assert code == 0 and "No open conflicts" in out
 
