@@ -8,7 +8,6 @@ from pathlib import Path
 from accord.config.settings import Settings
 from accord.services import operations, setup, status
 from accord.services.hub import Hub
-from accord.sync.matching import normalize, query_variants
 from accord.testing.sandbox import settings_from_sandbox
 from tests.worlds import FAST_RETRY, World, WorldFactory
 
@@ -19,6 +18,8 @@ ENTITIES = {
 
 
 def test_normalize_compares_as_a_person_does() -> None:
+    from accord.sync.matching import normalize, query_variants
+
     nfd = unicodedata.normalize("NFD", "Café Nord")
     assert normalize(f"  {nfd} ") == normalize("café nord") == "café nord"
     assert normalize("Café", case_sensitive=True) != normalize("café", case_sensitive=True)
