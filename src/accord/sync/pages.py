@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from accord.connectors.base import Record, WriteOp, WriteResult
 from accord.mapping.fields import CompiledMapping, Lookups, PassDirection, is_blank, pass_sides
 from accord.mapping.values import canonical, content_hash, same
+from accord.observability import observe_page, observe_record_error
 from accord.state import couplings, jobs
 from accord.state.models import Coupling
 from accord.sync.conflicts import hold_conflict
@@ -131,6 +132,8 @@ class PageProcessor:
         if deleted_ids:
             self.deletions.source_deleted(deleted_ids)
         self._commit()
+        if not self.dry_run:
+            observe_page(self.mapping.name, self.direction, len(records), job_id=self.job_id)
 
     def _process_records(self, records: Sequence[Record], track_seen: bool) -> None:
         found = couplings.by_ids(
@@ -574,6 +577,9 @@ class PageProcessor:
         self.counts["failed"] += 1
         if self.dry_run:
             return
+        observe_record_error(
+            self.mapping.name, self.direction, message, job_id=self.job_id, record_id=record.id
+        )
         if row is None:
             row = self._intent(record)
             if row is None:
