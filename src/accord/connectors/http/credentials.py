@@ -11,6 +11,7 @@ import base64
 import math
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Generator
 from typing import Any, ClassVar
 
@@ -24,7 +25,7 @@ EXPIRY_MARGIN = 300.0
 """Renew a token this many seconds (at most a tenth of its lifetime) before it expires."""
 
 
-class CredentialAuth(httpx.Auth):
+class CredentialAuth(httpx.Auth, ABC):
     """Base of every auth variant: a cached header value, renewed on expiry and on a 401."""
 
     requires_response_body = True
@@ -41,9 +42,9 @@ class CredentialAuth(httpx.Auth):
         """Credentials fetched from a token endpoint (cache hits excluded)."""
 
     # -- for subclasses ----------------------------------------------------------------
+    @abstractmethod
     def fetch(self) -> tuple[str, float | None]:
         """A fresh header value and its lifetime in seconds (None: until refused)."""
-        raise NotImplementedError
 
     def forget(self) -> None:
         """Drop any token cached outside this object (e.g. in msal's cache)."""

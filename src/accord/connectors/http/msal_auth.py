@@ -8,6 +8,7 @@ discovery request) is created on first use, so building a connector does no I/O.
 from __future__ import annotations
 
 import os
+from abc import abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -83,8 +84,9 @@ class _MsalAuth(CredentialAuth):
         self._http: MsalHttp | None = None
         self._app: Any = None
 
+    @abstractmethod
     def build_application(self, http: MsalHttp) -> Any:
-        raise NotImplementedError
+        """The msal application (confidential or public client) this flow uses."""
 
     def application(self) -> Any:
         if self._app is None:
