@@ -37,7 +37,7 @@ MAPPING = "CUSTOMER"
 PREREQUISITES = ["SALESPEOPLE"]
 """Synced before the measurement: ``salespersonCode`` is a ``not_null`` lookup without
 ``clear_on_failed_lookup``, so customers fail while their salesperson is uncoupled."""
-DIRECTIONS: tuple[PassDirection, ...] = ("to_remote", "from_remote")
+DIRECTIONS: tuple[PassDirection, ...] = ("to_crm", "to_erp")
 MARGIN = 5.0
 """Seconds waited beyond the overlap window before the settling passes."""
 
@@ -142,7 +142,7 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
         sandboxes.reset()
         started = time.perf_counter()
         with hub.context() as ctx:  # a fresh context, as `accord sync full` opens one
-            result = run_pass(ctx, MAPPING, "to_remote", PassOptions(kind="full"))
+            result = run_pass(ctx, MAPPING, "to_crm", PassOptions(kind="full"))
         seconds = time.perf_counter() - started
         out: dict[str, Any] = {
             "prerequisites": prep,

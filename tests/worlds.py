@@ -16,6 +16,7 @@ from accord.config.settings import Settings
 from accord.sandboxes import SandboxSet, run_sandboxes
 from accord.services import setup
 from accord.services.hub import Hub
+from accord.state.couplings import record_id
 from accord.state.models import Coupling
 from accord.state.store import load_integration
 from accord.testing.sandbox import settings_from_sandbox
@@ -51,7 +52,12 @@ class World:
             return list(session.scalars(select(Coupling).where(Coupling.mapping_id == mid)))
 
     def coupled_pairs(self, mapping: str) -> set[tuple[str | None, str | None]]:
-        return {(c.local_id, c.remote_id) for c in self.couplings(mapping) if c.state == "coupled"}
+        """(erp id, crm id) of every coupled pair."""
+        return {
+            (record_id(c, "erp"), record_id(c, "crm"))
+            for c in self.couplings(mapping)
+            if c.state == "coupled"
+        }
 
 
 WorldFactory = Callable[..., World]
@@ -90,7 +96,7 @@ def make_world(database_url: str, tmp_path: Path) -> Iterator[WorldFactory]:
         setup.connect(
             hub, settings_from_sandbox(sx["dataverse"], name="crm", retry=FAST_RETRY, **(dv or {}))
         )
-        setup.init_integration(hub, template, local="bc", remote="crm")
+        setup.init_integration(hub, template, {"erp": "bc", "crm": "crm"})
         return World(sx, hub)
 
     with stack:

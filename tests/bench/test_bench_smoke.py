@@ -27,7 +27,7 @@ def test_targets_checked_only_when_measured() -> None:
     assert targets_met({"memory_ratio": 1.1}) == {"memory": True}
     assert targets_met(
         {
-            "incremental_noop_requests_by_direction": {"to_remote": 1, "from_remote": 3},
+            "incremental_noop_requests_by_direction": {"to_crm": 1, "to_erp": 3},
             "incremental_noop_ratio": 0.01,
         }
     ) == {"noop_requests": False, "noop_time": True}
@@ -67,4 +67,4 @@ def test_full_sync_end_to_end_tiny() -> None:
         "full_sync_seconds",
     ):
         assert isinstance(figures[key], int | float), key
-    assert set(figures["incremental_noop_requests_by_direction"]) == {"to_remote", "from_remote"}
+    assert set(figures["incremental_noop_requests_by_direction"]) == {"to_crm", "to_erp"}

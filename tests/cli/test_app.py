@@ -38,7 +38,7 @@ def test_set_up_sync_and_inspect_from_the_command_line(tmp_path: Path) -> None:
                 home, "connect", name, "--system", system, "--sandbox-json", str(info)
             )
             assert code == 0, out
-        code, out = invoke(home, "init", "--local", "bc", "--remote", "crm")
+        code, out = invoke(home, "init", "--connection", "erp=bc", "-c", "crm=crm")
         assert code == 0 and "bc-sales" in out
         code, out = invoke(home, "sync", "--full")
         assert code == 0, out
@@ -56,7 +56,7 @@ def test_set_up_sync_and_inspect_from_the_command_line(tmp_path: Path) -> None:
         held = sorted({int(i) for i in re.findall(r"^\W*(\d+)\s*│", out, re.MULTILINE)})
         assert code == 0 and "Held conflicts" in out and held, out
         for conflict_id in held:
-            code, out = invoke(home, "resolve", str(conflict_id), "--side", "local")
+            code, out = invoke(home, "resolve", str(conflict_id), "--take", "erp")
             assert code == 0, out
         code, out = invoke(home, "conflicts")
         assert code == 0 and "No open conflicts" in out

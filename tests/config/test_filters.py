@@ -40,12 +40,11 @@ ENTITY = EntityInfo(
 
 
 def template(**mapping: Any) -> dict[str, Any]:
-    base = {"name": "CUSTOMER", "local": "customers", "remote": "accounts"}
-    base["fields"] = [{"local": "displayName", "remote": "name"}]
+    base = {"name": "CUSTOMER", "erp": "customers", "crm": "accounts"}
+    base["fields"] = [{"erp": "displayName", "crm": "name"}]
     return {
         "name": "t",
-        "local_system": "business-central",
-        "remote_system": "dataverse",
+        "roles": {"erp": "business-central", "crm": "dataverse"},
         "mappings": [{**base, **mapping}],
     }
 
@@ -107,26 +106,26 @@ def test_template_errors_name_the_place_and_the_operators() -> None:
         "all": [{"field": "a", "op": "eq", "value": 1}, {"field": "b", "op": "like", "value": 1}]
     }
     with pytest.raises(ConfigError) as caught:
-        parse_template(template(remote_filter=bad), "t.yaml")
+        parse_template(template(filters={"crm": bad}), "t.yaml")
     text = str(caught.value)
-    assert "t.yaml: mappings[CUSTOMER].remote_filter.all[1].op:" in text
+    assert "t.yaml: mappings[CUSTOMER].filters.crm.all[1].op:" in text
     assert "'startswith', 'endswith' or 'is_null'" in text
 
 
 def test_odata_text_is_an_error_that_shows_the_typed_form() -> None:
     with pytest.raises(ConfigError) as caught:
-        parse_template(template(remote_filter="isdisabled eq false and accessmode ne 4"), "t.yaml")
-    assert "mappings[CUSTOMER].remote_filter: a filter is typed, not OData text" in str(
-        caught.value
-    )
+        parse_template(
+            template(filters={"crm": "isdisabled eq false and accessmode ne 4"}), "t.yaml"
+        )
+    assert "mappings[CUSTOMER].filters.crm: a filter is typed, not OData text" in str(caught.value)
     assert (
         "{all: [{field: isdisabled, op: eq, value: false}, {field: accessmode, op: ne, value: 4}]}"
         in str(caught.value)
     )
     with pytest.raises(ConfigError, match=r"\{field: type, op: eq, value: \"O'Neil\"\}"):
-        parse_template(template(local_filter="type eq 'O''Neil'"), "t.yaml")
+        parse_template(template(filters={"erp": "type eq 'O''Neil'"}), "t.yaml")
     with pytest.raises(ConfigError, match=r"a typed expression, e\.g\. \{all: "):
-        parse_template(template(local_filter="contains(name,'x')"), "t.yaml")
+        parse_template(template(filters={"erp": "contains(name,'x')"}), "t.yaml")
 
 
 def test_stored_spec_round_trips_through_json() -> None:

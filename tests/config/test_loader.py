@@ -26,21 +26,20 @@ def test_builtin_bc_sales_loads_in_dependency_order() -> None:
 
 def write(tmp_path: Path, data: object) -> str:
     path = tmp_path / "t.yaml"
-    path.write_text(yaml.safe_dump(data))
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
     return str(path)
 
 
 def base() -> dict:  # type: ignore[type-arg]
     return {
         "name": "t",
-        "local_system": "business-central",
-        "remote_system": "dataverse",
+        "roles": {"erp": "business-central", "crm": "dataverse"},
         "mappings": [
             {
                 "name": "CUSTOMER",
-                "local": "customers",
-                "remote": "accounts",
-                "fields": [{"local": "displayName", "remote": "name"}],
+                "erp": "customers",
+                "crm": "accounts",
+                "fields": [{"erp": "displayName", "crm": "name"}],
             }
         ],
     }
@@ -52,8 +51,9 @@ def test_invalid_direction_names_place_and_valid_values(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_template(write(tmp_path, data))
     text = str(err.value)
-    assert "t.yaml" in text and "mappings[CUSTOMER].fields[0].direction" in text
-    assert "'bidirectional'" in text and "'to_remote'" in text
+    place = "mappings[CUSTOMER].fields[crm=name:erp=displayName].direction"
+    assert f"t.yaml: {place}: 'sideways' is not valid" in text
+    assert "valid: both, to_erp, to_crm" in text
 
 
 def test_unknown_dependency_and_cycle(tmp_path: Path) -> None:
@@ -65,10 +65,10 @@ def test_unknown_dependency_and_cycle(tmp_path: Path) -> None:
     data["mappings"].append(
         {
             "name": "B",
-            "local": "x",
-            "remote": "y",
+            "erp": "x",
+            "crm": "y",
             "depends_on": ["CUSTOMER"],
-            "fields": [{"local": "a", "remote": "b"}],
+            "fields": [{"erp": "a", "crm": "b"}],
         }
     )
     data["mappings"][0]["depends_on"] = ["B"]
@@ -79,7 +79,7 @@ def test_unknown_dependency_and_cycle(tmp_path: Path) -> None:
 def test_unknown_key_and_bad_yaml(tmp_path: Path) -> None:
     data = base()
     data["mappings"][0]["colour"] = "red"
-    with pytest.raises(ConfigError, match=r"mappings\[CUSTOMER\]\.colour"):
+    with pytest.raises(ConfigError, match=r"mappings\[CUSTOMER\]: 'colour' is neither a setting"):
         load_template(write(tmp_path, data))
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: [unclosed\n")
@@ -94,6 +94,32 @@ def test_unknown_builtin_lists_the_templates() -> None:
 
 def test_constant_needs_matching_direction(tmp_path: Path) -> None:
     data = base()
-    data["mappings"][0]["fields"].append({"remote": "statecode", "constant": 0})
-    with pytest.raises(ConfigError, match="to_remote"):
+    data["mappings"][0]["fields"].append({"crm": "statecode", "constant": 0})
+    with pytest.raises(ConfigError, match="to_crm"):
+        load_template(write(tmp_path, data))
+
+
+def test_roles_are_checked_where_they_are_used(tmp_path: Path) -> None:
+    data = base()
+    data["mappings"][0].pop("crm")
+    with pytest.raises(ConfigError, match=r"mappings\[CUSTOMER\]: no entity named for role crm"):
+        load_template(write(tmp_path, data))
+    data = base()
+    data["mappings"][0]["fields"][0] = {"erp": "displayName", "crn": "name"}
+    with pytest.raises(ConfigError, match=r"'crn' is neither a setting nor a role .*erp, crm"):
+        load_template(write(tmp_path, data))
+    data = base()
+    data["mappings"][0]["initial_master"] = "local"
+    with pytest.raises(ConfigError, match=r"initial_master: 'local' is not valid; valid: erp, crm"):
+        load_template(write(tmp_path, data))
+    data = base()
+    data["roles"] = {"ERP": "business-central", "crm": "dataverse"}
+    with pytest.raises(ConfigError, match="'ERP' is not a role name"):
+        load_template(write(tmp_path, data))
+
+
+def test_option_map_gives_a_value_per_role(tmp_path: Path) -> None:
+    data = base()
+    data["mappings"][0]["fields"][0]["option_map"] = [{"erp": "A", "crm": 1}, {"erp": "B"}]
+    with pytest.raises(ConfigError, match=r"option_map\[1\]: each entry gives one value per role"):
         load_template(write(tmp_path, data))

@@ -39,38 +39,36 @@ def test_each_observation_counts_and_logs_one_line() -> None:
     out = io.StringIO()
     configure_logging("INFO", stream=out)
     before = {
-        "pass": _value(
-            "accord_passes_total", mapping="M1", direction="to_remote", status="success"
-        ),
+        "pass": _value("accord_passes_total", mapping="M1", direction="to_crm", status="success"),
         "inserted": _value(
-            "accord_records_total", mapping="M1", direction="to_remote", outcome="inserted"
+            "accord_records_total", mapping="M1", direction="to_crm", outcome="inserted"
         ),
-        "page": _value("accord_pages_total", mapping="M1", direction="to_remote"),
+        "page": _value("accord_pages_total", mapping="M1", direction="to_crm"),
         "partial": _value("accord_write_batches_total", entity="accounts", outcome="partial"),
-        "error": _value("accord_record_errors_total", mapping="M1", direction="to_remote"),
+        "error": _value("accord_record_errors_total", mapping="M1", direction="to_crm"),
     }
-    observe_pass("M1", "to_remote", "success", 2.5, {"inserted": 3, "failed": 0}, job_id="j1")
-    observe_page("M1", "to_remote", 40, job_id="j1")
+    observe_pass("M1", "to_crm", "success", 2.5, {"inserted": 3, "failed": 0}, job_id="j1")
+    observe_page("M1", "to_crm", 40, job_id="j1")
     observe_batch("accounts", ops=10, failed=2, seconds=0.2, job_id="j1")
-    observe_record_error("M1", "to_remote", "rejected: token=abc123", job_id="j1", record_id="C-1")
+    observe_record_error("M1", "to_crm", "rejected: token=abc123", job_id="j1", record_id="C-1")
     assert (
-        _value("accord_passes_total", mapping="M1", direction="to_remote", status="success")
+        _value("accord_passes_total", mapping="M1", direction="to_crm", status="success")
         == before["pass"] + 1
     )
     assert (
-        _value("accord_records_total", mapping="M1", direction="to_remote", outcome="inserted")
+        _value("accord_records_total", mapping="M1", direction="to_crm", outcome="inserted")
         == before["inserted"] + 3
     )
-    assert _value("accord_pages_total", mapping="M1", direction="to_remote") == before["page"] + 1
+    assert _value("accord_pages_total", mapping="M1", direction="to_crm") == before["page"] + 1
     assert (
         _value("accord_write_batches_total", entity="accounts", outcome="partial")
         == before["partial"] + 1
     )
     assert (
-        _value("accord_record_errors_total", mapping="M1", direction="to_remote")
+        _value("accord_record_errors_total", mapping="M1", direction="to_crm")
         == before["error"] + 1
     )
-    assert _value("accord_pass_seconds_sum", mapping="M1", direction="to_remote") >= 2.5
+    assert _value("accord_pass_seconds_sum", mapping="M1", direction="to_crm") >= 2.5
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [line["event"] for line in lines] == [
         "pass finished",
@@ -100,14 +98,14 @@ def test_a_real_pass_shows_in_the_metrics_and_the_log(make_world: WorldFactory) 
     world = make_world(records=5)
     out = io.StringIO()
     configure_logging("INFO", stream=out)
-    labels = {"mapping": "CURRENCY", "direction": "to_remote", "status": "success"}
+    labels = {"mapping": "CURRENCY", "direction": "to_crm", "status": "success"}
     passes_before = _value("accord_passes_total", **labels)
     crm_before = sum(
         v for (name, lab), v in _samples().items()
         if name == "accord_http_requests_total" and ("connection", "crm") in lab
     )  # fmt: skip
     with world.context() as ctx:
-        result = run_pass(ctx, "CURRENCY", "to_remote", PassOptions(kind="full"))
+        result = run_pass(ctx, "CURRENCY", "to_crm", PassOptions(kind="full"))
     assert result.status == "success" and result.counts["inserted"] > 0
     assert _value("accord_passes_total", **labels) == passes_before + 1
     samples = _samples()
@@ -123,9 +121,7 @@ def test_a_real_pass_shows_in_the_metrics_and_the_log(make_world: WorldFactory) 
     )  # fmt: skip
     assert bc_gets >= 1 and crm_after > crm_before
     assert (
-        _value(
-            "accord_records_total", mapping="CURRENCY", direction="to_remote", outcome="inserted"
-        )
+        _value("accord_records_total", mapping="CURRENCY", direction="to_crm", outcome="inserted")
         >= result.counts["inserted"]
     )
     (line,) = [json.loads(x) for x in out.getvalue().splitlines() if '"pass finished"' in x]

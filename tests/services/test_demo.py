@@ -16,14 +16,14 @@ def test_demo_story_ends_in_agreement(tmp_path: Path, database_url: str) -> None
         assert first_sight  # matched pairs whose values differ are held, not overwritten
         for held in first_sight:
             for field in held.fields.values():
-                assert field["local"] is not None and field["remote"] is not None
-            operations.resolve(world.hub, held.id, "local")
+                assert None not in field["values"].values()
+            operations.resolve(world.hub, held.id, "erp")
         notes = change_both_sides(world)
         assert len(notes) == 7
         results = operations.sync_incremental(world.hub)
         assert all(r.status == "success" for r in results)
         (conflict,) = operations.conflicts(world.hub)
-        operations.resolve(world.hub, conflict.id, "local")
+        operations.resolve(world.hub, conflict.id, "erp")
 
         erp, crm = side_values(world, "erp-only")
         assert erp["city"] == crm["address1_city"] == "Springfield"

@@ -18,8 +18,8 @@ def test_unknown_field_in_a_template_is_named_with_the_valid_ones(
         tmp_path,
         "CUSTOMER",
         fields=[
-            {"local": "displayName", "remote": "name"},
-            {"local": "favouriteColour", "remote": "telephone1"},
+            {"erp": "displayName", "crm": "name"},
+            {"erp": "favouriteColour", "crm": "telephone1"},
         ],
     )
     world = make_world(records=3, template=template)
@@ -30,7 +30,7 @@ def test_unknown_field_in_a_template_is_named_with_the_valid_ones(
 
 
 def test_unknown_entity_is_named(make_world: WorldFactory, tmp_path: Path) -> None:
-    world = make_world(records=3, template=custom_template(tmp_path, "CUSTOMER", remote="accountz"))
+    world = make_world(records=3, template=custom_template(tmp_path, "CUSTOMER", crm="accountz"))
     with pytest.raises(ConfigError, match=r"accountz.*accounts"):
         operations.sync_incremental(world.hub, ["CUSTOMER"])
 
@@ -40,15 +40,21 @@ def test_manual_couple_then_uncouple(make_world: WorldFactory) -> None:
     operations.sync_full(world.hub, ["SALESPEOPLE", "CURRENCY", "PAYMENT TERMS", "SHIPMENT METHOD"])
     customer = world.bc.store.all("customers")[0]
     account = world.dv.store.all("accounts")[0]
-    operations.couple_records(world.hub, "CUSTOMER", customer["id"], account["accountid"])
+    operations.couple_records(
+        world.hub, "CUSTOMER", {"erp": customer["id"], "crm": account["accountid"]}
+    )
     assert world.coupled_pairs("CUSTOMER") == {(customer["id"], account["accountid"])}
     other = world.dv.store.all("accounts")[1]
     with pytest.raises(ConfigError, match="already coupled"):
-        operations.couple_records(world.hub, "CUSTOMER", customer["id"], other["accountid"])
+        operations.couple_records(
+            world.hub, "CUSTOMER", {"erp": customer["id"], "crm": other["accountid"]}
+        )
     with pytest.raises(ConfigError, match="not found"):
-        operations.couple_records(world.hub, "CUSTOMER", customer["id"], "nope")
-    # synchronizing now copies the chosen side over the other
-    now = operations.sync_now(world.hub, "CUSTOMER", [customer["id"]], "to_remote")
+        operations.couple_records(world.hub, "CUSTOMER", {"erp": customer["id"], "crm": "nope"})
+    with pytest.raises(ConfigError, match="one record id per role"):
+        operations.couple_records(world.hub, "CUSTOMER", {"erp": customer["id"]})
+    # synchronizing now copies the chosen role's record over the other
+    now = operations.sync_now(world.hub, "CUSTOMER", [customer["id"]], "to_crm")
     assert now.counts["modified"] == 1, (now.status, dict(now.counts), now.message)
     assert world.dv.store.get("accounts", account["accountid"])["name"] == customer["displayName"]
     assert operations.uncouple_records(world.hub, "CUSTOMER", [account["accountid"]]) == 1

@@ -17,7 +17,7 @@ from accord.connectors.settings import ClientCredentials
 from accord.errors import ConfigError
 from accord.state import couplings, leases
 from accord.state.db import Database
-from accord.state.models import Coupling, Watermark
+from accord.state.models import Watermark
 from accord.state.secrets import SecretBox
 from accord.state.store import load_connection, load_integration, save_connection, save_integration
 
@@ -50,12 +50,10 @@ def test_times_come_back_in_utc_whatever_zone_went_in(db: Database) -> None:
     local_time = datetime(2026, 6, 1, 12, 0, 0, 123000, tzinfo=oslo)
     with db.session() as s:
         s.add(
-            Watermark(
-                mapping_id=integration.mapping_ids["CUSTOMER"], side="local", since=local_time
-            )
+            Watermark(mapping_id=integration.mapping_ids["CUSTOMER"], role="erp", since=local_time)
         )
     with db.session() as s:
-        mark = s.get(Watermark, (integration.mapping_ids["CUSTOMER"], "local"))
+        mark = s.get(Watermark, (integration.mapping_ids["CUSTOMER"], "erp"))
         assert mark is not None and mark.since == local_time
         assert mark.since.tzinfo is UTC and mark.since.hour == 11
 
@@ -66,7 +64,7 @@ def test_naive_datetimes_are_refused(db: Database) -> None:
         s.add(
             Watermark(
                 mapping_id=integration.mapping_ids["CUSTOMER"],
-                side="local",
+                role="erp",
                 since=datetime(2026, 1, 1),
             )
         )
@@ -100,7 +98,7 @@ def test_secrets_are_encrypted_at_rest(db: Database, tmp_path: Path) -> None:
 
 def _integration(db: Database):  # type: ignore[no-untyped-def]
     with db.session() as s:
-        save_integration(s, "main", load_template("bc-sales"), "bc", "dv")
+        save_integration(s, "main", load_template("bc-sales"), {"erp": "bc", "crm": "dv"})
     with db.session() as s:
         return load_integration(s)
 
@@ -117,43 +115,39 @@ def test_integration_round_trips_its_template(db: Database) -> None:
 def test_a_record_couples_once_per_mapping(db: Database) -> None:
     mid = _integration(db).mapping_ids["CUSTOMER"]
     with db.session() as s:
-        s.add(Coupling(mapping_id=mid, local_id="L1", remote_id="R1"))
+        s.add(couplings.new_coupling(mid, erp="L1", crm="R1"))
     with pytest.raises(IntegrityError), db.session() as s:
-        s.add(Coupling(mapping_id=mid, local_id="L1", remote_id="R2"))
-    with db.session() as s:  # several intents without a remote id yet are fine
-        s.add(Coupling(mapping_id=mid, local_id="L2", state="creating"))
-        s.add(Coupling(mapping_id=mid, local_id="L3", state="creating"))
+        s.add(couplings.new_coupling(mid, erp="L1", crm="R2"))
+    with db.session() as s:  # several intents without a crm id yet are fine
+        s.add(couplings.new_coupling(mid, "creating", erp="L2"))
+        s.add(couplings.new_coupling(mid, "creating", erp="L3"))
+    with db.session() as s:
+        found = couplings.by_ids(s, mid, "crm", ["R1"])
+        assert couplings.record_id(found["R1"], "erp") == "L1"
+        assert set(couplings.by_ids(s, mid, "erp", ["L1", "L2", "L9"])) == {"L1", "L2"}
 
 
 def test_translate_and_retry_queries(db: Database) -> None:
     ids = _integration(db).mapping_ids
     with db.session() as s:
-        s.add(
-            Coupling(mapping_id=ids["SALESPEOPLE"], local_id="sp1", local_key="JO", remote_id="u1")
-        )
-        s.add(
-            Coupling(
-                mapping_id=ids["CUSTOMER"],
-                local_id="c1",
-                remote_id="a1",
-                last_result_to_remote="failure",
-            )
-        )
-        s.add(
-            Coupling(
-                mapping_id=ids["CUSTOMER"],
-                local_id="c2",
-                remote_id="a2",
-                last_result_to_remote="failure",
-                skipped=True,
-            )
-        )
+        person = couplings.new_coupling(ids["SALESPEOPLE"], erp="sp1", crm="u1")
+        person.links["erp"].natural_key = "JO"
+        s.add(person)
+        failed = couplings.new_coupling(ids["CUSTOMER"], erp="c1", crm="a1")
+        failed.links["erp"].last_result = "failure"
+        skipped = couplings.new_coupling(ids["CUSTOMER"], erp="c2", crm="a2")
+        skipped.links["erp"].last_result = "failure"
+        skipped.skipped = True
+        s.add_all([failed, skipped])
     with db.session() as s:
-        assert couplings.translate(s, ids["SALESPEOPLE"], "local", "key", ["JO", "XX"]) == {
-            "JO": "u1"
-        }
-        assert couplings.translate(s, ids["SALESPEOPLE"], "remote", "key", ["u1"]) == {"u1": "JO"}
-        assert couplings.retry_first(s, ids["CUSTOMER"], "local") == ["c1"]
+        by_key = couplings.translate(
+            s, ids["SALESPEOPLE"], ("erp", "key"), ("crm", "id"), ["JO", "XX"]
+        )
+        assert by_key == {"JO": "u1"}
+        back = couplings.translate(s, ids["SALESPEOPLE"], ("crm", "id"), ("erp", "key"), ["u1"])
+        assert back == {"u1": "JO"}
+        assert couplings.retry_first(s, ids["CUSTOMER"], "erp") == ["c1"]
+        assert couplings.retry_first(s, ids["CUSTOMER"], "crm") == []
 
 
 def test_only_one_worker_gets_a_lease(db: Database) -> None:

@@ -191,9 +191,9 @@ def test_a_pass_killed_mid_run_does_not_block_the_next_one(
     live = HolderProcess(database_url, key)
     holders.append(live)
     with world.context() as ctx, pytest.raises(PassBusy, match="already running on another"):
-        run_pass(ctx, "CURRENCY", "to_remote", PassOptions(kind="full"))
+        run_pass(ctx, "CURRENCY", "to_crm", PassOptions(kind="full"))
     live.kill()  # the worker running the pass dies with SIGKILL
     with world.context() as ctx:
-        result = run_pass(ctx, "CURRENCY", "to_remote", PassOptions(kind="full"))
+        result = run_pass(ctx, "CURRENCY", "to_crm", PassOptions(kind="full"))
     assert result.status == "success"
     assert _row(world.hub.db, key) is None

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+from accord.state.couplings import baseline
 from accord.state.db import MIGRATIONS_DIR, Database, make_engine
 from accord.state.models import Coupling
 from accord.state.store import load_integration
@@ -73,7 +74,8 @@ def test_stored_mappings_become_a_spec_document(database_url: str) -> None:
         assert config.mapping_ids == {"CONTACT": 7}
         assert [f.id for f in mapping.fields] == ["email:emailaddress1", "jobTitle:jobtitle"]
         assert mapping.fields[0].match and mapping.conflict == "newest_wins"
-        assert mapping.local_filter is not None
-        assert set(coupling.baseline) == {mapping.fields[0].key}
+        # revision 0005 then names the roles
+        assert mapping.filters["erp"] is not None
+        assert set(baseline(coupling)) == {mapping.fields[0].key}
     finally:
         db.dispose()

@@ -8,12 +8,15 @@ from pathlib import Path
 from accord.services import operations
 from tests.worlds import World, WorldFactory, custom_template
 
+CITY = "crm=address1_city:erp=city"
+EMAIL = "crm=emailaddress1:erp=email"
+
 
 def settled(make_world: WorldFactory, **kw: object) -> World:
     world = make_world(records=10, **kw)
     operations.sync_full(world.hub)
     for first_sight in operations.conflicts(world.hub):  # matched pairs that differed
-        operations.resolve(world.hub, first_sight.id, "local")
+        operations.resolve(world.hub, first_sight.id, "erp")
     operations.sync_incremental(world.hub)
     assert operations.conflicts(world.hub) == []
     return world
@@ -42,18 +45,16 @@ def test_held_conflict_is_listed_and_resolved_per_field(make_world: WorldFactory
     results = operations.sync_incremental(world.hub, ["CUSTOMER"])
     assert sum(r.counts["conflicts"] for r in results) >= 1
     (conflict,) = operations.conflicts(world.hub)
-    assert set(conflict.fields) == {"city:address1_city", "email:emailaddress1"}
-    city = conflict.fields["city:address1_city"]
-    assert city["local"] == "Bergen" and city["remote"] == "Trondheim"
+    assert set(conflict.fields) == {CITY, EMAIL}
+    city = conflict.fields[CITY]
+    assert city["values"] == {"erp": "Bergen", "crm": "Trondheim"}
     # nothing was overwritten while the conflict is held, however often we sync
     operations.sync_incremental(world.hub, ["CUSTOMER"])
     assert world.bc.store.get("customers", customer_id)["city"] == "Bergen"
     assert world.dv.store.get("accounts", account_id)["address1_city"] == "Trondheim"
     assert len(operations.conflicts(world.hub)) == 1
 
-    operations.resolve(
-        world.hub, conflict.id, {"city:address1_city": "remote", "email:emailaddress1": "local"}
-    )
+    operations.resolve(world.hub, conflict.id, {CITY: "crm", EMAIL: "erp"})
     customer = world.bc.store.get("customers", customer_id)
     account = world.dv.store.get("accounts", account_id)
     assert customer["city"] == account["address1_city"] == "Trondheim"
@@ -78,12 +79,12 @@ def test_synchronize_now_in_a_chosen_direction_and_preview(make_world: WorldFact
     customer_id, account_id = sorted(world.coupled_pairs("CUSTOMER"))[0]
     world.dv.store.update("accounts", account_id, {"address1_city": "Crm Town"})
     world.bc.store.update("customers", customer_id, {"city": "Erp Town"})
-    preview = operations.sync_now(world.hub, "CUSTOMER", [account_id], "from_remote", dry_run=True)
+    preview = operations.sync_now(world.hub, "CUSTOMER", [account_id], "to_erp", dry_run=True)
     assert preview.status == "preview"
     (row,) = preview.preview
     assert [(c.field, c.old, c.new) for c in row.changes] == [("city", "Erp Town", "Crm Town")]
     assert world.bc.store.get("customers", customer_id)["city"] == "Erp Town"  # untouched
-    operations.sync_now(world.hub, "CUSTOMER", [account_id], "from_remote")
+    operations.sync_now(world.hub, "CUSTOMER", [account_id], "to_erp")
     assert world.bc.store.get("customers", customer_id)["city"] == "Crm Town"
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from accord.services import operations
 from accord.state.models import Job
-from accord.sync import pages
+from accord.sync import book
 from accord.sync.passes import PassBusy, PassOptions, run_pass
 from tests.worlds import WorldFactory
 
@@ -24,7 +24,7 @@ def crash_after_first_write(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """The first successful write's bookkeeping raises: the records exist in the target but
     the pass never recorded them (a worker killed between write and checkpoint)."""
     calls = {"n": 0, "armed": 0}
-    original = pages.PageProcessor._record_success
+    original = book.Book.success
 
     def crashing(self: Any, *args: Any) -> None:
         if calls["armed"]:
@@ -34,7 +34,7 @@ def crash_after_first_write(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
             raise Crash("worker killed")
         original(self, *args)
 
-    monkeypatch.setattr(pages.PageProcessor, "_record_success", crashing)
+    monkeypatch.setattr(book.Book, "success", crashing)
     return calls
 
 
@@ -46,11 +46,11 @@ def test_crash_between_write_and_checkpoint_creates_no_duplicates_in_dataverse(
     crash_after_first_write["armed"] = 1
     accounts_before = world.dv.store.count("accounts")
     with world.context() as ctx, pytest.raises(Crash):
-        run_pass(ctx, "CUSTOMER", "to_remote", PassOptions(kind="full"))
+        run_pass(ctx, "CUSTOMER", "to_crm", PassOptions(kind="full"))
     created_before_crash = world.dv.store.count("accounts") - accounts_before
     assert created_before_crash > 0  # the whole first batch reached Dataverse
     with world.context() as ctx:
-        result = run_pass(ctx, "CUSTOMER", "to_remote", PassOptions(kind="full"))
+        result = run_pass(ctx, "CUSTOMER", "to_crm", PassOptions(kind="full"))
     assert result.status == "success"
     customers = world.bc.store.count("customers")
     assert world.dv.store.count("accounts") == accounts_before + customers
@@ -58,7 +58,7 @@ def test_crash_between_write_and_checkpoint_creates_no_duplicates_in_dataverse(
     assert all(c.state == "coupled" for c in world.couplings("CUSTOMER"))
     with world.hub.db.session() as s:
         statuses = sorted(
-            j.status for j in s.query(Job).filter(Job.kind == "full", Job.direction == "to_remote")
+            j.status for j in s.query(Job).filter(Job.kind == "full", Job.direction == "to_crm")
         )
     assert "failed" in statuses  # the crashed job is closed, not left running
 
@@ -71,10 +71,10 @@ def test_crash_between_write_and_checkpoint_creates_no_duplicates_in_business_ce
     crash_after_first_write["armed"] = 1
     customers_before = world.bc.store.count("customers")
     with world.context() as ctx, pytest.raises(Crash):
-        run_pass(ctx, "CUSTOMER", "from_remote", PassOptions(kind="full"))
+        run_pass(ctx, "CUSTOMER", "to_erp", PassOptions(kind="full"))
     assert world.bc.store.count("customers") > customers_before
     with world.context() as ctx:
-        result = run_pass(ctx, "CUSTOMER", "from_remote", PassOptions(kind="full"))
+        result = run_pass(ctx, "CUSTOMER", "to_erp", PassOptions(kind="full"))
     assert result.status == "success"
     accounts = world.dv.store.count("accounts")
     # Business Central takes no caller-chosen ids: the retry found the records it had
@@ -95,7 +95,7 @@ def test_two_workers_on_the_same_pass(make_world: WorldFactory) -> None:
         with world.context() as ctx:
             barrier.wait()
             try:
-                result = run_pass(ctx, "CUSTOMER", "to_remote", PassOptions(kind="full"))
+                result = run_pass(ctx, "CUSTOMER", "to_crm", PassOptions(kind="full"))
                 outcomes.append(result.status)
             except PassBusy:
                 outcomes.append("busy")
@@ -107,7 +107,7 @@ def test_two_workers_on_the_same_pass(make_world: WorldFactory) -> None:
         t.join()
     # whichever order they ran in, every customer exists exactly once in Dataverse
     with world.context() as ctx:
-        run_pass(ctx, "CUSTOMER", "to_remote", PassOptions(kind="full"))
+        run_pass(ctx, "CUSTOMER", "to_crm", PassOptions(kind="full"))
     world.dv.faults.latency(0)
     assert sorted(outcomes) == ["busy", "success"]
     pairs = world.coupled_pairs("CUSTOMER")
@@ -126,7 +126,7 @@ def test_synchronize_now_racing_a_pass_creates_once(make_world: WorldFactory) ->
     def now() -> None:
         barrier.wait()
         try:
-            operations.sync_now(world.hub, "CUSTOMER", [new["id"]], "to_remote")
+            operations.sync_now(world.hub, "CUSTOMER", [new["id"]], "to_crm")
         except PassBusy as exc:
             errors.append(exc)
 

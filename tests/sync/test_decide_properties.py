@@ -10,38 +10,41 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accord.config.spec import FieldMappingSpec, TableMappingSpec
+from accord.config.spec import TableMappingSpec
 from accord.connectors.base import Record
-from accord.mapping.fields import CompiledMapping, PassDirection, pass_sides
+from accord.mapping.fields import CompiledMapping, PassDirection
 from accord.mapping.values import same
 from accord.sync.decide import CouplingView, decide
 
 MAPPING = CompiledMapping.compile(
-    TableMappingSpec(
-        name="CUSTOMER",
-        local="customers",
-        remote="accounts",
-        conflict="hold",
-        fields=[
-            FieldMappingSpec(local="name", remote="name"),
-            FieldMappingSpec(local="city", remote="city"),
-            FieldMappingSpec(local="limit", remote="limit", direction="to_remote"),
-            FieldMappingSpec(local="owner", remote="owner", direction="from_remote"),
-        ],
-    )
+    TableMappingSpec.model_validate(
+        {
+            "name": "CUSTOMER",
+            "erp": "customers",
+            "crm": "accounts",
+            "conflict": "hold",
+            "fields": [
+                {"erp": "name", "crm": "name"},
+                {"erp": "city", "crm": "city"},
+                {"erp": "limit", "crm": "limit", "direction": "to_crm"},
+                {"erp": "owner", "crm": "owner", "direction": "to_erp"},
+            ],
+        }
+    ),
+    ("erp", "crm"),
 )
 FIELDS = ["name", "city", "limit", "owner"]
 VALUES = st.sampled_from([None, "", "a", "b", "Å", " a "])
-EDIT = st.tuples(st.sampled_from(["local", "remote"]), st.sampled_from(FIELDS), VALUES)
-STEP = st.one_of(EDIT, st.sampled_from(["to_remote", "from_remote"]))
+EDIT = st.tuples(st.sampled_from(["erp", "crm"]), st.sampled_from(FIELDS), VALUES)
+STEP = st.one_of(EDIT, st.sampled_from(["to_crm", "to_erp"]))
 
 
 class World:
     """Two in-memory systems, one coupled pair, and the decisions applied as a pass would."""
 
-    def __init__(self, local: dict[str, Any], remote: dict[str, Any]):
-        self.sides = {"local": dict(local), "remote": dict(remote)}
-        self.baseline: dict[str, list[Any]] = {}  # coupled by match: no history yet
+    def __init__(self, erp: dict[str, Any], crm: dict[str, Any]):
+        self.sides = {"erp": dict(erp), "crm": dict(crm)}
+        self.baseline: dict[str, dict[str, Any]] = {}  # coupled by match: no history yet
         self.held: set[str] = set()
         self.entered: dict[tuple[str, str], Any] = {}
         """(side, field) -> a value a person entered there and nobody synced over yet."""
@@ -51,7 +54,7 @@ class World:
         self.entered[(side, name)] = value
 
     def run(self, direction: PassDirection) -> None:
-        source_side, dest_side = pass_sides(direction)
+        source_side, dest_side = MAPPING.pass_roles(direction)
         source = Record("S", dict(self.sides[source_side]))
         dest = Record("D", dict(self.sides[dest_side]))
         view = CouplingView(1, self.baseline, None, False, False)
@@ -62,16 +65,15 @@ class World:
             if person is not _MISSING and not same(person, value) and not _blank(before):
                 rule = next(r for r in MAPPING.rules if r.field(dest_side) == name)
                 known = self.baseline.get(rule.key)
-                slot = 0 if dest_side == "local" else 1
                 source_value = source.values.get(rule.field(source_side) or "")
                 # A blank takes the other side's value. Else overwriting what a person
                 # entered needs history (never at first sight) and: for a two-way field,
                 # that it was synced as it stands (no edit of its own since); for a one-way
                 # field (the template's policy), that its source changed since.
-                if rule.spec.direction == "bidirectional":
-                    allowed = known is not None and same(known[slot], before)
+                if rule.spec.direction == "both":
+                    allowed = known is not None and same(known[dest_side], before)
                 else:
-                    allowed = known is not None and not same(known[1 - slot], source_value)
+                    allowed = known is not None and not same(known[source_side], source_value)
                 assert allowed, (name, before, value, known)
             self.sides[dest_side][name] = value
             self.entered.pop((dest_side, name), None)
@@ -91,29 +93,29 @@ _MISSING = object()
     st.lists(STEP, max_size=25),
 )
 def test_no_silent_overwrite_and_convergence(
-    local: dict[str, Any], remote: dict[str, Any], steps: list[Any]
+    erp: dict[str, Any], crm: dict[str, Any], steps: list[Any]
 ) -> None:
-    world = World(local, remote)
-    for name, value in local.items():
-        world.entered[("local", name)] = value
-    for name, value in remote.items():
-        world.entered[("remote", name)] = value
+    world = World(erp, crm)
+    for name, value in erp.items():
+        world.entered[("erp", name)] = value
+    for name, value in crm.items():
+        world.entered[("crm", name)] = value
     for step in steps:
         if isinstance(step, tuple):
             world.edit(*step)
         else:
             world.run(step)
     for _ in range(2):  # quiet: the scheduler runs both directions, push first
-        world.run("to_remote")
-        world.run("from_remote")
+        world.run("to_crm")
+        world.run("to_erp")
     for rule in MAPPING.rules:
         if rule.key in world.held:
             continue
-        local_value = world.sides["local"].get(rule.spec.local or "")
-        remote_value = world.sides["remote"].get(rule.spec.remote or "")
-        if rule.spec.direction == "bidirectional":
+        erp_value = world.sides["erp"].get(rule.field("erp") or "")
+        crm_value = world.sides["crm"].get(rule.field("crm") or "")
+        if rule.spec.direction == "both":
             # one-way fields keep a receiving side's own edit until the source changes again
-            assert same(local_value, remote_value), (rule.key, local_value, remote_value)
+            assert same(erp_value, crm_value), (rule.key, erp_value, crm_value)
 
 
 def _blank(value: Any) -> bool:

@@ -75,7 +75,7 @@ def test_changed_record_whose_counterpart_is_gone(
     with world.context() as ctx:
         from accord.sync.passes import PassOptions, run_pass
 
-        result = run_pass(ctx, "CUSTOMER", "to_remote", PassOptions())
+        result = run_pass(ctx, "CUSTOMER", "to_crm", PassOptions())
     pairs = dict(world.coupled_pairs("CUSTOMER"))
     if policy == "ignore":
         assert result.counts["failed"] == 1

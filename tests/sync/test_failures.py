@@ -7,6 +7,7 @@ import pytest
 
 from accord.errors import AuthError
 from accord.services import operations, status
+from accord.state.couplings import record_id
 from accord.state.models import Coupling
 from tests.worlds import World, WorldFactory
 
@@ -42,11 +43,11 @@ def test_exhausted_quota_stops_the_pass_without_moving_the_watermark(
     world.bc.store.update("customers", customer_id, {"city": "Quota City"})
     world.bc.faults.add(status=429, path="customers", count=None, retry_after=0.05)
     results = operations.sync_incremental(world.hub, ["CUSTOMER"])
-    push = pass_of(results, "to_remote")
+    push = pass_of(results, "to_crm")
     assert push.status == "failed" and "429" in (push.message or "")
     world.bc.faults.clear()  # the quota resets (next day): the change is still picked up
     results = operations.sync_incremental(world.hub, ["CUSTOMER"])
-    assert pass_of(results, "to_remote").counts["modified"] == 1
+    assert pass_of(results, "to_crm").counts["modified"] == 1
     account = world.dv.store.get("accounts", dict(world.coupled_pairs("CUSTOMER"))[customer_id])
     assert account["address1_city"] == "Quota City"
 
@@ -69,16 +70,16 @@ def test_one_rejected_record_fails_alone_and_is_reported(make_world: WorldFactor
 
     # failed records are retried first; the same error twice marks the record skipped
     operations.sync_incremental(world.hub, ["CUSTOMER"])
-    row = next(c for c in world.couplings("CUSTOMER") if c.local_id == bad["id"])
-    assert row.skipped and row.last_result_to_remote == "failure"
+    row = next(c for c in world.couplings("CUSTOMER") if record_id(c, "erp") == bad["id"])
+    assert row.skipped and row.links["erp"].last_result == "failure"
     skipped = operations.sync_incremental(world.hub, ["CUSTOMER"])
-    assert pass_of(skipped, "to_remote").counts["failed"] == 0
+    assert pass_of(skipped, "to_crm").counts["failed"] == 0
 
     # once the cause is fixed, retry makes it eligible again and it goes through
     world.dv.store.clear_rejects()
     assert operations.retry(world.hub, "CUSTOMER") == 1
     results = operations.sync_incremental(world.hub, ["CUSTOMER"])
-    assert pass_of(results, "to_remote").counts["inserted"] == 1
+    assert pass_of(results, "to_crm").counts["inserted"] == 1
     assert world.dv.store.count("accounts") == total
     assert all(c.state == "coupled" and not c.skipped for c in world.couplings("CUSTOMER"))
 
@@ -90,7 +91,7 @@ def test_a_value_the_erp_refuses_fails_that_record_only(make_world: WorldFactory
     world.dv.store.update("accounts", pairs[0][1], {"name": too_long})
     world.dv.store.update("accounts", pairs[1][1], {"name": "Fine Name Ltd"})
     results = operations.sync_incremental(world.hub, ["CUSTOMER"])
-    pull = pass_of(results, "from_remote")
+    pull = pass_of(results, "to_erp")
     assert pull.counts["failed"] == 1 and pull.counts["modified"] == 1
     assert world.bc.store.get("customers", pairs[1][0])["displayName"] == "Fine Name Ltd"
     message = status.recent_errors(world.hub, mapping="CUSTOMER")[0].message

@@ -75,7 +75,7 @@ def test_pairs_coupled_by_match_are_not_overwritten_at_first_sight(
 def test_first_sight_follows_the_initial_master(make_world: WorldFactory, tmp_path: Any) -> None:
     from tests.worlds import custom_template
 
-    template = custom_template(tmp_path, "CUSTOMER", initial_master="local")
+    template = custom_template(tmp_path, "CUSTOMER", initial_master="erp")
     world = make_world(records=40, seed_overlap=1.0, template=template)
     operations.sync_full(world.hub)
     assert [c for c in operations.conflicts(world.hub) if c.mapping == "CUSTOMER"] == []

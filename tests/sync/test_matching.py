@@ -42,7 +42,7 @@ def test_fresh_state_database_against_systems_in_sync_creates_nothing(
     world = make_world(records=40)
     operations.sync_full(world.hub)
     for held in operations.conflicts(world.hub):
-        operations.resolve(world.hub, held.id, "local")
+        operations.resolve(world.hub, held.id, "erp")
     operations.sync_incremental(world.hub)
     before = _counts(world)
     fresh = Hub(Settings(home=tmp_path / "fresh"), database_url=f"sqlite:///{tmp_path}/new.db")
@@ -51,7 +51,7 @@ def test_fresh_state_database_against_systems_in_sync_creates_nothing(
             setup.connect(
                 fresh, settings_from_sandbox(world.sx[system], name=name, retry=FAST_RETRY)
             )
-        setup.init_integration(fresh, "bc-sales", local="bc", remote="crm")
+        setup.init_integration(fresh, "bc-sales", {"erp": "bc", "crm": "crm"})
         runs = operations.sync_full(fresh)
         assert all(r.status == "success" for r in runs), [(r.mapping, r.message) for r in runs]
         operations.sync_incremental(fresh)

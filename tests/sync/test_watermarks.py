@@ -25,10 +25,10 @@ def first_customers(world: World, n: int) -> list[str]:
     return sorted(a for a, _ in world.coupled_pairs("CUSTOMER") if a)[:n]
 
 
-def local_watermark(world: World) -> datetime | None:
+def erp_watermark(world: World) -> datetime | None:
     with world.hub.db.session() as s:
         mid = load_integration(s).mapping_ids["CUSTOMER"]
-        mark = s.get(Watermark, (mid, "local"))
+        mark = s.get(Watermark, (mid, "erp"))
         return mark.since if mark else None
 
 
@@ -50,7 +50,7 @@ def test_same_timestamp_and_late_commits_are_not_lost(make_world: WorldFactory) 
     assert synced(world, {"address1_city": "Bravo"}, b)
     assert synced(world, {"address1_city": "Charlie"}, c)
     # boundary records read again are recognised as unchanged, not written twice
-    push = next(r for r in results if r.direction == "to_remote")
+    push = next(r for r in results if r.direction == "to_crm")
     assert push.counts["modified"] == 2
 
 
@@ -62,7 +62,7 @@ def test_watermark_never_moves_past_the_pass_start(make_world: WorldFactory) -> 
     world.bc.store.update("customers", a, {"city": "Future"})
     before = datetime.now(UTC)
     operations.sync_incremental(world.hub, ["CUSTOMER"])
-    mark = local_watermark(world)
+    mark = erp_watermark(world)
     assert mark is not None and before - timedelta(seconds=65) <= mark <= datetime.now(UTC)
     world.bc.clock.unfreeze()  # back to true time: this change is older than the skewed one
     world.bc.store.update("customers", b, {"city": "Present"})
@@ -89,7 +89,7 @@ def test_local_time_zone_does_not_shift_the_cursor(
     world.bc.store.update("customers", a, {"city": "Tarawa"})
     operations.sync_incremental(world.hub, ["CUSTOMER"])
     assert synced(world, {"address1_city": "Tarawa"}, a)
-    mark = local_watermark(world)
+    mark = erp_watermark(world)
     assert mark is not None and mark.utcoffset() == timedelta(0)
     assert abs((datetime.now(UTC) - mark).total_seconds()) < 120
 
@@ -106,7 +106,7 @@ def test_small_pages_lose_and_repeat_nothing(make_world: WorldFactory) -> None:
     for account_id in changed:
         world.dv.store.update("accounts", account_id, {"telephone1": "+47 000"})
     results = operations.sync_incremental(world.hub, ["CUSTOMER"])
-    pull = next(r for r in results if r.direction == "from_remote")
+    pull = next(r for r in results if r.direction == "to_erp")
     assert pull.counts["modified"] == 15, (
         dict(pull.counts),
         [(r.direction, dict(r.counts)) for r in results],

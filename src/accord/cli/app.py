@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from accord.cli import render
-from accord.cli.common import State, console, fail, guarded, hub, progress_bar
+from accord.cli.common import State, console, fail, guarded, hub, named_values, progress_bar
 from accord.connectors.assemble import assemble_settings
 from accord.services import operations, setup
 from accord.services import status as status_service
@@ -30,7 +30,7 @@ MappingOpt = Annotated[
 ]
 DirectionOpt = Annotated[
     str | None,
-    typer.Option("--direction", "-d", help="to_remote (ERP → CRM) or from_remote (CRM → ERP)."),
+    typer.Option("--direction", "-d", help="to_ROLE: the role written to, e.g. to_crm."),
 ]
 IntegrationOpt = Annotated[str | None, typer.Option(help="Integration name (if several).")]
 
@@ -69,13 +69,18 @@ def main_options(
 @app.command()
 @guarded
 def init(
-    local: Annotated[str, typer.Option(help="Connection of the local (ERP) side.")],
-    remote: Annotated[str, typer.Option(help="Connection of the remote (CRM) side.")],
+    connection: Annotated[
+        list[str],
+        typer.Option(
+            "--connection", "-c", help="ROLE=CONNECTION for each role of the template, e.g. erp=bc."
+        ),
+    ],
     template: Annotated[str, typer.Option(help="Built-in template or YAML path.")] = "bc-sales",
     name: Annotated[str | None, typer.Option(help="Integration name.")] = None,
 ) -> None:
-    """Create an integration from a template between two connections."""
-    created = setup.init_integration(hub(), template, name=name, local=local, remote=remote)
+    """Create an integration from a template, naming the connection that plays each role."""
+    chosen = named_values(connection, "--connection", "ROLE=CONNECTION")
+    created = setup.init_integration(hub(), template, chosen, name=name)
     console.print(f"Integration [bold]{created}[/] ready from template {template}.")
 
 
@@ -179,15 +184,17 @@ def sandbox_up(
 @guarded
 def couple(
     mapping: Annotated[str, typer.Argument(help="Mapping name, e.g. CUSTOMER.")],
-    local_id: Annotated[str | None, typer.Option("--local", help="Local record id.")] = None,
-    remote_id: Annotated[str | None, typer.Option("--remote", help="Remote record id.")] = None,
+    record: Annotated[
+        list[str] | None,
+        typer.Option("--record", "-r", help="ROLE=ID, one per role (e.g. erp=… crm=…)."),
+    ] = None,
     match: Annotated[bool, typer.Option(help="Couple all uncoupled records by match.")] = False,
     create_new: Annotated[
-        bool | None, typer.Option(help="Create a remote record when no match is found.")
+        bool | None, typer.Option(help="Create the counterpart when no match is found.")
     ] = None,
     integration: IntegrationOpt = None,
 ) -> None:
-    """Couple two records by hand, or all uncoupled ones by their match fields."""
+    """Couple records by hand (one per role), or all uncoupled ones by their match fields."""
     h = hub()
     if match:
         result, passes = operations.couple_by_match(
@@ -200,17 +207,18 @@ def couple(
         if passes:
             render.passes_table(passes, "Synchronized after coupling")
         return
-    if not (local_id and remote_id):
-        fail("give --local ID and --remote ID, or --match")
-    operations.couple_records(h, mapping, local_id, remote_id, integration=integration)
-    console.print(f"Coupled {local_id} ⇄ {remote_id} in {mapping}.")
+    ids = named_values(record, "--record", "ROLE=ID")
+    if not ids:
+        fail("give --record ROLE=ID for each role, or --match")
+    operations.couple_records(h, mapping, ids, integration=integration)
+    console.print(f"Coupled {' ⇄ '.join(f'{r} {i}' for r, i in ids.items())} in {mapping}.")
 
 
 @app.command()
 @guarded
 def uncouple(
     mapping: Annotated[str, typer.Argument()],
-    ids: Annotated[list[str] | None, typer.Argument(help="Record ids of either side.")] = None,
+    ids: Annotated[list[str] | None, typer.Argument(help="Record ids of any role.")] = None,
     everything: Annotated[
         bool, typer.Option("--all", help="Every coupling of the mapping.")
     ] = False,
@@ -232,7 +240,7 @@ def sync(
     mapping: MappingOpt = None,
     records: Annotated[
         list[str] | None,
-        typer.Option("--record", "-r", help="Synchronize these source-side ids now (repeatable)."),
+        typer.Option("--record", "-r", help="Synchronize these source ids now (repeatable)."),
     ] = None,
     direction: DirectionOpt = None,
     integration: IntegrationOpt = None,
@@ -267,14 +275,8 @@ def _records_now(
     if not mapping or len(mapping) != 1 or direction is None:
         fail("chosen records need exactly one --mapping and a --direction")
     return operations.sync_now(
-        h, mapping[0], records, _direction(direction), integration=integration, dry_run=dry_run
+        h, mapping[0], records, direction, integration=integration, dry_run=dry_run
     )
-
-
-def _direction(value: str) -> operations.Direction:
-    if value not in ("to_remote", "from_remote"):
-        fail(f"invalid direction {value!r}; valid: to_remote, from_remote")
-    return value  # type: ignore[return-value]
 
 
 @app.command()
@@ -343,20 +345,20 @@ def conflicts(integration: IntegrationOpt = None) -> None:
 @guarded
 def resolve(
     conflict_id: Annotated[int, typer.Argument()],
-    side: Annotated[str | None, typer.Option(help="local or remote wins every field.")] = None,
-    field: Annotated[list[str] | None, typer.Option(help="KEY=local|remote (repeatable).")] = None,
+    take: Annotated[str | None, typer.Option(help="The role whose values win every field.")] = None,
+    field: Annotated[list[str] | None, typer.Option(help="KEY=ROLE (repeatable).")] = None,
     integration: IntegrationOpt = None,
 ) -> None:
     """Resolve a held conflict, for the whole record or per field."""
-    if (side is None) == (not field):
-        fail("give either --side or one --field per conflicting field")
-    choice: Any = side
+    if (take is None) == (not field):
+        fail("give either --take ROLE or one --field KEY=ROLE per conflicting field")
+    choice: Any = take
     if field:
         choice = {}
         for item in field:
             key, sep, value = item.rpartition("=")
             if not sep:
-                fail(f"--field {item!r}: expected KEY=local or KEY=remote")
+                fail(f"--field {item!r}: expected KEY=ROLE")
             choice[key] = value
     chosen = operations.resolve(hub(), conflict_id, choice, integration=integration)
     console.print(

@@ -78,3 +78,16 @@ def progress_bar() -> Iterator[Callable[[str, int], None]]:
 
 def when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
+
+
+def named_values(items: list[str] | None, option: str, what: str) -> dict[str, str]:
+    """``["erp=bc", "crm=sales"]`` as a dict; a malformed or repeated item fails naming it."""
+    found: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            fail(f"{option} {item!r}: expected {what}")
+        if name in found:
+            fail(f"{option}: {name} is given twice")
+        found[name] = value
+    return found

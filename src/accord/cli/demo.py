@@ -39,7 +39,7 @@ def run_demo(*, records: int, seed: int) -> None:
             )
             render.conflicts_table(first_sight)
             for conflict in first_sight:
-                operations.resolve(world.hub, conflict.id, "local")
+                operations.resolve(world.hub, conflict.id, "erp")
 
         console.rule("2. Users change records on both sides")
         for line in change_both_sides(world):
@@ -55,7 +55,7 @@ def run_demo(*, records: int, seed: int) -> None:
         held = operations.conflicts(world.hub)
         render.conflicts_table(held)
         for conflict in held:
-            chosen = operations.resolve(world.hub, conflict.id, "local")
+            chosen = operations.resolve(world.hub, conflict.id, "erp")
             console.print(
                 f"Resolved conflict {conflict.id}: Business Central wins " + ", ".join(chosen)
             )

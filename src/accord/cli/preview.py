@@ -57,7 +57,11 @@ def print_preview(results: Sequence[PassResult]) -> None:
                     repr(change.old),
                     repr(change.new),
                 )
+            dest_role = row.direction.removeprefix("to_")
             for key, info in row.conflicts.items():
+                values = dict(info.get("values", {}))
+                current = values.pop(dest_role, None)
+                incoming = next(iter(values.values()), None)
                 table.add_row(
                     row.mapping,
                     row.direction,
@@ -65,8 +69,8 @@ def print_preview(results: Sequence[PassResult]) -> None:
                     dest,
                     "[yellow]conflict[/]",
                     key,
-                    repr(info.get("remote")),
-                    repr(info.get("local")),
+                    repr(current),
+                    repr(incoming),
                 )
             shown += 1
     total = sum(len(r.preview) for r in results)

@@ -36,27 +36,18 @@ def passes_table(results: Iterable[PassResult], title: str = "Passes") -> None:
 
 def full_sync_table(runs: Sequence[MappingRun]) -> None:
     table = Table(title="Full synchronization")
-    for column in (
-        "mapping",
-        "recommendation",
-        "status",
-        "coupled",
-        "to remote",
-        "from remote",
-        "note",
-    ):
+    directions = list(dict.fromkeys(p.direction for run in runs for p in run.passes))
+    for column in ("mapping", "recommendation", "status", "coupled", *directions, "note"):
         table.add_column(column)
     for run in runs:
         by_dir = {p.direction: p for p in run.passes}
-
         coupled = str(run.coupling.counts["coupled"]) if run.coupling else "-"
         table.add_row(
             run.mapping,
             run.recommendation,
             _status(run.status),
             coupled,
-            _pass_cell(by_dir.get("to_remote")),
-            _pass_cell(by_dir.get("from_remote")),
+            *(_pass_cell(by_dir.get(d)) for d in directions),
             run.message or "",
         )
     console.print(table)
@@ -75,6 +66,7 @@ def _pass_cell(result: PassResult | None) -> str:
 
 def status_table(rows: Sequence[MappingStatus]) -> None:
     table = Table(title="Mappings")
+    roles = list(dict.fromkeys(role for row in rows for role in row.watermarks))
     for column in (
         "mapping",
         "direction",
@@ -82,8 +74,7 @@ def status_table(rows: Sequence[MappingStatus]) -> None:
         "failed",
         "skipped",
         "conflicts",
-        "local watermark",
-        "remote watermark",
+        *(f"{role} read up to" for role in roles),
         "last pass",
     ):
         table.add_column(column)
@@ -104,8 +95,7 @@ def status_table(rows: Sequence[MappingStatus]) -> None:
             str(row.failed),
             str(row.skipped),
             str(row.open_conflicts),
-            when(row.watermarks.get("local")),
-            when(row.watermarks.get("remote")),
+            *(when(row.watermarks.get(role)) for role in roles),
             last_text,
         )
     console.print(table)
@@ -134,30 +124,26 @@ def conflicts_table(rows: Sequence[ConflictRow]) -> None:
         console.print("[green]No open conflicts.[/]")
         return
     table = Table(title="Held conflicts")
-    for column in (
-        "id",
-        "mapping",
-        "record",
-        "field",
-        "local value",
-        "remote value",
-        "last synced",
-    ):
+    roles = list(dict.fromkeys(role for row in rows for role in row.records))
+    for column in ("id", "mapping", "record", "field", *(f"{r} value" for r in roles)):
         table.add_column(column, overflow="fold")
+    table.add_column("last synced", overflow="fold")
     for row in rows:
+        record = " / ".join(f"{r} {row.records[r]}" for r in roles if row.records.get(r))
         for key, info in row.fields.items():
-            base = info.get("baseline", {})
+            values, base = info.get("values", {}), info.get("baseline", {})
+            synced = ", ".join(f"{r}: {base.get(r)!r}" for r in roles if base.get(r) is not None)
             table.add_row(
                 str(row.id),
                 row.mapping,
-                row.local_key or row.local_id or "-",
+                record or "-",
                 key,
-                repr(info.get("local")),
-                repr(info.get("remote")),
-                repr(base.get("local")),
+                *(repr(values.get(r)) for r in roles),
+                synced or "(first sight)",
             )
     console.print(table)
+    example = roles[0] if roles else "ROLE"
     console.print(
-        "Resolve with [bold]accord resolve ID --side local|remote[/] or per field "
-        "[bold]--field KEY=local[/]."
+        f"Resolve with [bold]accord resolve ID --take {example}[/] or per field "
+        f"[bold]--field KEY={example}[/]."
     )

@@ -54,7 +54,8 @@ def parse_template(data: Any, source: str) -> TemplateSpec:
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not str(p).startswith("function-after"))
             msg = err["msg"].removeprefix("Value error, ")
-            lines.append(f"{source}: {_place(loc, data)}: {msg}")
+            # checks across the template name their place in the message itself
+            lines.append(f"{source}: {_place(loc, data)}: {msg}" if loc else f"{source}: {msg}")
         raise ConfigError("invalid template\n  " + "\n  ".join(lines), location=source) from None
 
 

@@ -1,4 +1,9 @@
-"""The typed integration spec: a template of table and field mappings (loaded from YAML)."""
+"""The typed integration spec: a template of table and field mappings between named roles.
+
+A template names its roles (``erp``, ``crm``, ...) and the system that plays each. A table
+mapping names its entity per role and a field mapping its field per role, as keys named after
+the roles; directions are ``both`` or ``to_<role>``. Nothing here knows which role is which.
+"""
 
 from __future__ import annotations
 
@@ -8,35 +13,59 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from accord.config.filters import Filter
 
-Direction = Literal["bidirectional", "to_remote", "from_remote"]
 ConflictPolicy = Literal["hold", "source_wins", "destination_wins", "newest_wins"]
 DeletionPolicy = Literal["ignore", "propagate", "restore", "uncouple"]
-TransformDirection = Literal["both", "to_remote", "from_remote"]
 LookupBy = Literal["id", "key"]
+ROLE_PATTERN = r"^[a-z][a-z0-9_]{0,19}$"
+BOTH = "both"
+
+
+def to_role(role: str) -> str:
+    """The direction that writes to ``role``."""
+    return f"to_{role}"
+
+
+def directions_of(roles: tuple[str, ...]) -> list[str]:
+    """Every valid direction between ``roles``."""
+    return [BOTH, *(to_role(r) for r in roles)]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class FieldMappingSpec(_Strict):
-    """One field mapping: a field on each side, or a constant written to one side."""
+class _WithRoles(BaseModel):
+    """A model whose extra keys name a role: ``erp: customers``."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    __pydantic_extra__: dict[str, Any] = Field(init=False)
+
+    @property
+    def per_role(self) -> dict[str, str]:
+        """Role -> name (an entity or a field) as written in the template (checked to be
+        text by the template: :func:`accord.config.roles.check_roles`)."""
+        return dict(self.__pydantic_extra__ or {})
+
+
+class FieldMappingSpec(_WithRoles):
+    """One field mapping: a field per role, or a constant written to one role."""
 
     id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:=@/ -]{1,120}$")
     """A stable id that survives renaming the fields (baselines are keyed by it); written in
     the template, or generated once when the integration is set up."""
-    local: str | None = None
-    remote: str | None = None
-    direction: Direction = "bidirectional"
+    direction: str = BOTH
+    """``both`` or ``to_<role>``."""
     constant: Any = None
     transform: str | None = None
     """A pipe of named transforms, e.g. ``trim|upper|truncate:100``."""
-    transform_direction: TransformDirection = "both"
-    option_map: dict[str, Any] | None = None
-    """Local value (as text) -> remote value; reversed for the other direction."""
+    transform_direction: str = BOTH
+    option_map: list[dict[str, Any]] | None = None
+    """Pairs of equal values, one per role: ``[{erp: Company, crm: 3}, ...]``."""
     lookup: str | None = None
     """Name of the mapping whose couplings translate this reference."""
-    lookup_by: LookupBy = "id"
+    lookup_by: dict[str, LookupBy] = Field(default_factory=dict)
+    """Per role, how its records are referred to: ``id`` (the default) or ``key`` (the
+    natural key, e.g. a customer number)."""
     clear_on_failed_lookup: bool = False
     not_null: bool = False
     on_create_only: bool = False
@@ -48,54 +77,59 @@ class FieldMappingSpec(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> FieldMappingSpec:
-        if self.local is None and self.remote is None:
-            raise ValueError("a field mapping needs 'local', 'remote' or both")
-        if (self.local is None or self.remote is None) and self.constant is None:
+        named = self.per_role
+        if not named:
+            raise ValueError("a field mapping names a field for at least one role")
+        if len(named) == 1 and self.constant is None:
             raise ValueError("a one-sided field mapping needs a 'constant' to write")
-        if self.constant is not None and self.local is not None and self.remote is not None:
-            raise ValueError("'constant' goes with exactly one of 'local' or 'remote'")
         if self.constant is not None:
-            target = "remote" if self.local is None else "local"
-            if self.direction != f"to_{target}":
+            if len(named) != 1:
+                raise ValueError("'constant' goes with exactly one role's field")
+            target = next(iter(named))
+            if self.direction != to_role(target):
                 raise ValueError(
-                    f"a constant written to the {target} side needs direction 'to_{target}'"
+                    f"a constant written to {target} needs direction '{to_role(target)}'"
                 )
         if self.clear_on_failed_lookup and self.not_null:
             raise ValueError("'clear_on_failed_lookup' and 'not_null' exclude each other")
-        if (self.clear_on_failed_lookup or self.lookup_by != "id") and not self.lookup:
+        if (self.clear_on_failed_lookup or self.lookup_by) and not self.lookup:
             raise ValueError("'clear_on_failed_lookup' and 'lookup_by' need 'lookup'")
         return self
+
+    def field(self, role: str) -> str | None:
+        name = (self.__pydantic_extra__ or {}).get(role)
+        return name if isinstance(name, str) else None
 
     @property
     def key(self) -> str:
         """The field mapping's id (used in baselines and conflicts); until one is assigned,
-        the one :meth:`TemplateSpec.with_field_ids` would give it."""
-        return self.id or f"{self.local or '='}:{self.remote or '='}"
+        the one :meth:`TemplateSpec.with_field_ids` would give it (role-ordered names)."""
+        if self.id:
+            return self.id
+        named = self.per_role
+        return ":".join(f"{role}={named[role]}" for role in sorted(named))
 
 
-class TableMappingSpec(_Strict):
-    """One table mapping between a local and a remote entity."""
+class TableMappingSpec(_WithRoles):
+    """One table mapping: an entity per role (``erp: customers``, ``crm: accounts``)."""
 
     name: str = Field(pattern=r"^[A-Z0-9][A-Z0-9 _-]{0,49}$")
-    local: str
-    remote: str
-    direction: Direction = "bidirectional"
-    local_filter: Filter | None = None
-    """Typed filter on the local entity's records (see :mod:`accord.config.filters`)."""
-    remote_filter: Filter | None = None
+    direction: str = BOTH
+    filters: dict[str, Filter] = Field(default_factory=dict)
+    """Typed filter per role on that role's records (see :mod:`accord.config.filters`)."""
     sync_only_coupled: bool = True
     depends_on: list[str] = Field(default_factory=list)
     conflict: ConflictPolicy = "hold"
-    initial_master: Literal["local", "remote"] | None = None
+    initial_master: str | None = None
     """At first sight (a pair coupled by match, no history) two different values go to this
-    side; unset, they follow ``conflict`` (hold by default): never a silent overwrite."""
+    role; unset, they follow ``conflict`` (hold by default): never a silent overwrite."""
     deletion: DeletionPolicy = "ignore"
     create_new_if_no_match: bool = False
     sync_after_coupling: bool = True
     interval_seconds: int = Field(default=1800, ge=1)
     overlap_seconds: int = Field(default=60, ge=0)
-    new_local_defaults: dict[str, Any] = Field(default_factory=dict)
-    new_remote_defaults: dict[str, Any] = Field(default_factory=dict)
+    new_record_defaults: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Per role: values a record created there starts with."""
     enabled: bool = True
     fields: list[FieldMappingSpec] = Field(min_length=1)
 
@@ -105,24 +139,21 @@ class TableMappingSpec(_Strict):
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         if dupes:
             raise ValueError(f"field mappings repeat: {', '.join(dupes)}")
-        if self.direction != "bidirectional":
+        if self.direction != BOTH:
             for f in self.fields:
-                if f.direction not in ("bidirectional", self.direction):
+                if f.direction not in (BOTH, self.direction):
                     raise ValueError(
                         f"field {f.key} has direction {f.direction!r}, which a "
                         f"{self.direction!r} mapping never runs"
                     )
         return self
 
-    def fields_for(self, direction: Literal["to_remote", "from_remote"]) -> list[FieldMappingSpec]:
-        """Enabled field mappings that run in ``direction``."""
-        return [f for f in self.fields if f.enabled and f.direction in ("bidirectional", direction)]
+    def entity(self, role: str) -> str:
+        return self.per_role[role]
 
-    def directions(self) -> list[Literal["to_remote", "from_remote"]]:
-        """The pass directions this mapping runs, push (to remote) first."""
-        if self.direction == "bidirectional":
-            return ["to_remote", "from_remote"]
-        return [self.direction]
+    def fields_for(self, direction: str) -> list[FieldMappingSpec]:
+        """Enabled field mappings that run in ``direction``."""
+        return [f for f in self.fields if f.enabled and f.direction in (BOTH, direction)]
 
 
 class TemplateSpec(_Strict):
@@ -130,12 +161,15 @@ class TemplateSpec(_Strict):
 
     name: str
     description: str = ""
-    local_system: str
-    remote_system: str
+    roles: dict[str, str] = Field(min_length=2, max_length=2)
+    """Role -> system that plays it, in order: the first role's data is pushed first."""
     mappings: list[TableMappingSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _check(self) -> TemplateSpec:
+        from accord.config.roles import check_roles
+
+        check_roles(self)
         names = [m.name for m in self.mappings]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -158,6 +192,18 @@ class TemplateSpec(_Strict):
 
         dependency_order({m.name: m.depends_on for m in self.mappings})
         return self
+
+    @property
+    def role_names(self) -> tuple[str, str]:
+        first, second = self.roles
+        return first, second
+
+    def directions(self, mapping: TableMappingSpec) -> list[str]:
+        """The pass directions ``mapping`` runs: towards the second role first (the first
+        role's data is pushed before the other's comes back)."""
+        if mapping.direction == BOTH:
+            return [to_role(r) for r in reversed(self.role_names)]
+        return [mapping.direction]
 
     def with_field_ids(self) -> TemplateSpec:
         """This template with every field mapping's id filled in (generated once, then kept

@@ -5,23 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from typing import Any, Literal
+from typing import Any
 
-from accord.config.spec import FieldMappingSpec, TableMappingSpec
+from accord.config.spec import BOTH, FieldMappingSpec, TableMappingSpec, to_role
 from accord.connectors.base import EntityInfo, FieldType
 from accord.errors import ConfigError, SkippableError, UnknownEntityError
 from accord.mapping.transforms import Transform, compile_transform
 from accord.mapping.values import canonical, coerce, same
 
-Side = Literal["local", "remote"]
-PassDirection = Literal["to_remote", "from_remote"]
+Role = str
+"""A role a template names (``erp``, ``crm``, ...)."""
+PassDirection = str
+"""``to_<role>``: a pass that writes to that role's records."""
 
 NULL_GUID = "00000000-0000-0000-0000-000000000000"
-
-
-def pass_sides(direction: PassDirection) -> tuple[Side, Side]:
-    """(source side, destination side) of a pass direction."""
-    return ("local", "remote") if direction == "to_remote" else ("remote", "local")
 
 
 def is_blank(value: Any) -> bool:
@@ -29,20 +26,25 @@ def is_blank(value: Any) -> bool:
     return value is None or value == "" or value == NULL_GUID
 
 
-LookupKey = tuple[str, str, PassDirection]
-"""(mapping name, lookup_by, direction) of a lookup table."""
+def target_of(direction: PassDirection) -> Role:
+    """The role a pass direction writes to."""
+    return direction.removeprefix("to_")
+
+
+LookupKey = tuple[str, PassDirection, str, str]
+"""(mapping name, direction, how the source refers, how the destination refers)."""
 Lookups = Mapping[LookupKey, Mapping[str, str]]
 """Per lookup: source-side reference -> destination-side reference (only coupled ones)."""
 
 
 @dataclass(frozen=True)
 class FieldRule:
-    """One compiled field mapping."""
+    """One compiled field mapping between the two roles of its table mapping."""
 
     spec: FieldMappingSpec
     transform: Transform | None
-    local_type: FieldType | None = None
-    remote_type: FieldType | None = None
+    roles: tuple[Role, Role]
+    types: Mapping[Role, FieldType | None] = dc_field(default_factory=dict)
     key: str = ""
     """The spec's key, computed once (it is read for every field of every record)."""
 
@@ -50,48 +52,50 @@ class FieldRule:
         if not self.key:
             object.__setattr__(self, "key", self.spec.key)
 
-    def field(self, side: Side) -> str | None:
-        return self.spec.local if side == "local" else self.spec.remote
+    def field(self, role: Role) -> str | None:
+        return self.spec.field(role)
+
+    def source_of(self, direction: PassDirection) -> Role:
+        dest = target_of(direction)
+        return self.roles[1] if dest == self.roles[0] else self.roles[0]
 
     def runs(self, direction: PassDirection) -> bool:
-        return self.spec.enabled and self.spec.direction in ("bidirectional", direction)
+        return self.spec.enabled and self.spec.direction in (BOTH, direction)
 
     def lookup_key(self, direction: PassDirection) -> LookupKey | None:
         if not self.spec.lookup:
             return None
-        return (self.spec.lookup, self.spec.lookup_by, direction)
+        by = self.spec.lookup_by
+        source, dest = self.source_of(direction), target_of(direction)
+        return (self.spec.lookup, direction, by.get(source, "id"), by.get(dest, "id"))
 
     def map_value(
         self, direction: PassDirection, source: Mapping[str, Any], lookups: Lookups
     ) -> Any:
         """The value this rule writes to the destination; SkippableError when it cannot."""
         spec = self.spec
-        to_remote = direction == "to_remote"
-        source_field = spec.local if to_remote else spec.remote
+        source_role, dest_role = self.source_of(direction), target_of(direction)
+        source_field = spec.field(source_role)
         if source_field is None:
             return canonical(spec.constant)
         value = source.get(source_field)
-        if self.transform is not None and spec.transform_direction in ("both", direction):
+        if self.transform is not None and spec.transform_direction in (BOTH, direction):
             value = self.transform(value)
         if spec.option_map is not None:
-            value = self._map_option(direction, value)
-        if spec.lookup:
-            value = self._translate((spec.lookup, spec.lookup_by, direction), value, lookups)
-        return coerce(canonical(value), self.remote_type if to_remote else self.local_type)
+            value = self._map_option(source_role, dest_role, value)
+        key = self.lookup_key(direction)
+        if key is not None:
+            value = self._translate(key, value, lookups)
+        return coerce(canonical(value), self.types.get(dest_role))
 
-    def _map_option(self, direction: PassDirection, value: Any) -> Any:
+    def _map_option(self, source_role: Role, dest_role: Role, value: Any) -> Any:
         assert self.spec.option_map is not None
         if is_blank(value):
             return None
-        if direction == "to_remote":
-            if str(value) in self.spec.option_map:
-                return self.spec.option_map[str(value)]
-            valid = ", ".join(self.spec.option_map)
-        else:
-            for local_value, remote_value in self.spec.option_map.items():
-                if same(remote_value, value):
-                    return local_value
-            valid = ", ".join(str(v) for v in self.spec.option_map.values())
+        for pair in self.spec.option_map:
+            if same(pair.get(source_role), value) or str(pair.get(source_role)) == str(value):
+                return pair.get(dest_role)
+        valid = ", ".join(str(pair.get(source_role)) for pair in self.spec.option_map)
         raise SkippableError(
             f"field {self.key}: value {value!r} has no option mapping; mapped values: {valid}"
         )
@@ -112,75 +116,92 @@ class FieldRule:
 
 @dataclass(frozen=True)
 class CompiledMapping:
-    """A table mapping with its field rules compiled."""
+    """A table mapping between two roles with its field rules compiled."""
 
     spec: TableMappingSpec
+    roles: tuple[Role, Role]
     rules: tuple[FieldRule, ...]
     _by_direction: dict[str, list[FieldRule]] = dc_field(init=False, repr=False, compare=False)
-    _side_fields: dict[str, list[tuple[str, str]]] = dc_field(init=False, repr=False, compare=False)
+    _role_fields: dict[str, list[tuple[str, str]]] = dc_field(init=False, repr=False, compare=False)
 
     @classmethod
     def compile(
-        cls, spec: TableMappingSpec, entities: Mapping[Side, EntityInfo] | None = None
+        cls,
+        spec: TableMappingSpec,
+        roles: tuple[Role, Role],
+        entities: Mapping[Role, EntityInfo] | None = None,
     ) -> CompiledMapping:
-        """Compile ``spec``; with ``entities`` also check every field exists on its side."""
+        """Compile ``spec``; with ``entities`` also check every field exists on its role."""
         rules = []
         for f in spec.fields:
             where = f"mappings[{spec.name}].fields[{f.key}]"
-            types: dict[Side, FieldType | None] = {"local": None, "remote": None}
-            for side, name in (("local", f.local), ("remote", f.remote)):
-                if entities is not None and name is not None:
+            types: dict[Role, FieldType | None] = {}
+            for role, name in f.per_role.items():
+                types[role] = None
+                if entities is not None:
                     try:
-                        types[side] = entities[side].field(name).type  # type: ignore[index]
+                        types[role] = entities[role].field(name).type
                     except UnknownEntityError as exc:
-                        raise ConfigError(exc.message, location=where) from None
+                        raise ConfigError(exc.message, location=f"{where}.{role}") from None
             transform = (
                 compile_transform(f.transform, location=f"{where}.transform")
                 if f.transform
                 else None
             )
-            rules.append(FieldRule(f, transform, types["local"], types["remote"]))
-        return cls(spec=spec, rules=tuple(rules))
+            rules.append(FieldRule(f, transform, roles, types))
+        return cls(spec=spec, roles=roles, rules=tuple(rules))
 
     def __post_init__(self) -> None:
         # read for every record: worked out once
         by_direction = {
-            d: [r for r in self.rules if r.runs(d)] for d in ("to_remote", "from_remote")
+            d: [r for r in self.rules if r.runs(d)] for d in (to_role(x) for x in self.roles)
         }
         object.__setattr__(self, "_by_direction", by_direction)
-        side_fields = {
-            side: [
+        role_fields = {
+            role: [
                 (r.key, name)
                 for r in self.rules
-                if r.spec.enabled and (name := r.field(side)) is not None
+                if r.spec.enabled and (name := r.field(role)) is not None
             ]
-            for side in ("local", "remote")
+            for role in self.roles
         }
-        object.__setattr__(self, "_side_fields", side_fields)
+        object.__setattr__(self, "_role_fields", role_fields)
 
     @property
     def name(self) -> str:
         return self.spec.name
 
+    def pass_roles(self, direction: PassDirection) -> tuple[Role, Role]:
+        """(source role, destination role) of a pass in ``direction``."""
+        dest = target_of(direction)
+        if dest not in self.roles:
+            valid = ", ".join(to_role(r) for r in self.roles)
+            raise ConfigError(f"invalid direction {direction!r} for {self.name}; valid: {valid}")
+        return self.other(dest), dest
+
+    def other(self, role: Role) -> Role:
+        return self.roles[1] if role == self.roles[0] else self.roles[0]
+
+    def directions(self) -> list[PassDirection]:
+        """The pass directions this mapping runs: towards the second role first."""
+        if self.spec.direction == BOTH:
+            return [to_role(r) for r in reversed(self.roles)]
+        return [self.spec.direction]
+
     def rules_for(self, direction: PassDirection) -> list[FieldRule]:
         return self._by_direction[direction]
 
-    def side_fields(self, side: Side) -> list[tuple[str, str]]:
-        """(rule key, field name) of every enabled rule with a field on ``side``."""
-        return self._side_fields[side]
+    def role_fields(self, role: Role) -> list[tuple[str, str]]:
+        """(rule key, field name) of every enabled rule with a field on ``role``."""
+        return self._role_fields[role]
 
-    def fields_of(self, side: Side) -> list[str]:
-        """Every field this mapping reads or writes on ``side``."""
-        seen: dict[str, None] = {}
-        for rule in self.rules:
-            name = rule.field(side)
-            if name is not None and rule.spec.enabled:
-                seen[name] = None
-        return list(seen)
+    def fields_of(self, role: Role) -> list[str]:
+        """Every field this mapping reads or writes on ``role``."""
+        return list(dict.fromkeys(name for _key, name in self._role_fields[role]))
 
-    def entity(self, side: Side) -> str:
-        return self.spec.local if side == "local" else self.spec.remote
+    def entity(self, role: Role) -> str:
+        return self.spec.entity(role)
 
-    def side_hash_pairs(self, side: Side, values: Mapping[str, Any]) -> list[tuple[str, Any]]:
-        """(rule key, value) of every enabled rule with a field on ``side``."""
-        return [(key, values.get(name)) for key, name in self.side_fields(side)]
+    def hash_pairs(self, role: Role, values: Mapping[str, Any]) -> list[tuple[str, Any]]:
+        """(rule key, value) of every enabled rule with a field on ``role``."""
+        return [(key, values.get(name)) for key, name in self._role_fields[role]]

@@ -46,10 +46,10 @@ class Scheduler:
         """Run every due mapping once; returns what the passes did."""
         results: list[PassResult] = []
         for name in self.due():
-            spec = self.ctx.mapping(name).spec
-            delay = float(spec.interval_seconds)
+            mapping = self.ctx.mapping(name)
+            delay = float(mapping.spec.interval_seconds)
             try:
-                for direction in spec.directions():
+                for direction in mapping.directions():
                     result = run_pass(self.ctx, name, direction, PassOptions(kind="incremental"))
                     results.append(result)
                     if self.on_result:

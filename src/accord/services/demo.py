@@ -11,13 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from accord.config.settings import Settings
 from accord.sandboxes import SandboxSet, run_sandboxes
 from accord.services import setup
 from accord.services.hub import Hub
-from accord.state.models import Coupling
+from accord.state import couplings
 from accord.state.store import load_integration
 from accord.testing.sandbox import settings_from_sandbox
 
@@ -50,7 +48,7 @@ def demo_world(
         try:
             setup.connect(hub, settings_from_sandbox(sx[BC], name="bc"))
             setup.connect(hub, settings_from_sandbox(sx[DV], name="crm"))
-            setup.init_integration(hub, "bc-sales", local="bc", remote="crm")
+            setup.init_integration(hub, "bc-sales", {"erp": "bc", "crm": "crm"})
             yield DemoWorld(sx, hub)
         finally:
             hub.close()
@@ -60,14 +58,7 @@ def coupled_customers(hub: Hub, limit: int) -> list[tuple[str, str, str | None]]
     """(BC id, Dataverse id, customer number) of the first coupled customers."""
     with hub.db.session() as session:
         config = load_integration(session)
-        rows = session.execute(
-            select(Coupling.local_id, Coupling.remote_id, Coupling.local_key)
-            .where(
-                Coupling.mapping_id == config.mapping_ids["CUSTOMER"], Coupling.state == "coupled"
-            )
-            .order_by(Coupling.local_key)
-            .limit(limit)
-        ).all()
+        rows = couplings.pairs(session, config.mapping_ids["CUSTOMER"], ("erp", "crm"), limit)
     return [(str(a), str(b), c) for a, b, c in rows]
 
 
@@ -129,9 +120,9 @@ def side_values(
     world: DemoWorld, label: str
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """Current BC customer and Dataverse account of a watched pair."""
-    local_id, remote_id = world.watch[label]
+    erp_id, crm_id = world.watch[label]
     bc, dv = world.sandboxes[BC].store, world.sandboxes[DV].store
     return (
-        bc.get("customers", local_id) if local_id else None,
-        dv.get("accounts", remote_id) if remote_id else None,
+        bc.get("customers", erp_id) if erp_id else None,
+        dv.get("accounts", crm_id) if crm_id else None,
     )

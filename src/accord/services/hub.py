@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from accord.config.settings import Settings
 from accord.connectors.base import Connector
 from accord.connectors.registry import ConnectionSettings, build_connector
-from accord.mapping.fields import Side
+from accord.mapping.fields import Role
 from accord.state.db import Database
 from accord.state.secrets import SecretBox
 from accord.state.store import load_connection, load_integration
@@ -39,16 +39,13 @@ class Hub:
     def context(
         self, integration: str | None = None, progress: Progress | None = None
     ) -> Iterator[SyncContext]:
-        """A sync context with both connectors open; they are closed afterwards."""
+        """A sync context with a connector open per role; they are closed afterwards."""
         with self.db.session() as session:
             config = load_integration(session, integration)
-        connectors: dict[Side, Connector] = {}
+        connectors: dict[Role, Connector] = {}
         try:
-            for side, name in (
-                ("local", config.local_connection),
-                ("remote", config.remote_connection),
-            ):
-                connectors[side] = build_connector(self.connection(name))  # type: ignore[index]
+            for role, name in config.connections.items():
+                connectors[role] = build_connector(self.connection(name))
             yield SyncContext(self.db, config, connectors, progress=progress)
         finally:
             for connector in connectors.values():

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import select, update
 
+from accord.config.spec import BOTH, to_role
 from accord.errors import ConfigError
-from accord.mapping.fields import PassDirection
+from accord.mapping.fields import PassDirection, Role
 from accord.services.hub import Hub
-from accord.state.models import Conflict, Coupling
+from accord.state.models import Conflict, Coupling, CouplingLink
 from accord.state.store import load_integration
 from accord.sync.context import Progress
 from accord.sync.couple import CouplingResult, couple, match_couple, uncouple
 from accord.sync.full import MappingRun, full_sync, incremental_sync
 from accord.sync.passes import PassOptions, PassResult, run_pass
-from accord.sync.resolve import Choice, resolve_conflict
-
-Direction = Literal["to_remote", "from_remote"]
+from accord.sync.resolve import resolve_conflict
 
 
 def sync_full(
@@ -54,14 +53,16 @@ def sync_now(
     integration: str | None = None,
     dry_run: bool = False,
 ) -> PassResult:
-    """Synchronize chosen records now in a chosen direction (``ids`` of the source side).
+    """Synchronize chosen records now in a chosen direction (``ids`` of the source role).
 
-    The source wins every field; an uncoupled record is created on the other side."""
+    The source wins every field; an uncoupled record is created for the other role."""
     with hub.context(integration) as ctx:
-        spec = ctx.mapping(mapping).spec
-        if direction not in spec.directions():
+        compiled = ctx.mapping(mapping)
+        compiled.pass_roles(direction)  # names the valid directions when it is not one
+        if direction not in compiled.directions():
             raise ConfigError(
-                f"mapping {mapping} runs {spec.direction}; it cannot synchronize {direction}"
+                f"mapping {mapping} runs {compiled.spec.direction}; "
+                f"it cannot synchronize {direction}"
             )
         return run_pass(
             ctx,
@@ -78,10 +79,11 @@ def sync_now(
 
 
 def couple_records(
-    hub: Hub, mapping: str, local_id: str, remote_id: str, *, integration: str | None = None
+    hub: Hub, mapping: str, ids: Mapping[Role, str], *, integration: str | None = None
 ) -> None:
+    """Couple one record per role by hand."""
     with hub.context(integration) as ctx:
-        couple(ctx, mapping, local_id, remote_id)
+        couple(ctx, mapping, dict(ids))
 
 
 def uncouple_records(
@@ -107,30 +109,35 @@ def couple_by_match(
     """Match-based coupling, then (if the mapping says so) synchronize what was coupled."""
     with hub.context(integration) as ctx:
         result = match_couple(ctx, mapping, create_new=create_new)
-        spec = ctx.mapping(mapping).spec
+        compiled = ctx.mapping(mapping)
+        spec = compiled.spec
         follow = spec.sync_after_coupling if sync_after is None else sync_after
         passes: list[PassResult] = []
-        if follow and result.coupled_local_ids:
-            for direction in _after_coupling_directions(spec.direction, spec.conflict):
-                ids = (
-                    result.coupled_local_ids
-                    if direction == "to_remote"
-                    else result.coupled_remote_ids
-                )
+        if follow and any(result.coupled.values()):
+            for direction in _after_coupling_directions(
+                compiled.roles, spec.direction, spec.conflict
+            ):
+                source, _ = compiled.pass_roles(direction)
+                ids = result.coupled[source]
                 passes.append(
                     run_pass(ctx, mapping, direction, PassOptions(kind="records", record_ids=ids))
                 )
         return result, passes
 
 
-def _after_coupling_directions(direction: str, conflict: str) -> list[Direction]:
-    if direction != "bidirectional":
-        return [direction]  # type: ignore[list-item]
+def _after_coupling_directions(
+    roles: tuple[Role, Role], direction: str, conflict: str
+) -> list[PassDirection]:
+    """The coupling ran from the first role: its records are the source; the destination's
+    values come back first where the destination wins."""
+    if direction != BOTH:
+        return [direction]
+    first, second = to_role(roles[1]), to_role(roles[0])
     if conflict == "destination_wins":
-        return ["from_remote"]
+        return [second]
     if conflict == "source_wins":
-        return ["to_remote"]
-    return ["to_remote", "from_remote"]
+        return [first]
+    return [first, second]
 
 
 def retry(
@@ -147,7 +154,8 @@ def retry(
             Coupling.mapping_id.in_(mapping_ids), Coupling.skipped.is_(True)
         )
         if ids:
-            query = query.where(Coupling.local_id.in_(ids) | Coupling.remote_id.in_(ids))
+            chosen = select(CouplingLink.coupling_id).where(CouplingLink.record_id.in_(ids))
+            query = query.where(Coupling.id.in_(chosen))
         return int(session.execute(query.values(skipped=False)).rowcount)  # type: ignore[attr-defined]
 
 
@@ -155,14 +163,13 @@ def retry(
 class ConflictRow:
     id: int
     mapping: str
-    local_id: str | None
-    remote_id: str | None
-    local_key: str | None
+    records: dict[Role, str | None]
+    """Per role, the record's natural key, else its id."""
     fields: dict[str, Any]
 
 
 def conflicts(hub: Hub, integration: str | None = None) -> list[ConflictRow]:
-    """Open conflicts with both sides' values per field."""
+    """Open conflicts with each role's value per field."""
     with hub.db.session() as session:
         config = load_integration(session, integration)
         names = {v: k for k, v in config.mapping_ids.items()}
@@ -174,7 +181,10 @@ def conflicts(hub: Hub, integration: str | None = None) -> list[ConflictRow]:
         ).all()
         return [
             ConflictRow(
-                c.id, names[c.mapping_id], k.local_id, k.remote_id, k.local_key, dict(c.fields)
+                c.id,
+                names[c.mapping_id],
+                {role: link.natural_key or link.record_id for role, link in k.links.items()},
+                dict(c.fields),
             )
             for c, k in rows
         ]
@@ -183,9 +193,9 @@ def conflicts(hub: Hub, integration: str | None = None) -> list[ConflictRow]:
 def resolve(
     hub: Hub,
     conflict_id: int,
-    choice: Choice | Mapping[str, Choice],
+    choice: Role | Mapping[str, Role],
     *,
     integration: str | None = None,
-) -> dict[str, Choice]:
+) -> dict[str, Role]:
     with hub.context(integration) as ctx:
         return resolve_conflict(ctx, conflict_id, choice)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from accord.config.loader import load_template
@@ -35,21 +36,28 @@ def connection_summary(settings: ConnectionSettings, *, checked: bool) -> dict[s
 
 
 def init_integration(
-    hub: Hub, template: str, *, name: str | None = None, local: str, remote: str
+    hub: Hub, template: str, connections: Mapping[str, str], *, name: str | None = None
 ) -> str:
-    """Create (or refresh) an integration from a template between two saved connections."""
+    """Create (or refresh) an integration from a template, a saved connection per role."""
     spec = load_template(template)
-    for role, connection, system in (
-        ("local", local, spec.local_system),
-        ("remote", remote, spec.remote_system),
-    ):
-        found = hub.connection(connection)
+    roles = ", ".join(f"{role} ({system})" for role, system in spec.roles.items())
+    unknown = sorted(set(connections) - set(spec.roles))
+    missing = [role for role in spec.roles if role not in connections]
+    if unknown or missing:
+        problem = (
+            f"unknown role {', '.join(unknown)}"
+            if unknown
+            else f"no connection for {', '.join(missing)}"
+        )
+        raise ConfigError(f"template {spec.name}: {problem}; its roles: {roles}")
+    for role, system in spec.roles.items():
+        found = hub.connection(connections[role])
         if found.system != system:
             raise ConfigError(
                 f"template {spec.name} needs a {system} connection as {role}; "
-                f"{connection!r} is {found.system}"
+                f"{connections[role]!r} is {found.system}"
             )
     integration = name or spec.name
     with hub.db.session() as session:
-        save_integration(session, integration, spec, local, remote)
+        save_integration(session, integration, spec, dict(connections))
     return integration

@@ -9,7 +9,7 @@ from sqlalchemy import case, func, select
 
 from accord.services.hub import Hub
 from accord.state.jobs import COUNTERS
-from accord.state.models import Conflict, Coupling, Job, JobError, Watermark
+from accord.state.models import Conflict, Coupling, CouplingLink, Job, JobError, Watermark
 from accord.state.store import load_integration
 
 
@@ -62,12 +62,8 @@ def status(hub: Hub, integration: str | None = None, passes: int = 3) -> list[Ma
             ).one()
             failed = (
                 session.scalar(
-                    select(func.count())
-                    .select_from(Coupling)
-                    .where(
-                        Coupling.mapping_id == mid,
-                        (Coupling.last_result_to_remote == "failure")
-                        | (Coupling.last_result_from_remote == "failure"),
+                    select(func.count(func.distinct(CouplingLink.coupling_id))).where(
+                        CouplingLink.mapping_id == mid, CouplingLink.last_result == "failure"
                     )
                 )
                 or 0
@@ -81,7 +77,7 @@ def status(hub: Hub, integration: str | None = None, passes: int = 3) -> list[Ma
                 or 0
             )
             marks = {
-                w.side: w.since
+                w.role: w.since
                 for w in session.scalars(select(Watermark).where(Watermark.mapping_id == mid))
             }
             jobs = session.scalars(

@@ -1,31 +1,21 @@
-"""Queries on couplings: bulk look-ups by id, failed records, lookup tables."""
+"""Queries on couplings and their links: bulk look-ups by id, failed records, lookup tables."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Literal
+from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import InstrumentedAttribute
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from accord.mapping.fields import is_blank
-from accord.state.models import Coupling
+from accord.state.models import Coupling, CouplingLink
 
-Side = Literal["local", "remote"]
 CHUNK = 500
 
 
-def id_column(side: Side) -> InstrumentedAttribute[str | None]:
-    return Coupling.local_id if side == "local" else Coupling.remote_id
-
-
-def key_column(side: Side) -> InstrumentedAttribute[str | None]:
-    return Coupling.local_key if side == "local" else Coupling.remote_key
-
-
 def key_text(value: object) -> str | None:
-    """A natural key as stored on a coupling: blank (None, empty, zero GUID) is None."""
+    """A natural key as stored on a link: blank (None, empty, zero GUID) is None."""
     return None if is_blank(value) else str(value)[:200]
 
 
@@ -34,59 +24,127 @@ def chunks(values: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
         yield values[start : start + size]
 
 
-def by_ids(
-    session: Session, mapping_id: int, side: Side, ids: Iterable[str]
-) -> dict[str, Coupling]:
-    """Couplings of ``mapping_id`` whose ``side`` id is in ``ids``, keyed by that id."""
-    column = id_column(side)
+def record_id(coupling: Coupling, role: str) -> str | None:
+    """The id of ``role``'s record in ``coupling`` (None while it is being created)."""
+    link = coupling.links.get(role)
+    return link.record_id if link is not None else None
+
+
+def link_of(coupling: Coupling, role: str) -> CouplingLink:
+    """``role``'s link of ``coupling``, added empty when it has none yet."""
+    link = coupling.links.get(role)
+    if link is None:
+        link = CouplingLink(mapping_id=coupling.mapping_id, role=role, synced={})
+        coupling.links[role] = link
+    return link
+
+
+def new_coupling(mapping_id: int, state: str = "coupled", **ids: str | None) -> Coupling:
+    """A coupling with a link per role given as ``role=record id``."""
+    row = Coupling(mapping_id=mapping_id, state=state, skipped=False)
+    for role, rid in ids.items():
+        link_of(row, role).record_id = rid
+    return row
+
+
+def baseline(coupling: Coupling) -> dict[str, dict[str, Any]]:
+    """Per field mapping id, the value each role had when last synchronized (only fields
+    every link knows: a pair with half a history has none)."""
+    links = list(coupling.links.values())
+    if len(links) < 2:
+        return {}
+    keys = set(links[0].synced or {})
+    for link in links[1:]:
+        keys &= set(link.synced or {})
+    return {key: {link.role: link.synced[key] for link in links} for key in keys}
+
+
+def store_baseline(coupling: Coupling, pairs: dict[str, dict[str, Any]]) -> None:
+    """Write ``pairs`` (field id -> role -> value) onto the links, replacing what they held."""
+    for role, link in coupling.links.items():
+        synced = {key: values.get(role) for key, values in pairs.items() if role in values}
+        if synced != link.synced:
+            link.synced = synced
+
+
+def by_ids(session: Session, mapping_id: int, role: str, ids: Iterable[str]) -> dict[str, Coupling]:
+    """Couplings of ``mapping_id`` whose ``role`` record id is in ``ids``, keyed by that id."""
     wanted = list(dict.fromkeys(ids))
     found: dict[str, Coupling] = {}
     for part in chunks(wanted):
-        for row in session.scalars(
-            select(Coupling).where(Coupling.mapping_id == mapping_id, column.in_(part))
-        ):
-            found[row.local_id if side == "local" else row.remote_id] = row  # type: ignore[index]
+        rows = session.scalars(
+            select(Coupling)
+            .join(CouplingLink, CouplingLink.coupling_id == Coupling.id)
+            .where(
+                CouplingLink.mapping_id == mapping_id,
+                CouplingLink.role == role,
+                CouplingLink.record_id.in_(part),
+            )
+        )
+        for row in rows:
+            rid = record_id(row, role)
+            if rid is not None:
+                found[rid] = row
     return found
 
 
-def retry_first(session: Session, mapping_id: int, source: Side, limit: int = 5000) -> list[str]:
+def retry_first(session: Session, mapping_id: int, source: str, limit: int = 5000) -> list[str]:
     """Source ids of records that failed last time (not skipped), and unfinished creates."""
-    result_column = (
-        Coupling.last_result_to_remote if source == "local" else Coupling.last_result_from_remote
-    )
-    column = id_column(source)
     rows = session.scalars(
-        select(column)
+        select(CouplingLink.record_id)
+        .join(Coupling, CouplingLink.coupling_id == Coupling.id)
         .where(
-            Coupling.mapping_id == mapping_id,
-            column.is_not(None),
+            CouplingLink.mapping_id == mapping_id,
+            CouplingLink.role == source,
+            CouplingLink.record_id.is_not(None),
             Coupling.skipped.is_(False),
-            or_(result_column == "failure", Coupling.state == "creating"),
+            or_(CouplingLink.last_result == "failure", Coupling.state == "creating"),
         )
         .limit(limit)
     )
     return [r for r in rows if r is not None]
 
 
+def unseen_ids(session: Session, mapping_id: int, role: str, job_id: str | None) -> list[str]:
+    """``role`` ids of coupled records that the full read of job ``job_id`` did not see."""
+    rows = session.scalars(
+        select(CouplingLink.record_id)
+        .join(Coupling, CouplingLink.coupling_id == Coupling.id)
+        .where(
+            CouplingLink.mapping_id == mapping_id,
+            CouplingLink.role == role,
+            CouplingLink.record_id.is_not(None),
+            Coupling.state == "coupled",
+            (Coupling.seen_job != job_id) | Coupling.seen_job.is_(None),
+        )
+    )
+    return [r for r in rows if r is not None]
+
+
 def translate(
-    session: Session, mapping_id: int, from_side: Side, by: str, values: Iterable[str]
+    session: Session,
+    mapping_id: int,
+    source: tuple[str, str],
+    target: tuple[str, str],
+    values: Iterable[str],
 ) -> dict[str, str]:
-    """Map references on ``from_side`` (ids, or natural keys when ``by='key'`` on the local
-    side) to the other side's reference of the same coupling (its id, or its key when the
-    other side is local and ``by='key'``)."""
+    """Map references to ``source`` role records to references to the coupled ``target``
+    role records; each side is (role, ``id`` or ``key``: by record id or natural key)."""
     wanted = [v for v in dict.fromkeys(values) if v]
     if not wanted:
         return {}
-    to_side: Side = "remote" if from_side == "local" else "local"
-    source_col = (
-        key_column(from_side) if by == "key" and from_side == "local" else id_column(from_side)
-    )
-    target_col = key_column(to_side) if by == "key" and to_side == "local" else id_column(to_side)
+    src, dst = aliased(CouplingLink), aliased(CouplingLink)
+    source_col = src.natural_key if source[1] == "key" else src.record_id
+    target_col = dst.natural_key if target[1] == "key" else dst.record_id
     table: dict[str, str] = {}
     for part in chunks(wanted):
         rows = session.execute(
-            select(source_col, target_col).where(
-                Coupling.mapping_id == mapping_id,
+            select(source_col, target_col)
+            .join(Coupling, Coupling.id == src.coupling_id)
+            .join(dst, and_(dst.coupling_id == src.coupling_id, dst.role == target[0]))
+            .where(
+                src.mapping_id == mapping_id,
+                src.role == source[0],
                 source_col.in_(part),
                 Coupling.state == "coupled",
                 target_col.is_not(None),
@@ -95,3 +153,20 @@ def translate(
         for source_value, target_value in rows:
             table[str(source_value)] = str(target_value)
     return table
+
+
+def pairs(
+    session: Session, mapping_id: int, roles: tuple[str, str], limit: int
+) -> list[tuple[str | None, str | None, str | None]]:
+    """(first role's id, second role's id, first role's natural key) of coupled records,
+    ordered by that key."""
+    first, second = aliased(CouplingLink), aliased(CouplingLink)
+    rows = session.execute(
+        select(first.record_id, second.record_id, first.natural_key)
+        .join(Coupling, Coupling.id == first.coupling_id)
+        .join(second, and_(second.coupling_id == first.coupling_id, second.role == roles[1]))
+        .where(first.mapping_id == mapping_id, first.role == roles[0], Coupling.state == "coupled")
+        .order_by(first.natural_key)
+        .limit(limit)
+    ).all()
+    return [(a, b, c) for a, b, c in rows]

@@ -7,7 +7,13 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    attribute_keyed_dict,
+    mapped_column,
+    relationship,
+)
 
 from accord.state.types import UTCDateTime, utcnow
 
@@ -41,10 +47,10 @@ class Connection(Base):
 
 
 class Integration(Base):
-    """One instance of a template between a local (ERP) and a remote (CRM) connection.
+    """One instance of a template: which connection plays each of its roles.
 
     ``spec`` is the whole template as one validated JSON document (field mapping ids filled
-    in once), the single place the mappings live.
+    in once), the single place the mappings live; ``connections`` maps role -> connection.
     """
 
     __tablename__ = "integrations"
@@ -52,8 +58,7 @@ class Integration(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     template: Mapped[str] = mapped_column(String(100))
-    local_connection: Mapped[str] = mapped_column(String(100))
-    remote_connection: Mapped[str] = mapped_column(String(100))
+    connections: Mapped[dict[str, Any]] = mapped_column(default=dict)
     spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -72,60 +77,78 @@ class TableMapping(Base):
 
 
 class Coupling(Base):
-    """Links one local record to one remote record (Microsoft: CRM Integration Record).
+    """Records of several systems known to be the same (Microsoft: CRM Integration Record):
+    one :class:`CouplingLink` per role.
 
-    ``baseline`` holds, per field mapping, the pair of values last synchronized; it drives
-    three-way change detection and field-level merge. ``local_hash`` / ``remote_hash`` are
-    hashes of each side's mapped fields as last written or read, so a side's own echo is
-    recognised without comparing timestamps. A row with ``state='creating'`` is the intent
-    recorded before a create, making creates idempotent across crashes.
+    ``state`` is ``coupled``; ``creating`` -- the intent recorded before a create, which makes
+    creates idempotent across crashes; or ``uncoupled`` -- a marker left on the survivor when
+    the other record was deleted under the ``uncouple`` policy (``deleted_role`` names it).
     """
 
     __tablename__ = "couplings"
-    __table_args__ = (
-        UniqueConstraint("mapping_id", "local_id", name="uq_coupling_local"),
-        UniqueConstraint("mapping_id", "remote_id", name="uq_coupling_remote"),
-        Index("ix_coupling_local_key", "mapping_id", "local_key"),
-        Index("ix_coupling_remote_key", "mapping_id", "remote_key"),
-        Index(
-            "ix_coupling_results", "mapping_id", "last_result_to_remote", "last_result_from_remote"
-        ),
-    )
+    __table_args__ = (Index("ix_coupling_mapping_state", "mapping_id", "state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mapping_id: Mapped[int] = mapped_column(ForeignKey("table_mappings.id", ondelete="CASCADE"))
-    local_id: Mapped[str | None] = mapped_column(String(100))
-    remote_id: Mapped[str | None] = mapped_column(String(100))
-    local_key: Mapped[str | None] = mapped_column(String(200))
-    remote_key: Mapped[str | None] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(20), default="coupled")
-    local_modified_at: Mapped[datetime | None] = mapped_column()
-    remote_modified_at: Mapped[datetime | None] = mapped_column()
-    last_result_to_remote: Mapped[str | None] = mapped_column(String(20))
-    last_result_from_remote: Mapped[str | None] = mapped_column(String(20))
-    last_job_to_remote: Mapped[str | None] = mapped_column(String(36))
-    last_job_from_remote: Mapped[str | None] = mapped_column(String(36))
-    last_error_to_remote: Mapped[str | None] = mapped_column(Text)
-    last_error_from_remote: Mapped[str | None] = mapped_column(Text)
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)
-    baseline: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    local_hash: Mapped[str | None] = mapped_column(String(64))
-    remote_hash: Mapped[str | None] = mapped_column(String(64))
-    deleted_side: Mapped[str | None] = mapped_column(String(10))
+    deleted_role: Mapped[str | None] = mapped_column(String(20))
     seen_job: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    links: Mapped[dict[str, CouplingLink]] = relationship(
+        collection_class=attribute_keyed_dict("role"),
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        back_populates="coupling",
+    )
+
+
+class CouplingLink(Base):
+    """One role's record in a coupling.
+
+    ``synced`` holds, per field mapping id, the value this record had when the pair was last
+    synchronized -- with the other link's, the baseline of three-way change detection and
+    field-level merge. ``content_hash`` hashes its mapped fields as last written or read, so
+    the record's own echo is recognised without comparing timestamps; ``version`` is the
+    last modified-on seen. ``last_result`` / ``last_job`` / ``last_error`` describe the last
+    pass that carried this record to the other role.
+    """
+
+    __tablename__ = "coupling_links"
+    __table_args__ = (
+        UniqueConstraint("coupling_id", "role", name="uq_link_role"),
+        UniqueConstraint("mapping_id", "role", "record_id", name="uq_link_record"),
+        Index("ix_link_key", "mapping_id", "role", "natural_key"),
+        Index("ix_link_result", "mapping_id", "role", "last_result"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coupling_id: Mapped[int] = mapped_column(ForeignKey("couplings.id", ondelete="CASCADE"))
+    mapping_id: Mapped[int] = mapped_column(ForeignKey("table_mappings.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(20))
+    connection: Mapped[str | None] = mapped_column(String(100))
+    entity: Mapped[str | None] = mapped_column(String(100))
+    record_id: Mapped[str | None] = mapped_column(String(100))
+    natural_key: Mapped[str | None] = mapped_column(String(200))
+    version: Mapped[datetime | None] = mapped_column()
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    synced: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    last_result: Mapped[str | None] = mapped_column(String(20))
+    last_job: Mapped[str | None] = mapped_column(String(36))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    coupling: Mapped[Coupling] = relationship(back_populates="links")
 
 
 class Watermark(Base):
-    """How far one side of a mapping has been read: a timestamp and, where offered, a token."""
+    """How far one role of a mapping has been read: a timestamp and, where offered, a token."""
 
     __tablename__ = "watermarks"
 
     mapping_id: Mapped[int] = mapped_column(
         ForeignKey("table_mappings.id", ondelete="CASCADE"), primary_key=True
     )
-    side: Mapped[str] = mapped_column(String(10), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
     since: Mapped[datetime | None] = mapped_column()
     token: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

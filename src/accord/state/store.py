@@ -19,17 +19,16 @@ def save_integration(
     session: Session,
     name: str,
     template: TemplateSpec,
-    local_connection: str,
-    remote_connection: str,
+    connections: dict[str, str],
 ) -> Integration:
-    """Create or replace an integration from a template; mappings keep their ids by name."""
+    """Create or replace an integration from a template with a connection per role;
+    mappings keep their ids by name."""
     row = session.scalar(select(Integration).where(Integration.name == name))
     if row is None:
         row = Integration(name=name)
         session.add(row)
     row.template = template.name
-    row.local_connection = local_connection
-    row.remote_connection = remote_connection
+    row.connections = dict(connections)
     row.spec = template.with_field_ids().model_dump(mode="json")
     session.flush()
     existing = {
@@ -53,8 +52,8 @@ class IntegrationConfig:
 
     name: str
     template: TemplateSpec
-    local_connection: str
-    remote_connection: str
+    connections: dict[str, str]
+    """Role -> connection name."""
     mapping_ids: dict[str, int]
 
 
@@ -86,7 +85,6 @@ def load_integration(session: Session, name: str | None = None) -> IntegrationCo
     return IntegrationConfig(
         row.name,
         template,
-        row.local_connection,
-        row.remote_connection,
+        dict(row.connections or {}),
         {m.name: m.id for m in mappings},
     )

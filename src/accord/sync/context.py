@@ -1,4 +1,4 @@
-"""What a running sync needs: the database, the integration's mappings, both connectors."""
+"""What a running sync needs: the database, the integration's mappings, a connector per role."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from accord.config.filters import check_filter
 from accord.connectors.base import Connector
 from accord.errors import ConfigError, UnknownEntityError
-from accord.mapping.fields import CompiledMapping, Side
+from accord.mapping.fields import CompiledMapping, Role
 from accord.state.db import Database
 from accord.state.store import IntegrationConfig
 
@@ -26,28 +27,32 @@ def worker_id() -> str:
 
 @dataclass
 class SyncContext:
-    """Shared by every pass of one integration."""
+    """Shared by every pass of one integration: a connector per role."""
 
     db: Database
     config: IntegrationConfig
-    connectors: dict[Side, Connector]
+    connectors: dict[Role, Connector]
     owner: str = field(default_factory=worker_id)
     progress: Progress | None = None
 
     @cached_property
     def mappings(self) -> dict[str, CompiledMapping]:
-        """Every mapping compiled and checked against both connectors' entities."""
+        """Every mapping compiled and checked against its roles' entities: fields, filters."""
+        roles = self.config.template.role_names
         compiled = {}
         for spec in self.config.template.mappings:
             entities = {}
-            for side, name in (("local", spec.local), ("remote", spec.remote)):
+            for role in roles:
+                where = f"mappings[{spec.name}].{role}"
                 try:
-                    entities[side] = self.connectors[side].entity(name)  # type: ignore[index]
+                    entities[role] = self.connector(role).entity(spec.entity(role))
                 except UnknownEntityError as exc:
-                    raise ConfigError(
-                        exc.message, location=f"mappings[{spec.name}].{side}"
-                    ) from None
-            compiled[spec.name] = CompiledMapping.compile(spec, entities)  # type: ignore[arg-type]
+                    raise ConfigError(exc.message, location=where) from None
+                if role in spec.filters:
+                    check_filter(
+                        spec.filters[role], entities[role], f"mappings[{spec.name}].filters.{role}"
+                    )
+            compiled[spec.name] = CompiledMapping.compile(spec, roles, entities)
         return compiled
 
     def mapping(self, name: str) -> CompiledMapping:
@@ -58,8 +63,15 @@ class SyncContext:
     def mapping_id(self, name: str) -> int:
         return self.config.mapping_ids[name]
 
-    def connector(self, side: Side) -> Connector:
-        return self.connectors[side]
+    def connector(self, role: Role) -> Connector:
+        if role not in self.connectors:
+            raise ConfigError(
+                f"no connection plays role {role!r}; roles: {', '.join(self.connectors)}"
+            )
+        return self.connectors[role]
+
+    def connection_name(self, role: Role) -> str | None:
+        return self.config.connections.get(role)
 
     def report(self, what: str, count: int) -> None:
         if self.progress is not None:

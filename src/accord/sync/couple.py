@@ -1,10 +1,12 @@
 """Coupling: manual couple / uncouple and match-based coupling by prioritized field groups.
 
-Match-based coupling follows Microsoft's engine (§1.10): for each uncoupled local record try
-the match groups in ascending priority; a group matches when exactly one remote record has
-equal values (text compared case-insensitively unless the field says otherwise, blank values
-never used) and that record is not coupled yet. Unmatched records are created on the remote
-side when the mapping says so, else reported in one aggregate error.
+Match-based coupling follows Microsoft's engine (§1.10): for each uncoupled record of one role
+try the match groups in ascending priority; a group matches when exactly one record of the
+other role has equal values (text compared case-insensitively unless the field says
+otherwise, blank values never used) and that record is not coupled yet. Unmatched records
+are created in the other role when the mapping says so, else reported in one aggregate
+error. Candidates are looked up for a whole page before the page's couplings are written,
+so no transaction waits on the network.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from accord.config.spec import to_role
 from accord.connectors.base import ChangeQuery, Record
 from accord.errors import ConfigError, SkippableError
-from accord.mapping.fields import CompiledMapping, FieldRule, Side, is_blank
+from accord.mapping.fields import CompiledMapping, FieldRule, Role, is_blank
 from accord.mapping.values import canonical
 from accord.state import couplings, jobs
-from accord.state.models import Coupling
+from accord.state.models import Coupling, CouplingLink
 from accord.sync.context import SyncContext
 from accord.sync.pages import PageProcessor
 
@@ -32,72 +35,79 @@ PRELOAD_LIMIT = 5000
 
 @dataclass
 class CouplingResult:
-    """What a coupling job did."""
+    """What a coupling job did: per role, the ids it coupled (in pairs, same order)."""
 
     mapping: str
     job_id: str | None
     counts: Counter[str] = field(default_factory=Counter)
-    coupled_local_ids: list[str] = field(default_factory=list)
-    coupled_remote_ids: list[str] = field(default_factory=list)
+    coupled: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     message: str | None = None
 
 
-def couple(ctx: SyncContext, mapping_name: str, local_id: str, remote_id: str) -> None:
-    """Couple two records by hand; refuses ids already coupled to something else."""
+def couple(ctx: SyncContext, mapping_name: str, ids: dict[Role, str]) -> None:
+    """Couple records by hand (a record id per role); refuses ids already coupled."""
     mapping_id = ctx.mapping_id(mapping_name)
     mapping = ctx.mapping(mapping_name)
-    local = ctx.connector("local").get(mapping.entity("local"), [local_id])
-    remote = ctx.connector("remote").get(mapping.entity("remote"), [remote_id])
-    if not local:
-        raise ConfigError(f"{mapping.entity('local')} record {local_id} not found")
-    if not remote:
-        raise ConfigError(f"{mapping.entity('remote')} record {remote_id} not found")
-    with ctx.db.session() as session:
-        row = Coupling(
-            mapping_id=mapping_id,
-            local_id=local_id,
-            remote_id=remote_id,
-            local_key=_natural_key(ctx, mapping, "local", local[0]),
-            remote_key=_natural_key(ctx, mapping, "remote", remote[0]),
+    missing = [r for r in mapping.roles if r not in ids]
+    if missing or set(ids) - set(mapping.roles):
+        raise ConfigError(
+            f"give one record id per role ({', '.join(mapping.roles)}); "
+            f"got {', '.join(ids) or 'none'}"
         )
+    records = {}
+    for role, rid in ids.items():
+        found = ctx.connector(role).get(mapping.entity(role), [rid])
+        if not found:
+            raise ConfigError(f"{role} {mapping.entity(role)} record {rid} not found")
+        records[role] = found[0]
+    with ctx.db.session() as session:
+        row = couplings.new_coupling(mapping_id, **ids)
+        for role, record in records.items():
+            _describe_link(ctx, mapping, row, role, record)
         try:
             with session.begin_nested():
                 session.add(row)
         except IntegrityError:
             raise ConfigError(
-                f"cannot couple: {local_id} or {remote_id} is already coupled in {mapping_name}; "
-                "uncouple it first"
+                f"cannot couple: {' or '.join(ids.values())} is already coupled in "
+                f"{mapping_name}; uncouple it first"
             ) from None
 
 
 def uncouple(
     ctx: SyncContext, mapping_name: str, ids: Sequence[str] = (), *, everything: bool = False
 ) -> int:
-    """Remove couplings (by either side's id, or all of a mapping); data stays untouched."""
+    """Remove couplings (by any role's record id, or all of a mapping); data stays untouched."""
     mapping_id = ctx.mapping_id(mapping_name)
     with ctx.db.session() as session:
         job = jobs.start_job(session, mapping_id, "both", "uncoupling")
         query = delete(Coupling).where(Coupling.mapping_id == mapping_id)
         if not everything:
-            query = query.where(Coupling.local_id.in_(ids) | Coupling.remote_id.in_(ids))
+            chosen = select(CouplingLink.coupling_id).where(
+                CouplingLink.mapping_id == mapping_id, CouplingLink.record_id.in_(ids)
+            )
+            query = query.where(Coupling.id.in_(chosen))
         removed = int(session.execute(query).rowcount)  # type: ignore[attr-defined]
         jobs.add_counts(session, job.id, Counter(uncoupled=removed))
         jobs.finish_job(session, job.id)
     return removed
 
 
-def _natural_key(
-    ctx: SyncContext, mapping: CompiledMapping, side: Side, record: Record
-) -> str | None:
-    key = ctx.connector(side).entity(mapping.entity(side)).natural_key
-    return couplings.key_text(record.values.get(key)) if key else None
+def _describe_link(
+    ctx: SyncContext, mapping: CompiledMapping, row: Coupling, role: Role, record: Record
+) -> None:
+    link = couplings.link_of(row, role)
+    link.connection = ctx.connection_name(role)
+    link.entity = mapping.entity(role)
+    key = ctx.connector(role).entity(mapping.entity(role)).natural_key
+    link.natural_key = couplings.key_text(record.values.get(key)) if key else None
 
 
 def match_groups(mapping: CompiledMapping) -> list[list[FieldRule]]:
-    """Match fields grouped by priority, highest (lowest number) first."""
+    """Match fields (a field on both roles) grouped by priority, highest (lowest number) first."""
     groups: dict[int, list[FieldRule]] = defaultdict(list)
     for rule in mapping.rules:
-        if rule.spec.match and rule.spec.enabled and rule.spec.local and rule.spec.remote:
+        if rule.spec.match and rule.spec.enabled and len(rule.spec.per_role) == 2:
             groups[rule.spec.match_priority].append(rule)
     return [groups[p] for p in sorted(groups)]
 
@@ -108,27 +118,32 @@ def _fold(value: Any, case_sensitive: bool) -> Any:
 
 
 class _Matcher:
-    def __init__(self, ctx: SyncContext, mapping: CompiledMapping):
-        self.ctx = ctx
+    """Finds the ``target`` role's record matching a ``source`` role record."""
+
+    def __init__(self, ctx: SyncContext, mapping: CompiledMapping, source: Role, target: Role):
         self.mapping = mapping
         self.groups = match_groups(mapping)
-        self.remote = ctx.connector("remote")
-        self.entity = mapping.entity("remote")
+        self.direction = to_role(target)
+        self.target_role = target
+        self.target = ctx.connector(target)
+        self.entity = mapping.entity(target)
+        self.filter = mapping.spec.filters.get(target)
         self.index: list[dict[tuple[Any, ...], list[str]]] | None = None
 
+    def _name(self, rule: FieldRule) -> str:
+        return rule.field(self.target_role) or ""
+
     def preload(self) -> None:
-        if self.remote.count(self.entity, self.mapping.spec.remote_filter) > PRELOAD_LIMIT:
+        if self.target.count(self.entity, self.filter) > PRELOAD_LIMIT:
             return
-        fields = sorted({r.spec.remote for g in self.groups for r in g if r.spec.remote})
+        fields = sorted({self._name(r) for g in self.groups for r in g})
         self.index = [defaultdict(list) for _ in self.groups]
-        feed = self.remote.read_changes(
-            self.entity, ChangeQuery(filter=self.mapping.spec.remote_filter, fields=fields)
-        )
+        feed = self.target.read_changes(self.entity, ChangeQuery(filter=self.filter, fields=fields))
         for page in feed:
             for record in page.records:
                 for index, group in zip(self.index, self.groups, strict=True):
                     key = tuple(
-                        _fold(record.values.get(r.spec.remote or ""), r.spec.case_sensitive)
+                        _fold(record.values.get(self._name(r)), r.spec.case_sensitive)
                         for r in group
                     )
                     index[key].append(record.id)
@@ -136,18 +151,11 @@ class _Matcher:
     def candidates(self, group_no: int, criteria: dict[str, Any]) -> list[str]:
         group = self.groups[group_no]
         if self.index is not None:
-            key = tuple(
-                _fold(criteria[r.spec.remote], r.spec.case_sensitive)  # type: ignore[index]
-                for r in group
-            )
+            key = tuple(_fold(criteria[self._name(r)], r.spec.case_sensitive) for r in group)
             return self.index[group_no].get(key, [])[:2]
         case_sensitive = all(r.spec.case_sensitive for r in group)
-        found = self.remote.find(
-            self.entity,
-            criteria,
-            case_sensitive=case_sensitive,
-            filter=self.mapping.spec.remote_filter,
-            limit=2,
+        found = self.target.find(
+            self.entity, criteria, case_sensitive=case_sensitive, filter=self.filter, limit=2
         )
         return [r.id for r in found]
 
@@ -155,12 +163,12 @@ class _Matcher:
         criteria: dict[str, Any] = {}
         for rule in self.groups[group_no]:
             try:
-                value = rule.map_value("to_remote", record.values, {})
+                value = rule.map_value(self.direction, record.values, {})
             except SkippableError:
                 return None
             if is_blank(value):
                 return None
-            criteria[rule.spec.remote] = value  # type: ignore[index]
+            criteria[self._name(rule)] = value
         return criteria
 
 
@@ -168,18 +176,22 @@ def match_couple(
     ctx: SyncContext,
     mapping_name: str,
     *,
-    local_ids: Iterable[str] | None = None,
+    source_ids: Iterable[str] | None = None,
     create_new: bool | None = None,
     report_unmatched: bool = True,
+    source_role: Role | None = None,
 ) -> CouplingResult:
-    """Couple uncoupled local records to unique remote matches (a coupling job).
+    """Couple uncoupled records of ``source_role`` (the template's first role by default) to
+    unique matches of the other role (a coupling job).
 
     ``report_unmatched=False`` is for a full sync, whose passes then create what stayed
     unmatched: those records are not failures there.
     """
     mapping = ctx.mapping(mapping_name)
     mapping_id = ctx.mapping_id(mapping_name)
-    matcher = _Matcher(ctx, mapping)
+    source = source_role or mapping.roles[0]
+    target = mapping.other(source)
+    matcher = _Matcher(ctx, mapping, source, target)
     if not matcher.groups:
         raise ConfigError(
             f"mapping {mapping_name} has no field with 'match: true'; "
@@ -188,47 +200,40 @@ def match_couple(
     create = mapping.spec.create_new_if_no_match if create_new is None else create_new
     result = CouplingResult(mapping_name, None)
     with ctx.db.session() as session:
-        result.job_id = jobs.start_job(session, mapping_id, "to_remote", "coupling").id
+        result.job_id = jobs.start_job(session, mapping_id, to_role(target), "coupling").id
     matcher.preload()
-    local = ctx.connector("local")
-    fields = mapping.fields_of("local")
-    key_field = local.entity(mapping.entity("local")).natural_key
+    reader = ctx.connector(source)
+    entity = mapping.entity(source)
+    fields = mapping.fields_of(source)
+    key_field = reader.entity(entity).natural_key
     if key_field and key_field not in fields:
         fields.append(key_field)
-    if local_ids is None:
-        pages: Iterable[Sequence[Record]] = (
-            p.records
-            for p in local.read_changes(
-                mapping.entity("local"),
-                ChangeQuery(filter=mapping.spec.local_filter, fields=fields),
-            )
-        )
+    if source_ids is None:
+        query = ChangeQuery(filter=mapping.spec.filters.get(source), fields=fields)
+        pages: Iterable[Sequence[Record]] = (p.records for p in reader.read_changes(entity, query))
     else:
-        pages = [local.get(mapping.entity("local"), list(local_ids), fields)]
+        pages = [reader.get(entity, list(source_ids), fields)]
     unmatched: list[Record] = []
     committed = 0
     with ctx.db.new_session() as session:
         for records in pages:
-            known = couplings.by_ids(session, mapping_id, "local", [r.id for r in records])
-            for record in records:
-                if record.id in known:
-                    continue
-                remote_id = _first_match(matcher, record, session, mapping_id)
-                if remote_id is None:
+            known = couplings.by_ids(session, mapping_id, source, [r.id for r in records])
+            session.commit()
+            fresh = [r for r in records if r.id not in known]
+            options = {r.id: _unique_candidates(matcher, r) for r in fresh}
+            for record in fresh:
+                target_id = _first_free(options[record.id], session, mapping_id, target)
+                if target_id is None:
                     unmatched.append(record)
                     continue
-                session.add(
-                    Coupling(
-                        mapping_id=mapping_id,
-                        local_id=record.id,
-                        remote_id=remote_id,
-                        local_key=_natural_key(ctx, mapping, "local", record),
-                    )
-                )
+                row = couplings.new_coupling(mapping_id, **{source: record.id, target: target_id})
+                _describe_link(ctx, mapping, row, source, record)
+                _describe_link(ctx, mapping, row, target, Record(target_id, {}))
+                session.add(row)
                 session.flush()
                 result.counts["coupled"] += 1
-                result.coupled_local_ids.append(record.id)
-                result.coupled_remote_ids.append(remote_id)
+                result.coupled[source].append(record.id)
+                result.coupled[target].append(target_id)
             jobs.add_counts(
                 session, result.job_id, Counter(coupled=result.counts["coupled"] - committed)
             )
@@ -236,27 +241,31 @@ def match_couple(
             session.commit()
         result.counts["unmatched"] = len(unmatched)
         if report_unmatched or create:
-            _finish_unmatched(ctx, mapping, mapping_id, session, result, unmatched, create)
+            _finish_unmatched(ctx, mapping, mapping_id, session, result, unmatched, create, target)
         jobs.finish_job(session, result.job_id)
         session.commit()
     return result
 
 
-def _first_match(matcher: _Matcher, record: Record, session: Any, mapping_id: int) -> str | None:
+def _unique_candidates(matcher: _Matcher, record: Record) -> list[str]:
+    """Per match group in priority order, its one candidate (groups with none or several
+    are left out)."""
+    unique = []
     for group_no in range(len(matcher.groups)):
         criteria = matcher.criteria(group_no, record)
         if criteria is None:
             continue
         found = matcher.candidates(group_no, criteria)
-        if len(found) != 1:
-            continue
-        taken = session.scalar(
-            select(Coupling.id).where(
-                Coupling.mapping_id == mapping_id, Coupling.remote_id == found[0]
-            )
-        )
-        if taken is None:
-            return found[0]
+        if len(found) == 1:
+            unique.append(found[0])
+    return unique
+
+
+def _first_free(candidates: list[str], session: Any, mapping_id: int, role: Role) -> str | None:
+    """The first candidate not coupled yet."""
+    for candidate in candidates:
+        if not couplings.by_ids(session, mapping_id, role, [candidate]):
+            return candidate
     return None
 
 
@@ -268,6 +277,7 @@ def _finish_unmatched(
     result: CouplingResult,
     unmatched: list[Record],
     create: bool,
+    target: Role,
 ) -> None:
     assert result.job_id is not None
     if not unmatched:
@@ -277,7 +287,7 @@ def _finish_unmatched(
             ctx,
             mapping,
             mapping_id,
-            "to_remote",
+            to_role(target),
             session,
             result.job_id,
             force=False,
@@ -294,7 +304,7 @@ def _finish_unmatched(
         result.job_id,
         mapping_id,
         f"Failed to couple {len(unmatched)} record(s), because no unique uncoupled matching "
-        f"{mapping.entity('remote')} record was found with the matching criteria "
+        f"{mapping.entity(target)} record was found with the matching criteria "
         "(no criteria value, no match, several matches, or the match is already coupled).",
         detail=", ".join(r.id for r in unmatched[:50]),
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from accord.config.spec import BOTH, to_role
 from accord.connectors.base import Record
 from accord.errors import SkippableError
 from accord.mapping.fields import (
@@ -20,9 +21,8 @@ from accord.mapping.fields import (
     FieldRule,
     Lookups,
     PassDirection,
-    Side,
+    Role,
     is_blank,
-    pass_sides,
 )
 from accord.mapping.values import canonical, content_hash, same
 
@@ -47,7 +47,7 @@ class CouplingView:
     """What a decision needs to know about an existing coupling."""
 
     id: int
-    baseline: Mapping[str, list[Any]]
+    baseline: Mapping[str, Mapping[Role, Any]]
     source_hash: str | None
     last_failed: bool
     skipped: bool
@@ -69,20 +69,17 @@ class Decision:
 
     action: Action
     values: dict[str, Any] = field(default_factory=dict)
-    baseline: dict[str, list[Any]] = field(default_factory=dict)
+    baseline: dict[str, dict[Role, Any]] = field(default_factory=dict)
+    """Per field mapping id, the value per role as synchronized by this decision."""
     changes: list[FieldChange] = field(default_factory=list)
     conflicts: dict[str, dict[str, Any]] = field(default_factory=dict)
     error: str | None = None
 
 
-def _slot(side: str) -> int:
-    return 0 if side == "local" else 1
-
-
 def source_hash(mapping: CompiledMapping, direction: PassDirection, record: Record) -> str:
-    """Hash of every mapped field on the source side of ``direction``."""
-    source_side, _ = pass_sides(direction)
-    return content_hash(mapping.side_hash_pairs(source_side, record.values))
+    """Hash of every mapped field of the source role of ``direction``."""
+    source_role, _ = mapping.pass_roles(direction)
+    return content_hash(mapping.hash_pairs(source_role, record.values))
 
 
 def decide(
@@ -112,7 +109,7 @@ def decide(
         and not coupling.last_failed
         and coupling.source_hash == source_hash(mapping, direction, source)
     ):
-        return Decision("unchanged", baseline=dict(coupling.baseline))
+        return Decision("unchanged", baseline={k: dict(v) for k, v in coupling.baseline.items()})
     try:
         return _update(
             mapping, direction, source, coupling, dest, lookups, force=force, explain=explain
@@ -134,14 +131,10 @@ def _insert(
     slot filled in from what the destination stored), so a default the destination gives a
     fresh record is never later taken for a change and written over the source's value.
     """
-    source_side, dest_side = pass_sides(direction)
-    defaults = (
-        mapping.spec.new_remote_defaults
-        if dest_side == "remote"
-        else mapping.spec.new_local_defaults
-    )
+    source_side, dest_side = mapping.pass_roles(direction)
+    defaults = mapping.spec.new_record_defaults.get(dest_side, {})
     values: dict[str, Any] = {k: canonical(v) for k, v in defaults.items()}
-    baseline: dict[str, list[Any]] = {}
+    baseline: dict[str, dict[Role, Any]] = {}
     changes: list[FieldChange] = []
     try:
         for rule in mapping.rules_for(direction):
@@ -151,27 +144,24 @@ def _insert(
             value = rule.map_value(direction, source.values, lookups)
             src_value = _source_value(rule, source_side, source)
             if value is None and (rule.spec.not_null or dest_field in values):
-                baseline[rule.key] = _pair(source_side, src_value, values.get(dest_field))
+                baseline[rule.key] = {source_side: src_value, dest_side: values.get(dest_field)}
                 continue
             values[dest_field] = value
             if explain:
                 changes.append(FieldChange(rule.key, dest_field, None, value))
-            baseline[rule.key] = _pair(source_side, src_value, value)
+            baseline[rule.key] = {source_side: src_value, dest_side: value}
     except SkippableError as exc:
         return Decision("fail", error=exc.message)
     for rule in mapping.rules:
         if rule.spec.enabled and rule.key not in baseline and rule.field(dest_side) is not None:
-            baseline[rule.key] = _pair(source_side, _source_value(rule, source_side, source), None)
+            src_value = _source_value(rule, source_side, source)
+            baseline[rule.key] = {source_side: src_value, dest_side: None}
     return Decision("insert", values=values, baseline=baseline, changes=changes)
 
 
-def _source_value(rule: FieldRule, side: str, record: Record) -> Any:
-    name = rule.field(side)  # type: ignore[arg-type]
+def _source_value(rule: FieldRule, role: Role, record: Record) -> Any:
+    name = rule.field(role)
     return canonical(record.values.get(name)) if name else None
-
-
-def _pair(source_side: str, source_value: Any, dest_value: Any) -> list[Any]:
-    return [source_value, dest_value] if source_side == "local" else [dest_value, source_value]
 
 
 @dataclass(frozen=True)
@@ -183,17 +173,17 @@ class _FieldState:
     source_value: Any
     mapped: Any
     current: Any
-    source_side: Side
-    direction: PassDirection
+    source_side: Role
+    dest_side: Role
 
     @property
     def flows_back(self) -> bool:
         """Whether the opposite pass carries this field from the destination to the source."""
-        opposite: PassDirection = "from_remote" if self.direction == "to_remote" else "to_remote"
+        opposite = to_role(self.source_side)
         return self.rule.field(self.source_side) is not None and self.rule.runs(opposite)
 
-    def pair(self, dest_value: Any) -> list[Any]:
-        return _pair(self.source_side, self.source_value, dest_value)
+    def pair(self, dest_value: Any) -> dict[Role, Any]:
+        return {self.source_side: self.source_value, self.dest_side: dest_value}
 
 
 def _update(
@@ -207,10 +197,10 @@ def _update(
     force: bool,
     explain: bool = True,
 ) -> Decision:
-    source_side, dest_side = pass_sides(direction)
-    s, d = _slot(source_side), _slot(dest_side)
-    bidirectional = mapping.spec.direction == "bidirectional"
-    baseline = {k: list(v) for k, v in coupling.baseline.items()}
+    source_side, dest_side = mapping.pass_roles(direction)
+    s, d = source_side, dest_side
+    bidirectional = mapping.spec.direction == BOTH
+    baseline = {k: dict(v) for k, v in coupling.baseline.items()}
     decision = Decision("unchanged", baseline=baseline)
     source_newer = _newer(source.modified_at, dest.modified_at if dest else None)
 
@@ -228,7 +218,7 @@ def _update(
                 rule.map_value(direction, source.values, lookups),
                 canonical(dest.values.get(dest_field)),
                 source_side,
-                direction,
+                dest_side,
             )
             _first_sight(mapping, field, decision, source_newer, explain)
             continue
@@ -243,36 +233,34 @@ def _update(
         current = canonical(dest.values.get(dest_field)) if dest is not None else None
         if rule.spec.on_create_only:
             # never written on update; the pair as it stands counts as in sync
-            baseline[rule.key] = _pair(source_side, src_value, current)
+            baseline[rule.key] = {s: src_value, d: current}
             continue
         mapped = rule.map_value(direction, source.values, lookups)
         if mapped is None and rule.spec.not_null:
-            baseline[rule.key] = _pair(source_side, src_value, current)
+            baseline[rule.key] = {s: src_value, d: current}
             continue
         if dest is not None and same(mapped, current):
-            baseline[rule.key] = _pair(source_side, src_value, current)
+            baseline[rule.key] = {s: src_value, d: current}
             continue
         dest_changed = (
             bidirectional
             and dest is not None
             and known is not None
             and not force
-            and rule.spec.direction == "bidirectional"
+            and rule.spec.direction == BOTH
             and not same(current, known[d])
         )
         if dest_changed and known is not None:
             winner = _winner(mapping.spec.conflict, source_newer)
             if winner == "hold":
-                decision.conflicts[rule.key] = _conflict(
-                    rule, source_side, src_value, current, known
-                )
+                decision.conflicts[rule.key] = _conflict(rule, (s, d), src_value, current, known)
                 continue
             if winner == "destination":
                 # Let the opposite pass carry the destination's value back to the source.
-                baseline[rule.key] = _pair(source_side, src_value, known[d])
+                baseline[rule.key] = {s: src_value, d: known[d]}
                 continue
         _write(decision, rule, dest_field, current, mapped, explain)
-        baseline[rule.key] = _pair(source_side, src_value, mapped)
+        baseline[rule.key] = {s: src_value, d: mapped}
 
     if decision.conflicts:
         decision.action = "conflict"
@@ -306,9 +294,12 @@ def _first_sight(
     if not is_blank(field.current):
         winner = _first_sight_winner(mapping, field.source_side, source_newer)
         if winner == "hold":
-            known = [None, None]
             decision.conflicts[key] = _conflict(
-                field.rule, field.source_side, field.source_value, field.current, known
+                field.rule,
+                (field.source_side, field.dest_side),
+                field.source_value,
+                field.current,
+                {},
             )
             return
         if winner == "destination":
@@ -320,7 +311,7 @@ def _first_sight(
 
 
 def _first_sight_winner(
-    mapping: CompiledMapping, source_side: Side, source_newer: bool
+    mapping: CompiledMapping, source_side: Role, source_newer: bool
 ) -> Literal["hold", "source", "destination"]:
     master = mapping.spec.initial_master
     if master is not None:
@@ -329,14 +320,18 @@ def _first_sight_winner(
 
 
 def _conflict(
-    rule: FieldRule, source_side: Side, source_value: Any, current: Any, known: list[Any]
+    rule: FieldRule,
+    roles: tuple[Role, Role],
+    source_value: Any,
+    current: Any,
+    known: Mapping[Role, Any],
 ) -> dict[str, Any]:
-    dest_side: Side = "remote" if source_side == "local" else "local"
+    """A held field: each role's field name, current value and last synced value."""
+    source_side, dest_side = roles
     return {
-        "field": {"local": rule.field("local"), "remote": rule.field("remote")},
-        source_side: source_value,
-        dest_side: current,
-        "baseline": {"local": known[0], "remote": known[1]},
+        "fields": {role: rule.field(role) for role in roles},
+        "values": {source_side: source_value, dest_side: current},
+        "baseline": {role: known.get(role) for role in roles},
     }
 
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
+from accord.config.spec import to_role
 from accord.connectors.base import Record, WriteOp
-from accord.mapping.fields import PassDirection, Side
+from accord.mapping.fields import Role
 from accord.state import couplings
 from accord.state.models import Coupling
-from accord.sync.decide import Action, Decision, decide
+from accord.sync.decide import Action, decide
+from accord.sync.inserts import Insert
+from accord.sync.links import lookups_for
 
 if TYPE_CHECKING:
     from accord.sync.pages import PageProcessor
@@ -60,76 +61,73 @@ class DeletionHandler:
         self.policy = processor.mapping.spec.deletion
 
     def _preview(self, source_id: str, dest_id: str | None, action: Action) -> None:
-        p = self.p
-        p.counts[_COUNTER[action]] += 1
-        from accord.sync.pages import PreviewRow
-
-        p.preview.append(PreviewRow(p.mapping.name, p.direction, source_id, dest_id, action))
+        self.p.counts[_COUNTER[action]] += 1
+        self.p.preview_row(source_id, dest_id, action)
 
     def forget(self, row: Coupling) -> None:
         """Drop a coupling row now (its ids are free again)."""
         self.p.session.delete(row)
         self.p.session.flush()
 
-    def tombstone(self, row: Coupling, deleted: Side) -> None:
+    def tombstone(self, row: Coupling, deleted: Role) -> None:
         """Uncouple after a delete: the survivor keeps a marker, the deleted id is freed."""
         row.state = "uncoupled"
-        row.deleted_side = deleted
-        if deleted == "local":
-            row.local_id = None
-        else:
-            row.remote_id = None
-        row.baseline = {}
-        row.local_hash = row.remote_hash = None
-        row.last_result_to_remote = row.last_result_from_remote = None
+        row.deleted_role = deleted
+        row.links.pop(deleted, None)
+        for link in row.links.values():
+            link.synced = {}
+            link.content_hash = None
+            link.last_result = link.last_error = None
         row.skipped = False
+        self.p.session.flush()
         self.p.counts["uncoupled"] += 1
 
     def source_deleted(self, ids: Sequence[str]) -> None:
         """The source reported these ids deleted (tombstones, delta links, snapshot diff)."""
         p = self.p
-        found = couplings.by_ids(p.session, p.mapping_id, p.source_side, ids)
+        found = couplings.by_ids(p.session, p.mapping_id, p.source_role, ids)
         for source_id, row in found.items():
             if row.state != "coupled":
                 if not p.dry_run:
                     self.forget(row)  # an unfinished create or a marker: nothing left to keep
                 continue
-            action = SOURCE_GONE[self.policy] if p._dest_id(row) else "flag"
+            action = SOURCE_GONE[self.policy] if p.dest_id(row) else "flag"
             if p.dry_run:
-                self._preview(source_id, p._dest_id(row), action)
+                self._preview(source_id, p.dest_id(row), action)
                 continue
             self._survivor_of_deleted_source(row, action)
 
     def _survivor_of_deleted_source(self, row: Coupling, action: Action) -> None:
         p = self.p
-        dest_id = p._dest_id(row)
+        dest_id = p.dest_id(row)
         if action == "flag" or dest_id is None:
-            row.deleted_side = p.source_side
+            row.deleted_role = p.source_role
             p.counts["skipped"] += 1
         elif action == "uncouple":
-            self.tombstone(row, p.source_side)
+            self.tombstone(row, p.source_role)
         elif action == "delete":
+            p.commit()  # no transaction across the delete request
             result = p.dest.write(
-                p.mapping.entity(p.dest_side), [WriteOp("delete", "d", id=dest_id)]
+                p.mapping.entity(p.dest_role), [WriteOp("delete", "d", id=dest_id)]
             )[0]
             if result.ok or result.not_found:
                 p.session.delete(row)
                 p.counts["deleted"] += 1
             else:
                 p.counts["failed"] += 1
-                row.deleted_side = p.source_side
+                row.deleted_role = p.source_role
         else:
             self._restore_source(row, dest_id)
 
     def _restore_source(self, row: Coupling, dest_id: str) -> None:
         """Create the deleted source record again from the surviving destination record."""
         p = self.p
-        survivors = p.dest.get(p.mapping.entity(p.dest_side), [dest_id], p.dest_fields())
+        p.commit()
+        survivors = p.dest.get(p.mapping.entity(p.dest_role), [dest_id], p.dest_fields())
         if not survivors:
             p.session.delete(row)
             p.counts["uncoupled"] += 1
             return
-        reverse: PassDirection = "from_remote" if p.direction == "to_remote" else "to_remote"
         self.forget(row)
         from accord.sync.pages import PageProcessor
 
@@ -137,13 +135,13 @@ class DeletionHandler:
             p.ctx,
             p.mapping,
             p.mapping_id,
-            reverse,
+            to_role(p.source_role),
             p.session,
             p.job_id,
             force=True,
             create_uncoupled=True,
         )
-        back._process_records(survivors, track_seen=False)
+        back.process_chunk(survivors)
         p.counts.update(back.counts)
 
     def destination_deleted(self, record: Record, row: Coupling) -> None:
@@ -151,7 +149,7 @@ class DeletionHandler:
         p = self.p
         action = DESTINATION_GONE[self.policy]
         if p.dry_run:
-            self._preview(record.id, p._dest_id(row), action)
+            self._preview(record.id, p.dest_id(row), action)
             return
         if action == "restore":
             self.forget(row)
@@ -161,47 +159,38 @@ class DeletionHandler:
                 record,
                 None,
                 None,
-                p._lookups([record]),
+                lookups_for(p, [record]),
                 create_uncoupled=True,
             )
-            inserts: list[tuple[Record, Decision, Coupling | None]] = []
-            p._route_insert(record, decision, None, inserts)
-            p._apply_inserts(inserts)
+            inserts: list[Insert] = []
+            p.route_insert(record, decision, None, inserts)
+            p.inserts.create(inserts, p.submit)
         elif action == "uncouple":
-            self.tombstone(row, p.dest_side)
+            self.tombstone(row, p.dest_role)
         elif action == "delete":
+            p.commit()  # no transaction across the delete request
             result = p.source.write(
-                p.mapping.entity(p.source_side), [WriteOp("delete", "d", id=record.id)]
+                p.mapping.entity(p.source_role), [WriteOp("delete", "d", id=record.id)]
             )[0]
             if result.ok or result.not_found:
                 p.session.delete(row)
                 p.counts["deleted"] += 1
             else:
-                p._record_failure(record, row, f"could not delete {record.id}: {result.error}")
+                p.book.failure(record, row, f"could not delete {record.id}: {result.error}")
         else:
-            p._record_failure(
-                record, row, DELETED_COUNTERPART.format(side=p.dest_side, id=p._dest_id(row))
+            p.book.failure(
+                record, row, DELETED_COUNTERPART.format(side=p.dest_role, id=p.dest_id(row))
             )
 
     def snapshot_deletes(self) -> None:
         """After a full read: couplings whose source was not seen and is gone are deletes."""
         p = self.p
-        column = couplings.id_column(p.source_side)
-        unseen = [
-            sid
-            for sid in p.session.scalars(
-                select(column).where(
-                    Coupling.mapping_id == p.mapping_id,
-                    Coupling.state == "coupled",
-                    column.is_not(None),
-                    (Coupling.seen_job != p.job_id) | Coupling.seen_job.is_(None),
-                )
-            )
-            if sid is not None
-        ]
-        entity = p.mapping.entity(p.source_side)
+        unseen = couplings.unseen_ids(p.session, p.mapping_id, p.source_role, p.job_id)
+        p.commit()
+        entity = p.mapping.entity(p.source_role)
         for part in couplings.chunks(unseen, 200):
             present = {r.id for r in p.source.get(entity, list(part), [p.source_info.key])}
             gone = [sid for sid in part if sid not in present]
             if gone:
                 self.source_deleted(gone)
+                p.commit()

@@ -37,11 +37,13 @@ def recommend(ctx: SyncContext, mapping_name: str) -> Recommendation:
     """What a first synchronization of this mapping should do."""
     mapping = ctx.mapping(mapping_name)
     spec = mapping.spec
-    local = ctx.connector("local").count(spec.local, spec.local_filter)
-    remote = ctx.connector("remote").count(spec.remote, spec.remote_filter)
-    if local == 0 and remote == 0:
+    counts = [
+        ctx.connector(role).count(spec.entity(role), spec.filters.get(role))
+        for role in mapping.roles
+    ]
+    if not any(counts):
         return "none"
-    if local and remote and match_groups(mapping):
+    if all(counts) and match_groups(mapping):
         return "couple"
     return "full"
 
@@ -85,8 +87,7 @@ def _run_mapping(ctx: SyncContext, run: MappingRun) -> None:
         reset_watermarks(session, ctx.mapping_id(run.mapping))
     if run.recommendation == "couple":
         run.coupling = match_couple(ctx, run.mapping, create_new=False, report_unmatched=False)
-    spec = ctx.mapping(run.mapping).spec
-    for direction in spec.directions():
+    for direction in ctx.mapping(run.mapping).directions():
         run.passes.append(run_pass(ctx, run.mapping, direction, PassOptions(kind="full")))
     failed = any(p.status == "failed" for p in run.passes)
     errors = any(p.status == "error" for p in run.passes)
@@ -105,10 +106,10 @@ def incremental_sync(
         order = [n for n in order if n in set(mappings)]
     results: list[PassResult] = []
     for name in order:
-        spec = ctx.mapping(name).spec
-        if not spec.enabled:
+        mapping = ctx.mapping(name)
+        if not mapping.spec.enabled:
             continue
-        for direction in spec.directions():
+        for direction in mapping.directions():
             results.append(
                 run_pass(ctx, name, direction, PassOptions(kind="incremental", dry_run=dry_run))
             )

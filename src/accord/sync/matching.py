@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accord.connectors.base import Connector, Record
-from accord.mapping.fields import CompiledMapping, FieldRule, Side, is_blank
+from accord.mapping.fields import CompiledMapping, FieldRule, Role, is_blank
 from accord.mapping.values import canonical
 
 
@@ -43,6 +43,11 @@ def query_variants(value: Any) -> list[Any]:
     return list(dict.fromkeys(f for f in [*forms, value] if f))
 
 
+AWAITING = "awaiting"
+"""Owner state of a candidate that is the source of an unfinished create into the role being
+matched against: the record being created may well be the outcome of that create."""
+
+
 @dataclass(frozen=True)
 class MatchField:
     """One destination field of a match group and how to compare it."""
@@ -59,7 +64,7 @@ class MatchResult:
     ambiguous: dict[str, list[str]] = field(default_factory=dict)
 
 
-def match_groups(mapping: CompiledMapping, side: Side) -> list[list[FieldRule]]:
+def match_groups(mapping: CompiledMapping, side: Role) -> list[list[FieldRule]]:
     """Match fields with a field on ``side``, grouped by priority, highest first."""
     groups: dict[int, list[FieldRule]] = defaultdict(list)
     for rule in mapping.rules:
@@ -74,7 +79,7 @@ class CreateMatcher:
     def __init__(
         self,
         mapping: CompiledMapping,
-        dest_side: Side,
+        dest_side: Role,
         dest: Connector,
         fields: Sequence[str],
         owners: Callable[[Sequence[str]], Mapping[str, tuple[str, str | None]]],
@@ -129,7 +134,7 @@ class CreateMatcher:
             ours = [r for r in candidates if owners.get(r.id, ("", None))[1] == sid]
             if ours:
                 candidates = ours  # our own create, made before a crash lost its outcome
-            elif any(r.id in owners for r in candidates):
+            elif any(owners.get(r.id, (AWAITING, None))[0] != AWAITING for r in candidates):
                 # a candidate that is itself being created or held: a person decides
                 result.ambiguous[sid] = sorted(r.id for r in candidates)
                 del pending[sid]

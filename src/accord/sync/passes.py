@@ -21,14 +21,15 @@ from sqlalchemy.orm import Session
 from accord.config.filters import Filter
 from accord.connectors.base import ChangeQuery, ChangeTracking
 from accord.errors import AccordError, Phase, TransientError
-from accord.mapping.fields import CompiledMapping, PassDirection, pass_sides
+from accord.mapping.fields import CompiledMapping, PassDirection
 from accord.observability import observe_pass
 from accord.state import jobs, leases
 from accord.state.couplings import chunks
 from accord.state.models import Watermark
 from accord.state.types import utcnow
 from accord.sync.context import SyncContext
-from accord.sync.pages import PageProcessor, PreviewRow
+from accord.sync.pages import PageProcessor
+from accord.sync.scope import PreviewRow
 
 PassKind = Literal["full", "incremental", "records"]
 LEASE_SECONDS = 30.0
@@ -96,8 +97,8 @@ class _Pass:
         self.mapping_id = ctx.mapping_id(mapping.name)
         self.direction = direction
         self.options = options
-        self.source_side, self.dest_side = pass_sides(direction)
-        self.source = ctx.connector(self.source_side)
+        self.source_role, self.dest_role = mapping.pass_roles(direction)
+        self.source = ctx.connector(self.source_role)
         self.lease_key = f"pass:{self.mapping_id}:{direction}"
         self.keeper = leases.LeaseKeeper(
             ctx.db, self.lease_key, ctx.owner, ttl=LEASE_SECONDS, beat=LEASE_SECONDS / 3
@@ -175,7 +176,7 @@ class _Pass:
 
     def _feed(self, processor: PageProcessor, session: Session) -> _NewMark | None:
         """Process every page; return where the watermark should move (None: leave it)."""
-        entity = self.mapping.entity(self.source_side)
+        entity = self.mapping.entity(self.source_role)
         fields = processor.source_fields()
         if self.options.kind == "records":
             for part in chunks(list(self.options.record_ids), 200):
@@ -185,6 +186,7 @@ class _Pass:
         mark = self._watermark(session)
         if not self.options.dry_run:
             retry = processor.retry_ids()
+            session.commit()  # no transaction across the reads below
             for part in chunks(retry, 200):
                 processor.process(self.source.get(entity, part, fields), (), retrying=True)
         query = ChangeQuery(filter=self._source_filter(), fields=fields, page_size=READ_PAGE_SIZE)
@@ -198,6 +200,8 @@ class _Pass:
                 page_size=READ_PAGE_SIZE,
             )
         newest: datetime | None = None
+        if not self.options.dry_run:
+            session.commit()  # no transaction across the feed's requests
         feed = self.source.read_changes(entity, query)
         for page in feed:
             processor.process(
@@ -227,20 +231,19 @@ class _Pass:
         return min(mark, start)
 
     def _source_filter(self) -> Filter | None:
-        spec = self.mapping.spec
-        return spec.local_filter if self.source_side == "local" else spec.remote_filter
+        return self.mapping.spec.filters.get(self.source_role)
 
     def _watermark(self, session: Session) -> Watermark | None:
-        return session.get(Watermark, (self.mapping_id, self.source_side))
+        return session.get(Watermark, (self.mapping_id, self.source_role))
 
     def _finish(self, session: Session, processor: PageProcessor, mark: _NewMark | None) -> None:
         if self.options.kind == "full" and self._snapshot_deletes():
             processor.detect_snapshot_deletes()
         if mark is None:
             return
-        row = session.get(Watermark, (self.mapping_id, self.source_side))
+        row = session.get(Watermark, (self.mapping_id, self.source_role))
         if row is None:
-            row = Watermark(mapping_id=self.mapping_id, side=self.source_side)
+            row = Watermark(mapping_id=self.mapping_id, role=self.source_role)
             session.add(row)
         if mark.since is not None and (row.since is None or mark.since > row.since):
             row.since = mark.since
@@ -251,7 +254,7 @@ class _Pass:
     def _snapshot_deletes(self) -> bool:
         """Whether deletes must be found by a snapshot diff: the source reports none (BC), or
         a filtered Dataverse read could not use its delta link."""
-        info = self.source.entity(self.mapping.entity(self.source_side))
+        info = self.source.entity(self.mapping.entity(self.source_role))
         return info.change_tracking != ChangeTracking.DELTA or self._source_filter() is not None
 
     def _fail(self, job_id: str, exc: AccordError) -> None:

@@ -1,27 +1,25 @@
-"""Resolving held conflicts: pick a side per record or per field, write it to the other side."""
+"""Resolving held conflicts: pick a role per record or per field, write it to the other."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
 
+from accord.config.spec import to_role
 from accord.connectors.base import Record, WriteOp
 from accord.errors import ConfigError
-from accord.mapping.fields import CompiledMapping, PassDirection, Side
+from accord.mapping.fields import CompiledMapping, Role
 from accord.mapping.values import canonical, content_hash
 from accord.state import couplings
 from accord.state.models import Conflict, Coupling
 from accord.state.types import utcnow
 from accord.sync.context import SyncContext
 
-Choice = Literal["local", "remote"]
-
 
 def resolve_conflict(
-    ctx: SyncContext, conflict_id: int, choice: Choice | Mapping[str, Choice]
-) -> dict[str, Choice]:
-    """Resolve conflict ``conflict_id``: ``choice`` is a side for every field, or a side per
-    field key (as listed by ``accord conflicts``). Returns the side chosen per field."""
+    ctx: SyncContext, conflict_id: int, choice: Role | Mapping[str, Role]
+) -> dict[str, Role]:
+    """Resolve conflict ``conflict_id``: ``choice`` is the role that wins every field, or a
+    role per field key (as listed by ``accord conflicts``). Returns the role chosen per field."""
     with ctx.db.session() as session:
         conflict = session.get(Conflict, conflict_id)
         if conflict is None or conflict.resolved_at is not None:
@@ -30,49 +28,52 @@ def resolve_conflict(
         assert coupling is not None
         name = next(n for n, i in ctx.config.mapping_ids.items() if i == conflict.mapping_id)
         mapping = ctx.mapping(name)
-        chosen = _choices(conflict, choice)
-        records = {side: _current(ctx, mapping, side, coupling) for side in ("local", "remote")}
-        writes: dict[Side, dict[str, object]] = {"local": {}, "remote": {}}
-        baseline = {k: list(v) for k, v in (coupling.baseline or {}).items()}
+        chosen = _choices(conflict, choice, mapping.roles)
+        records = {role: _current(ctx, mapping, role, coupling) for role in mapping.roles}
+        writes: dict[Role, dict[str, object]] = {role: {} for role in mapping.roles}
+        pairs = couplings.baseline(coupling)
         for rule in mapping.rules:
             if rule.key not in chosen:
                 continue
             winner = chosen[rule.key]
-            loser: Side = "remote" if winner == "local" else "local"
-            direction: PassDirection = "to_remote" if winner == "local" else "from_remote"
+            loser = mapping.other(winner)
+            direction = to_role(loser)
             lookups = {}
             key = rule.lookup_key(direction)
             source_value = records[winner].values.get(rule.field(winner) or "")
             if key is not None and source_value:
                 lookups[key] = couplings.translate(
-                    session, ctx.mapping_id(key[0]), winner, key[1], [str(source_value)]
+                    session,
+                    ctx.mapping_id(key[0]),
+                    (winner, key[2]),
+                    (loser, key[3]),
+                    [str(source_value)],
                 )
             value = rule.map_value(direction, records[winner].values, lookups)
             writes[loser][rule.field(loser) or ""] = value
-            pair = [canonical(source_value), value]
-            baseline[rule.key] = pair if winner == "local" else pair[::-1]
-        for side, values in writes.items():
+            pairs[rule.key] = {winner: canonical(source_value), loser: value}
+        for role, values in writes.items():
             if values:
-                _write(ctx, mapping, side, records[side], values)
-                records[side] = Record(records[side].id, {**records[side].values, **values})
-        coupling.baseline = baseline
-        coupling.local_hash = content_hash(
-            mapping.side_hash_pairs("local", records["local"].values)
-        )
-        coupling.remote_hash = content_hash(
-            mapping.side_hash_pairs("remote", records["remote"].values)
-        )
-        coupling.last_result_to_remote = coupling.last_result_from_remote = "success"
+                _write(ctx, mapping, role, records[role], values)
+                records[role] = Record(records[role].id, {**records[role].values, **values})
+        couplings.store_baseline(coupling, pairs)
+        for role in mapping.roles:
+            link = couplings.link_of(coupling, role)
+            link.content_hash = content_hash(mapping.hash_pairs(role, records[role].values))
+            link.last_result = "success"
         conflict.resolved_at = utcnow()
         conflict.resolution = ", ".join(f"{k}={v}" for k, v in sorted(chosen.items()))
         return chosen
 
 
-def _choices(conflict: Conflict, choice: Choice | Mapping[str, Choice]) -> dict[str, Choice]:
+def _choices(
+    conflict: Conflict, choice: Role | Mapping[str, Role], roles: tuple[Role, Role]
+) -> dict[str, Role]:
     fields = list(conflict.fields)
+    valid = ", ".join(roles)
     if isinstance(choice, str):
-        if choice not in ("local", "remote"):
-            raise ConfigError(f"invalid side {choice!r}; valid sides: local, remote")
+        if choice not in roles:
+            raise ConfigError(f"invalid role {choice!r}; valid roles: {valid}")
         return dict.fromkeys(fields, choice)
     unknown = sorted(set(choice) - set(fields))
     if unknown:
@@ -83,23 +84,23 @@ def _choices(conflict: Conflict, choice: Choice | Mapping[str, Choice]) -> dict[
     missing = sorted(set(fields) - set(choice))
     if missing:
         raise ConfigError(
-            f"choose a side for every field of conflict {conflict.id}; "
+            f"choose a role for every field of conflict {conflict.id}; "
             f"missing: {', '.join(missing)}"
         )
-    for key, side in choice.items():
-        if side not in ("local", "remote"):
-            raise ConfigError(f"invalid side {side!r} for {key}; valid sides: local, remote")
+    for key, role in choice.items():
+        if role not in roles:
+            raise ConfigError(f"invalid role {role!r} for {key}; valid roles: {valid}")
     return dict(choice)
 
 
-def _current(ctx: SyncContext, mapping: CompiledMapping, side: Side, coupling: Coupling) -> Record:
-    record_id = coupling.local_id if side == "local" else coupling.remote_id
-    found = ctx.connector(side).get(
-        mapping.entity(side), [record_id or ""], mapping.fields_of(side)
+def _current(ctx: SyncContext, mapping: CompiledMapping, role: Role, coupling: Coupling) -> Record:
+    record_id = couplings.record_id(coupling, role)
+    found = ctx.connector(role).get(
+        mapping.entity(role), [record_id or ""], mapping.fields_of(role)
     )
     if not found:
         raise ConfigError(
-            f"the {side} record {record_id} of this conflict no longer exists; "
+            f"the {role} record {record_id} of this conflict no longer exists; "
             "uncouple it or restore it"
         )
     return found[0]
@@ -108,14 +109,14 @@ def _current(ctx: SyncContext, mapping: CompiledMapping, side: Side, coupling: C
 def _write(
     ctx: SyncContext,
     mapping: CompiledMapping,
-    side: Side,
+    role: Role,
     record: Record,
     values: dict[str, object],
 ) -> None:
-    result = ctx.connector(side).write(
-        mapping.entity(side), [WriteOp("update", "r", values, id=record.id, etag=record.etag)]
+    result = ctx.connector(role).write(
+        mapping.entity(role), [WriteOp("update", "r", values, id=record.id, etag=record.etag)]
     )[0]
     if not result.ok:
         raise ConfigError(
-            f"could not write the chosen values to the {side} record {record.id}: {result.error}"
+            f"could not write the chosen values to the {role} record {record.id}: {result.error}"
         )

@@ -1,0 +1,158 @@
+"""The last stage of a pass: record each outcome on its coupling (baseline, hashes, results).
+
+Runs on the pass's own thread and session, after the write it describes has completed; the
+runner commits what it records once per chunk.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from accord.connectors.base import Record, WriteResult
+from accord.mapping.values import canonical, content_hash, same
+from accord.observability import observe_record_error
+from accord.state import couplings, jobs
+from accord.state.models import Coupling
+from accord.sync.decide import Decision
+from accord.sync.scope import PassScope
+
+
+class Book:
+    """Writes outcomes of one pass onto couplings and the job."""
+
+    def __init__(self, scope: PassScope):
+        self.s = scope
+
+    def success(
+        self,
+        record: Record,
+        row: Coupling,
+        decision: Decision,
+        dest: Record | None,
+        result: WriteResult | None,
+    ) -> None:
+        """Store the new baseline, hashes, versions and result of a synced record.
+
+        The destination's hash is stored only when every mapped destination field is known
+        to equal the baseline; a destination change not synced yet (one the opposite pass
+        must carry) must never be absorbed into the hash, or that pass would skip it.
+        """
+        s = self.s
+        written = result.record if result is not None else None
+        known: dict[str, Any] | None = None
+        if written is not None:
+            known = dict(written.values)
+            self._adopt_stored_values(decision, written, created=decision.action == "insert")
+        elif dest is not None:
+            known = {**dest.values, **decision.values}
+        source_link = couplings.link_of(row, s.source_role)
+        dest_link = couplings.link_of(row, s.dest_role)
+        couplings.store_baseline(row, decision.baseline)
+        source_link.content_hash = content_hash(s.mapping.hash_pairs(s.source_role, record.values))
+        if known is not None:
+            dest_link.content_hash = self._in_sync_hash(known, decision.baseline)
+        _newer_version(source_link, record.modified_at)
+        holder = written or dest
+        _newer_version(dest_link, holder.modified_at if holder else None)
+        if known is not None:
+            s.set_key(row, s.dest_role, Record(dest_link.record_id or "", known))
+        self.result(row, "conflict" if decision.conflicts else "success", None)
+
+    def _adopt_stored_values(self, decision: Decision, written: Record, *, created: bool) -> None:
+        """The destination may normalize what we wrote, or fill what we left out (a default
+        owner): the baseline keeps what it stored. On an update only the written fields are
+        taken -- any other difference is a change of the destination's own, still to sync."""
+        role = self.s.dest_role
+        for key, name in self.s.mapping.role_fields(role):
+            if (
+                (created or name in decision.values)
+                and name in written.values
+                and key in decision.baseline
+            ):
+                decision.baseline[key][role] = canonical(written.values[name])
+
+    def _in_sync_hash(self, known: dict[str, Any], baseline: dict[str, Any]) -> str | None:
+        role = self.s.dest_role
+        pairs = []
+        for key, name in self.s.mapping.role_fields(role):
+            pair = baseline.get(key)
+            value = known.get(name)
+            if pair is None or not same(value, pair.get(role)):
+                return None
+            pairs.append((key, value))
+        return content_hash(pairs)
+
+    def failure(self, record: Record, row: Coupling | None, message: str) -> None:
+        """Count and keep one record's failure; the same error twice in a row skips it."""
+        s = self.s
+        s.counts["failed"] += 1
+        if s.dry_run:
+            return
+        observe_record_error(
+            s.mapping.name, s.direction, message, job_id=s.job_id, record_id=record.id
+        )
+        if row is None:
+            row = self.intent(record)
+            if row is None:
+                return
+            row.state = "creating"
+        link = couplings.link_of(row, s.source_role)
+        if link.last_error == message and link.last_job not in (None, s.job_id):
+            row.skipped = True
+        self.result(row, "failure", message)
+        assert s.job_id is not None
+        jobs.add_error(
+            s.session,
+            s.job_id,
+            s.mapping_id,
+            message,
+            source_id=record.id,
+            destination_id=s.dest_id(row),
+        )
+
+    def result(self, row: Coupling, result: str, error: str | None) -> None:
+        """The outcome of carrying the source record to the destination, on its link."""
+        link = couplings.link_of(row, self.s.source_role)
+        link.last_result, link.last_error, link.last_job = result, error, self.s.job_id
+
+    def new_intent(self, record: Record) -> Coupling:
+        """A coupling in state ``creating`` for ``record`` (not added to the session)."""
+        s = self.s
+        row = Coupling(mapping_id=s.mapping_id, state="creating", seen_job=s.job_id, skipped=False)
+        s.link_record(row, s.source_role, record.id)
+        s.set_key(row, s.source_role, record)
+        if s.dest_info.client_ids:
+            s.link_record(row, s.dest_role, str(uuid.uuid4()))
+        return row
+
+    def intent(self, record: Record) -> Coupling | None:
+        """Record the intent to create (unique per source record: a second worker loses)."""
+        row = self.new_intent(record)
+        try:
+            with self.s.session.begin_nested():
+                self.s.session.add(row)
+        except IntegrityError:
+            return None
+        return row
+
+    def intents(self, records: list[Record]) -> dict[str, Coupling]:
+        """Intents for many records in one flush; one by one only if another worker took
+        some of them meanwhile (the unique constraint decides who creates)."""
+        if not records:
+            return {}
+        rows = {record.id: self.new_intent(record) for record in records}
+        try:
+            with self.s.session.begin_nested():
+                self.s.session.add_all(rows.values())
+        except IntegrityError:
+            taken = {record.id: self.intent(record) for record in records}
+            return {k: v for k, v in taken.items() if v is not None}
+        return rows
+
+
+def _newer_version(link: Any, value: Any) -> None:
+    if value is not None and (link.version is None or value > link.version):
+        link.version = value

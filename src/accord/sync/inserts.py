@@ -1,0 +1,195 @@
+"""Creates: look for a counterpart first (couple it, decided as a first sight), record the
+intent durably, then create what stayed unmatched and couple what was created."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+
+from accord.connectors.base import Record, WriteOp, WriteResult
+from accord.mapping.fields import Lookups
+from accord.state import couplings
+from accord.state.models import Coupling
+from accord.sync.book import Book
+from accord.sync.decide import Decision, decide
+from accord.sync.matching import AWAITING, CreateMatcher
+from accord.sync.scope import PassScope
+
+ALREADY_COUPLED = (
+    "the created record {id} is already coupled to {other}; uncouple one of them or couple by hand"
+)
+AMBIGUOUS = (
+    "ambiguous match: {entity} {ids} all match this record; couple one by hand "
+    "(accord couple) or make the match fields unique"
+)
+
+
+@dataclass
+class Insert:
+    """A source record to create on the destination (``row``: its intent, if recorded)."""
+
+    record: Record
+    decision: Decision
+    row: Coupling | None
+
+
+@dataclass
+class Update:
+    """A coupled source record and what to write to its destination record."""
+
+    record: Record
+    decision: Decision
+    row: Coupling
+    dest: Record | None
+
+
+Submit = Callable[[list[WriteOp], Callable[[list[WriteResult]], None]], None]
+
+
+class Inserts:
+    """The create stages of one pass."""
+
+    def __init__(self, scope: PassScope, book: Book):
+        self.s = scope
+        self.book = book
+        self._empty: bool | None = None
+
+    def owners(self, dest_ids: Sequence[str]) -> dict[str, Coupling]:
+        """Couplings that already hold these destination ids."""
+        return couplings.by_ids(self.s.session, self.s.mapping_id, self.s.dest_role, dest_ids)
+
+    def _dest_empty(self) -> bool:
+        """Whether the destination held nothing when this pass first created (then nothing
+        there can be a match, and the look-ups are skipped); asked once per pass."""
+        if self._empty is None:
+            self._empty = self.s.dest.count(self.s.mapping.entity(self.s.dest_role)) == 0
+        return self._empty
+
+    def match(self, inserts: list[Insert], updates: list[Update], lookups: Lookups) -> None:
+        """Before anything is created, look for each record's counterpart (one batch of
+        look-ups per match group): one match couples, several are held for a person."""
+        if not inserts or self._dest_empty():
+            return
+        s = self.s
+        matcher = CreateMatcher(s.mapping, s.dest_role, s.dest, s.dest_fields(), self._owner_states)
+        outcome = matcher.resolve({i.record.id: i.decision.values for i in inserts})
+        remaining: list[Insert] = []
+        for item in inserts:
+            rid = item.record.id
+            if rid in outcome.ambiguous:
+                names = ", ".join(outcome.ambiguous[rid][:10])
+                entity = s.mapping.entity(s.dest_role)
+                self.book.failure(item.record, item.row, AMBIGUOUS.format(entity=entity, ids=names))
+            elif rid in outcome.found:
+                self._adopt(item, outcome.found[rid], updates, lookups)
+            else:
+                remaining.append(item)
+        inserts[:] = remaining
+
+    def _owner_states(self, dest_ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """Per destination id already in a coupling: that coupling's state (``awaiting`` for
+        an unfinished create from it into the source role) and its source-role record."""
+        states: dict[str, tuple[str, str | None]] = {}
+        for dest_id, row in self.owners(dest_ids).items():
+            source_id = self.s.source_id(row)
+            awaiting = row.state == "creating" and source_id is None
+            states[dest_id] = (AWAITING if awaiting else row.state, source_id)
+        return states
+
+    def _adopt(self, item: Insert, match: Record, updates: list[Update], lookups: Lookups) -> None:
+        """Couple ``item`` to the counterpart found, and decide it as a pair seen for the
+        first time (no history: nothing is overwritten silently).
+
+        When the counterpart is the source of an unfinished create into this pass's source
+        role (a crash lost its outcome), ``item`` is that outcome: it completes that coupling.
+        """
+        s = self.s
+        if s.dry_run:
+            s.counts["coupled"] += 1
+            s.preview_row(item.record.id, match.id, "couple")
+            return
+        s.counts["coupled"] += 1
+        row = item.row
+        pending = self.owners([match.id]).get(match.id)
+        try:
+            with s.session.begin_nested():
+                if pending is not None and pending.state == "creating" and pending is not row:
+                    if row is not None:
+                        s.session.delete(row)  # our own intent gives way to the older one
+                        s.session.flush()
+                    row = pending
+                    s.link_record(row, s.source_role, item.record.id)
+                    s.set_key(row, s.source_role, item.record)
+                if row is None:
+                    row = Coupling(mapping_id=s.mapping_id, seen_job=s.job_id, skipped=False)
+                    s.link_record(row, s.source_role, item.record.id)
+                    s.set_key(row, s.source_role, item.record)
+                    s.session.add(row)
+                row.state = "coupled"
+                s.link_record(row, s.dest_role, match.id)
+                s.set_key(row, s.dest_role, match)
+                couplings.store_baseline(row, {})
+                s.session.flush()
+        except IntegrityError:  # another worker coupled one of the two meanwhile
+            message = ALREADY_COUPLED.format(id=match.id, other="another record")
+            self.book.failure(item.record, item.row, message)
+            return
+        decision = decide(
+            s.mapping, s.direction, item.record, s.view(row), match, lookups, explain=False
+        )
+        updates.append(Update(item.record, decision, row, match))
+
+    def create(self, inserts: list[Insert], submit: Submit) -> None:
+        """Record the intents (committed before anything is sent), then create."""
+        s = self.s
+        if s.dry_run:
+            for item in inserts:
+                s.counts["inserted"] += 1
+                s.preview_row(item.record.id, None, "insert", item.decision.changes)
+            return
+        ops: list[WriteOp] = []
+        pending: dict[str, tuple[Record, Decision, Coupling]] = {}
+        intents = self.book.intents([i.record for i in inserts if i.row is None])
+        for item in inserts:
+            row = item.row or intents.get(item.record.id)
+            if row is None:
+                s.counts["skipped"] += 1
+                continue
+            planned = s.dest_id(row)
+            ref = f"c{len(ops)}"
+            if planned and not s.dest_info.client_ids:
+                ops.append(WriteOp("update", ref, item.decision.values, id=planned))
+            else:
+                ops.append(WriteOp("create", ref, item.decision.values, id=planned))
+            pending[ref] = (item.record, item.decision, row)
+        if ops:
+            s.session.commit()  # the intents are durable before anything is created
+
+        def created(results: list[WriteResult]) -> None:
+            owners = self.owners([r.id for r in results if r.ok and r.id])
+            for result in results:
+                record, decision, row = pending[result.ref]
+                owner = owners.get(result.id or "")
+                if result.ok and owner is not None and owner is not row:
+                    other = s.source_id(owner) or "(a record being created)"
+                    self.book.failure(
+                        record, row, ALREADY_COUPLED.format(id=result.id, other=other)
+                    )
+                elif result.ok:
+                    row.state = "coupled"
+                    s.link_record(row, s.dest_role, result.id)
+                    self.book.success(record, row, decision, None, result)
+                    s.counts["inserted"] += 1
+                else:
+                    self.book.failure(record, row, describe(result))
+
+        submit(ops, created)
+
+
+def describe(result: WriteResult) -> str:
+    """A failed write as a one-line error."""
+    code = f" [{result.error_code}]" if result.error_code else ""
+    status = f"HTTP {result.status}" if result.status else "write failed"
+    return f"{status}{code}: {result.error or 'no message'}"

@@ -1,0 +1,91 @@
+"""The link stage of a pass: for a chunk of source records, their couplings, the lookup
+tables their references need (one database read, then the transaction ends) and the current
+destination records of those that changed (one batched read from the destination)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from accord.connectors.base import Record
+from accord.mapping.fields import Lookups, is_blank
+from accord.state import couplings
+from accord.state.models import Coupling
+from accord.sync.decide import source_hash
+from accord.sync.scope import PassScope
+
+
+@dataclass
+class LinkedChunk:
+    """A chunk of source records with what the decisions need."""
+
+    records: Sequence[Record]
+    found: dict[str, Coupling]
+    lookups: Lookups
+    destinations: dict[str, Record] = field(default_factory=dict)
+    fetched: set[str] = field(default_factory=set)
+    """Destination ids asked for: one asked for and not returned is gone."""
+
+
+def link_chunk(scope: PassScope, records: Sequence[Record], *, track_seen: bool) -> LinkedChunk:
+    """Read what ``records`` are coupled to and their lookups, end the transaction, then read
+    the destination records that need comparing."""
+    s = scope
+    found = couplings.by_ids(s.session, s.mapping_id, s.source_role, [r.id for r in records])
+    if track_seen and not s.dry_run:
+        for seen in found.values():
+            seen.seen_job = s.job_id
+    chunk = LinkedChunk(records, found, _lookups(s, records))
+    if not s.dry_run:
+        s.session.commit()  # no transaction is held across the network read below
+    wanted = _changed_destinations(s, chunk)
+    chunk.fetched = set(wanted)
+    if wanted:
+        entity = s.mapping.entity(s.dest_role)
+        chunk.destinations = {r.id: r for r in s.dest.get(entity, wanted, s.dest_fields())}
+    return chunk
+
+
+def lookups_for(scope: PassScope, records: Sequence[Record]) -> Lookups:
+    """The lookup tables ``records`` need (for a record decided outside a chunk)."""
+    return _lookups(scope, records)
+
+
+def _changed_destinations(s: PassScope, chunk: LinkedChunk) -> list[str]:
+    """Destination ids of coupled sources that changed (or must be written anyway)."""
+    wanted: list[str] = []
+    for record in chunk.records:
+        row = chunk.found.get(record.id)
+        if row is None or row.state != "coupled" or (row.skipped and not s.force):
+            continue
+        dest_id = s.dest_id(row)
+        if dest_id is None:
+            continue
+        view = s.view(row)
+        if (
+            s.force
+            or view.last_failed
+            or view.source_hash != source_hash(s.mapping, s.direction, record)
+        ):
+            wanted.append(dest_id)
+    return wanted
+
+
+def _lookups(s: PassScope, records: Sequence[Record]) -> Lookups:
+    tables: dict[Any, dict[str, str]] = {}
+    for rule in s.mapping.rules_for(s.direction):
+        key = rule.lookup_key(s.direction)
+        source_field = rule.field(s.source_role)
+        if key is None or source_field is None or key in tables:
+            continue
+        values = {
+            str(r.values.get(source_field))
+            for r in records
+            if not is_blank(r.values.get(source_field))
+        }
+        target_id = s.ctx.mapping_id(key[0])
+        tables[key] = couplings.translate(
+            s.session, target_id, (s.source_role, key[2]), (s.dest_role, key[3]), values
+        )
+    return tables

@@ -1,0 +1,130 @@
+"""What every stage of one pass shares: the mapping, the two roles, their connectors."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from accord.connectors.base import Connector, EntityInfo, Record
+from accord.mapping.fields import CompiledMapping, PassDirection, Role
+from accord.state import couplings
+from accord.state.models import Coupling
+from accord.sync.context import SyncContext
+from accord.sync.decide import CouplingView, FieldChange
+
+
+@dataclass
+class PreviewRow:
+    """What a pass would do to one record (dry run)."""
+
+    mapping: str
+    direction: str
+    source_id: str
+    destination_id: str | None
+    action: str
+    changes: list[FieldChange] = field(default_factory=list)
+    conflicts: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+class PassScope:
+    """One pass of one mapping in one direction: its roles, connectors and counters."""
+
+    def __init__(
+        self,
+        ctx: SyncContext,
+        mapping: CompiledMapping,
+        mapping_id: int,
+        direction: PassDirection,
+        session: Session,
+        job_id: str | None,
+        *,
+        force: bool,
+        create_uncoupled: bool,
+        dry_run: bool = False,
+    ):
+        self.ctx = ctx
+        self.mapping = mapping
+        self.mapping_id = mapping_id
+        self.direction = direction
+        self.session = session
+        self.job_id = job_id
+        self.force = force
+        self.create_uncoupled = create_uncoupled
+        self.dry_run = dry_run
+        self.source_role, self.dest_role = mapping.pass_roles(direction)
+        self.source: Connector = ctx.connector(self.source_role)
+        self.dest: Connector = ctx.connector(self.dest_role)
+        self.source_info: EntityInfo = self.source.entity(mapping.entity(self.source_role))
+        self.dest_info: EntityInfo = self.dest.entity(mapping.entity(self.dest_role))
+        self.counts: Counter[str] = Counter()
+        self.preview: list[PreviewRow] = []
+
+    def fields_to_read(self, role: Role) -> list[str]:
+        """The mapped fields of ``role``, and its natural key."""
+        fields = self.mapping.fields_of(role)
+        info = self.source_info if role == self.source_role else self.dest_info
+        key = info.natural_key
+        return [*fields, key] if key and key not in fields else fields
+
+    def source_fields(self) -> list[str]:
+        return self.fields_to_read(self.source_role)
+
+    def dest_fields(self) -> list[str]:
+        return self.fields_to_read(self.dest_role)
+
+    def source_id(self, row: Coupling) -> str | None:
+        return couplings.record_id(row, self.source_role)
+
+    def dest_id(self, row: Coupling) -> str | None:
+        return couplings.record_id(row, self.dest_role)
+
+    def view(self, row: Coupling) -> CouplingView:
+        """What a decision needs to know of ``row`` for this pass."""
+        link = couplings.link_of(row, self.source_role)
+        return CouplingView(
+            row.id,
+            couplings.baseline(row),
+            link.content_hash,
+            link.last_result == "failure",
+            row.skipped,
+        )
+
+    def link_record(self, row: Coupling, role: Role, record_id: str | None) -> None:
+        """Set ``role``'s record of ``row`` (its link says which connection and entity)."""
+        link = couplings.link_of(row, role)
+        link.record_id = record_id
+        link.connection = self.ctx.connection_name(role)
+        link.entity = self.mapping.entity(role)
+
+    def set_key(self, row: Coupling, role: Role, record: Record | None) -> None:
+        """Keep ``role``'s natural key of ``record`` on its link, when it has one."""
+        info = self.source_info if role == self.source_role else self.dest_info
+        key = info.natural_key
+        if key and record is not None and key in record.values:
+            couplings.link_of(row, role).natural_key = couplings.key_text(record.values[key])
+
+    def preview_row(
+        self,
+        source_id: str,
+        dest_id: str | None,
+        action: str,
+        changes: list[FieldChange] | None = None,
+        conflicts: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        self.preview.append(
+            PreviewRow(
+                self.mapping.name,
+                self.direction,
+                source_id,
+                dest_id,
+                action,
+                changes or [],
+                conflicts or {},
+                error,
+            )
+        )
