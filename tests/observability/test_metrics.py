@@ -128,3 +128,9 @@ def test_a_real_pass_shows_in_the_metrics_and_the_log(make_world: WorldFactory) 
     assert line["mapping"] == "CURRENCY" and line["job_id"] == result.job_id
     assert line["status"] == "success" and line["integration"] == ctx.config.name
     assert line["counts"]["inserted"] == result.counts["inserted"]
+    # the inserts went to Dataverse in $batch calls, each logged with its connection
+    batches = [json.loads(x) for x in out.getvalue().splitlines() if '"write batch"' in x]
+    assert batches and all(
+        b["entity"] == "transactioncurrencies" and b["connection"] == "crm" for b in batches
+    )
+    assert sum(b["ops"] for b in batches) >= result.counts["inserted"]

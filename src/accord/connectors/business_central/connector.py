@@ -138,7 +138,15 @@ class BusinessCentralConnector(ODataConnector):
                 retry_after = answer.headers.get("retry-after") or retry_after
             return results, retry_after
 
-        return run_batches(ops, self.batch_size(info), send, self.http.policy, self._sleep)
+        return run_batches(
+            ops,
+            self.batch_size(info),
+            send,
+            self.http.policy,
+            self._sleep,
+            entity=info.name,
+            connection=self.http.connection,
+        )
 
     def _result(
         self, info: EntityInfo, op: WriteOp, answer: json_batch.BatchResponse

@@ -1,4 +1,5 @@
-"""Chunked batch writes with bounded re-sending of the inner requests worth retrying."""
+"""Chunked batch writes with bounded re-sending of the inner requests worth retrying; every
+``$batch`` call sent logs one structured line and counts in the metrics."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from accord.connectors.base import WriteOp, WriteResult
 from accord.connectors.http import HttpClient, Outcome, RetryPolicy
 from accord.connectors.odata.errors import classify, parse_error
 from accord.errors import AuthError
+from accord.observability import observe_batch
 
 Indexed = Sequence[tuple[int, WriteOp]]
 SendBatch = Callable[[Indexed], tuple[Mapping[int, WriteResult], str | None]]
@@ -25,16 +27,21 @@ def run_batches(
     send: SendBatch,
     policy: RetryPolicy,
     sleep: Callable[[float], None] = time.sleep,
+    *,
+    entity: str,
+    connection: str,
 ) -> list[WriteResult]:
-    """Write ``ops`` in chunks of ``batch_size``; one result per op, in order.
+    """Write ``ops`` on ``entity`` in chunks of ``batch_size``; one result per op, in order.
 
     Inner requests the error table calls retryable (throttled, 5xx) are sent again, alone,
     after backing off (tenacity, the policy's waits), up to ``policy.max_attempts`` tries.
+    Each batch sent (a re-send too) is observed once, with ``connection`` in its log line.
     """
     results: list[WriteResult | None] = [None] * len(ops)
     indexed = list(enumerate(ops))
+    observed = _observed(send, entity, connection)
     for start in range(0, len(indexed), batch_size):
-        _write_chunk(indexed[start : start + batch_size], send, policy, sleep, results)
+        _write_chunk(indexed[start : start + batch_size], observed, policy, sleep, results)
     return [r if r is not None else missing_result(ops[i]) for i, r in enumerate(results)]
 
 
@@ -68,6 +75,32 @@ def _write_chunk(
         sleep=sleep,
         retry_error_callback=lambda _: None,
     )(attempt)
+
+
+def _observed(send: SendBatch, entity: str, connection: str) -> SendBatch:
+    """``send`` that reports each batch: its operations, how many failed, how long it took.
+
+    A batch whose call raised (refused credentials, no response) counts as failed whole.
+    """
+
+    def observed_send(pending: Indexed) -> tuple[Mapping[int, WriteResult], str | None]:
+        started = time.monotonic()
+        failed = len(pending)
+        try:
+            outcome, retry_after = send(pending)
+            answered = [outcome.get(index) for index, _ in pending]
+            failed = sum(1 for result in answered if result is None or not result.ok)
+            return outcome, retry_after
+        finally:
+            observe_batch(
+                entity,
+                ops=len(pending),
+                failed=failed,
+                seconds=time.monotonic() - started,
+                connection=connection,
+            )
+
+    return observed_send
 
 
 def missing_result(op: WriteOp) -> WriteResult:
