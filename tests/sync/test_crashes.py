@@ -4,13 +4,14 @@ write and the checkpoint, and two workers on the same records, never duplicate a
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from typing import Any
 
 import pytest
 
 from accord.services import operations
 from accord.state.models import Job
-from accord.sync import book
+from accord.sync import book, pages
 from accord.sync.passes import PassBusy, PassOptions, run_pass
 from tests.worlds import WorldFactory
 
@@ -145,3 +146,27 @@ def test_synchronize_now_racing_a_pass_creates_once(make_world: WorldFactory) ->
     operations.sync_incremental(world.hub, ["CUSTOMER"])
     racers = [a for a in world.dv.store.all("accounts") if a["name"] == "Racer Ltd"]
     assert len(racers) == 1
+
+
+def test_a_failed_chunk_still_books_the_writes_that_completed(
+    make_world: WorldFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first chunk's creates are in flight when the second chunk fails: they are awaited
+    and booked (coupled, not left as intents to be looked for again) before the error goes up."""
+    world = make_world(records=12, seed_overlap=0.0)
+    operations.sync_full(world.hub, ["SALESPEOPLE", "CURRENCY", "PAYMENT TERMS", "SHIPMENT METHOD"])
+    monkeypatch.setattr(pages, "CHUNK", 5)
+    original = pages.link_chunk
+    calls = {"n": 0}
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise Crash("the second chunk failed")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pages, "link_chunk", failing)
+    with world.context() as ctx, pytest.raises(Crash):
+        run_pass(ctx, "CUSTOMER", "to_crm", PassOptions(kind="full"))
+    states = Counter(c.state for c in world.couplings("CUSTOMER"))
+    assert states == {"coupled": 5}, states

@@ -29,6 +29,7 @@ Row = dict[str, Any]
 VERSION = "__v"
 COMPANY = "__co"
 
+
 def _decimal_order(left: str, right: str) -> int:
     """SQLite collation ``DECIMAL``: decimal texts in numeric order (else text order)."""
     a: Decimal | str
