@@ -71,7 +71,8 @@ def _old_state(conn: sa.Connection) -> None:
     )
     conn.execute(
         sa.text(
-            "INSERT INTO table_mappings (id, integration_id, name, position) VALUES (7, 1, 'CUSTOMER', 0)"
+            "INSERT INTO table_mappings (id, integration_id, name, position) "
+            "VALUES (7, 1, 'CUSTOMER', 0)"
         )
     )
     rows = [
@@ -116,7 +117,8 @@ def _old_state(conn: sa.Connection) -> None:
     )
     conn.execute(
         sa.text(
-            f"INSERT INTO watermarks (mapping_id, side, since, updated_at) VALUES (7, 'local', {T}, {T})"
+            "INSERT INTO watermarks (mapping_id, side, since, updated_at) "
+            f"VALUES (7, 'local', {T}, {T})"
         )
     )
     conn.execute(
