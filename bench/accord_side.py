@@ -128,7 +128,7 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     try:
         setup.connect(hub, settings_from_sandbox(SimpleNamespace(**config["bc"]), name="bc"))
         setup.connect(hub, settings_from_sandbox(SimpleNamespace(**config["dv"]), name="dv"))
-        setup.init_integration(hub, "bc-sales", local="bc", remote="dv")
+        setup.init_integration(hub, "bc-sales", {"erp": "bc", "crm": "dv"})
         with hub.context() as ctx:  # untimed: CUSTOMER's one lookup that must resolve
             prep = [
                 {

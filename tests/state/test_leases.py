@@ -187,7 +187,7 @@ def test_a_pass_killed_mid_run_does_not_block_the_next_one(
     world = make_world(records=5)
     with world.hub.db.session() as s:
         mapping_id = load_integration(s).mapping_ids["CURRENCY"]
-    key = f"pass:{mapping_id}:to_remote"
+    key = f"pass:{mapping_id}:to_crm"
     live = HolderProcess(database_url, key)
     holders.append(live)
     with world.context() as ctx, pytest.raises(PassBusy, match="already running on another"):

@@ -198,3 +198,47 @@ def test_couplings_become_one_link_per_role(database_url: str) -> None:
 
 
 OLD_OWNER = "salespersonCode:_ownerid_value"
+
+
+def test_a_downgrade_folds_the_links_back(database_url: str) -> None:
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":  # as Database.migrate does: rebuilds must not cascade
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        conn.begin()
+        command.upgrade(_alembic(conn), "0004")
+        _old_state(conn)
+        command.upgrade(_alembic(conn), "0005")
+        command.downgrade(_alembic(conn), "0004")
+        row = conn.execute(
+            sa.text(
+                "SELECT local_id, remote_id, local_key, remote_hash, last_result_to_remote, "
+                "last_result_from_remote, baseline FROM couplings WHERE id = 11"
+            )
+        ).one()
+        marker = conn.execute(
+            sa.text("SELECT local_id, remote_id, deleted_side FROM couplings WHERE id = 13")
+        ).one()
+        integration = conn.execute(
+            sa.text("SELECT local_connection, remote_connection, spec FROM integrations")
+        ).one()
+        direction = conn.execute(sa.text("SELECT direction FROM jobs")).scalar_one()
+        side = conn.execute(sa.text("SELECT side FROM watermarks")).scalar_one()
+        conn.rollback()
+    engine.dispose()
+    assert row[:6] == ("L1", "R1", "10000", "h-r", "failure", "success")
+    baseline = row.baseline if isinstance(row.baseline, dict) else json.loads(row.baseline)
+    assert baseline == {"number:accountnumber": ["10000", "A-1"]}
+    assert tuple(marker) == ("L3", None, "remote")
+    assert (integration[0], integration[1]) == ("bc", "crm")
+    spec = integration[2] if isinstance(integration[2], dict) else json.loads(integration[2])
+    customer = spec["mappings"][0]
+    assert (customer["local"], customer["remote"], customer["direction"]) == (
+        "customers",
+        "accounts",
+        "bidirectional",
+    )
+    assert customer["fields"][1]["option_map"] == {"Company": 3}
+    assert customer["fields"][2]["lookup_by"] == "key"
+    assert (direction, side) == ("from_remote", "local")

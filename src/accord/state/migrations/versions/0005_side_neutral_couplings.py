@@ -254,5 +254,156 @@ def upgrade() -> None:
         )
 
 
+SIDE = {role: side for side, role in ROLE.items()}
+
+
+def _side_template(spec: dict[str, Any]) -> dict[str, Any]:
+    """The role form back in the local/remote form (for a downgrade)."""
+    roles = spec.get("roles") or {}
+    back = {"both": "bidirectional", "to_crm": "to_remote", "to_erp": "from_remote"}
+    mappings = []
+    for m in spec.get("mappings", []):
+        old = {k: v for k, v in m.items() if k not in ("erp", "crm", "filters", "fields")}
+        old.pop("new_record_defaults", None)
+        old["local"], old["remote"] = m.get("erp"), m.get("crm")
+        old["direction"] = back.get(m.get("direction", "both"), "bidirectional")
+        for role, side in SIDE.items():
+            old[f"{side}_filter"] = (m.get("filters") or {}).get(role)
+            old[f"new_{side}_defaults"] = (m.get("new_record_defaults") or {}).get(role, {})
+        if m.get("initial_master"):
+            old["initial_master"] = SIDE[m["initial_master"]]
+        old["fields"] = []
+        for f in m.get("fields", []):
+            field = {k: v for k, v in f.items() if k not in ("erp", "crm", "lookup_by")}
+            field["local"], field["remote"] = f.get("erp"), f.get("crm")
+            field["direction"] = back.get(f.get("direction", "both"), "bidirectional")
+            field["transform_direction"] = {"both": "both"}.get(
+                f.get("transform_direction", "both"), back.get(f.get("transform_direction"))
+            )
+            field["lookup_by"] = "key" if (f.get("lookup_by") or {}).get("erp") == "key" else "id"
+            if isinstance(f.get("option_map"), list):
+                field["option_map"] = {str(p.get("erp")): p.get("crm") for p in f["option_map"]}
+            old["fields"].append(field)
+        mappings.append(old)
+    return {
+        "name": spec.get("name", ""),
+        "description": spec.get("description", ""),
+        "local_system": roles.get("erp", ""),
+        "remote_system": roles.get("crm", ""),
+        "mappings": mappings,
+    }
+
+
 def downgrade() -> None:
-    raise RuntimeError("revision 0005 is one-way: roles are not folded back into local/remote")
+    """Fold the erp/crm links back into local/remote columns (other roles cannot be)."""
+    bind = op.get_bind()
+    meta = sa.MetaData()
+    integrations = sa.Table("integrations", meta, autoload_with=bind)
+    rows = bind.execute(sa.select(integrations)).mappings().all()
+    for row in rows:
+        if set(row["connections"] or {}) - set(SIDE):
+            raise RuntimeError(
+                f"integration {row['name']!r} has roles other than erp and crm; "
+                "it cannot be represented before revision 0005"
+            )
+    with op.batch_alter_table("integrations") as batch_op:
+        batch_op.add_column(sa.Column("local_connection", sa.String(100)))
+        batch_op.add_column(sa.Column("remote_connection", sa.String(100)))
+    integrations = sa.Table("integrations", sa.MetaData(), autoload_with=bind)
+    for row in rows:
+        named = row["connections"] or {}
+        bind.execute(
+            integrations.update()
+            .where(integrations.c.id == row["id"])
+            .values(
+                local_connection=named.get("erp"),
+                remote_connection=named.get("crm"),
+                spec=_side_template(row["spec"] or {}),
+            )
+        )
+    with op.batch_alter_table("integrations") as batch_op:
+        batch_op.drop_column("connections")
+    with op.batch_alter_table("couplings") as batch_op:
+        batch_op.drop_index("ix_coupling_mapping_state")
+        for column in ("local_id", "remote_id"):
+            batch_op.add_column(sa.Column(column, sa.String(100)))
+        for column in ("last_job_to_remote", "last_job_from_remote"):
+            batch_op.add_column(sa.Column(column, sa.String(36)))
+        for column in ("local_key", "remote_key"):
+            batch_op.add_column(sa.Column(column, sa.String(200)))
+        for column in ("local_modified_at", "remote_modified_at"):
+            batch_op.add_column(sa.Column(column, UTCDateTime()))
+        for column in ("last_result_to_remote", "last_result_from_remote"):
+            batch_op.add_column(sa.Column(column, sa.String(20)))
+        for column in ("last_error_to_remote", "last_error_from_remote"):
+            batch_op.add_column(sa.Column(column, sa.Text()))
+        for column in ("local_hash", "remote_hash"):
+            batch_op.add_column(sa.Column(column, sa.String(64)))
+        batch_op.add_column(sa.Column("baseline", sa.JSON()))
+        batch_op.add_column(sa.Column("deleted_side", sa.String(10)))
+    couplings = sa.Table("couplings", sa.MetaData(), autoload_with=bind)
+    links = sa.Table("coupling_links", sa.MetaData(), autoload_with=bind)
+    by_coupling: dict[int, dict[str, Any]] = {}
+    for link in bind.execute(sa.select(links)).mappings():
+        by_coupling.setdefault(link["coupling_id"], {})[link["role"]] = link
+    for coupling in bind.execute(sa.select(couplings.c.id, couplings.c.deleted_role)).all():
+        found = by_coupling.get(coupling.id, {})
+        values: dict[str, Any] = {"deleted_side": SIDE.get(coupling.deleted_role or "")}
+        for role, side in SIDE.items():
+            if role not in found:
+                continue
+            link = found[role]
+            outbound = "to_remote" if side == "local" else "from_remote"
+            values[f"{side}_id"] = link["record_id"]
+            values[f"{side}_key"] = link["natural_key"]
+            values[f"{side}_modified_at"] = link["version"]
+            values[f"{side}_hash"] = link["content_hash"]
+            values[f"last_result_{outbound}"] = link["last_result"]
+            values[f"last_job_{outbound}"] = link["last_job"]
+            values[f"last_error_{outbound}"] = link["last_error"]
+        erp, crm = (dict((found.get(r) or {}).get("synced") or {}) for r in ("erp", "crm"))
+        values["baseline"] = {k: [erp[k], crm[k]] for k in erp if k in crm}
+        bind.execute(couplings.update().where(couplings.c.id == coupling.id).values(**values))
+    op.drop_table("coupling_links")
+    with op.batch_alter_table("couplings") as batch_op:
+        batch_op.drop_column("deleted_role")
+        batch_op.create_unique_constraint("uq_coupling_local", ["mapping_id", "local_id"])
+        batch_op.create_unique_constraint("uq_coupling_remote", ["mapping_id", "remote_id"])
+        batch_op.create_index("ix_coupling_local_key", ["mapping_id", "local_key"])
+        batch_op.create_index("ix_coupling_remote_key", ["mapping_id", "remote_key"])
+        batch_op.create_index(
+            "ix_coupling_results",
+            ["mapping_id", "last_result_to_remote", "last_result_from_remote"],
+        )
+    for role, side in SIDE.items():
+        bind.execute(
+            sa.text("UPDATE watermarks SET role = :s WHERE role = :r"), {"r": role, "s": side}
+        )
+    with op.batch_alter_table("watermarks") as batch_op:
+        batch_op.alter_column("role", new_column_name="side", type_=sa.String(10))
+    for new, old in (("to_crm", "to_remote"), ("to_erp", "from_remote")):
+        bind.execute(
+            sa.text("UPDATE jobs SET direction = :o WHERE direction = :n"), {"n": new, "o": old}
+        )
+    conflicts = sa.Table("conflicts", sa.MetaData(), autoload_with=bind)
+    for held in bind.execute(sa.select(conflicts.c.id, conflicts.c.fields)).all():
+        bind.execute(
+            conflicts.update().where(conflicts.c.id == held.id).values(fields=_sided(held.fields))
+        )
+
+
+def _sided(value: Any) -> Any:
+    """The inverse of :func:`_renamed`."""
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, item in value.items():
+        if not isinstance(item, dict) or "values" not in item:
+            out[key] = item
+            continue
+        out[key] = {
+            "field": {SIDE[r]: (item.get("fields") or {}).get(r) for r in SIDE},
+            **{SIDE[r]: (item.get("values") or {}).get(r) for r in SIDE},
+            "baseline": {SIDE[r]: (item.get("baseline") or {}).get(r) for r in SIDE},
+        }
+    return out
