@@ -1,4 +1,4 @@
-"""Compiled field mappings: which field on which side, transforms, option maps, lookups."""
+"""Compiled field mappings: which field of which role, transforms, option maps, lookups."""
 
 from __future__ import annotations
 

@@ -23,10 +23,10 @@ from accord.config.spec import to_role
 from accord.connectors.base import ChangeQuery, Record
 from accord.errors import ConfigError, SkippableError
 from accord.mapping.fields import CompiledMapping, FieldRule, Role, is_blank
-from accord.mapping.values import canonical
 from accord.state import couplings, jobs
 from accord.state.models import Coupling, CouplingLink
 from accord.sync.context import SyncContext
+from accord.sync.matching import match_groups, normalize
 from accord.sync.pages import PageProcessor
 
 PRELOAD_LIMIT = 5000
@@ -103,20 +103,6 @@ def _describe_link(
     link.natural_key = couplings.key_text(record.values.get(key)) if key else None
 
 
-def match_groups(mapping: CompiledMapping) -> list[list[FieldRule]]:
-    """Match fields (a field on both roles) grouped by priority, highest (lowest number) first."""
-    groups: dict[int, list[FieldRule]] = defaultdict(list)
-    for rule in mapping.rules:
-        if rule.spec.match and rule.spec.enabled and len(rule.spec.per_role) == 2:
-            groups[rule.spec.match_priority].append(rule)
-    return [groups[p] for p in sorted(groups)]
-
-
-def _fold(value: Any, case_sensitive: bool) -> Any:
-    value = canonical(value)
-    return value if case_sensitive or not isinstance(value, str) else value.casefold()
-
-
 class _Matcher:
     """Finds the ``target`` role's record matching a ``source`` role record."""
 
@@ -143,7 +129,7 @@ class _Matcher:
             for record in page.records:
                 for index, group in zip(self.index, self.groups, strict=True):
                     key = tuple(
-                        _fold(record.values.get(self._name(r)), r.spec.case_sensitive)
+                        normalize(record.values.get(self._name(r)), r.spec.case_sensitive)
                         for r in group
                     )
                     index[key].append(record.id)
@@ -151,7 +137,7 @@ class _Matcher:
     def candidates(self, group_no: int, criteria: dict[str, Any]) -> list[str]:
         group = self.groups[group_no]
         if self.index is not None:
-            key = tuple(_fold(criteria[self._name(r)], r.spec.case_sensitive) for r in group)
+            key = tuple(normalize(criteria[self._name(r)], r.spec.case_sensitive) for r in group)
             return self.index[group_no].get(key, [])[:2]
         case_sensitive = all(r.spec.case_sensitive for r in group)
         found = self.target.find(

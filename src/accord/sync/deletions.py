@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from accord.sync.pages import PageProcessor
 
 DELETED_COUNTERPART = (
-    "cannot be updated because it is coupled to a deleted {side} record "
+    "cannot be updated because it is coupled to a deleted {role} record "
     "{id}; choose a deletion policy (restore, uncouple, propagate) or "
     "uncouple it by hand"
 )
@@ -179,7 +179,7 @@ class DeletionHandler:
                 p.book.failure(record, row, f"could not delete {record.id}: {result.error}")
         else:
             p.book.failure(
-                record, row, DELETED_COUNTERPART.format(side=p.dest_role, id=p.dest_id(row))
+                record, row, DELETED_COUNTERPART.format(role=p.dest_role, id=p.dest_id(row))
             )
 
     def snapshot_deletes(self) -> None:

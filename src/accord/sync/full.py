@@ -14,7 +14,8 @@ from typing import Literal
 
 from accord.errors import AccordError
 from accord.sync.context import SyncContext
-from accord.sync.couple import CouplingResult, match_couple, match_groups
+from accord.sync.couple import CouplingResult, match_couple
+from accord.sync.matching import match_groups
 from accord.sync.passes import PassOptions, PassResult, reset_watermarks, run_pass
 from accord.sync.plan import dependency_order
 

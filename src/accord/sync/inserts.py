@@ -70,7 +70,6 @@ class Inserts:
     def match(self, inserts: list[Insert], updates: list[Update], lookups: Lookups) -> None:
         """Before anything is created, look for each record's counterpart (one batch of
         look-ups per match group): one match couples, several are held for a person."""
-        return
         if not inserts or self._dest_empty():
             return
         s = self.s

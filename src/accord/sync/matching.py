@@ -64,11 +64,12 @@ class MatchResult:
     ambiguous: dict[str, list[str]] = field(default_factory=dict)
 
 
-def match_groups(mapping: CompiledMapping, side: Role) -> list[list[FieldRule]]:
-    """Match fields with a field on ``side``, grouped by priority, highest first."""
+def match_groups(mapping: CompiledMapping) -> list[list[FieldRule]]:
+    """Match fields (a field on every role) grouped by priority, highest (lowest number)
+    first."""
     groups: dict[int, list[FieldRule]] = defaultdict(list)
     for rule in mapping.rules:
-        if rule.spec.match and rule.spec.enabled and rule.field(side):
+        if rule.spec.match and rule.spec.enabled and len(rule.spec.per_role) == len(mapping.roles):
             groups[rule.spec.match_priority].append(rule)
     return [groups[p] for p in sorted(groups)]
 
@@ -90,7 +91,7 @@ class CreateMatcher:
         self.owners = owners
         self.groups = [
             [MatchField(r.field(dest_side) or "", r.spec.case_sensitive) for r in group]
-            for group in match_groups(mapping, dest_side)
+            for group in match_groups(mapping)
         ]
         self.mapped = {name for r in mapping.rules if (name := r.field(dest_side))}
 

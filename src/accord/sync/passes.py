@@ -49,7 +49,7 @@ class PassOptions:
 
     kind: PassKind = "incremental"
     record_ids: Sequence[str] = ()
-    """For ``records``: the source-side ids to synchronize now."""
+    """For ``records``: the source role's ids to synchronize now."""
     force: bool = False
     """Write even when unchanged; the source wins every field (synchronize-now)."""
     create_uncoupled: bool | None = None
