@@ -34,6 +34,13 @@ def _parser() -> argparse.ArgumentParser:
                 "that pass may then re-read records changed within the window)",
             )
             command.add_argument(
+                "--reconcile-percent",
+                type=float,
+                default=1.0,
+                help="share of BC customers deleted before the snapshot reconciliation pass "
+                "(default 1; 0 skips that phase)",
+            )
+            command.add_argument(
                 "--memory",
                 action="store_true",
                 help="the memory sub-mode (same as `python -m bench memory`)",
@@ -54,7 +61,13 @@ def main(argv: list[str] | None = None) -> int:
         figures = fullsync.memory(args.records, args.seed, log)
         rows = report.memory_rows(figures)
     else:
-        figures = fullsync.full_sync(args.records, args.seed, log, wait=not args.no_wait)
+        figures = fullsync.full_sync(
+            args.records,
+            args.seed,
+            log,
+            wait=not args.no_wait,
+            reconcile_percent=args.reconcile_percent,
+        )
         rows = report.full_sync_rows(figures)
     if args.json:
         print(json.dumps(figures))

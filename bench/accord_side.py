@@ -1,9 +1,12 @@
-"""Child process: Accord's CUSTOMER full sync (BC -> Dataverse), then a no-change incremental.
+"""Child process: Accord's CUSTOMER full sync (BC -> Dataverse), a no-change incremental, and
+a snapshot reconciliation.
 
-Reads ``{"bc": facts, "dv": facts, "bc_ready_at": epoch, "incremental": bool}`` as JSON on
-stdin (the sandboxes' connection facts; when BC finished seeding) and prints one JSON object:
-timings, pass counters, sandbox request counts per phase, and ``ru_maxrss`` of this process
-after the full sync (``peak_rss_mb``).
+Reads ``{"bc": facts, "dv": facts, "bc_ready_at": epoch, "incremental": bool,
+"reconcile_percent": float}`` as JSON on stdin (the sandboxes' connection facts; when BC
+finished seeding) and prints one JSON object: timings, pass counters, sandbox request counts per
+phase, and ``ru_maxrss`` of this process after the full sync (``peak_rss_mb``). With
+``reconcile_percent``, a last phase deletes that share of the BC customers and times a snapshot
+reconciliation (a full pass).
 """
 
 from __future__ import annotations
@@ -27,11 +30,13 @@ from accord.config.settings import Settings
 from accord.mapping.fields import PassDirection
 from accord.services import setup
 from accord.services.hub import Hub
-from accord.state.models import JobError
+from accord.state.models import Coupling, JobError
 from accord.sync.context import SyncContext
 from accord.sync.full import full_sync
 from accord.sync.passes import PassKind, PassOptions, PassResult, run_pass
 from accord.testing.sandbox import settings_from_sandbox
+from bench import reconcile
+from bench.procs import CpuMeter
 
 MAPPING = "CUSTOMER"
 PREREQUISITES = ["SALESPEOPLE"]
@@ -140,6 +145,7 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
             ]
         rss_before = peak_rss_mb()
         sandboxes.reset()
+        meter = _meter(config)
         started = time.perf_counter()
         with hub.context() as ctx:  # a fresh context, as `accord sync full` opens one
             result = run_pass(ctx, MAPPING, "to_crm", PassOptions(kind="full"))
@@ -150,6 +156,7 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
             "peak_rss_mb": peak_rss_mb(),
             "full": _describe(result, seconds, sandboxes.stats()),
         }
+        out["full"]["cpu_seconds"] = meter.stop()
         if config.get("incremental", True):
             with hub.context() as ctx:  # one long-lived context, as the scheduler keeps
                 out["waited_seconds"] = (
@@ -160,6 +167,8 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
                 out["settle"] = {d: _pass(ctx, d, "incremental", sandboxes) for d in DIRECTIONS}
                 out["noop"] = {d: _pass(ctx, d, "incremental", sandboxes) for d in DIRECTIONS}
             out["peak_rss_mb_all_passes"] = peak_rss_mb()
+        if config.get("reconcile_percent"):
+            out["reconcile"] = _reconcile(hub, config, sandboxes)
         out["failure_reasons"] = _failure_reasons(hub)
         out["totals"] = dict(sum((Counter(p["counts"]) for p in _passes(out)), Counter()))
         return out
@@ -169,8 +178,51 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
         shutil.rmtree(home, ignore_errors=True)
 
 
+def _meter(config: dict[str, Any]) -> CpuMeter:
+    """CPU time of this process and of both sandboxes (when their pids are known)."""
+    pids: dict[str, int | None] = {"accord": None}
+    pids.update({side: config[side]["pid"] for side in ("bc", "dv") if "pid" in config[side]})
+    return CpuMeter(pids)
+
+
+def _reconcile(hub: Hub, config: dict[str, Any], sandboxes: Sandboxes) -> dict[str, Any]:
+    """Delete a share of the coupled BC customers through the BC API, then time one full
+    pass in a fresh context: the snapshot diff finds them (CUSTOMER's policy: uncouple)."""
+    with hub.context() as ctx, hub.db.session() as session:
+        mapping_id = ctx.mapping_id(MAPPING)
+        policy = ctx.mapping(MAPPING).spec.deletion
+        coupled = session.scalars(
+            select(Coupling.local_id).where(
+                Coupling.mapping_id == mapping_id,
+                Coupling.state == "coupled",
+                Coupling.local_id.is_not(None),
+            )
+        )
+        ids = reconcile.every_nth((i for i in coupled if i), config["reconcile_percent"])
+    delete_seconds = reconcile.delete_customers(config["bc"], ids)
+    rss_before = peak_rss_mb()
+    sandboxes.reset()
+    meter = _meter(config)
+    started = time.perf_counter()
+    with hub.context() as ctx:  # a fresh context, as `accord sync full` opens one
+        result = run_pass(ctx, MAPPING, "to_remote", PassOptions(kind="full"))
+    seconds = time.perf_counter() - started
+    out = _describe(result, seconds, sandboxes.stats())
+    out.update(
+        cpu_seconds=meter.stop(),
+        deleted=len(ids),
+        delete_seconds=delete_seconds,
+        policy=policy,
+        peak_rss_mb=peak_rss_mb(),
+        peak_rss_mb_before=rss_before,
+    )
+    return out
+
+
 def _passes(out: dict[str, Any]) -> list[dict[str, Any]]:
     found = [out["full"]]
+    if "reconcile" in out:
+        found.append(out["reconcile"])
     for phase in ("settle", "noop"):
         found.extend(out.get(phase, {}).values())
     return found

@@ -5,11 +5,13 @@ salesperson -> user table (the one lookup that must resolve), then every BC cust
 (``odata.maxpagesize=20000``, following ``@odata.nextLink``) mapped with the CUSTOMER mapping's
 fields and written as multipart ``$batch`` requests of 1000 ``PATCH accounts(<new guid>)``
 upserts with ``Prefer: return=representation`` -- the write shape of Accord's Dataverse
-connector. Reads the sandboxes' facts as JSON on stdin; prints one JSON object.
+connector. Reads the sandboxes' facts as JSON on stdin (and optionally ``pairs_file``, where
+it appends the ids it wrote); prints one JSON object.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import resource
 import ssl
@@ -17,7 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TextIO
 
 import httpx
 
@@ -109,18 +111,25 @@ def account(row: dict[str, Any], owner_of: dict[str, str]) -> dict[str, Any]:
 
 
 def write_batch(
-    dv: httpx.Client, base: str, rows: list[dict[str, Any]], owner_of: dict[str, str]
+    dv: httpx.Client,
+    base: str,
+    rows: list[dict[str, Any]],
+    owner_of: dict[str, str],
+    pairs: TextIO | None = None,
 ) -> tuple[int, int]:
-    """One $batch of upserts; returns (succeeded, failed)."""
+    """One $batch of upserts; returns (succeeded, failed). With ``pairs``, each written
+    record's "BC id<TAB>account id" line is appended to it (the copy's only state, kept for
+    the reconciliation baseline)."""
+    ids = [str(uuid.uuid4()) for _ in rows]
     parts = [
         multipart.PartRequest(
             "PATCH",
-            f"{base}/accounts({uuid.uuid4()})",
+            f"{base}/accounts({account_id})",
             {"Prefer": "return=representation"},
             account(row, owner_of),
             str(i + 1),
         )
-        for i, row in enumerate(rows)
+        for i, (row, account_id) in enumerate(zip(rows, ids, strict=True))
     ]
     content, content_type = multipart.encode(parts)
     response = dv.post(
@@ -130,6 +139,11 @@ def write_batch(
     )
     response.raise_for_status()
     answers = multipart.decode(response.content, response.headers["Content-Type"])
+    if pairs is not None:
+        done = {a.content_id for a in answers if a.ok}
+        pairs.write(
+            "".join(f"{row['id']}\t{ids[i]}\n" for i, row in enumerate(rows) if str(i + 1) in done)
+        )
     ok = sum(1 for a in answers if a.ok)
     return ok, len(rows) - ok
 
@@ -138,6 +152,7 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     bc_facts, dv_facts = config["bc"], config["dv"]
     company = bc_facts["company_id"]
     started = time.perf_counter()
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
     with httpx.Client(verify=ssl.create_default_context(cafile=bc_facts["ca_cert"])) as auth:
         bc_token = token(auth, bc_facts)
     with httpx.Client(verify=ssl.create_default_context(cafile=dv_facts["ca_cert"])) as auth:
@@ -146,17 +161,22 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     with (
         client(bc_facts, bc_token, {"Accept": "application/json"}) as bc,
         client(dv_facts, dv_token, ODATA) as dv,
+        contextlib.ExitStack() as files,
     ):
+        path = config.get("pairs_file")
+        pairs = files.enter_context(open(path, "w", encoding="utf-8")) if path else None
         owner_of = owners(bc, dv, company)
         for page in customer_pages(bc, company):
             for start in range(0, len(page), BATCH_SIZE):
-                ok, bad = write_batch(
-                    dv, dv_facts["base_url"], page[start : start + BATCH_SIZE], owner_of
-                )
+                chunk = page[start : start + BATCH_SIZE]
+                ok, bad = write_batch(dv, dv_facts["base_url"], chunk, owner_of, pairs)
                 written, failed = written + ok, failed + bad
     seconds = time.perf_counter() - started
+    done = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_seconds = done.ru_utime + done.ru_stime - cpu.ru_utime - cpu.ru_stime
     return {
         "seconds": seconds,
+        "cpu_seconds": round(cpu_seconds, 2),
         "written": written,
         "failed": failed,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import ssl
 import subprocess
@@ -32,6 +33,32 @@ def _env() -> dict[str, str]:
     return env
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU seconds of a process, all threads (this one when ``pid`` is None).
+
+    Unlike wall time, a process's CPU time hardly depends on what else the machine runs.
+    """
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+class CpuMeter:
+    """CPU seconds that named processes (None: this one) spend between start and stop."""
+
+    def __init__(self, pids: dict[str, int | None]):
+        self.pids = pids
+        self.at_start = {name: cpu_seconds(pid) for name, pid in pids.items()}
+
+    def stop(self) -> dict[str, float]:
+        return {
+            name: round(cpu_seconds(pid) - self.at_start[name], 2)
+            for name, pid in self.pids.items()
+        }
+
+
 def origin_of(base_url: str) -> str:
     """``https://127.0.0.1:PORT`` of a sandbox API root."""
     url = httpx.URL(base_url)
@@ -43,6 +70,7 @@ class SandboxProcess:
 
     def __init__(self, name: str, records: int, seed: int = 7, timeout: float = 900.0):
         self.name = name
+        started = time.time()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench.serve", name, str(records), str(seed)],
             cwd=REPO,
@@ -57,12 +85,15 @@ class SandboxProcess:
             raise RuntimeError(f"sandbox {name} exited before printing its connection facts")
         self.ready_at = time.time()
         """Every seeded row was written before this moment."""
+        self.start_seconds = self.ready_at - started
+        """From launch to serving: the interpreter, seeding and indexes."""
         try:
             self.facts: dict[str, Any] = json.loads(line)
         except ValueError:
             self.stop()
             raise RuntimeError(f"sandbox {name} printed {line[:200]!r}, not JSON") from None
         self.facts["name"] = name
+        self.facts["pid"] = self.proc.pid
         self.facts["origin"] = origin_of(self.facts["base_url"])
         self._admin = httpx.Client(
             base_url=self.facts["origin"],

@@ -79,6 +79,20 @@ def full_sync_rows(f: dict[str, Any]) -> list[Row]:
                     _counts(p["counts"]),
                 )
             )
+    rec = f.get("snapshot_reconcile")
+    if rec:
+        rows += [
+            (
+                "snapshot reconciliation seconds (Accord / baseline)",
+                f"{rec['seconds']:.2f} / {rec['baseline_seconds']:.2f}",
+                f"{rec['deleted_in_source']} deleted, policy {rec['deletion_policy']}",
+            ),
+            (
+                "snapshot reconciliation requests (Accord / minimum / baseline)",
+                f"{rec['requests']} / {rec['min_requests']} / {rec['baseline_requests']}",
+                _counts(rec["counts"]),
+            ),
+        ]
     for reason in f.get("failure_reasons", []):
         rows.append(("failed", str(reason["records"]), reason["message"][:80]))
     return rows

@@ -3,6 +3,8 @@ contacts, items and price lists (only the default company gets ``records`` custo
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from accord.sandboxes.business_central.entities import ZERO_GUID
 from accord.sandboxes.common.seed import SALESPEOPLE, Gen, customer_party
 from accord.sandboxes.common.store import Row, Store
@@ -108,16 +110,30 @@ def _setup(store: Store, gen: Gen, company: str) -> dict[str, list[Row]]:
     return made
 
 
-def _customers(gen: Gen, setup: dict[str, list[Row]], count: int) -> list[Row]:
-    """Customers whose number/name/contact details come from ``customer_party``."""
+SEED_CHUNK = 50_000
+"""Rows generated and inserted at a time: a million customers never sit in one list."""
+
+
+def _insert_chunks(store: Store, entity: str, rows: Iterable[Row], company: str) -> None:
+    chunk: list[Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= SEED_CHUNK:
+            store.insert_many(entity, chunk, company)
+            chunk = []
+    store.insert_many(entity, chunk, company)
+
+
+def _customers(gen: Gen, setup: dict[str, list[Row]], count: int) -> Iterator[Row]:
+    """Customers whose number/name/contact details come from ``customer_party`` (generated
+    lazily; the random draws happen in the same order as a list would make them)."""
     currencies = setup["currencies"][:3]
     terms, methods = setup["paymentTerms"], setup["shipmentMethods"]
     codes = [c for c, _, _ in SALESPEOPLE]
-    rows = []
     for i in range(count):
         p = customer_party(gen.seed, i)
         cur = currencies[i % len(currencies)] if gen.chance(0.15) else None
-        rows.append(
+        yield (
             {
                 "id": gen.guid(),
                 "number": p["number"],
@@ -147,11 +163,9 @@ def _customers(gen: Gen, setup: dict[str, list[Row]], count: int) -> list[Row]:
                 "blocked": "All" if i % 97 == 96 else " ",
             }
         )
-    return rows
 
 
-def _contacts(gen: Gen, count: int) -> list[Row]:
-    rows: list[Row] = []
+def _contacts(gen: Gen, count: int) -> Iterator[Row]:
     company: Row | None = None
     for i in range(count):
         number = f"CT{(i + 1) * 10:06d}"
@@ -178,11 +192,11 @@ def _contacts(gen: Gen, count: int) -> list[Row]:
                 "searchName": name.upper(),
                 "email": gen.email("contact", name.replace(" ", "")),
             }
-            rows.append(company)
+            yield company
             continue
         first, last = gen.person()
         name = f"{first} {last}"
-        rows.append(
+        yield (
             {
                 **base,
                 "type": "Person",
@@ -195,7 +209,6 @@ def _contacts(gen: Gen, count: int) -> list[Row]:
                 "mobilePhoneNumber": gen.phone(),
             }
         )
-    return rows
 
 
 def _items(gen: Gen, setup: dict[str, list[Row]], count: int) -> list[Row]:
@@ -228,8 +241,8 @@ def _items(gen: Gen, setup: dict[str, list[Row]], count: int) -> list[Row]:
 def seed_company(store: Store, gen: Gen, company: str, customers: int) -> None:
     """Fill one company; ``customers`` sets the size of every volume table."""
     setup = _setup(store, gen, company)
-    store.insert_many("customers", _customers(gen, setup, customers), company)
-    store.insert_many("contacts", _contacts(gen, customers // 2), company)
+    _insert_chunks(store, "customers", _customers(gen, setup, customers), company)
+    _insert_chunks(store, "contacts", _contacts(gen, customers // 2), company)
     items = _items(gen, setup, max(10, customers // 5) if customers else 0)
     store.insert_many("items", items, company)
     if not items:

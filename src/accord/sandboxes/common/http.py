@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from accord import jsonwire
+from accord.sandboxes.common import wire
 
 _log = logging.getLogger(__name__)
 STATUS_TEXT = {
@@ -71,7 +72,7 @@ class Resp:
             return self.raw
         if self.body is None:
             return b""
-        return jsonwire.dumps(self.body)
+        return wire.dumps(self.body)
 
 
 Dispatch = Callable[[Req], Resp]

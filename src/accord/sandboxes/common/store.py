@@ -168,6 +168,7 @@ class Store:
         }
         self._version = 0
         self._depth = 0
+        self._statements: dict[tuple[str, tuple[str, ...], int | None], sa.Select[Any]] = {}
         self.reject_rules: list[RejectRule] = []
 
     def _make_table(self, spec: EntitySpec) -> sa.Table:
@@ -315,22 +316,49 @@ class Store:
 
     def get_raw(self, entity: str, key: str, company: str | None = None) -> Row | None:
         """One row by primary key (within the company for scoped entities)."""
-        spec = self.specs[entity]
-        t = self.tables[entity]
-        stmt = sa.select(t).where(t.c[spec.key] == key)
-        if spec.scoped:
-            stmt = stmt.where(t.c[COMPANY] == self._scope(spec, company))
-        found = self.rows(stmt)
+        found = self._where(entity, {self.specs[entity].key: key}, company)
         return found[0] if found else None
 
     def find_raw(self, entity: str, match: Row, company: str | None = None) -> list[Row]:
         """Rows whose columns equal ``match`` (alternate-key lookup), at most two."""
+        return self._where(entity, match, company, limit=2)
+
+    def _where(
+        self, entity: str, match: Row, company: str | None, limit: int | None = None
+    ) -> list[Row]:
+        """Rows whose columns equal ``match`` (a NULL compares as ``IS NULL``)."""
         spec = self.specs[entity]
-        t = self.tables[entity]
-        stmt = sa.select(t).where(*(t.c[k] == v for k, v in match.items())).limit(2)
+        scope = self._scope(spec, company)
+        if any(v is None for v in match.values()) or (spec.scoped and scope is None):
+            t = self.tables[entity]
+            stmt = sa.select(t).where(*(t.c[k] == v for k, v in match.items()))
+            if spec.scoped:
+                stmt = stmt.where(t.c[COMPANY] == scope)
+            return self.rows(stmt if limit is None else stmt.limit(limit))
+        params = {f"k{i}": v for i, v in enumerate(match.values())}
         if spec.scoped:
-            stmt = stmt.where(t.c[COMPANY] == self._scope(spec, company))
-        return self.rows(stmt)
+            params["co"] = scope
+        return self.rows(self._by_columns(entity, tuple(match), limit), params)
+
+    def _by_columns(
+        self, entity: str, columns: tuple[str, ...], limit: int | None = None
+    ) -> sa.Select[Any]:
+        """``SELECT * WHERE col_i = :k<i> [AND company = :co]``, built once per shape (the
+        hot path of every single-row read and write: building a statement per call cost
+        more than running it)."""
+        shape = (entity, columns, limit)
+        stmt = self._statements.get(shape)
+        if stmt is None:
+            t = self.tables[entity]
+            stmt = sa.select(t).where(
+                *(t.c[c] == sa.bindparam(f"k{i}") for i, c in enumerate(columns))
+            )
+            if self.specs[entity].scoped:
+                stmt = stmt.where(t.c[COMPANY] == sa.bindparam("co"))
+            if limit is not None:
+                stmt = stmt.limit(limit)
+            self._statements[shape] = stmt
+        return stmt
 
     def update_raw(
         self, entity: str, key: str, values: Row, company: str | None = None
