@@ -30,7 +30,8 @@ from accord.config.settings import Settings
 from accord.mapping.fields import PassDirection
 from accord.services import setup
 from accord.services.hub import Hub
-from accord.state.models import Coupling, JobError
+from accord.state import couplings
+from accord.state.models import JobError
 from accord.sync.context import SyncContext
 from accord.sync.full import full_sync
 from accord.sync.passes import PassKind, PassOptions, PassResult, run_pass
@@ -191,21 +192,15 @@ def _reconcile(hub: Hub, config: dict[str, Any], sandboxes: Sandboxes) -> dict[s
     with hub.context() as ctx, hub.db.session() as session:
         mapping_id = ctx.mapping_id(MAPPING)
         policy = ctx.mapping(MAPPING).spec.deletion
-        coupled = session.scalars(
-            select(Coupling.local_id).where(
-                Coupling.mapping_id == mapping_id,
-                Coupling.state == "coupled",
-                Coupling.local_id.is_not(None),
-            )
-        )
-        ids = reconcile.every_nth((i for i in coupled if i), config["reconcile_percent"])
+        coupled = couplings.pairs(session, mapping_id, ("erp", "crm"), 10**9)
+        ids = reconcile.every_nth((e for e, _c, _k in coupled if e), config["reconcile_percent"])
     delete_seconds = reconcile.delete_customers(config["bc"], ids)
     rss_before = peak_rss_mb()
     sandboxes.reset()
     meter = _meter(config)
     started = time.perf_counter()
     with hub.context() as ctx:  # a fresh context, as `accord sync full` opens one
-        result = run_pass(ctx, MAPPING, "to_remote", PassOptions(kind="full"))
+        result = run_pass(ctx, MAPPING, "to_crm", PassOptions(kind="full"))
     seconds = time.perf_counter() - started
     out = _describe(result, seconds, sandboxes.stats())
     out.update(
