@@ -38,6 +38,17 @@ Lookups = Mapping[LookupKey, Mapping[str, str]]
 
 
 @dataclass(frozen=True)
+class _Plan:
+    """How a rule runs in one direction."""
+
+    source: Role
+    dest: Role
+    source_field: str | None
+    dest_type: FieldType | None
+    lookup: LookupKey | None
+
+
+@dataclass(frozen=True)
 class FieldRule:
     """One compiled field mapping between the two roles of its table mapping."""
 
@@ -47,46 +58,54 @@ class FieldRule:
     types: Mapping[Role, FieldType | None] = dc_field(default_factory=dict)
     key: str = ""
     """The spec's key, computed once (it is read for every field of every record)."""
+    _fields: dict[Role, str] = dc_field(init=False, repr=False, compare=False)
+    _plans: dict[PassDirection, _Plan] = dc_field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # read for every field of every record: worked out once
         if not self.key:
             object.__setattr__(self, "key", self.spec.key)
+        fields = {role: name for role in self.roles if (name := self.spec.field(role))}
+        object.__setattr__(self, "_fields", fields)
+        plans = {}
+        for dest in self.roles:
+            source = self.roles[1] if dest == self.roles[0] else self.roles[0]
+            direction = to_role(dest)
+            lookup = None
+            if self.spec.lookup:
+                by = self.spec.lookup_by
+                lookup = (self.spec.lookup, direction, by.get(source, "id"), by.get(dest, "id"))
+            plans[direction] = _Plan(source, dest, fields.get(source), self.types.get(dest), lookup)
+        object.__setattr__(self, "_plans", plans)
 
     def field(self, role: Role) -> str | None:
-        return self.spec.field(role)
+        return self._fields.get(role)
 
     def source_of(self, direction: PassDirection) -> Role:
-        dest = target_of(direction)
-        return self.roles[1] if dest == self.roles[0] else self.roles[0]
+        return self._plans[direction].source
 
     def runs(self, direction: PassDirection) -> bool:
         return self.spec.enabled and self.spec.direction in (BOTH, direction)
 
     def lookup_key(self, direction: PassDirection) -> LookupKey | None:
-        if not self.spec.lookup:
-            return None
-        by = self.spec.lookup_by
-        source, dest = self.source_of(direction), target_of(direction)
-        return (self.spec.lookup, direction, by.get(source, "id"), by.get(dest, "id"))
+        return self._plans[direction].lookup
 
     def map_value(
         self, direction: PassDirection, source: Mapping[str, Any], lookups: Lookups
     ) -> Any:
         """The value this rule writes to the destination; SkippableError when it cannot."""
         spec = self.spec
-        source_role, dest_role = self.source_of(direction), target_of(direction)
-        source_field = spec.field(source_role)
-        if source_field is None:
+        plan = self._plans[direction]
+        if plan.source_field is None:
             return canonical(spec.constant)
-        value = source.get(source_field)
+        value = source.get(plan.source_field)
         if self.transform is not None and spec.transform_direction in (BOTH, direction):
             value = self.transform(value)
         if spec.option_map is not None:
-            value = self._map_option(source_role, dest_role, value)
-        key = self.lookup_key(direction)
-        if key is not None:
-            value = self._translate(key, value, lookups)
-        return coerce(canonical(value), self.types.get(dest_role))
+            value = self._map_option(plan.source, plan.dest, value)
+        if plan.lookup is not None:
+            value = self._translate(plan.lookup, value, lookups)
+        return coerce(canonical(value), plan.dest_type)
 
     def _map_option(self, source_role: Role, dest_role: Role, value: Any) -> Any:
         assert self.spec.option_map is not None

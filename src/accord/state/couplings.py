@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, inspect, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from accord.mapping.fields import is_blank
 from accord.state.models import Coupling, CouplingLink
@@ -39,6 +40,15 @@ def link_of(coupling: Coupling, role: str) -> CouplingLink:
     return link
 
 
+def attach(coupling: Coupling, link: CouplingLink) -> None:
+    """Add ``link`` to ``coupling.links`` as already stored (no unit-of-work event: it is
+    inserted in bulk, see :class:`accord.state.ledger.Ledger`)."""
+    state = inspect(coupling)
+    loaded = state.dict.get("links") if "links" in state.dict else None
+    links = {**(loaded or {}), link.role: link}  # a coupling just inserted has none yet
+    set_committed_value(coupling, "links", list(links.values()))
+
+
 def new_coupling(mapping_id: int, state: str = "coupled", **ids: str | None) -> Coupling:
     """A coupling with a link per role given as ``role=record id``."""
     row = Coupling(mapping_id=mapping_id, state=state, skipped=False)
@@ -59,10 +69,15 @@ def baseline(coupling: Coupling) -> dict[str, dict[str, Any]]:
     return {key: {link.role: link.synced[key] for link in links} for key in keys}
 
 
+def synced_of(pairs: dict[str, dict[str, Any]], role: str) -> dict[str, Any]:
+    """``role``'s half of a baseline (field id -> role -> value)."""
+    return {key: values.get(role) for key, values in pairs.items() if role in values}
+
+
 def store_baseline(coupling: Coupling, pairs: dict[str, dict[str, Any]]) -> None:
     """Write ``pairs`` (field id -> role -> value) onto the links, replacing what they held."""
     for role, link in coupling.links.items():
-        synced = {key: values.get(role) for key, values in pairs.items() if role in values}
+        synced = synced_of(pairs, role)
         if synced != link.synced:
             link.synced = synced
 
@@ -86,6 +101,32 @@ def by_ids(session: Session, mapping_id: int, role: str, ids: Iterable[str]) -> 
             if rid is not None:
                 found[rid] = row
     return found
+
+
+def owners(session: Session, mapping_id: int, role: str, ids: Sequence[str]) -> dict[str, int]:
+    """Per ``role`` record id of ``ids`` already in a coupling: that coupling's id."""
+    found: dict[str, int] = {}
+    for part in chunks(list(dict.fromkeys(ids))):
+        rows = session.execute(
+            select(CouplingLink.record_id, CouplingLink.coupling_id).where(
+                CouplingLink.mapping_id == mapping_id,
+                CouplingLink.role == role,
+                CouplingLink.record_id.in_(part),
+            )
+        )
+        for record_id, coupling_id in rows:
+            found[str(record_id)] = int(coupling_id)
+    return found
+
+
+def source_of(session: Session, coupling_id: int, role: str) -> str:
+    """How an error names coupling ``coupling_id``: its ``role`` record id."""
+    found = session.scalar(
+        select(CouplingLink.record_id).where(
+            CouplingLink.coupling_id == coupling_id, CouplingLink.role == role
+        )
+    )
+    return found or "(a record being created)"
 
 
 def retry_first(session: Session, mapping_id: int, source: str, limit: int = 5000) -> list[str]:

@@ -117,16 +117,16 @@ class CouplingLink(Base):
 
     __tablename__ = "coupling_links"
     __table_args__ = (
-        UniqueConstraint("coupling_id", "role", name="uq_link_role"),
         UniqueConstraint("mapping_id", "role", "record_id", name="uq_link_record"),
         Index("ix_link_key", "mapping_id", "role", "natural_key"),
         Index("ix_link_result", "mapping_id", "role", "last_result"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    coupling_id: Mapped[int] = mapped_column(ForeignKey("couplings.id", ondelete="CASCADE"))
+    coupling_id: Mapped[int] = mapped_column(
+        ForeignKey("couplings.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
     mapping_id: Mapped[int] = mapped_column(ForeignKey("table_mappings.id", ondelete="CASCADE"))
-    role: Mapped[str] = mapped_column(String(20))
     connection: Mapped[str | None] = mapped_column(String(100))
     entity: Mapped[str | None] = mapped_column(String(100))
     record_id: Mapped[str | None] = mapped_column(String(100))

@@ -44,14 +44,11 @@ def utcnow() -> datetime:
 _DECIMAL_TAG = "$decimal"
 
 
-def _tag_decimals(value: Any) -> Any:
+def _tag_decimal(value: Any) -> Any:
+    """The encoder's hook for what JSON lacks: a Decimal becomes ``{"$decimal": text}``."""
     if isinstance(value, Decimal):
         return {_DECIMAL_TAG: str(value)}
-    if isinstance(value, dict):
-        return {k: _tag_decimals(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_tag_decimals(v) for v in value]
-    return value
+    raise TypeError(f"cannot store a {type(value).__name__} value {value!r} as JSON")
 
 
 def _untag_decimal(obj: dict[str, Any]) -> Any:
@@ -62,7 +59,7 @@ def _untag_decimal(obj: dict[str, Any]) -> Any:
 
 def dumps_json(value: Any) -> str:
     """JSON for state columns: Decimals kept exact (tagged), never turned into floats."""
-    return json.dumps(_tag_decimals(value), separators=(",", ":"))
+    return json.dumps(value, default=_tag_decimal, separators=(",", ":"))
 
 
 def loads_json(text: str) -> Any:

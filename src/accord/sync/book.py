@@ -6,6 +6,7 @@ runner commits what it records once per chunk.
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Any
 
@@ -50,16 +51,27 @@ class Book:
             known = {**dest.values, **decision.values}
         source_link = couplings.link_of(row, s.source_role)
         dest_link = couplings.link_of(row, s.dest_role)
-        couplings.store_baseline(row, decision.baseline)
-        source_link.content_hash = content_hash(s.mapping.hash_pairs(s.source_role, record.values))
+        pairs = decision.baseline
+        source_values: dict[str, Any] = {
+            "synced": couplings.synced_of(pairs, s.source_role),
+            "content_hash": content_hash(s.mapping.hash_pairs(s.source_role, record.values)),
+            "last_result": "conflict" if decision.conflicts else "success",
+            "last_error": None,
+            "last_job": s.job_id,
+        }
+        dest_values: dict[str, Any] = {"synced": couplings.synced_of(pairs, s.dest_role)}
         if known is not None:
-            dest_link.content_hash = self._in_sync_hash(known, decision.baseline)
-        _newer_version(source_link, record.modified_at)
+            dest_values["content_hash"] = self._in_sync_hash(known, pairs)
+            key = s.dest_info.natural_key
+            if key and key in known:
+                dest_values["natural_key"] = couplings.key_text(known[key])
+        if _newer(source_link.version, record.modified_at):
+            source_values["version"] = record.modified_at
         holder = written or dest
-        _newer_version(dest_link, holder.modified_at if holder else None)
-        if known is not None:
-            s.set_key(row, s.dest_role, Record(dest_link.record_id or "", known))
-        self.result(row, "conflict" if decision.conflicts else "success", None)
+        if holder is not None and _newer(dest_link.version, holder.modified_at):
+            dest_values["version"] = holder.modified_at
+        s.ledger.link(source_link, **source_values)
+        s.ledger.link(dest_link, **dest_values)
 
     def _adopt_stored_values(self, decision: Decision, written: Record, *, created: bool) -> None:
         """The destination may normalize what we wrote, or fill what we left out (a default
@@ -118,41 +130,51 @@ class Book:
         link = couplings.link_of(row, self.s.source_role)
         link.last_result, link.last_error, link.last_job = result, error, self.s.job_id
 
-    def new_intent(self, record: Record) -> Coupling:
-        """A coupling in state ``creating`` for ``record`` (not added to the session)."""
-        s = self.s
-        row = Coupling(mapping_id=s.mapping_id, state="creating", seen_job=s.job_id, skipped=False)
-        s.link_record(row, s.source_role, record.id)
-        s.set_key(row, s.source_role, record)
-        if s.dest_info.client_ids:
-            s.link_record(row, s.dest_role, str(uuid.uuid4()))
-        return row
-
     def intent(self, record: Record) -> Coupling | None:
         """Record the intent to create (unique per source record: a second worker loses)."""
-        row = self.new_intent(record)
-        try:
-            with self.s.session.begin_nested():
-                self.s.session.add(row)
-        except IntegrityError:
-            return None
-        return row
+        found = self.intents([record], one_by_one=False)
+        return found.get(record.id)
 
-    def intents(self, records: list[Record]) -> dict[str, Coupling]:
-        """Intents for many records in one flush; one by one only if another worker took
-        some of them meanwhile (the unique constraint decides who creates)."""
+    def intents(self, records: list[Record], *, one_by_one: bool = True) -> dict[str, Coupling]:
+        """Intents (couplings in state ``creating``) for many records at once: the coupling,
+        its source link and, where the destination takes ids from its caller, a planned id.
+        If another worker took some meanwhile (the unique constraint decides who creates),
+        one by one."""
         if not records:
             return {}
-        rows = {record.id: self.new_intent(record) for record in records}
+        s = self.s
+        planned = new_guids(len(records)) if s.dest_info.client_ids else []
+        rows = {
+            record.id: Coupling(
+                mapping_id=s.mapping_id, state="creating", seen_job=s.job_id, skipped=False
+            )
+            for record in records
+        }
+        links = []
+        for n, record in enumerate(records):
+            row = rows[record.id]
+            own = [s.new_link(row, s.source_role, record.id, record)]
+            if planned:
+                own.append(s.new_link(row, s.dest_role, planned[n]))
+            links.append(own)
         try:
-            with self.s.session.begin_nested():
-                self.s.session.add_all(rows.values())
+            with s.session.begin_nested():
+                s.ledger.insert_couplings(list(rows.values()), links)
         except IntegrityError:
+            if not one_by_one:
+                return {}
             taken = {record.id: self.intent(record) for record in records}
             return {k: v for k, v in taken.items() if v is not None}
+        # links first: adding a coupling cascades to the links it holds
+        s.ledger.attach([*(link for own in links for link in own), *rows.values()])
         return rows
 
 
-def _newer_version(link: Any, value: Any) -> None:
-    if value is not None and (link.version is None or value > link.version):
-        link.version = value
+def new_guids(count: int) -> list[str]:
+    """``count`` random (version 4) GUIDs from one read of the system's random source."""
+    pool = os.urandom(16 * count)
+    return [str(uuid.UUID(bytes=pool[i * 16 : i * 16 + 16], version=4)) for i in range(count)]
+
+
+def _newer(current: Any, value: Any) -> bool:
+    return value is not None and (current is None or value > current)

@@ -168,22 +168,29 @@ class Inserts:
             s.session.commit()  # the intents are durable before anything is created
 
         def created(results: list[WriteResult]) -> None:
-            owners = self.owners([r.id for r in results if r.ok and r.id])
+            unplanned = [r.id for r in results if r.ok and r.id and r.id != planned_of(r.ref)]
+            owners = couplings.owners(s.session, s.mapping_id, s.dest_role, unplanned)
+            new_links = []
             for result in results:
                 record, decision, row = pending[result.ref]
                 owner = owners.get(result.id or "")
-                if result.ok and owner is not None and owner is not row:
-                    other = s.source_id(owner) or "(a record being created)"
-                    self.book.failure(
-                        record, row, ALREADY_COUPLED.format(id=result.id, other=other)
-                    )
+                if result.ok and owner is not None and owner != row.id:
+                    other = couplings.source_of(s.session, owner, s.source_role)
+                    message = ALREADY_COUPLED.format(id=result.id, other=other)
+                    self.book.failure(record, row, message)
                 elif result.ok:
-                    row.state = "coupled"
-                    s.link_record(row, s.dest_role, result.id)
+                    s.ledger.coupling(row, state="coupled")
+                    if result.id != planned_of(result.ref):
+                        new_links.append(s.new_link(row, s.dest_role, result.id))
                     self.book.success(record, row, decision, None, result)
                     s.counts["inserted"] += 1
                 else:
                     self.book.failure(record, row, describe(result))
+            s.ledger.insert_links(new_links)
+            s.ledger.attach(new_links)
+
+        def planned_of(ref: str) -> str | None:
+            return s.dest_id(pending[ref][2])
 
         submit(ops, created)
 

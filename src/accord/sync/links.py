@@ -23,6 +23,8 @@ class LinkedChunk:
     records: Sequence[Record]
     found: dict[str, Coupling]
     lookups: Lookups
+    unchanged: set[str] = field(default_factory=set)
+    """Coupled source ids whose content is as last synced: nothing to decide or write."""
     destinations: dict[str, Record] = field(default_factory=dict)
     fetched: set[str] = field(default_factory=set)
     """Destination ids asked for: one asked for and not returned is gone."""
@@ -36,10 +38,11 @@ def link_chunk(scope: PassScope, records: Sequence[Record], *, track_seen: bool)
     if track_seen and not s.dry_run:
         for seen in found.values():
             seen.seen_job = s.job_id
-    chunk = LinkedChunk(records, found, _lookups(s, records))
+    unchanged, wanted = _compare(s, records, found)
+    to_decide = [r for r in records if r.id not in unchanged]
+    chunk = LinkedChunk(records, found, _lookups(s, to_decide), unchanged)
     if not s.dry_run:
         s.session.commit()  # no transaction is held across the network read below
-    wanted = _changed_destinations(s, chunk)
     chunk.fetched = set(wanted)
     if wanted:
         entity = s.mapping.entity(s.dest_role)
@@ -52,24 +55,30 @@ def lookups_for(scope: PassScope, records: Sequence[Record]) -> Lookups:
     return _lookups(scope, records)
 
 
-def _changed_destinations(s: PassScope, chunk: LinkedChunk) -> list[str]:
-    """Destination ids of coupled sources that changed (or must be written anyway)."""
+def _compare(
+    s: PassScope, records: Sequence[Record], found: dict[str, Coupling]
+) -> tuple[set[str], list[str]]:
+    """Coupled sources as last synced (unchanged), and the destination ids of those that
+    changed or must be written anyway (to read before deciding)."""
+    unchanged: set[str] = set()
     wanted: list[str] = []
-    for record in chunk.records:
-        row = chunk.found.get(record.id)
+    for record in records:
+        row = found.get(record.id)
         if row is None or row.state != "coupled" or (row.skipped and not s.force):
             continue
+        link = row.links.get(s.source_role)
         dest_id = s.dest_id(row)
-        if dest_id is None:
+        if link is None or dest_id is None:
             continue
-        view = s.view(row)
         if (
-            s.force
-            or view.last_failed
-            or view.source_hash != source_hash(s.mapping, s.direction, record)
+            not s.force
+            and link.last_result != "failure"
+            and link.content_hash == source_hash(s.mapping, s.direction, record)
         ):
+            unchanged.add(record.id)
+        else:
             wanted.append(dest_id)
-    return wanted
+    return unchanged, wanted
 
 
 def _lookups(s: PassScope, records: Sequence[Record]) -> Lookups:

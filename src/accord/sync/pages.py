@@ -110,6 +110,9 @@ class PageProcessor(PassScope):
     def _decide(
         self, record: Record, chunk: LinkedChunk, inserts: list[Insert], updates: list[Update]
     ) -> None:
+        if record.id in chunk.unchanged:
+            self.counts["unchanged"] += 1  # as last synced: nothing to decide, write or book
+            return
         row = chunk.found.get(record.id)
         if row is not None and row.state == "uncoupled":
             if not self.force:

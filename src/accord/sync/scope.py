@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from accord.connectors.base import Connector, EntityInfo, Record
 from accord.mapping.fields import CompiledMapping, PassDirection, Role
 from accord.state import couplings
-from accord.state.models import Coupling
+from accord.state.ledger import Ledger
+from accord.state.models import Coupling, CouplingLink
 from accord.sync.context import SyncContext
 from accord.sync.decide import CouplingView, FieldChange
 
@@ -62,6 +63,7 @@ class PassScope:
         self.dest_info: EntityInfo = self.dest.entity(mapping.entity(self.dest_role))
         self.counts: Counter[str] = Counter()
         self.preview: list[PreviewRow] = []
+        self.ledger = Ledger(session)
 
     def fields_to_read(self, role: Role) -> list[str]:
         """The mapped fields of ``role``, and its natural key."""
@@ -92,6 +94,29 @@ class PassScope:
             link.last_result == "failure",
             row.skipped,
         )
+
+    def new_link(
+        self, row: Coupling, role: Role, record_id: str | None, record: Record | None = None
+    ) -> CouplingLink:
+        """A link of ``row`` for ``role``'s record, not yet stored: the ledger inserts it
+        (:meth:`Ledger.insert_links`). It is attached to ``row`` at once."""
+        info = self.source_info if role == self.source_role else self.dest_info
+        key = info.natural_key
+        natural = None
+        if key and record is not None and key in record.values:
+            natural = couplings.key_text(record.values[key])
+        link = CouplingLink(
+            coupling_id=row.id if row.id is not None else 0,
+            role=role,
+            mapping_id=self.mapping_id,
+            connection=self.ctx.connection_name(role),
+            entity=self.mapping.entity(role),
+            record_id=record_id,
+            natural_key=natural,
+            synced={},
+        )
+        couplings.attach(row, link)
+        return link
 
     def link_record(self, row: Coupling, role: Role, record_id: str | None) -> None:
         """Set ``role``'s record of ``row`` (its link says which connection and entity)."""

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from accord import jsonwire
 from accord.sandboxes.business_central.protocol import BcOptions, error, error_body
-from accord.sandboxes.common import wire
 from accord.sandboxes.common.http import Req, Resp
 from accord.sandboxes.common.store import Store
 
@@ -66,7 +66,7 @@ def run_batch(
                 path,
                 query,
                 headers,
-                wire.dumps(body) if body is not None else b"",
+                jsonwire.dumps(body) if body is not None else b"",
                 req.client_id,
                 req.origin,
                 req.path_root,

@@ -11,7 +11,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from accord import jsonwire
-from accord.sandboxes.common import wire
 
 _log = logging.getLogger(__name__)
 STATUS_TEXT = {
@@ -72,7 +71,7 @@ class Resp:
             return self.raw
         if self.body is None:
             return b""
-        return wire.dumps(self.body)
+        return jsonwire.dumps(self.body)
 
 
 Dispatch = Callable[[Req], Resp]

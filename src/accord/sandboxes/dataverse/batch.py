@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
 from accord import jsonwire
-from accord.sandboxes.common import wire
 from accord.sandboxes.common.http import STATUS_TEXT, Req, Resp
 from accord.sandboxes.common.odata import parse_prefer
 from accord.sandboxes.common.store import Store
@@ -128,7 +127,7 @@ class BatchRunner:
                             ref = _REF.match(v)
                             assert ref is not None
                             data[k] = refs.get(ref.group(1), v)
-                    body = wire.dumps(data)
+                    body = jsonwire.dumps(data)
             except ValueError:
                 pass
         inner = Req(

@@ -192,12 +192,16 @@ def upgrade() -> None:
     bind = op.get_bind()
     op.create_table(
         "coupling_links",
-        sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("coupling_id", sa.Integer(), sa.ForeignKey("couplings.id", ondelete="CASCADE")),
+        sa.Column(
+            "coupling_id",
+            sa.Integer(),
+            sa.ForeignKey("couplings.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("role", sa.String(20), primary_key=True),
         sa.Column(
             "mapping_id", sa.Integer(), sa.ForeignKey("table_mappings.id", ondelete="CASCADE")
         ),
-        sa.Column("role", sa.String(20), nullable=False),
         sa.Column("connection", sa.String(100)),
         sa.Column("entity", sa.String(100)),
         sa.Column("record_id", sa.String(100)),
@@ -208,7 +212,6 @@ def upgrade() -> None:
         sa.Column("last_result", sa.String(20)),
         sa.Column("last_job", sa.String(36)),
         sa.Column("last_error", sa.Text()),
-        sa.UniqueConstraint("coupling_id", "role", name="uq_link_role"),
         sa.UniqueConstraint("mapping_id", "role", "record_id", name="uq_link_record"),
     )
     op.create_index("ix_link_key", "coupling_links", ["mapping_id", "role", "natural_key"])
