@@ -31,12 +31,7 @@ class Ledger:
         self._links: dict[tuple[int, str], dict[str, Any]] = {}
         self._couplings: dict[int, dict[str, Any]] = {}
         event.listen(session, "before_commit", self._before_commit)
-
-    def close(self) -> None:
-        """Stop following the session (what is queued is flushed first)."""
-        self.flush()
-        if event.contains(self.session, "before_commit", self._before_commit):
-            event.remove(self.session, "before_commit", self._before_commit)
+        event.listen(session, "after_rollback", self._after_rollback)
 
     def link(self, link: CouplingLink, **values: Any) -> None:
         """Set ``values`` on ``link``."""
@@ -111,6 +106,12 @@ class Ledger:
 
     def _before_commit(self, session: Session) -> None:
         self.flush()
+
+    def _after_rollback(self, session: Session) -> None:
+        """What was queued went with the transaction's other writes (the objects expire
+        and reload what the database kept)."""
+        self._links.clear()
+        self._couplings.clear()
 
 
 def _table(model: type[Coupling] | type[CouplingLink]) -> Table:

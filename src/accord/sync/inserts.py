@@ -170,24 +170,31 @@ class Inserts:
         def created(results: list[WriteResult]) -> None:
             unplanned = [r.id for r in results if r.ok and r.id and r.id != planned_of(r.ref)]
             owners = couplings.owners(s.session, s.mapping_id, s.dest_role, unplanned)
-            new_links = []
+            taken = {  # created records another coupling already holds
+                r.ref
+                for r in results
+                if r.ok and r.id in owners and owners[r.id] != pending[r.ref][2].id
+            }
+            # each created record's id is stored before any coupling says 'coupled'
+            new_links = [
+                s.new_link(pending[r.ref][2], s.dest_role, r.id)
+                for r in results
+                if r.ok and r.ref not in taken and r.id != planned_of(r.ref)
+            ]
+            s.ledger.insert_links(new_links)
+            s.ledger.attach(new_links)
             for result in results:
                 record, decision, row = pending[result.ref]
-                owner = owners.get(result.id or "")
-                if result.ok and owner is not None and owner != row.id:
-                    other = couplings.source_of(s.session, owner, s.source_role)
+                if result.ref in taken:
+                    other = couplings.source_of(s.session, owners[result.id or ""], s.source_role)
                     message = ALREADY_COUPLED.format(id=result.id, other=other)
                     self.book.failure(record, row, message)
                 elif result.ok:
                     s.ledger.coupling(row, state="coupled")
-                    if result.id != planned_of(result.ref):
-                        new_links.append(s.new_link(row, s.dest_role, result.id))
                     self.book.success(record, row, decision, None, result)
                     s.counts["inserted"] += 1
                 else:
                     self.book.failure(record, row, describe(result))
-            s.ledger.insert_links(new_links)
-            s.ledger.attach(new_links)
 
         def planned_of(ref: str) -> str | None:
             return s.dest_id(pending[ref][2])
