@@ -120,3 +120,18 @@ def test_preview_of_a_delete_agrees_with_the_sync(
     happened = {k: sum(r.counts[k] for r in done) for k in keys}
     assert predicted == happened
     assert happened[counter] == 1
+
+
+def test_propagated_deletes_go_out_in_one_batch(make_world: WorldFactory, tmp_path: Path) -> None:
+    world = world_with(make_world, tmp_path, "propagate")
+    pairs = sorted(world.coupled_pairs("CUSTOMER"))[:3]
+    for _customer_id, account_id in pairs:
+        world.dv.store.delete("accounts", account_id)
+    world.bc.reset_stats()
+    results = operations.sync_incremental(world.hub, ["CUSTOMER"])
+    assert sum(r.counts["deleted"] for r in results) == 3
+    assert all(world.bc.store.get("customers", c) is None for c, _ in pairs)
+    routes = world.bc.stats()["by_route"]
+    batches = sum(n for route, n in routes.items() if "$batch" in route)
+    deletes = sum(n for route, n in routes.items() if route.startswith("DELETE"))
+    assert (batches, deletes) == (1, 0), routes

@@ -86,6 +86,7 @@ class DeletionHandler:
         """The source reported these ids deleted (tombstones, delta links, snapshot diff)."""
         p = self.p
         found = couplings.by_ids(p.session, p.mapping_id, p.source_role, ids)
+        to_delete: list[Coupling] = []
         for source_id, row in found.items():
             if row.state != "coupled":
                 if not p.dry_run:
@@ -94,8 +95,11 @@ class DeletionHandler:
             action = SOURCE_GONE[self.policy] if p.dest_id(row) else "flag"
             if p.dry_run:
                 self._preview(source_id, p.dest_id(row), action)
-                continue
-            self._survivor_of_deleted_source(row, action)
+            elif action == "delete":
+                to_delete.append(row)
+            else:
+                self._survivor_of_deleted_source(row, action)
+        self._delete_survivors(to_delete)
 
     def _survivor_of_deleted_source(self, row: Coupling, action: Action) -> None:
         p = self.p
@@ -105,19 +109,26 @@ class DeletionHandler:
             p.counts["skipped"] += 1
         elif action == "uncouple":
             self.tombstone(row, p.source_role)
-        elif action == "delete":
-            p.commit()  # no transaction across the delete request
-            result = p.dest.write(
-                p.mapping.entity(p.dest_role), [WriteOp("delete", "d", id=dest_id)]
-            )[0]
-            if result.ok or result.not_found:
+        else:
+            self._restore_source(row, dest_id)
+
+    def _delete_survivors(self, rows: list[Coupling]) -> None:
+        """Delete the counterparts of deleted sources: one write call (batched by the
+        connector) for the page, not a request per record."""
+        if not rows:
+            return
+        p = self.p
+        p.commit()  # no transaction across the delete requests
+        ops = [WriteOp("delete", f"d{n}", id=p.dest_id(row)) for n, row in enumerate(rows)]
+        results = {r.ref: r for r in p.dest.write(p.mapping.entity(p.dest_role), ops)}
+        for op, row in zip(ops, rows, strict=True):
+            result = results.get(op.ref)
+            if result is not None and (result.ok or result.not_found):
                 p.session.delete(row)
                 p.counts["deleted"] += 1
             else:
                 p.counts["failed"] += 1
                 row.deleted_role = p.source_role
-        else:
-            self._restore_source(row, dest_id)
 
     def _restore_source(self, row: Coupling, dest_id: str) -> None:
         """Create the deleted source record again from the surviving destination record."""
