@@ -145,19 +145,13 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
                 for r in full_sync(ctx, PREREQUISITES)
             ]
         rss_before = peak_rss_mb()
-        sandboxes.reset()
-        meter = _meter(config)
-        started = time.perf_counter()
-        with hub.context() as ctx:  # a fresh context, as `accord sync full` opens one
-            result = run_pass(ctx, MAPPING, "to_crm", PassOptions(kind="full"))
-        seconds = time.perf_counter() - started
+        full = _timed_full_pass(hub, config, sandboxes)
         out: dict[str, Any] = {
             "prerequisites": prep,
             "rss_before_mb": rss_before,
             "peak_rss_mb": peak_rss_mb(),
-            "full": _describe(result, seconds, sandboxes.stats()),
+            "full": full,
         }
-        out["full"]["cpu_seconds"] = meter.stop()
         if config.get("incremental", True):
             with hub.context() as ctx:  # one long-lived context, as the scheduler keeps
                 out["waited_seconds"] = (
@@ -179,6 +173,19 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
         shutil.rmtree(home, ignore_errors=True)
 
 
+def _timed_full_pass(hub: Hub, config: dict[str, Any], sandboxes: Sandboxes) -> dict[str, Any]:
+    """One timed full CUSTOMER pass in a fresh context (as `accord sync --full` opens one),
+    with its requests and the CPU seconds of each process."""
+    sandboxes.reset()
+    meter = _meter(config)
+    started = time.perf_counter()
+    with hub.context() as ctx:
+        result = run_pass(ctx, MAPPING, "to_crm", PassOptions(kind="full"))
+    out = _describe(result, time.perf_counter() - started, sandboxes.stats())
+    out["cpu_seconds"] = meter.stop()
+    return out
+
+
 def _meter(config: dict[str, Any]) -> CpuMeter:
     """CPU time of this process and of both sandboxes (when their pids are known)."""
     pids: dict[str, int | None] = {"accord": None}
@@ -196,15 +203,8 @@ def _reconcile(hub: Hub, config: dict[str, Any], sandboxes: Sandboxes) -> dict[s
         ids = reconcile.every_nth((e for e, _c, _k in coupled if e), config["reconcile_percent"])
     delete_seconds = reconcile.delete_customers(config["bc"], ids)
     rss_before = peak_rss_mb()
-    sandboxes.reset()
-    meter = _meter(config)
-    started = time.perf_counter()
-    with hub.context() as ctx:  # a fresh context, as `accord sync full` opens one
-        result = run_pass(ctx, MAPPING, "to_crm", PassOptions(kind="full"))
-    seconds = time.perf_counter() - started
-    out = _describe(result, seconds, sandboxes.stats())
+    out = _timed_full_pass(hub, config, sandboxes)
     out.update(
-        cpu_seconds=meter.stop(),
         deleted=len(ids),
         delete_seconds=delete_seconds,
         policy=policy,
