@@ -82,6 +82,11 @@ def store_baseline(coupling: Coupling, pairs: dict[str, dict[str, Any]]) -> None
             link.synced = synced
 
 
+def _of_role(link: Any, mapping_id: int, role: str) -> Any:
+    """The condition: ``link`` belongs to ``role`` in mapping ``mapping_id``."""
+    return and_(link.mapping_id == mapping_id, link.role == role)
+
+
 def by_ids(session: Session, mapping_id: int, role: str, ids: Iterable[str]) -> dict[str, Coupling]:
     """Couplings of ``mapping_id`` whose ``role`` record id is in ``ids``, keyed by that id."""
     wanted = list(dict.fromkeys(ids))
@@ -90,11 +95,7 @@ def by_ids(session: Session, mapping_id: int, role: str, ids: Iterable[str]) -> 
         rows = session.scalars(
             select(Coupling)
             .join(CouplingLink, CouplingLink.coupling_id == Coupling.id)
-            .where(
-                CouplingLink.mapping_id == mapping_id,
-                CouplingLink.role == role,
-                CouplingLink.record_id.in_(part),
-            )
+            .where(_of_role(CouplingLink, mapping_id, role), CouplingLink.record_id.in_(part))
         )
         for row in rows:
             rid = record_id(row, role)
@@ -109,9 +110,7 @@ def owners(session: Session, mapping_id: int, role: str, ids: Sequence[str]) -> 
     for part in chunks(list(dict.fromkeys(ids))):
         rows = session.execute(
             select(CouplingLink.record_id, CouplingLink.coupling_id).where(
-                CouplingLink.mapping_id == mapping_id,
-                CouplingLink.role == role,
-                CouplingLink.record_id.in_(part),
+                _of_role(CouplingLink, mapping_id, role), CouplingLink.record_id.in_(part)
             )
         )
         for record_id, coupling_id in rows:
@@ -131,35 +130,43 @@ def source_of(session: Session, coupling_id: int, role: str) -> str:
 
 def retry_first(session: Session, mapping_id: int, source: str, limit: int = 5000) -> list[str]:
     """Source ids of records that failed last time (not skipped), and unfinished creates."""
-    rows = session.scalars(
-        select(CouplingLink.record_id)
-        .join(Coupling, CouplingLink.coupling_id == Coupling.id)
-        .where(
-            CouplingLink.mapping_id == mapping_id,
-            CouplingLink.role == source,
-            CouplingLink.record_id.is_not(None),
-            Coupling.skipped.is_(False),
-            or_(CouplingLink.last_result == "failure", Coupling.state == "creating"),
-        )
-        .limit(limit)
+    return _role_ids(
+        session,
+        mapping_id,
+        source,
+        Coupling.skipped.is_(False),
+        or_(CouplingLink.last_result == "failure", Coupling.state == "creating"),
+        limit=limit,
     )
-    return [r for r in rows if r is not None]
 
 
 def unseen_ids(session: Session, mapping_id: int, role: str, job_id: str | None) -> list[str]:
     """``role`` ids of coupled records that the full read of job ``job_id`` did not see."""
-    rows = session.scalars(
+    return _role_ids(
+        session,
+        mapping_id,
+        role,
+        Coupling.state == "coupled",
+        (Coupling.seen_job != job_id) | Coupling.seen_job.is_(None),
+    )
+
+
+def _role_ids(
+    session: Session, mapping_id: int, role: str, *conditions: Any, limit: int | None = None
+) -> list[str]:
+    """``role`` record ids of the mapping's couplings that meet ``conditions``."""
+    query = (
         select(CouplingLink.record_id)
         .join(Coupling, CouplingLink.coupling_id == Coupling.id)
         .where(
-            CouplingLink.mapping_id == mapping_id,
-            CouplingLink.role == role,
+            _of_role(CouplingLink, mapping_id, role),
             CouplingLink.record_id.is_not(None),
-            Coupling.state == "coupled",
-            (Coupling.seen_job != job_id) | Coupling.seen_job.is_(None),
+            *conditions,
         )
     )
-    return [r for r in rows if r is not None]
+    if limit is not None:
+        query = query.limit(limit)
+    return [r for r in session.scalars(query) if r is not None]
 
 
 def translate(
@@ -184,8 +191,7 @@ def translate(
             .join(Coupling, Coupling.id == src.coupling_id)
             .join(dst, and_(dst.coupling_id == src.coupling_id, dst.role == target[0]))
             .where(
-                src.mapping_id == mapping_id,
-                src.role == source[0],
+                _of_role(src, mapping_id, source[0]),
                 source_col.in_(part),
                 Coupling.state == "coupled",
                 target_col.is_not(None),
@@ -206,7 +212,7 @@ def pairs(
         select(first.record_id, second.record_id, first.natural_key)
         .join(Coupling, Coupling.id == first.coupling_id)
         .join(second, and_(second.coupling_id == first.coupling_id, second.role == roles[1]))
-        .where(first.mapping_id == mapping_id, first.role == roles[0], Coupling.state == "coupled")
+        .where(_of_role(first, mapping_id, roles[0]), Coupling.state == "coupled")
         .order_by(first.natural_key)
         .limit(limit)
     ).all()

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, event, insert, inspect, update
-from sqlalchemy.orm import Session, class_mapper, make_transient_to_detached
+from sqlalchemy.orm import InstanceState, Session, class_mapper, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from accord.state.models import Coupling, CouplingLink
@@ -35,24 +35,12 @@ class Ledger:
 
     def link(self, link: CouplingLink, **values: Any) -> None:
         """Set ``values`` on ``link``."""
-        if not inspect(link).persistent:
-            for name, value in values.items():
-                setattr(link, name, value)
-            return
-        for name, value in values.items():
-            set_committed_value(link, name, value)
-        key = (link.coupling_id, link.role)
-        self._links.setdefault(key, {"coupling_id": key[0], "role": key[1]}).update(values)
+        pk = {"coupling_id": link.coupling_id, "role": link.role}
+        _queue(link, self._links, (link.coupling_id, link.role), pk, values)
 
     def coupling(self, row: Coupling, **values: Any) -> None:
         """Set ``values`` on ``row``."""
-        if not inspect(row).persistent:
-            for name, value in values.items():
-                setattr(row, name, value)
-            return
-        for name, value in values.items():
-            set_committed_value(row, name, value)
-        self._couplings.setdefault(row.id, {"id": row.id}).update(values)
+        _queue(row, self._couplings, row.id, {"id": row.id}, values)
 
     def insert_couplings(self, rows: list[Coupling], links: list[list[CouplingLink]]) -> None:
         """Insert new couplings, all alike (same column values), and their links in bulk;
@@ -112,6 +100,24 @@ class Ledger:
         and reload what the database kept)."""
         self._links.clear()
         self._couplings.clear()
+
+
+def _queue(
+    obj: Coupling | CouplingLink,
+    queued: dict[Any, dict[str, Any]],
+    key: Any,
+    pk: dict[str, Any],
+    values: dict[str, Any],
+) -> None:
+    """Set ``values`` on ``obj``: as committed and queued under ``key`` when it is stored,
+    the ordinary way (its INSERT carries them) when it is not yet."""
+    if not cast("InstanceState[Any]", inspect(obj)).persistent:
+        for name, value in values.items():
+            setattr(obj, name, value)
+        return
+    for name, value in values.items():
+        set_committed_value(obj, name, value)
+    queued.setdefault(key, pk).update(values)
 
 
 def _table(model: type[Coupling] | type[CouplingLink]) -> Table:

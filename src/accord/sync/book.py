@@ -62,9 +62,9 @@ class Book:
         dest_values: dict[str, Any] = {"synced": couplings.synced_of(pairs, s.dest_role)}
         if known is not None:
             dest_values["content_hash"] = self._in_sync_hash(known, pairs)
-            key = s.dest_info.natural_key
-            if key and key in known:
-                dest_values["natural_key"] = couplings.key_text(known[key])
+            present, natural = s.natural_key(s.dest_role, known)
+            if present:
+                dest_values["natural_key"] = natural
         if _newer(source_link.version, record.modified_at):
             source_values["version"] = record.modified_at
         holder = written or dest

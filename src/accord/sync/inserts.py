@@ -120,16 +120,13 @@ class Inserts:
                         s.session.delete(row)  # our own intent gives way to the older one
                         s.session.flush()
                     row = pending
-                    s.link_record(row, s.source_role, item.record.id)
-                    s.set_key(row, s.source_role, item.record)
+                    s.link_record(row, s.source_role, item.record)
                 if row is None:
                     row = Coupling(mapping_id=s.mapping_id, seen_job=s.job_id, skipped=False)
-                    s.link_record(row, s.source_role, item.record.id)
-                    s.set_key(row, s.source_role, item.record)
+                    s.link_record(row, s.source_role, item.record)
                     s.session.add(row)
                 row.state = "coupled"
-                s.link_record(row, s.dest_role, match.id)
-                s.set_key(row, s.dest_role, match)
+                s.link_record(row, s.dest_role, match)
                 couplings.store_baseline(row, {})
                 s.session.flush()
         except IntegrityError:  # another worker coupled one of the two meanwhile

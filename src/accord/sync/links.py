@@ -40,7 +40,7 @@ def link_chunk(scope: PassScope, records: Sequence[Record], *, track_seen: bool)
             seen.seen_job = s.job_id
     unchanged, wanted = _compare(s, records, found)
     to_decide = [r for r in records if r.id not in unchanged]
-    chunk = LinkedChunk(records, found, _lookups(s, to_decide), unchanged)
+    chunk = LinkedChunk(records, found, lookups_for(s, to_decide), unchanged)
     if not s.dry_run:
         s.session.commit()  # no transaction is held across the network read below
     chunk.fetched = set(wanted)
@@ -48,11 +48,6 @@ def link_chunk(scope: PassScope, records: Sequence[Record], *, track_seen: bool)
         entity = s.mapping.entity(s.dest_role)
         chunk.destinations = {r.id: r for r in s.dest.get(entity, wanted, s.dest_fields())}
     return chunk
-
-
-def lookups_for(scope: PassScope, records: Sequence[Record]) -> Lookups:
-    """The lookup tables ``records`` need (for a record decided outside a chunk)."""
-    return _lookups(scope, records)
 
 
 def _compare(
@@ -81,7 +76,8 @@ def _compare(
     return unchanged, wanted
 
 
-def _lookups(s: PassScope, records: Sequence[Record]) -> Lookups:
+def lookups_for(s: PassScope, records: Sequence[Record]) -> Lookups:
+    """The lookup tables the references of ``records`` need."""
     tables: dict[Any, dict[str, str]] = {}
     for rule in s.mapping.rules_for(s.direction):
         key = rule.lookup_key(s.direction)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,11 +66,21 @@ class PassScope:
         self.preview: list[PreviewRow] = []
         self.ledger = Ledger(session)
 
+    def info(self, role: Role) -> EntityInfo:
+        """What ``role``'s connector says of its entity."""
+        return self.source_info if role == self.source_role else self.dest_info
+
+    def natural_key(self, role: Role, values: Mapping[str, Any]) -> tuple[bool, str | None]:
+        """Whether ``values`` hold ``role``'s natural key, and that key as stored."""
+        key = self.info(role).natural_key
+        if key and key in values:
+            return True, couplings.key_text(values[key])
+        return False, None
+
     def fields_to_read(self, role: Role) -> list[str]:
         """The mapped fields of ``role``, and its natural key."""
         fields = self.mapping.fields_of(role)
-        info = self.source_info if role == self.source_role else self.dest_info
-        key = info.natural_key
+        key = self.info(role).natural_key
         return [*fields, key] if key and key not in fields else fields
 
     def source_fields(self) -> list[str]:
@@ -100,11 +111,7 @@ class PassScope:
     ) -> CouplingLink:
         """A link of ``row`` for ``role``'s record, not yet stored: the ledger inserts it
         (:meth:`Ledger.insert_links`). It is attached to ``row`` at once."""
-        info = self.source_info if role == self.source_role else self.dest_info
-        key = info.natural_key
-        natural = None
-        if key and record is not None and key in record.values:
-            natural = couplings.key_text(record.values[key])
+        _, natural = self.natural_key(role, record.values if record is not None else {})
         link = CouplingLink(
             coupling_id=row.id if row.id is not None else 0,
             role=role,
@@ -118,19 +125,16 @@ class PassScope:
         couplings.attach(row, link)
         return link
 
-    def link_record(self, row: Coupling, role: Role, record_id: str | None) -> None:
-        """Set ``role``'s record of ``row`` (its link says which connection and entity)."""
+    def link_record(self, row: Coupling, role: Role, record: Record) -> None:
+        """Make ``record`` ``role``'s record of ``row``: its id, connection, entity and (when
+        it carries one) natural key."""
         link = couplings.link_of(row, role)
-        link.record_id = record_id
+        link.record_id = record.id
         link.connection = self.ctx.connection_name(role)
         link.entity = self.mapping.entity(role)
-
-    def set_key(self, row: Coupling, role: Role, record: Record | None) -> None:
-        """Keep ``role``'s natural key of ``record`` on its link, when it has one."""
-        info = self.source_info if role == self.source_role else self.dest_info
-        key = info.natural_key
-        if key and record is not None and key in record.values:
-            couplings.link_of(row, role).natural_key = couplings.key_text(record.values[key])
+        present, natural = self.natural_key(role, record.values)
+        if present:
+            link.natural_key = natural
 
     def preview_row(
         self,
