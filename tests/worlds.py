@@ -76,7 +76,10 @@ def make_world(database_url: str, tmp_path: Path) -> Iterator[WorldFactory]:
         dv: dict[str, Any] | None = None,
         template: str = "bc-sales",
         seed_overlap: float = 0.5,
+        create_unmatched: bool = False,
     ) -> World:
+        if create_unmatched:
+            template = creating_template(tmp_path, template)
         sx = stack.enter_context(
             run_sandboxes(
                 ["business-central", "dataverse"],
@@ -105,16 +108,35 @@ def make_world(database_url: str, tmp_path: Path) -> Iterator[WorldFactory]:
 
 def custom_template(folder: Path, mapping: str = "CUSTOMER", **overrides: Any) -> str:
     """bc-sales with ``overrides`` applied to one mapping, written as a YAML file."""
+    return _edited_template(folder, f"custom-{mapping.replace(' ', '_')}", mapping, overrides)
+
+
+def creating_template(folder: Path, base: str = "bc-sales") -> str:
+    """``base`` (a built-in name or a file) with ``create_new_if_no_match`` on every mapping:
+    a full sync over data on both sides then creates what stays unmatched."""
+    return _edited_template(folder, "creating", None, {"create_new_if_no_match": True}, base)
+
+
+def _edited_template(
+    folder: Path,
+    stem: str,
+    mapping: str | None,
+    overrides: dict[str, Any],
+    base: str = "bc-sales",
+) -> str:
     from importlib import resources
 
     import yaml
 
     from accord.config.loader import BUILTIN_PACKAGE
 
-    data = yaml.safe_load((resources.files(BUILTIN_PACKAGE) / "bc-sales.yaml").read_text())
+    source = Path(base)
+    if not source.is_file():
+        source = Path(str(resources.files(BUILTIN_PACKAGE) / f"{base}.yaml"))
+    data = yaml.safe_load(source.read_text())
     for item in data["mappings"]:
-        if item["name"] == mapping:
+        if mapping is None or item["name"] == mapping:
             item.update(overrides)
-    path = folder / f"custom-{mapping.replace(' ', '_')}.yaml"
+    path = folder / f"{stem}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return str(path)

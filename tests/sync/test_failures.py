@@ -3,13 +3,15 @@ target rejects, partial batch failures reported honestly, and expired credential
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from accord.errors import AuthError
 from accord.services import operations, status
 from accord.state.couplings import record_id
 from accord.state.models import Coupling
-from tests.worlds import World, WorldFactory
+from tests.worlds import World, WorldFactory, custom_template
 
 
 def pass_of(results: list, direction: str):  # type: ignore[no-untyped-def]
@@ -17,7 +19,7 @@ def pass_of(results: list, direction: str):  # type: ignore[no-untyped-def]
 
 
 def synced_world(make_world: WorldFactory, records: int = 12, **kw: object) -> World:
-    world = make_world(records=records, **kw)
+    world = make_world(records=records, create_unmatched=True, **kw)
     operations.sync_full(world.hub)
     # records the full sync pulled in from Sales still owe Sales their ERP-owned fields
     operations.sync_incremental(world.hub)
@@ -25,7 +27,7 @@ def synced_world(make_world: WorldFactory, records: int = 12, **kw: object) -> W
 
 
 def test_throttling_is_retried_and_nothing_is_lost(make_world: WorldFactory) -> None:
-    world = make_world(records=25)
+    world = make_world(records=25, create_unmatched=True)
     world.bc.faults.add(status=429, path="customers", count=2, retry_after=0.2)
     world.dv.faults.add(status=429, path=r"\$batch", count=1, retry_after=0.2)
     world.dv.faults.add(status=503, path="accounts", count=1)
@@ -52,8 +54,11 @@ def test_exhausted_quota_stops_the_pass_without_moving_the_watermark(
     assert account["address1_city"] == "Quota City"
 
 
-def test_one_rejected_record_fails_alone_and_is_reported(make_world: WorldFactory) -> None:
-    world = make_world(records=20, seed_overlap=0.0)
+def test_one_rejected_record_fails_alone_and_is_reported(
+    make_world: WorldFactory, tmp_path: Path
+) -> None:
+    template = custom_template(tmp_path, initial_sync="full")
+    world = make_world(records=20, seed_overlap=0.0, template=template)
     bad = sorted(world.bc.store.all("customers"), key=lambda c: c["number"])[3]
     world.dv.store.reject("accounts", "name", bad["displayName"], "Duplicate detection rule")
     from_erp = world.bc.store.count("customers")

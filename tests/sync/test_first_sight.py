@@ -27,7 +27,7 @@ def _snapshot(store: Any, entity: str, key: str) -> dict[str, dict[str, Any]]:
 def test_first_incremental_pass_after_a_full_sync_writes_nothing(make_world: WorldFactory) -> None:
     """Defect: BC defaults (credit limit 0, no payment terms) overwrote Sales values of
     records that came from Sales, on the first pass after the full sync."""
-    world = make_world(records=40, seed_overlap=0.0)
+    world = make_world(records=40, seed_overlap=0.0, create_unmatched=True)
     before = {
         entity: _snapshot(world.dv.store, entity, key)
         for entity, key in (("accounts", "accountid"), ("contacts", "contactid"))

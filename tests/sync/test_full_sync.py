@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from sqlalchemy import select
+
 from accord.services import operations
+from accord.state.models import JobError
 from accord.sync.full import incremental_sync
 from accord.sync.passes import PassResult
-from tests.worlds import WorldFactory
+from tests.worlds import WorldFactory, custom_template
 
 
 def totals(results: list[PassResult]) -> dict[str, int]:
@@ -16,19 +21,41 @@ def totals(results: list[PassResult]) -> dict[str, int]:
     return out
 
 
-def test_full_sync_couples_matches_and_creates_the_rest_without_duplicates(
+def test_full_sync_with_data_on_both_sides_couples_and_reports_unmatched_without_creating(
     make_world: WorldFactory,
 ) -> None:
     world = make_world(records=30)
     accounts_before = world.dv.store.count("accounts")
     customers_before = world.bc.store.count("customers")
     runs = operations.sync_full(world.hub)
-    assert all(r.status == "success" for r in runs), [
-        (r.mapping, r.status, r.message) for r in runs
-    ]
     customer = next(r for r in runs if r.mapping == "CUSTOMER")
     assert customer.recommendation == "couple"
     assert customer.coupling is not None and customer.coupling.counts["coupled"] > 0
+    matched = customer.coupling.counts["coupled"]
+    unmatched = customers_before + accounts_before - 2 * matched
+    assert unmatched > 0
+    assert customer.coupling.counts["unmatched"] == unmatched
+    assert customer.status == "error" and "not created" in (customer.message or "")
+    assert world.bc.store.count("customers") == customers_before
+    assert world.dv.store.count("accounts") == accounts_before
+    assert sum(p.counts["inserted"] for p in customer.passes) == 0
+    assert len(world.coupled_pairs("CUSTOMER")) == matched
+    with world.hub.db.session() as session:
+        messages = [e.message for e in session.scalars(select(JobError))]
+    assert any("Failed to couple" in m for m in messages)
+
+
+def test_full_sync_creates_unmatched_records_when_the_mapping_says_so(
+    make_world: WorldFactory, tmp_path: Path
+) -> None:
+    template = custom_template(tmp_path, create_new_if_no_match=True)
+    world = make_world(records=30, template=template)
+    accounts_before = world.dv.store.count("accounts")
+    customers_before = world.bc.store.count("customers")
+    runs = operations.sync_full(world.hub)
+    customer = next(r for r in runs if r.mapping == "CUSTOMER")
+    assert customer.status == "success", customer.message
+    assert customer.coupling is not None
     pairs = world.coupled_pairs("CUSTOMER")
     bc_ids = {r["id"] for r in world.bc.store.all("customers")}
     dv_ids = {r["accountid"] for r in world.dv.store.all("accounts")}
@@ -41,6 +68,15 @@ def test_full_sync_couples_matches_and_creates_the_rest_without_duplicates(
     again = operations.sync_full(world.hub)
     assert sum(p.counts["inserted"] for r in again for p in r.passes) == 0
     assert world.dv.store.count("accounts") == len(dv_ids)
+
+
+def test_initial_sync_setting_overrides_the_recommendation(
+    make_world: WorldFactory, tmp_path: Path
+) -> None:
+    template = custom_template(tmp_path, initial_sync="full")
+    world = make_world(records=30, template=template)
+    runs = operations.sync_full(world.hub, ["CUSTOMER"])
+    assert runs[0].recommendation == "full" and runs[0].coupling is None
 
 
 def test_lookups_translate_references_through_couplings(make_world: WorldFactory) -> None:

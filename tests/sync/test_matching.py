@@ -39,7 +39,7 @@ def test_fresh_state_database_against_systems_in_sync_creates_nothing(
     make_world: WorldFactory, tmp_path: Path, database_url: str
 ) -> None:
     """Defect: a new state database duplicated price list lines and contacts."""
-    world = make_world(records=40)
+    world = make_world(records=40, create_unmatched=True)
     operations.sync_full(world.hub)
     for held in operations.conflicts(world.hub):
         operations.resolve(world.hub, held.id, "erp")

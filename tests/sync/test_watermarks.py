@@ -33,7 +33,7 @@ def erp_watermark(world: World) -> datetime | None:
 
 
 def test_same_timestamp_and_late_commits_are_not_lost(make_world: WorldFactory) -> None:
-    world = make_world(records=12)
+    world = make_world(records=12, create_unmatched=True)
     operations.sync_full(world.hub)
     a, b, c = first_customers(world, 3)
     stamp = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=5)
@@ -55,7 +55,7 @@ def test_same_timestamp_and_late_commits_are_not_lost(make_world: WorldFactory) 
 
 
 def test_watermark_never_moves_past_the_pass_start(make_world: WorldFactory) -> None:
-    world = make_world(records=8)
+    world = make_world(records=8, create_unmatched=True)
     operations.sync_full(world.hub)
     a, b = first_customers(world, 2)
     world.bc.clock.freeze(datetime.now(UTC) + timedelta(hours=1))  # a clock an hour ahead
@@ -83,7 +83,7 @@ def far_time_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_local_time_zone_does_not_shift_the_cursor(
     make_world: WorldFactory, far_time_zone: None
 ) -> None:
-    world = make_world(records=8)
+    world = make_world(records=8, create_unmatched=True)
     operations.sync_full(world.hub)
     (a,) = first_customers(world, 1)
     world.bc.store.update("customers", a, {"city": "Tarawa"})
@@ -95,7 +95,7 @@ def test_local_time_zone_does_not_shift_the_cursor(
 
 
 def test_small_pages_lose_and_repeat_nothing(make_world: WorldFactory) -> None:
-    world = make_world(records=40, bc={"page_size": 7}, dv={"page_size": 7})
+    world = make_world(records=40, bc={"page_size": 7}, dv={"page_size": 7}, create_unmatched=True)
     runs = operations.sync_full(world.hub)
     assert all(r.status == "success" for r in runs)
     pairs = world.coupled_pairs("CUSTOMER")

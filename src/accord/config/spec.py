@@ -125,6 +125,10 @@ class TableMappingSpec(_WithRoles):
     role; unset, they follow ``conflict`` (hold by default): never a silent overwrite."""
     deletion: DeletionPolicy = "ignore"
     create_new_if_no_match: bool = False
+    """In match-based coupling (and a full sync's coupling), create counterparts for records
+    with no unique match; off, they are reported, not created (Microsoft's default)."""
+    initial_sync: Literal["auto", "full", "couple", "none"] = "auto"
+    """A full sync's first step: ``auto`` recommends by the data on each side (§1.11)."""
     sync_after_coupling: bool = True
     interval_seconds: int = Field(default=1800, ge=1)
     overlap_seconds: int = Field(default=60, ge=0)

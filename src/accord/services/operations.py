@@ -15,7 +15,7 @@ from accord.services.hub import Hub
 from accord.state.models import Conflict, Coupling, CouplingLink
 from accord.state.store import load_integration
 from accord.sync.context import Progress
-from accord.sync.couple import CouplingResult, couple, match_couple, uncouple
+from accord.sync.couple import CouplingResult, couple, match_couple_each_role, uncouple
 from accord.sync.full import MappingRun, full_sync, incremental_sync
 from accord.sync.passes import PassOptions, PassResult, run_pass
 from accord.sync.resolve import resolve_conflict
@@ -108,7 +108,7 @@ def couple_by_match(
 ) -> tuple[CouplingResult, list[PassResult]]:
     """Match-based coupling, then (if the mapping says so) synchronize what was coupled."""
     with hub.context(integration) as ctx:
-        result = match_couple(ctx, mapping, create_new=create_new)
+        result = match_couple_each_role(ctx, mapping, create_new=create_new)
         compiled = ctx.mapping(mapping)
         spec = compiled.spec
         follow = spec.sync_after_coupling if sync_after is None else sync_after
@@ -128,7 +128,7 @@ def couple_by_match(
 def _after_coupling_directions(
     roles: tuple[Role, Role], direction: str, conflict: str
 ) -> list[PassDirection]:
-    """The coupling ran from the first role: its records are the source; the destination's
+    """Each coupled pair is synchronized from the first role's record; the second role's
     values come back first where the destination wins."""
     if direction != BOTH:
         return [direction]

@@ -12,7 +12,9 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from accord.config.spec import to_role
 from accord.connectors.base import Record, WriteResult
+from accord.mapping.fields import is_blank
 from accord.mapping.values import canonical, content_hash, same
 from accord.observability import observe_record_error
 from accord.state import couplings, jobs
@@ -76,15 +78,31 @@ class Book:
     def _adopt_stored_values(self, decision: Decision, written: Record, *, created: bool) -> None:
         """The destination may normalize what we wrote, or fill what we left out (a default
         owner): the baseline keeps what it stored. On an update only the written fields are
-        taken -- any other difference is a change of the destination's own, still to sync."""
-        role = self.s.dest_role
-        for key, name in self.s.mapping.role_fields(role):
+        taken -- any other difference is a change of the destination's own, still to sync.
+
+        A value the destination assigned on create where the source had none (a customer
+        number from Business Central's number series) is left out of the baseline when the
+        field also flows back: the opposite pass then carries it to the source."""
+        s = self.s
+        role = s.dest_role
+        back = to_role(s.source_role)
+        for rule in s.mapping.rules:
+            name = rule.field(role)
+            key = rule.key
             if (
-                (created or name in decision.values)
-                and name in written.values
-                and key in decision.baseline
+                name is None
+                or not rule.spec.enabled
+                or key not in decision.baseline
+                or name not in written.values
+                or not (created or name in decision.values)
             ):
-                decision.baseline[key][role] = canonical(written.values[name])
+                continue
+            stored = canonical(written.values[name])
+            pair = decision.baseline[key]
+            assigned = not is_blank(stored) and is_blank(pair.get(s.source_role))
+            if created and assigned and rule.runs(back):
+                continue  # left unsynced: the opposite pass carries it back
+            pair[role] = stored
 
     def _in_sync_hash(self, known: dict[str, Any], baseline: dict[str, Any]) -> str | None:
         role = self.s.dest_role

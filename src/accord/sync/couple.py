@@ -233,6 +233,23 @@ def match_couple(
     return result
 
 
+def match_couple_each_role(
+    ctx: SyncContext, mapping_name: str, *, create_new: bool | None = None
+) -> CouplingResult:
+    """Match-based coupling from each role the mapping reads from (the first role first),
+    as one result (``coupled`` keeps the pairs aligned across roles). A role the mapping
+    only writes to is matched against, never reported: its extra records are no concern."""
+    total = CouplingResult(mapping_name, None)
+    mapping = ctx.mapping(mapping_name)
+    for role in (r for r in mapping.roles if to_role(mapping.other(r)) in mapping.directions()):
+        part = match_couple(ctx, mapping_name, create_new=create_new, source_role=role)
+        total.job_id = total.job_id or part.job_id
+        total.counts.update(part.counts)
+        for each, ids in part.coupled.items():
+            total.coupled[each].extend(ids)
+    return total
+
+
 def _unique_candidates(matcher: _Matcher, record: Record) -> list[str]:
     """Per match group in priority order, its one candidate (groups with none or several
     are left out)."""

@@ -1,9 +1,13 @@
 """Full synchronization of an integration: the mappings as a dependency DAG.
 
 Per mapping a recommendation (Microsoft §1.11): nothing on either side -> nothing to do; data
-on one side only -> full sync; data on both -> couple by match first, then a full sync that
-creates counterparts only for what stayed unmatched (so no duplicates). A mapping starts when
-everything it depends on has finished; a mapping whose dependency failed outright is held.
+on one side only -> full sync; data on both -> couple by match (from each role in turn), then a
+full sync of what is coupled. Records that stayed unmatched are reported in one aggregate error
+per role and counted failed -- created only where the mapping sets ``create_new_if_no_match``
+("Create New If Unable to Find a Match"), since creating them is how duplicates are made when
+both systems hold the same customers under slightly different names. ``initial_sync`` on a
+mapping overrides the recommendation. A mapping starts when everything it depends on has
+finished; a mapping whose dependency failed outright is held.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Literal
 
 from accord.errors import AccordError
 from accord.sync.context import SyncContext
-from accord.sync.couple import CouplingResult, match_couple
+from accord.sync.couple import CouplingResult, match_couple_each_role
 from accord.sync.matching import match_groups
 from accord.sync.passes import PassOptions, PassResult, reset_watermarks, run_pass
 from accord.sync.plan import dependency_order
@@ -38,6 +42,8 @@ def recommend(ctx: SyncContext, mapping_name: str) -> Recommendation:
     """What a first synchronization of this mapping should do."""
     mapping = ctx.mapping(mapping_name)
     spec = mapping.spec
+    if spec.initial_sync != "auto":
+        return spec.initial_sync
     counts = [
         ctx.connector(role).count(spec.entity(role), spec.filters.get(role))
         for role in mapping.roles
@@ -86,12 +92,23 @@ def _run_mapping(ctx: SyncContext, run: MappingRun) -> None:
         return
     with ctx.db.session() as session:
         reset_watermarks(session, ctx.mapping_id(run.mapping))
+    create: bool | None = None
     if run.recommendation == "couple":
-        run.coupling = match_couple(ctx, run.mapping, create_new=False, report_unmatched=False)
+        create = ctx.mapping(run.mapping).spec.create_new_if_no_match
+        run.coupling = match_couple_each_role(ctx, run.mapping, create_new=create)
+        unmatched = run.coupling.counts["unmatched"]
+        if unmatched and not create:
+            run.message = (
+                f"{unmatched} record(s) had no unique match and were not created; "
+                "see `accord errors`, couple them by hand or set create_new_if_no_match"
+            )
+    options = PassOptions(kind="full", create_uncoupled=create)
     for direction in ctx.mapping(run.mapping).directions():
-        run.passes.append(run_pass(ctx, run.mapping, direction, PassOptions(kind="full")))
+        run.passes.append(run_pass(ctx, run.mapping, direction, options))
     failed = any(p.status == "failed" for p in run.passes)
     errors = any(p.status == "error" for p in run.passes)
+    if run.coupling is not None and run.coupling.counts["failed"]:
+        errors = True
     run.status = "failed" if failed else ("error" if errors else "success")
 
 
