@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from accord.cli import render
+from accord.cli import privacy, render
 from accord.cli.common import State, console, fail, guarded, hub, named_values, progress_bar
 from accord.connectors.assemble import assemble_settings
 from accord.services import operations, setup
@@ -403,6 +403,9 @@ def demo(
     from accord.cli.demo import run_demo
 
     run_demo(records=records, seed=seed)
+
+
+privacy.register(app)
 
 
 def main() -> None:

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     """Any SQLAlchemy URL; default ``sqlite:///<home>/accord.db``."""
     secret_key: str | None = None
     """Fernet key for secrets at rest; default: a key file made once in ``home``."""
+    retention_days: int = 90
+    """Job logs, error rows and resolved conflicts older than this are pruned (0: keep all)."""
     rate_limit_storage: str = "memory://"
     """Storage for shared rate limits (``redis://127.0.0.1:6379`` across workers)."""
 
