@@ -248,6 +248,8 @@ def run_sandboxes(
     finally:
         for handle in handles.values():
             handle.server.stop()
+            for close in handle.core.closers:
+                close()
             handle.core.store.close()
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -16,6 +16,7 @@ from accord.sandboxes.business_central.batch import run_batch
 from accord.sandboxes.business_central.metadata import csdl
 from accord.sandboxes.business_central.protocol import BcOptions, error, fault_body
 from accord.sandboxes.business_central.resources import BcResources
+from accord.sandboxes.business_central.subscriptions import Subscriptions
 from accord.sandboxes.common.base import SandboxCore, assemble
 from accord.sandboxes.common.clock import Clock
 from accord.sandboxes.common.faults import Faults
@@ -37,10 +38,13 @@ _SEG = re.compile(r"^(?P<name>[A-Za-z$][\w.]*)(?:\((?P<key>[^)]*)\))?(?:/(?P<res
 class BusinessCentral:
     """Request router for one Business Central sandbox."""
 
-    def __init__(self, store: Store, options: BcOptions, faults: Faults) -> None:
+    def __init__(
+        self, store: Store, options: BcOptions, faults: Faults, clock: Clock | None = None
+    ) -> None:
         self.store = store
         self.options = options
         self.faults = faults
+        self.subscriptions = Subscriptions(store, clock or store.clock, options.webhooks)
         self.resources = BcResources(store, options)
         self._metadata = csdl(entities.SPECS)
 
@@ -69,6 +73,8 @@ class BusinessCentral:
                 404, "BadRequest_ResourceNotFound", f"Resource not found for the segment '{path}'."
             )
         name, key, rest = seg["name"], seg["key"], seg["rest"]
+        if name == "subscriptions" and rest is None:
+            return self.subscriptions.handle(req, key)
         if name != "companies":
             ref = req.header("company") or req.query.get("company")
             company = self._company_by_ref(ref) if ref else None
@@ -191,7 +197,7 @@ def build(
     )
     root = f"/v2.0/{opts.tenant}/{opts.environment}/api/v2.0"
     faults = Faults(fault_body, api_prefix=root)
-    router = BusinessCentral(store, opts, faults)
+    router = BusinessCentral(store, opts, faults, clock)
 
     def authenticate(req: Req) -> Resp | None:
         req.client_id = identity.verify(req.header("authorization"))
@@ -211,5 +217,6 @@ def build(
         scope=SCOPE,
         company_id=companies[0]["id"],
         company_name=companies[0]["name"],
-        extra={"router": router, "options": opts},
+        extra={"router": router, "options": opts, "subscriptions": router.subscriptions},
+        closers=[router.subscriptions.stop],
     )

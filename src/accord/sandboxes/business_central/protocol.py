@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from accord.sandboxes.business_central.webhook_options import WebhookOptions
 from accord.sandboxes.common.http import Resp
 from accord.sandboxes.common.odata import DATE_RE, EDM, GUID_RE, ODataError
 from accord.sandboxes.common.store import VERSION, EntitySpec, Row
@@ -31,6 +32,8 @@ class BcOptions:
     batch_limit: int = 100
     snapshot_failed_status: int = 424
     """[I] Status reported for the other operations of a rolled-back ``Isolation: snapshot``."""
+    webhooks: WebhookOptions = field(default_factory=WebhookOptions)
+    """Delay, coalescing, retries and lifetime of webhook subscriptions."""
 
 
 def error(status: int, code: str, message: str) -> Resp:

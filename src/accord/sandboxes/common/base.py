@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from typing import Any
@@ -33,6 +34,8 @@ class SandboxCore:
     company_id: str | None = None
     company_name: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    closers: list[Callable[[], None]] = field(default_factory=list)
+    """Called when the sandbox stops (background threads such as a webhook notifier)."""
 
     def base_url(self, origin: str) -> str:
         """The API root URL on a server at ``origin``."""
