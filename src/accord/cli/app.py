@@ -11,6 +11,7 @@ import typer
 
 from accord.cli import privacy, render
 from accord.cli.common import State, console, fail, guarded, hub, named_values, progress_bar
+from accord.cli.webhooks import webhooks_app
 from accord.connectors.assemble import assemble_settings
 from accord.services import operations, setup
 from accord.services import status as status_service
@@ -406,6 +407,7 @@ def demo(
 
 
 privacy.register(app)
+app.add_typer(webhooks_app, name="webhooks")
 
 
 def main() -> None:

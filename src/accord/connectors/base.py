@@ -178,6 +178,28 @@ class WriteResult:
     """The etag was stale (BC 409, Dataverse 412)."""
 
 
+@dataclass(frozen=True)
+class ChangeSubscription:
+    """A change-notification subscription held at a system (a BC webhook subscription)."""
+
+    remote_id: str
+    entity: str
+    resource: str
+    expires_at: datetime
+    etag: str | None = None
+
+
+@runtime_checkable
+class ChangeSubscriber(Protocol):
+    """A connector whose system calls a URL when records change (webhooks)."""
+
+    def subscribe(self, entity: str, url: str, client_state: str) -> ChangeSubscription: ...
+
+    def renew(self, subscription: ChangeSubscription) -> ChangeSubscription: ...
+
+    def unsubscribe(self, subscription: ChangeSubscription) -> None: ...
+
+
 @runtime_checkable
 class Connector(Protocol):
     """A connected system."""

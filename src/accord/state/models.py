@@ -227,3 +227,44 @@ class Lease(Base):
     pid: Mapped[int | None] = mapped_column(Integer)
     boot_id: Mapped[str | None] = mapped_column(String(64))
     heartbeat_at: Mapped[datetime | None] = mapped_column()
+
+
+class WebhookSubscription(Base):
+    """A change-notification subscription Accord holds at a system (a BC subscription)."""
+
+    __tablename__ = "webhook_subscriptions"
+    __table_args__ = (UniqueConstraint("connection", "remote_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection: Mapped[str] = mapped_column(String(100))
+    remote_id: Mapped[str] = mapped_column(String(100))
+    resource: Mapped[str] = mapped_column(Text)
+    entity: Mapped[str] = mapped_column(String(100))
+    client_state_hash: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the client state: the secret is compared, never stored in clear."""
+    notification_url: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column()
+    etag: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One verified change notification, stored once (its key makes replays no-ops) and
+    drained into record passes."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("delivery_key"),
+        Index("ix_webhook_deliveries_pending", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_key: Mapped[str] = mapped_column(String(64))
+    connection: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(100))
+    record_id: Mapped[str | None] = mapped_column(String(100))
+    change: Mapped[str] = mapped_column(String(20))
+    """created | updated | deleted | collection"""
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column()

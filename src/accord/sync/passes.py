@@ -50,6 +50,9 @@ class PassOptions:
     kind: PassKind = "incremental"
     record_ids: Sequence[str] = ()
     """For ``records``: the source role's ids to synchronize now."""
+    deleted_ids: Sequence[str] = ()
+    """For ``records``: source ids known to be deleted (a webhook said so); the mapping's
+    deletion policy applies to them."""
     force: bool = False
     """Write even when unchanged; the source wins every field (synchronize-now)."""
     create_uncoupled: bool | None = None
@@ -181,6 +184,8 @@ class _Pass:
         if self.options.kind == "records":
             for part in chunks(list(self.options.record_ids), 200):
                 processor.process(self.source.get(entity, part, fields), ())
+            if self.options.deleted_ids:
+                processor.process((), list(self.options.deleted_ids))
             return None
         start = utcnow()
         mark = self._watermark(session)

@@ -16,6 +16,7 @@ from accord.connectors.business_central.client import (
 )
 from accord.connectors.business_central.entities import ENTITIES, READ_ONLY, bc_values
 from accord.connectors.business_central.errors import ERRORS, failed_result
+from accord.connectors.business_central.webhooks import BusinessCentralSubscriptions
 from accord.connectors.http import HttpClient
 from accord.connectors.odata import json_batch
 from accord.connectors.odata.connector import ODataConnector, build_http
@@ -61,7 +62,7 @@ class BusinessCentralSettings(ConnectionSettings):
         return super().from_sandbox(facts, name, **values)
 
 
-class BusinessCentralConnector(ODataConnector):
+class BusinessCentralConnector(BusinessCentralSubscriptions, ODataConnector):
     """Company-scoped entities of one Business Central environment.
 
     Settings: :class:`BusinessCentralSettings`; options: ``page_size``, ``batch_size``,

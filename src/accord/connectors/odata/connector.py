@@ -48,6 +48,8 @@ KNOWN_OPTIONS = frozenset(
         "rate_limit_storage",
         "timeout",
         "return_records",
+        "webhook_key",
+        "webhook_secret",
     }
 )
 

@@ -1,0 +1,1 @@
+"""The HTTP interface: REST API and webhook receivers over services/."""
