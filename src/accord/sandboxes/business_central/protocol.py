@@ -31,6 +31,9 @@ class BcOptions:
     batch_limit: int = 100
     snapshot_failed_status: int = 424
     """[I] Status reported for the other operations of a rolled-back ``Isolation: snapshot``."""
+    custom_api: bool = True
+    """Accord's extension is installed: the ``accord/integration/v1.0`` API group is served
+    (False: its routes answer 404, as on a tenant without the extension)."""
 
 
 def error(status: int, code: str, message: str) -> Resp:
