@@ -302,12 +302,13 @@ def test_tenant_without_the_extension(bc: SandboxHandle, group_http: httpx.Clien
     assert group_http.get("companies").status_code == 200
 
 
-def test_build_switch_without_the_extension() -> None:
+@pytest.mark.parametrize(("installed", "status"), [(True, 200), (False, 404)])
+def test_build_switch_for_the_extension(installed: bool, status: int) -> None:
     from accord.sandboxes import run_sandboxes
 
-    with run_sandboxes(["business-central"], records=5, custom_api=False) as sx:
+    with run_sandboxes(["business-central"], records=5, custom_api=installed) as sx:
         handle = sx["business-central"]
         with api_client(handle) as client:
             assert client.get("companies").status_code == 200
             url = handle.base_url.replace("/api/v2.0", f"/api/{GROUP}") + "/companies"
-            assert client.get(url).status_code == 404
+            assert client.get(url).status_code == status

@@ -166,3 +166,24 @@ def test_tenant_without_the_extension(sandbox: Any, connector: BusinessCentralCo
     assert connector.count("customers") > 0
     with pytest.raises(AccordError, match="404"):
         records(connector, "salespeople")
+
+
+def test_a_rate_dated_in_advance_takes_effect_on_its_date(
+    sandbox: Any, connector: BusinessCentralConnector
+) -> None:
+    """Last in this module: it moves the sandbox's clock a month ahead."""
+    before = {r.values["code"]: r for r in records(connector, "currencyRates")}
+    eur = [
+        r
+        for r in sandbox.store.all("currencyExchangeRates", sandbox.company_id)
+        if r["currencyCode"] == "EUR"
+    ]
+    ahead = max(eur, key=lambda r: r["startingDate"])
+    assert ahead["startingDate"] > before["EUR"].values["exchangeRateDate"]
+    sandbox.clock.advance(31 * 86400)
+    since = max(r.modified_at for r in before.values() if r.modified_at)
+    changed = {r.values["code"]: r for r in records(connector, "currencyRates", since=since)}
+    expected = ahead["exchangeRateAmount"] / ahead["relationalExchangeRateAmount"]
+    assert changed["EUR"].values["exchangeRate"] == expected.quantize(Decimal("0.0000000001"))
+    assert changed["EUR"].values["exchangeRateDate"] == ahead["startingDate"]
+    assert changed["EUR"].etag != before["EUR"].etag
