@@ -113,6 +113,10 @@ def test_create_get_patch_delete_with_etags(bc: SandboxHandle, group_http: httpx
     gone = group_http.delete(f"{url}({agent['id']})", headers={"If-Match": "*"})
     assert gone.status_code == 204
     assert group_http.get(f"{url}({agent['id']})").status_code == 404
+    missing = group_http.patch(
+        f"{url}({agent['id']})", json={"code": ""}, headers={"If-Match": "*"}
+    )
+    assert missing.status_code == 404
 
 
 def test_paging_filter_select_like_the_standard_entities(

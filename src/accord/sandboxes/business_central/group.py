@@ -21,7 +21,7 @@ from accord.sandboxes.business_central.exchange import refresh_rates
 from accord.sandboxes.business_central.protocol import BcOptions, error
 from accord.sandboxes.common.faults import Faults
 from accord.sandboxes.common.http import Req, Resp, to_response
-from accord.sandboxes.common.odata import ODataError
+from accord.sandboxes.common.odata import GUID_RE, ODataError
 from accord.sandboxes.common.store import COMPANY, Row, Store
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -81,7 +81,12 @@ class GroupRouter(BusinessCentral):
         if name == "currencyRates":
             refresh_rates(self.store, company)
         checks = _CHECKS.get(name)
-        if checks is not None and req.method in ("POST", "PATCH") and not rest:
+        if (
+            checks is not None
+            and req.method in ("POST", "PATCH")
+            and not rest
+            and (key is None or self._found(name, key, company))
+        ):
             try:
                 req = checks(self, req, company, key)
             except ODataError as exc:
@@ -91,6 +96,12 @@ class GroupRouter(BusinessCentral):
         return super().entity(req, company, name, key, rest)
 
     # ------------------------------------------------------------------ table validation
+    def _found(self, name: str, key: str, company: str) -> bool:
+        """The row exists (else the standard handler answers 400 or 404 for the key)."""
+        return (
+            bool(GUID_RE.match(key)) and self.store.get_raw(name, key.lower(), company) is not None
+        )
+
     def _merged(self, req: Req, name: str, company: str, key: str | None) -> tuple[Row, Row]:
         """(the request body, the row it would produce: current values overlaid with it)."""
         body = req.json()
@@ -176,8 +187,8 @@ class GroupRouter(BusinessCentral):
                 "field cannot be the same."
             )
         for field in ("exchangeRateAmount", "relationalExchangeRateAmount"):
-            value = row.get(field)
-            if not isinstance(value, int | float | Decimal) or Decimal(str(value)) <= 0:
+            amount = row.get(field)
+            if not isinstance(amount, int | float | Decimal) or Decimal(str(amount)) <= 0:
                 raise _dialog(
                     f"{field} must have a value greater than 0 in Currency Exchange Rate."
                 )
