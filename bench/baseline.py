@@ -74,7 +74,8 @@ def client(facts: dict[str, Any], bearer: str, headers: dict[str, str]) -> httpx
 
 def owners(bc: httpx.Client, dv: httpx.Client, company: str) -> dict[str, str]:
     """Salesperson code -> systemuserid, joined on e-mail (as SALESPEOPLE couples them)."""
-    people = bc.get(f"companies({company})/salespeople", params={"$select": "code,email"})
+    group = str(bc.base_url).rstrip("/").replace("/api/v2.0", "/api/accord/integration/v1.0")
+    people = bc.get(f"{group}/companies({company})/salespeople", params={"$select": "code,email"})
     users = dv.get("systemusers", params={"$select": "systemuserid,internalemailaddress"})
     by_mail = {
         str(u["internalemailaddress"]).lower(): u["systemuserid"]

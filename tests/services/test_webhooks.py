@@ -11,8 +11,8 @@ import json
 import socket
 import threading
 import time
-from datetime import timedelta
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx

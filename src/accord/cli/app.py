@@ -164,6 +164,13 @@ def sandbox_up(
         list[str] | None,
         typer.Option("--system", "--only", help="Only these registered sandboxes (repeatable)."),
     ] = None,
+    custom_api: Annotated[
+        bool,
+        typer.Option(
+            help="Serve Business Central's custom API group accord/integration/v1.0 "
+            "(--no-custom-api: a tenant without Accord's extension)."
+        ),
+    ] = True,
 ) -> None:
     """Serve the registered sandboxes over HTTPS on 127.0.0.1 until interrupted."""
     from accord.sandboxes import SANDBOXES, serve_forever
@@ -178,6 +185,7 @@ def sandbox_up(
         seed=seed,
         json_out=json_out,
         print_fn=lambda line: print(line, flush=True),
+        custom_api=custom_api,
     )
 
 

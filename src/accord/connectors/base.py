@@ -75,6 +75,9 @@ class EntityInfo:
     """A human key such as a customer number, used for display and lookups."""
     max_page_size: int = 1000
     max_batch_size: int = 1
+    api_group: str | None = None
+    """The API the entity lives in when it is not the system's standard one, e.g. Business
+    Central's custom API group ``accord/integration/v1.0`` (None: the standard API)."""
 
     def field(self, name: str) -> FieldInfo:
         """Return the field called ``name`` or raise a clear error listing the valid ones."""

@@ -81,11 +81,12 @@ class BusinessCentralClient:
         self.company_name = str(match.get("name") or "")
         return self._company_id
 
-    def post_batch(self, requests: Sequence[json_batch.BatchRequest]) -> Any:
-        """POST one JSON batch; returns the HTTP response (caller interprets it)."""
+    def post_batch(self, requests: Sequence[json_batch.BatchRequest], url: str = "$batch") -> Any:
+        """POST one JSON batch to ``url`` (an API's ``$batch``; its requests are relative to
+        that API's root); returns the HTTP response (caller interprets it)."""
         return self.http.request(
             "POST",
-            "$batch",
+            url,
             content=json_batch.encode(requests),
             headers={"Content-Type": json_batch.CONTENT_TYPE},
             idempotent=False,

@@ -14,7 +14,8 @@ from accord.connectors.business_central.client import (
     BusinessCentralClient,
     with_environment,
 )
-from accord.connectors.business_central.entities import ENTITIES, READ_ONLY, bc_values
+from accord.connectors.business_central.custom_api import ENTITIES, READ_ONLY, api_root
+from accord.connectors.business_central.entities import bc_values
 from accord.connectors.business_central.errors import ERRORS, failed_result
 from accord.connectors.business_central.webhooks import BusinessCentralSubscriptions
 from accord.connectors.http import HttpClient
@@ -25,6 +26,7 @@ from accord.connectors.odata.paging import prefer_max_page_size
 from accord.connectors.odata.writes import Indexed, batch_call_failed, run_batches, writable
 from accord.connectors.registry import ConnectorPlugin
 from accord.connectors.settings import ConnectionSettings
+from accord.errors import Phase
 
 DEFAULT_RATE_LIMIT = "6000/5 minutes"
 """BC's documented per-user OData limit (a 5-minute sliding window)."""
@@ -78,8 +80,28 @@ class BusinessCentralConnector(BusinessCentralSubscriptions, ODataConnector):
         self.client = BusinessCentralClient(http, settings.company)
         self._sleep = time.sleep
 
-    def collection(self, info: EntityInfo) -> str:
+    def api_root(self, group: str | None) -> str:
+        """Root URL of the API an entity lives in (the connection's v2.0 URL for None)."""
+        return api_root(self.http.base_url, group)
+
+    def entity_path(self, info: EntityInfo) -> str:
+        """The entity set's path relative to its API's root (as ``$batch`` requests name it)."""
         return f"companies({self.client.company_id})/{info.name}"
+
+    def collection(self, info: EntityInfo) -> str:
+        """Relative for standard entities; absolute under its group's root otherwise."""
+        path = self.entity_path(info)
+        return path if info.api_group is None else f"{self.api_root(info.api_group)}/{path}"
+
+    def has_api_group(self, group: str) -> bool:
+        """Whether the tenant serves API ``group`` (``<publisher>/<group>/<version>``): its
+        ``companies`` answers 200, or 404 when no installed extension publishes it."""
+        response = self.http.get(f"{self.api_root(group)}/companies")
+        if response.status_code == 404:
+            return False
+        if response.status_code != 200:
+            raise self.error(response, Phase.CONNECT)
+        return True
 
     def check(self) -> None:
         """Authenticate, list companies and make sure the configured one exists."""
@@ -106,7 +128,10 @@ class BusinessCentralConnector(BusinessCentralSubscriptions, ODataConnector):
     # -- writes ---------------------------------------------------------------------------
     def write(self, entity: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
         info = self.entity(entity)
-        collection = self.collection(info)
+        collection = self.entity_path(info)
+        batch_url = (
+            "$batch" if info.api_group is None else f"{self.api_root(info.api_group)}/$batch"
+        )
         read_only = READ_ONLY[info.name]
 
         def request(index: int, op: WriteOp) -> json_batch.BatchRequest:
@@ -124,7 +149,7 @@ class BusinessCentralConnector(BusinessCentralSubscriptions, ODataConnector):
             return json_batch.BatchRequest(rid, "DELETE", url, headers)
 
         def send(pending: Indexed) -> tuple[dict[int, WriteResult], str | None]:
-            response = self.client.post_batch([request(i, op) for i, op in pending])
+            response = self.client.post_batch([request(i, op) for i, op in pending], batch_url)
             failed = batch_call_failed(self.http, response, pending)
             if failed is not None:
                 return failed

@@ -1,8 +1,7 @@
 """Business Central API v2.0 entities as data (fields from the v2.0 resource pages).
 
-``salespeople``, ``priceLists`` and ``priceListLines`` are not standard v2.0 APIs: they are
-inferred extensions (as a partner API page would publish them), served by Accord's sandbox at
-the same company-scoped route as the standard entities.
+What v2.0 lacks (salespeople, price lists, shipping agents, ...) lives in Accord's custom API
+group: :mod:`accord.connectors.business_central.custom_api`.
 """
 
 from __future__ import annotations
@@ -27,7 +26,9 @@ def _lookup(name: str, entity: str) -> FieldInfo:
     return FieldInfo(name, FieldType.LOOKUP, lookup_entity=entity)
 
 
-def _entity(name: str, natural_key: str | None, *fields: FieldInfo | str) -> EntityInfo:
+def _entity(
+    name: str, natural_key: str | None, *fields: FieldInfo | str, api_group: str | None = None
+) -> EntityInfo:
     infos = [FieldInfo("id", G, read_only=True)]
     infos += [f if isinstance(f, FieldInfo) else FieldInfo(f) for f in fields]
     infos.append(FieldInfo(MODIFIED, T, read_only=True))
@@ -41,6 +42,7 @@ def _entity(name: str, natural_key: str | None, *fields: FieldInfo | str) -> Ent
         natural_key=natural_key,
         max_page_size=MAX_PAGE_SIZE,
         max_batch_size=MAX_BATCH_SIZE,
+        api_group=api_group,
     )
 
 
@@ -82,16 +84,6 @@ ENTITIES: dict[str, EntityInfo] = {
             FieldInfo("calculateDiscountOnCreditMemos", B),
         ),
         _entity("shipmentMethods", "code", _CODE, _NAME),
-        _entity(
-            "salespeople",
-            "code",
-            FieldInfo("code", S, max_length=20),
-            FieldInfo("displayName", S, max_length=50),
-            FieldInfo("email", S, max_length=80),
-            FieldInfo("phoneNumber", S, max_length=30),
-            FieldInfo("commissionPercent", D),
-            FieldInfo("blocked", B),
-        ),
         _entity(
             "customers",
             "number",
@@ -153,27 +145,6 @@ ENTITIES: dict[str, EntityInfo] = {
             "generalProductPostingGroupCode",
             FieldInfo("inventoryPostingGroupId", G),
             "inventoryPostingGroupCode",
-        ),
-        _entity(
-            "priceLists",
-            "code",
-            FieldInfo("code", S, max_length=20),
-            FieldInfo("description", S, max_length=250),
-            FieldInfo("currencyCode", S, max_length=10),
-            FieldInfo("status", OPT),
-            FieldInfo("startingDate", DT),
-            FieldInfo("endingDate", DT),
-        ),
-        _entity(
-            "priceListLines",
-            None,
-            FieldInfo("priceListCode", S, max_length=20),
-            FieldInfo("assetType", OPT),
-            FieldInfo("assetNo", S, max_length=20),
-            FieldInfo("unitOfMeasureCode", S, max_length=10),
-            FieldInfo("minimumQuantity", D),
-            FieldInfo("unitPrice", D),
-            FieldInfo("currencyCode", S, max_length=10),
         ),
     )
 }

@@ -2,17 +2,21 @@
 
 Routes (relative to ``/v2.0/{tenant}/{environment}/api/v2.0``): ``companies``,
 ``companies({id})``, ``companies({id})/{entitySet}[({id})]``, ``{entitySet}[({id})]`` with a
-``Company`` header or ``company`` query option, ``$batch`` and ``$metadata``.
+``Company`` header or ``company`` query option, ``$batch`` and ``$metadata``; the same below
+``/api/accord/integration/v1.0`` for the custom API group (:mod:`.group`).
 """
 
 from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from accord.sandboxes.business_central import entities, seed
 from accord.sandboxes.business_central.batch import run_batch
+from accord.sandboxes.business_central.custom_api import ROUTE as GROUP_ROUTE
+from accord.sandboxes.business_central.custom_api import SPECS as GROUP_SPECS
 from accord.sandboxes.business_central.metadata import csdl
 from accord.sandboxes.business_central.protocol import BcOptions, error, fault_body
 from accord.sandboxes.business_central.resources import BcResources
@@ -24,7 +28,7 @@ from accord.sandboxes.common.http import Req, Resp, make_endpoint
 from accord.sandboxes.common.identity import Identity
 from accord.sandboxes.common.odata import GUID_RE
 from accord.sandboxes.common.seed import Gen
-from accord.sandboxes.common.store import Store
+from accord.sandboxes.common.store import EntitySpec, Store
 
 NAME = "business-central"
 SCOPE = "https://api.businesscentral.dynamics.com/.default"
@@ -33,20 +37,29 @@ JSON_TYPE = (
     "IEEE754Compatible=false; charset=utf-8"
 )
 _SEG = re.compile(r"^(?P<name>[A-Za-z$][\w.]*)(?:\((?P<key>[^)]*)\))?(?:/(?P<rest>.*))?$")
+WriteObserver = Callable[[str, str, str, "str | None", Resp], None]
+"""Called after a successful write: (method, entity set, company, key or None, response)."""
 
 
 class BusinessCentral:
     """Request router for one Business Central sandbox."""
 
     def __init__(
-        self, store: Store, options: BcOptions, faults: Faults, clock: Clock | None = None
+        self,
+        store: Store,
+        options: BcOptions,
+        faults: Faults,
+        specs: tuple[EntitySpec, ...] = entities.SPECS,
+        clock: Clock | None = None,
     ) -> None:
         self.store = store
         self.options = options
         self.faults = faults
         self.subscriptions = Subscriptions(store, clock or store.clock, options.webhooks)
         self.resources = BcResources(store, options)
-        self._metadata = csdl(entities.SPECS)
+        self.by_name = {s.name: s for s in specs}
+        self._metadata = csdl(specs)
+        self.observers: list[WriteObserver] = []
 
     def _company_by_ref(self, ref: str) -> str | None:
         if GUID_RE.match(ref) and self.store.get_raw("companies", ref.lower()):
@@ -115,7 +128,7 @@ class BusinessCentral:
 
     def entity(self, req: Req, company: str, name: str, key: str | None, rest: str | None) -> Resp:
         """Entity-set or single-entity request inside a company."""
-        spec = entities.BY_NAME.get(name)
+        spec = self.by_name.get(name)
         if spec is None or not spec.scoped:
             return error(
                 404, "BadRequest_ResourceNotFound", f"Resource not found for the segment '{name}'."
@@ -129,7 +142,9 @@ class BusinessCentral:
             if req.method == "GET":
                 return res.guarded(res.list, req, spec, company)
             if req.method == "POST":
-                return res.guarded(res.create, req, spec, company)
+                return self.written(
+                    req, name, company, None, res.guarded(res.create, req, spec, company)
+                )
             return error(
                 405,
                 "BadRequest_MethodNotAllowed",
@@ -149,7 +164,15 @@ class BusinessCentral:
                 "BadRequest_MethodNotAllowed",
                 f"'{req.method}' requests for '{name}' are not allowed.",
             )
-        return res.guarded(handler, req, spec, company, key)
+        resp = res.guarded(handler, req, spec, company, key)
+        return resp if req.method == "GET" else self.written(req, name, company, key, resp)
+
+    def written(self, req: Req, name: str, company: str, key: str | None, resp: Resp) -> Resp:
+        """Tell the observers about a successful write; returns ``resp``."""
+        if 200 <= resp.status < 300:
+            for observe in self.observers:
+                observe(req.method, name, company, key, resp)
+        return resp
 
 
 def unauthorized() -> Resp:
@@ -177,14 +200,21 @@ def build(
     token_lifetime: int = 3600,
     database_dir: str | None = None,
     options: BcOptions | None = None,
+    custom_api: bool | None = None,
 ) -> SandboxCore:
-    """Create, seed and assemble a Business Central sandbox (not yet served)."""
+    """Create, seed and assemble a Business Central sandbox (not yet served); ``custom_api``
+    False serves a tenant without Accord's extension (the group's routes answer 404)."""
+    from accord.sandboxes.business_central import group, group_seed  # they build on this module
+
     opts = options or BcOptions()
+    if custom_api is not None:
+        opts.custom_api = custom_api
     clock = Clock()
     folder = Path(database_dir or tempfile.mkdtemp(prefix="accord-bc-"))
     folder.mkdir(parents=True, exist_ok=True)
-    store = Store(entities.SPECS, str(folder / "business-central.sqlite"), clock)
+    store = Store(entities.SPECS + GROUP_SPECS, str(folder / "business-central.sqlite"), clock)
     companies = seed.seed(store, records, seed_value)
+    group_seed.seed(store, companies, seed_value)
     store.create_indexes()
     gen = Gen(seed_value, "bc-credentials")
     identity = Identity(
@@ -195,17 +225,23 @@ def build(
         lifetime=token_lifetime,
         clock=clock,
     )
-    root = f"/v2.0/{opts.tenant}/{opts.environment}/api/v2.0"
-    faults = Faults(fault_body, api_prefix=root)
-    router = BusinessCentral(store, opts, faults, clock)
+    api = f"/v2.0/{opts.tenant}/{opts.environment}/api"
+    root, group_root = f"{api}/v2.0", f"{api}/{GROUP_ROUTE}"
+    faults = Faults(fault_body, api_prefix=f"{api}/")
+    router = BusinessCentral(store, opts, faults, clock=clock)
+    extension = group.GroupRouter(store, opts, faults, router)
 
     def authenticate(req: Req) -> Resp | None:
         req.client_id = identity.verify(req.header("authorization"))
         return unauthorized() if req.client_id is None else None
 
-    app = assemble(
-        root, make_endpoint(root, router.dispatch, authenticate, JSON_TYPE), identity, faults, clock
+    endpoint = group.by_prefix(
+        {
+            group_root: make_endpoint(group_root, extension.dispatch, authenticate, JSON_TYPE),
+            root: make_endpoint(root, router.dispatch, authenticate, JSON_TYPE),
+        }
     )
+    app = assemble(api, endpoint, identity, faults, clock)
     return SandboxCore(
         name=NAME,
         app=app,
@@ -217,6 +253,11 @@ def build(
         scope=SCOPE,
         company_id=companies[0]["id"],
         company_name=companies[0]["name"],
-        extra={"router": router, "options": opts, "subscriptions": router.subscriptions},
+        extra={
+            "router": router,
+            "group_router": extension,
+            "options": opts,
+            "subscriptions": router.subscriptions,
+        },
         closers=[router.subscriptions.stop],
     )

@@ -1,7 +1,6 @@
 """Business Central API v2.0 entity sets served by the sandbox (fields per the v2.0 resource
-pages). ``salespeople``, ``priceLists`` and ``priceListLines`` are *inferred extensions*: they
-are not v2.0 standard APIs, but are served company-scoped at the same kind of route so the
-integration templates have somewhere to read salespeople and price lists from."""
+pages). What v2.0 lacks (salespeople, price lists, ...) is in the custom API group of
+:mod:`.custom_api`."""
 
 from __future__ import annotations
 
@@ -96,13 +95,6 @@ SPECS: tuple[EntitySpec, ...] = (
     _spec("shipmentMethods", "shipmentMethod", f"{_ID} code::10 displayName::100 {_MOD}"),
     _spec("itemCategories", "itemCategory", f"{_ID} code::20 displayName::100 {_MOD}"),
     _spec(
-        "salespeople",
-        "salesperson",
-        f"{_ID} code::20 displayName::50 email::80 phoneNumber::30 commissionPercent:float "
-        f"blocked:bool {_MOD}",
-        extension=True,
-    ),
-    _spec(
         "customers",
         "customer",
         f"{_ID} number::20 displayName::100 type {_ADDRESS} phoneNumber::30 email::80 "
@@ -148,23 +140,6 @@ SPECS: tuple[EntitySpec, ...] = (
             ),
             Lookup("itemCategoryId", "itemCategoryCode", "itemCategories", "Item Category"),
         ),
-    ),
-    _spec(
-        "priceLists",
-        "priceList",
-        f"{_ID} code::20 description::250 currencyCode::10 status startingDate:date "
-        f"endingDate:date {_MOD}",
-        extension=True,
-        enums={"status": ("Draft", "Active", "Inactive")},
-        defaults={"status": "Active"},
-    ),
-    _spec(
-        "priceListLines",
-        "priceListLine",
-        f"{_ID} priceListCode::20 assetType assetNo::20 unitOfMeasureCode::10 "
-        f"minimumQuantity:float unitPrice:float currencyCode::10 {_MOD}",
-        extension=True,
-        defaults={"assetType": "Item"},
     ),
 )
 

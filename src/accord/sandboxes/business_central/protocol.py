@@ -34,6 +34,9 @@ class BcOptions:
     """[I] Status reported for the other operations of a rolled-back ``Isolation: snapshot``."""
     webhooks: WebhookOptions = field(default_factory=WebhookOptions)
     """Delay, coalescing, retries and lifetime of webhook subscriptions."""
+    custom_api: bool = True
+    """Accord's extension is installed: the ``accord/integration/v1.0`` API group is served
+    (False: its routes answer 404, as on a tenant without the extension)."""
 
 
 def error(status: int, code: str, message: str) -> Resp:

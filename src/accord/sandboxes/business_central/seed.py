@@ -99,6 +99,7 @@ def _setup(store: Store, gen: Gen, company: str) -> dict[str, list[Row]]:
                 "email": e,
                 "phoneNumber": gen.phone(),
                 "commissionPercent": 5.0,
+                "jobTitle": "Account Manager",
                 "blocked": False,
             }
             for c, n, e in SALESPEOPLE
