@@ -1,7 +1,8 @@
 """template revisions: every template an integration ran with
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0005 (0006 once the workloads revision of the runtime branch is merged: set
+down_revision to "0006" then)
 Create Date: 2026-11-27 15:00:00.000000
 
 ``accord template upgrade`` keeps the template it replaces as a revision row (the whole
@@ -16,7 +17,7 @@ from alembic import op
 
 from accord.state.types import UTCDateTime
 
-revision = "0006"
+revision = "0007"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
