@@ -169,3 +169,14 @@ def test_template_version_and_name_changes_are_listed() -> None:
     assert [(c.attribute, c.old, c.new) for c in result.template_changes] == [
         ("version", None, "2026.2")
     ]
+
+
+def test_only_changes_to_what_a_pass_reads_forget_change_feed_tokens() -> None:
+    policy = _template()
+    _customer(policy)["conflict"] = "source_wins"
+    (customer,) = diff_templates(_stored(_template()), parse_template(policy, "new")).mappings
+    assert not customer.changes_reads
+    filtered = _template()
+    _customer(filtered)["filters"] = {"crm": {"field": "statecode", "op": "eq", "value": 0}}
+    (customer,) = diff_templates(_stored(_template()), parse_template(filtered, "new")).mappings
+    assert customer.changes_reads

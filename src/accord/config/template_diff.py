@@ -84,8 +84,7 @@ class MappingDiff:
     def changes_reads(self) -> bool:
         """Whether the records a pass reads change (their fields, filter or direction): a
         change-feed token made for the old query must not be followed any more."""
-        read = {"filters", "direction", "entities", "enabled"}
-        return bool(self.fields) or any(c.attribute in read for c in self.changes)
+        return bool(self.fields) or any(c.attribute not in _READS_KEPT for c in self.changes)
 
     @property
     def drops(self) -> set[str]:
@@ -149,9 +148,9 @@ def diff_templates(old: TemplateSpec, new: TemplateSpec) -> TemplateDiff:
                 )
             )
     template_changes = [
-        Change(attr, getattr(old, attr), getattr(new, attr))
-        for attr in ("name", "version", "description")
-        if getattr(old, attr) != getattr(new, attr)
+        Change(attr, _dump(getattr(old, attr)), _dump(getattr(new, attr)))
+        for attr in _TEMPLATE_ATTRS
+        if _dump(getattr(old, attr)) != _dump(getattr(new, attr))
     ]
     stored = new.model_copy(update={"mappings": final})
     return TemplateDiff(old, _revalidate(stored), diffs, template_changes)
@@ -199,21 +198,27 @@ def _added(mapping: TableMappingSpec) -> MappingDiff:
     )
 
 
-_MAPPING_ATTRS = (
-    "direction",
-    "filters",
-    "sync_only_coupled",
-    "depends_on",
-    "conflict",
-    "initial_master",
-    "deletion",
-    "create_new_if_no_match",
-    "sync_after_coupling",
-    "interval_seconds",
-    "overlap_seconds",
-    "new_record_defaults",
-    "enabled",
+_MAPPING_ATTRS = tuple(
+    name for name in TableMappingSpec.model_fields if name not in ("name", "fields")
 )
+_TEMPLATE_ATTRS = tuple(
+    name for name in TemplateSpec.model_fields if name not in ("roles", "mappings")
+)
+_READS_KEPT = frozenset(
+    {
+        "conflict",
+        "initial_master",
+        "deletion",
+        "depends_on",
+        "interval_seconds",
+        "overlap_seconds",
+        "create_new_if_no_match",
+        "sync_after_coupling",
+        "sync_only_coupled",
+        "new_record_defaults",
+    }
+)
+"""Mapping settings that leave what a pass reads as it was (any other change may not)."""
 
 
 def _dump(value: Any) -> Any:
