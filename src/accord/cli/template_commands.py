@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from typing import Annotated, Any
 
 import typer
@@ -163,8 +164,15 @@ def _print_json(data: dict[str, Any]) -> None:
 
 
 def _show(plan: UpgradePlan) -> None:
+    width = max(console.width, 40)
     for line in describe(plan):
-        console.print(escape(line), highlight=False, soft_wrap=False)
+        body = line.lstrip(" ")
+        indent = " " * (len(line) - len(body))
+        follow = indent + ("   " if body.startswith("=> ") else "  ")
+        for part in textwrap.wrap(
+            body, width, initial_indent=indent, subsequent_indent=follow, break_on_hyphens=False
+        ) or [line]:
+            console.print(escape(part), highlight=False, soft_wrap=True)
 
 
 def describe(plan: UpgradePlan) -> list[str]:
