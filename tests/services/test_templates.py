@@ -230,7 +230,7 @@ def test_rollback_keeps_a_removed_mapping_inactive_and_brings_it_back(
 
     back = templates.rollback(world.hub, 1)
     assert not isinstance(back, templates.UpgradePlan) and back.revision == 3
-    assert [m.name for m in back.plan.diff.of("added")] == [leaf]
+    assert [m.name for m in back.plan.diff.of("restored")] == [leaf]
     assert templates.plan_upgrade(world.hub, pair["new"]).changed is False
     history = templates.history(world.hub)
     assert history[0].digest == history[2].digest != history[1].digest
@@ -262,3 +262,35 @@ def test_an_upgrade_refuses_a_plan_made_before_the_template_changed(
     templates.upgrade(world.hub, pair["new"])
     with pytest.raises(ConfigError, match="changed since the difference was shown"):
         templates.upgrade(world.hub, pair["old"], expect_digest=plan.current_digest)
+
+
+def test_a_mapping_brought_back_is_compared_with_the_spec_its_couplings_followed(
+    make_world: WorldFactory, pair: dict[str, Any], tmp_path: Path
+) -> None:
+    """Kept inactive, then brought back with a field that now names another field under
+    the same id: its kept baselines describe the old field and are dropped (first sight)."""
+    world = make_world(records=12, template=pair["new"])
+    operations.sync_full(world.hub)
+    leaf = pair["leaf"]
+    assert world.couplings(leaf), f"the full sync coupled no {leaf}"
+    new = yaml.safe_load(Path(pair["new"]).read_text())
+    mapping = next(m for m in new["mappings"] if m["name"] == leaf)
+    field = next(f for f in mapping["fields"] if "erp" in f and "crm" in f)
+    key = f"crm={field['crm']}:erp={field['erp']}"
+    field.update(id=field.get("id", key), crm="description")
+    path = tmp_path / "again.yaml"
+    path.write_text(yaml.safe_dump(new, sort_keys=False))
+    with world.hub.db.session() as session:
+        leaf_id = session.scalar(select(TableMapping.id).where(TableMapping.name == leaf))
+
+    templates.upgrade(world.hub, pair["old"])
+    plan = templates.plan_upgrade(world.hub, str(path))
+    (back,) = [m for m in plan.diff.mappings if m.name == leaf]
+    assert back.status == "restored" and back.drops == {field["id"]}
+    templates.upgrade(world.hub, str(path))
+    with world.hub.db.session() as session:
+        assert session.scalar(select(TableMapping.id).where(TableMapping.name == leaf)) == leaf_id
+        synced = session.scalars(
+            select(CouplingLink.synced).where(CouplingLink.mapping_id == leaf_id)
+        ).all()
+    assert synced and all(field["id"] not in s for s in synced)

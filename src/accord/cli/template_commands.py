@@ -38,7 +38,14 @@ DropOpt = Annotated[
         "changed) instead of keeping them inactive.",
     ),
 ]
-_MARK = {"added": "+", "removed": "-", "changed": "~", "renamed": "~", "retired": "!"}
+_MARK = {
+    "added": "+",
+    "removed": "-",
+    "changed": "~",
+    "renamed": "~",
+    "retired": "!",
+    "restored": "+",
+}
 
 
 @template_app.command()

@@ -9,6 +9,7 @@ and what that means for the state; :mod:`accord.services.templates` applies it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -69,7 +70,7 @@ class MappingDiff:
     """A table mapping added, removed, renamed, retired (entity changed) or changed."""
 
     name: str
-    status: Literal["added", "removed", "renamed", "retired", "changed"]
+    status: Literal["added", "removed", "renamed", "retired", "changed", "restored"]
     old_name: str | None = None
     changes: list[Change] = field(default_factory=list)
     fields: list[FieldDiff] = field(default_factory=list)
@@ -110,21 +111,35 @@ class TemplateDiff:
         return [m for m in self.mappings if m.status == status]
 
 
-def diff_templates(old: TemplateSpec, new: TemplateSpec) -> TemplateDiff:
-    """Compare a stored template (ids filled in) with a newer one (ids optional)."""
+def diff_templates(
+    old: TemplateSpec,
+    new: TemplateSpec,
+    inactive: Mapping[str, TableMappingSpec] | None = None,
+) -> TemplateDiff:
+    """Compare a stored template (ids filled in) with a newer one (ids optional).
+
+    ``inactive``: mappings an earlier upgrade removed but kept (name -> their last spec); one
+    the new template brings back is compared with that spec, as its couplings were synced
+    with it."""
+    inactive = inactive or {}
     if old.roles != new.roles:
         raise ConfigError(
             "the new template's roles differ from the integration's: "
             f"{_roles(new)} instead of {_roles(old)}; an upgrade keeps the roles "
             "(set up a new integration with 'accord init' instead)"
         )
-    renamed = _renamed_mappings(old, new)
+    renamed = _renamed_mappings(old, new, set(inactive))
     old_by_name = {m.name: m for m in old.mappings}
     diffs: list[MappingDiff] = []
     final: list[TableMappingSpec] = []
     for mapping in new.mappings:
         previous_name = renamed.get(mapping.name, mapping.name)
         previous = old_by_name.get(previous_name)
+        if previous is None and mapping.name in inactive:
+            restored, fields = _restored(inactive[mapping.name], mapping)
+            diffs.append(restored)
+            final.append(mapping.model_copy(update={"fields": fields}))
+            continue
         if previous is None:
             diffs.append(_added(mapping))
             final.append(mapping.model_copy(update={"fields": _ids(mapping.fields)}))
@@ -167,9 +182,10 @@ def _revalidate(spec: TemplateSpec) -> TemplateSpec:
         raise ConfigError(f"the upgraded template does not validate: {exc}") from None
 
 
-def _renamed_mappings(old: TemplateSpec, new: TemplateSpec) -> dict[str, str]:
-    """New name -> old name of mappings renamed (same entities per role, unambiguous)."""
-    old_names = {m.name for m in old.mappings}
+def _renamed_mappings(old: TemplateSpec, new: TemplateSpec, kept: set[str]) -> dict[str, str]:
+    """New name -> old name of mappings renamed (same entities per role, unambiguous; not
+    a name whose couplings an earlier upgrade kept)."""
+    old_names = {m.name for m in old.mappings} | kept
     new_names = {m.name for m in new.mappings}
     gone = [m for m in old.mappings if m.name not in new_names]
     fresh = [m for m in new.mappings if m.name not in old_names]
@@ -180,6 +196,22 @@ def _renamed_mappings(old: TemplateSpec, new: TemplateSpec) -> dict[str, str]:
         if len(same) == 1 and len(twins) == 1:
             found[mapping.name] = same[0].name
     return found
+
+
+def _restored(
+    kept: TableMappingSpec, mapping: TableMappingSpec
+) -> tuple[MappingDiff, list[FieldMappingSpec]]:
+    """A mapping brought back, compared with the spec its kept couplings were synced with."""
+    mdiff, fields = _compare_mapping(kept, mapping)
+    if mdiff is None:
+        mdiff = MappingDiff(mapping.name, "restored", kept.name)
+    if mdiff.status == "retired":
+        return mdiff, fields
+    mdiff.status = "restored"
+    mdiff.effects.insert(
+        0, "brought back: the couplings an earlier upgrade kept inactive are used again"
+    )
+    return mdiff, fields
 
 
 def _ids(fields: list[FieldMappingSpec]) -> list[FieldMappingSpec]:

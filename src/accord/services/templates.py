@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.config.loader import builtin_templates, load_template, parse_template
-from accord.config.spec import TemplateSpec
+from accord.config.spec import TableMappingSpec, TemplateSpec
 from accord.config.template_diff import MappingDiff, TemplateDiff, diff_templates
 from accord.errors import ConfigError
 from accord.services.hub import Hub
@@ -220,11 +220,12 @@ def _plan(
         new = template
     else:
         new = resolve_template(row.template, template)
-    diff = diff_templates(config.template, new)
     rows = _mapping_rows(session, row.id)
-    counts = rev.coupling_counts(session, [r.id for r in rows.values()])
     known = {m.name for m in config.template.mappings}
     stored = rev.revisions(session, row)
+    inactive = _last_specs(stored, {n for n in rows if n not in known})
+    diff = diff_templates(config.template, new, inactive)
+    counts = rev.coupling_counts(session, [r.id for r in rows.values()])
     return UpgradePlan(
         config.name,
         stored[-1].revision,
@@ -233,6 +234,23 @@ def _plan(
         {name: counts.get(r.id, 0) for name, r in rows.items()},
         sorted(name for name in rows if name not in known),
     )
+
+
+def _last_specs(stored: list[rev.TemplateRevision], names: set[str]) -> dict[str, TableMappingSpec]:
+    """The spec each of ``names`` last had in a revision (their kept couplings follow it)."""
+    found: dict[str, TableMappingSpec] = {}
+    for revision in reversed(stored):
+        wanted = names - set(found)
+        if not wanted:
+            break
+        for mapping in revision.spec.get("mappings", []):
+            if mapping.get("name") in wanted and mapping["name"] not in found:
+                try:
+                    spec = parse_template(revision.spec, f"revision {revision.revision}")
+                except ConfigError:
+                    break  # a revision this version cannot read: look further back
+                found[mapping["name"]] = spec.mapping(mapping["name"])
+    return found
 
 
 def _mapping_rows(session: Session, integration_id: int) -> dict[str, TableMapping]:
@@ -288,7 +306,7 @@ def _apply(session: Session, plan: UpgradePlan, *, drop_removed: bool, note: str
     session.flush()
     rebaselined = 0
     for m in diff.mappings:
-        if m.status in ("changed", "renamed"):
+        if m.status in ("changed", "renamed", "restored"):
             rebaselined += rev.rekey_baselines(session, rows[m.name].id, m.rekeys, m.drops)
             if m.changes_reads:
                 rev.forget_change_tokens(session, rows[m.name].id)
