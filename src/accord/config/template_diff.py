@@ -245,6 +245,7 @@ _READS_KEPT = frozenset(
         "interval_seconds",
         "overlap_seconds",
         "create_new_if_no_match",
+        "initial_sync",
         "sync_after_coupling",
         "sync_only_coupled",
         "new_record_defaults",
