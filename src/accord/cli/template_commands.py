@@ -161,7 +161,8 @@ def _apply(plan: UpgradePlan, *, yes: bool, json_out: bool, run: Any) -> None:
         f"Revision {result.revision} applied: {result.links_rebaselined} links re-baselined, "
         f"{result.couplings_dropped} couplings dropped"
         + (f", kept inactive: {', '.join(result.kept_inactive)}" if result.kept_inactive else "")
-        + ". Nothing was written to the systems; the next sync applies the template.",
+        + ". Nothing was written to the systems; the next sync applies the template "
+        "(restart 'accord run' and workers: they keep the template they started with).",
         highlight=False,
     )
 

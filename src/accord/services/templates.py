@@ -20,9 +20,11 @@ from accord.config.spec import TableMappingSpec, TemplateSpec
 from accord.config.template_diff import MappingDiff, TemplateDiff, diff_templates
 from accord.errors import ConfigError
 from accord.services.hub import Hub
+from accord.state import leases
 from accord.state import revisions as rev
-from accord.state.models import Integration, TableMapping
+from accord.state.models import Integration, Lease, TableMapping
 from accord.state.store import load_integration
+from accord.state.types import utcnow
 
 RETIRED = "{name}@r{revision}"
 """The name a mapping row whose entity changed keeps (never a valid mapping name)."""
@@ -262,10 +264,27 @@ def _mapping_rows(session: Session, integration_id: int) -> dict[str, TableMappi
     }
 
 
+def _refuse_running_passes(session: Session, rows: dict[str, TableMapping]) -> None:
+    """A pass running now would go on with the old template (and book its results under
+    it): refuse while one holds its lease."""
+    names = {f"pass:{m.id}:": name for name, m in rows.items()}
+    me = leases.this_holder()
+    now = utcnow()
+    for lease in session.scalars(select(Lease).where(Lease.key.like("pass:%"))):
+        prefix = lease.key.rsplit(":", 1)[0] + ":"
+        if prefix not in names or lease.expires_at <= now or leases.holder_is_dead(lease, me):
+            continue
+        raise ConfigError(
+            f"a pass of mapping {names[prefix]} is running (on {lease.host}, process "
+            f"{lease.pid}); stop 'accord run' and the workers, upgrade, then start them again"
+        )
+
+
 def _apply(session: Session, plan: UpgradePlan, *, drop_removed: bool, note: str) -> UpgradeResult:
     row = _row(session, plan.integration)
     if not plan.changed:
         return UpgradeResult(plan, plan.revision, 0, 0, [])
+    _refuse_running_passes(session, _mapping_rows(session, row.id))
     rev.revisions(session, row, record=True)  # the spec it replaces is kept first
     rows = _mapping_rows(session, row.id)
     diff = plan.diff
