@@ -11,6 +11,8 @@ import typer
 
 from accord.cli import privacy, render
 from accord.cli.common import State, console, fail, guarded, hub, named_values, progress_bar
+from accord.cli.state_commands import state_app
+from accord.cli.template_commands import template_app
 from accord.cli.webhooks import webhooks_app
 from accord.connectors.assemble import assemble_settings
 from accord.services import operations, setup
@@ -25,6 +27,8 @@ app = typer.Typer(
 )
 sandbox_app = typer.Typer(help="Run the built-in protocol sandboxes.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(template_app, name="template")
+app.add_typer(state_app, name="state")
 
 MappingOpt = Annotated[
     list[str] | None, typer.Option("--mapping", "-m", help="Only these mappings (repeatable).")

@@ -164,6 +164,8 @@ class TemplateSpec(_Strict):
     """A whole integration template."""
 
     name: str
+    version: str | None = None
+    """The template's own version label (recorded when an integration is upgraded to it)."""
     description: str = ""
     roles: dict[str, str] = Field(min_length=2, max_length=2)
     """Role -> system that plays it, in order: the first role's data is pushed first."""
