@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.config.spec import to_role
-from accord.connectors.base import ChangeSubscriber, ChangeSubscription
+from accord.connectors.base import ChangeSubscriber, ChangeSubscription, ChangeTracking
 from accord.errors import AccordError
 from accord.observability.logs import get_logger
 from accord.services.hub import Hub
@@ -57,6 +57,8 @@ def subscribe(hub: Hub, public_url: str, integration: str | None = None) -> list
             for entity in _entities(config, role):
                 if (connection, entity) in held:
                     continue
+                if connector.entity(entity).change_tracking == ChangeTracking.SNAPSHOT:
+                    continue  # an option set or similar: no rows to notify about
                 state = secrets.token_urlsafe(32)
                 url = receiver_url(public_url, system, connection)
                 found = connector.subscribe(entity, url, state)

@@ -4,10 +4,11 @@ renew before the three-day expiry, ``DELETE`` to stop."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from accord.connectors.base import ChangeSubscription
+from accord.connectors.base import ChangeSubscription, EntityInfo
 from accord.connectors.http.client import HttpClient
 from accord.connectors.http.outcomes import failure_of
 from accord.errors import TerminalError
@@ -19,10 +20,14 @@ class BusinessCentralSubscriptions:
     http: HttpClient
     client: Any
 
+    entity: Callable[[str], EntityInfo]
+    """The connector's own (declared here only for typing; the mixin defines nothing)."""
+
     def subscribe(self, entity: str, url: str, client_state: str) -> ChangeSubscription:
         """Subscribe to changes of ``entity`` in the connection's company (BC calls ``url``
         with a validation token before it answers)."""
-        resource = f"/api/v2.0/companies({self.client.company_id})/{entity}"
+        group = self.entity(entity).api_group or "v2.0"  # a custom API page notifies too
+        resource = f"/api/{group}/companies({self.client.company_id})/{entity}"
         body = {"notificationUrl": url, "resource": resource, "clientState": client_state}
         response = self.http.request("POST", "subscriptions", json=body, idempotent=False)
         _check(response, self.http.connection)

@@ -20,6 +20,7 @@ from accord.connectors.base import (
 from accord.connectors.dataverse import client as dv
 from accord.connectors.dataverse.entities import ENTITIES, OPTION_SETS
 from accord.connectors.dataverse.errors import ERRORS, failed_result
+from accord.connectors.dataverse.webhooks import DataverseSubscriptions
 from accord.connectors.http import HttpClient, Outcome
 from accord.connectors.odata import multipart
 from accord.connectors.odata.connector import ODataConnector, build_http
@@ -64,7 +65,7 @@ class DataverseSettings(ConnectionSettings):
         return dv.default_scope(self.base_url)
 
 
-class DataverseConnector(ODataConnector):
+class DataverseConnector(DataverseSubscriptions, ODataConnector):
     """Tables and option sets of one Dataverse environment.
 
     Options: ``page_size``, ``batch_size``, ``retry``, ``rate_limit``, ``rate_limit_storage``,

@@ -17,23 +17,24 @@ import secrets
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-import sqlalchemy as sa
 
 from accord.sandboxes.business_central.protocol import error, etag, etag_version
 from accord.sandboxes.business_central.webhook_options import WebhookOptions
+from accord.sandboxes.common.changes import ChangeWatcher, StoreChange
 from accord.sandboxes.common.clock import Clock, format_ms
 from accord.sandboxes.common.http import Req, Resp
-from accord.sandboxes.common.store import COMPANY, VERSION, Store
+from accord.sandboxes.common.store import Store
 
 _log = logging.getLogger(__name__)
 _RESOURCE = re.compile(
-    r"^/?api/v2\.0/companies\((?P<company>[0-9a-fA-F-]{36})\)/(?P<entity>[A-Za-z]+)$"
+    r"^/?api/(?P<route>v2\.0|accord/integration/v1\.0)/"
+    r"companies\((?P<company>[0-9a-fA-F-]{36})\)/(?P<entity>[A-Za-z]+)$"
 )
 _KEY = re.compile(r"^'(?P<id>[^']+)'$")
 
@@ -50,10 +51,11 @@ class Subscription:
     entity: str
     company: str
     expires: Any
+    watcher: ChangeWatcher
+    route: str = "v2.0"
+    """The API route subscribed (``v2.0`` or a custom API group)."""
     version: int = 1
     modified: str = ""
-    seen: int = 0
-    known: set[str] = field(default_factory=set)
     pending_since: float | None = None
     """Monotonic time of the first change not delivered yet."""
     retry_at: float | None = None
@@ -164,8 +166,8 @@ class Subscriptions:
             company=company,
             expires=now + self.options.lifetime,
             modified=format_ms(now),
-            seen=self.store.version,
-            known=self._keys(entity, company),
+            watcher=ChangeWatcher.start(self.store, entity, company),
+            route=parsed["route"],
         )
         with self.lock:
             self.items[sub.id] = sub
@@ -232,30 +234,15 @@ class Subscriptions:
             if sub.retry_at is not None and now < sub.retry_at:
                 continue
             if sub.pending_since is None:
-                if self._changed(sub):
+                if sub.watcher.pending():
                     sub.pending_since = now
                 continue
             if now - sub.pending_since >= self.options.delay:
                 self._deliver(sub, now)
 
-    def _changed(self, sub: Subscription) -> bool:
-        upto = self.store.version
-        if upto <= sub.seen:
-            return False
-        table = self.store.table(sub.entity)
-        changed = self.store.scalar(
-            sa.select(sa.func.count()).where(
-                table.c[VERSION] > sub.seen, table.c[COMPANY] == sub.company
-            )
-        )
-        gone = self.store.deleted_since(sub.entity, sub.seen, upto, 1, sub.company)
-        if not changed and not gone:
-            sub.seen = upto
-        return bool(changed or gone)
-
     def _deliver(self, sub: Subscription, now: float) -> None:
-        upto = self.store.version
-        items = self._items(sub, upto)
+        upto, changes = sub.watcher.peek(self.options.max_changes)
+        items = self._items(sub, changes)
         try:
             answer = self._http.post(sub.notification_url, json={"value": items})
             status = answer.status_code
@@ -263,7 +250,8 @@ class Subscriptions:
             status = 503
         if 200 <= status < 300:
             self.delivered.append({"value": items})
-            sub.seen, sub.pending_since = upto, None
+            sub.watcher.take(upto, changes)
+            sub.pending_since = None
             sub.retry_at = sub.failing_since = None
             sub.attempts = 0
             return
@@ -279,65 +267,30 @@ class Subscriptions:
         with self.lock:  # any other answer deletes the subscription
             self.items.pop(sub.id, None)
 
-    def _items(self, sub: Subscription, upto: int) -> list[dict[str, Any]]:
-        spec = self.store.specs[sub.entity]
-        table = self.store.table(sub.entity)
-        modified = spec.modified or "lastModifiedDateTime"
-        rows = self.store.rows(
-            sa.select(table.c[spec.key], table.c[modified])
-            .where(
-                table.c[VERSION] > sub.seen,
-                table.c[VERSION] <= upto,
-                table.c[COMPANY] == sub.company,
-            )
-            .limit(self.options.max_changes + 1)
-        )
-        gone = self.store.deleted_since(
-            sub.entity, sub.seen, upto, self.options.max_changes + 1, sub.company
-        )
-        base = f"api/v2.0/companies({sub.company})/{sub.entity}"
+    def _items(self, sub: Subscription, changes: list[StoreChange]) -> list[dict[str, Any]]:
+        base = f"api/{sub.route}/companies({sub.company})/{sub.entity}"
         head = {
             "subscriptionId": sub.id,
             "clientState": sub.client_state,
             "expirationDateTime": format_ms(sub.expires),
         }
-        if len(rows) + len(gone) > self.options.max_changes:
-            since = format_ms(self.clock.now() - timedelta(seconds=self.options.delay + 60))
+        now = self.clock.now()
+        if len(changes) > self.options.max_changes:
+            since = format_ms(now - timedelta(seconds=self.options.delay + 60))
             return [
                 {
                     **head,
                     "resource": f"{base}?$filter=lastModifiedDateTime%20gt%20{since}",
                     "changeType": "collection",
-                    "lastModifiedDateTime": format_ms(self.clock.now()),
+                    "lastModifiedDateTime": format_ms(now),
                 }
             ]
-        out = []
-        for row in rows:
-            key = str(row[spec.key])
-            kind = "updated" if key in sub.known else "created"
-            sub.known.add(key)
-            out.append(
-                {
-                    **head,
-                    "resource": f"{base}({key})",
-                    "changeType": kind,
-                    "lastModifiedDateTime": row[modified],
-                }
-            )
-        for row in gone:
-            sub.known.discard(str(row["key"]))
-            out.append(
-                {
-                    **head,
-                    "resource": f"{base}({row['key']})",
-                    "changeType": "deleted",
-                    "lastModifiedDateTime": row["at"],
-                }
-            )
-        return out
-
-    def _keys(self, entity: str, company: str) -> set[str]:
-        spec = self.store.specs[entity]
-        table = self.store.table(entity)
-        rows = self.store.rows(sa.select(table.c[spec.key]).where(table.c[COMPANY] == company))
-        return {str(r[spec.key]) for r in rows}
+        return [
+            {
+                **head,
+                "resource": f"{base}({change.key})",
+                "changeType": change.kind,
+                "lastModifiedDateTime": change.at,
+            }
+            for change in changes
+        ]

@@ -24,6 +24,7 @@ from accord.sandboxes.dataverse.metadata import Metadata
 from accord.sandboxes.dataverse.protocol import BAD_SYNTAX, DvOptions, error, fault_body, parse_key
 from accord.sandboxes.dataverse.query import list_rows
 from accord.sandboxes.dataverse.resources import DvResources
+from accord.sandboxes.dataverse.webhooks import WebhookSteps, seed_messages
 
 NAME = "dataverse"
 API_ROOT = "/api/data/v9.2"
@@ -100,6 +101,7 @@ def build(
     gen = Gen(seed_value, "dv-credentials")
     client_id = gen.guid()
     ids = seed.seed(store, records, seed_value, client_id, seed_overlap)
+    seed_messages(store, seed_value)
     store.create_indexes()
     scope = f"{opts.resource}/.default"
     identity = Identity(
@@ -112,6 +114,7 @@ def build(
     )
     faults = Faults(fault_body, api_prefix=API_ROOT)
     router = Dataverse(store, opts, faults, clock)
+    steps = WebhookSteps(store, opts.tenant)
     router.resources.fallback_user = ids["integration_user"]
 
     def authenticate(req: Req) -> Resp | None:
@@ -145,5 +148,6 @@ def build(
         clock=clock,
         api_path=API_ROOT,
         scope=scope,
-        extra={"router": router, "options": opts, **ids},
+        extra={"router": router, "options": opts, "webhook_steps": steps, **ids},
+        closers=[steps.stop],
     )

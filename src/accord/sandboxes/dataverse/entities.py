@@ -185,6 +185,39 @@ SPECS: tuple[EntitySpec, ...] = (
     ),
 )
 
+_PLUGIN_REGISTRATION: tuple[EntitySpec, ...] = (
+    # how webhooks are registered: a service endpoint and a step per message and table
+    _spec(
+        "serviceendpoints",
+        "serviceendpoint",
+        "serviceendpointid",
+        "name::256 url::2000 contract:int authtype:int authvalue::4000 messageformat:int "
+        "description::2000 createdon:datetime modifiedon:datetime",
+        defaults={"messageformat": 2},
+    ),
+    _spec("sdkmessages", "sdkmessage", "sdkmessageid", "name::256 modifiedon:datetime"),
+    _spec(
+        "sdkmessagefilters",
+        "sdkmessagefilter",
+        "sdkmessagefilterid",
+        "primaryobjecttypecode::100 _sdkmessageid_value:guid modifiedon:datetime",
+        Nav("sdkmessageid", "_sdkmessageid_value", ("sdkmessages",)),
+    ),
+    _spec(
+        "sdkmessageprocessingsteps",
+        "sdkmessageprocessingstep",
+        "sdkmessageprocessingstepid",
+        "name::256 mode:int stage:int rank:int supporteddeployment:int asyncautodelete:bool "
+        "statecode:int _sdkmessageid_value:guid _sdkmessagefilterid_value:guid "
+        "_eventhandler_value:guid createdon:datetime modifiedon:datetime",
+        Nav("sdkmessageid", "_sdkmessageid_value", ("sdkmessages",)),
+        Nav("sdkmessagefilterid", "_sdkmessagefilterid_value", ("sdkmessagefilters",)),
+        Nav("eventhandler_serviceendpoint", "_eventhandler_value", ("serviceendpoints",)),
+        defaults={"mode": 1, "stage": 40, "rank": 1, "supporteddeployment": 0, "statecode": 0},
+    ),
+)
+SPECS = SPECS + _PLUGIN_REGISTRATION
+
 BY_NAME: dict[str, EntitySpec] = {s.name: s for s in SPECS}
 BY_LOGICAL: dict[str, EntitySpec] = {s.type_name: s for s in SPECS}
 
