@@ -13,6 +13,7 @@ from bench import fullsync, report
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+    _latency_parser(commands)
     for name, text in (
         ("full-sync", "Full sync BC -> Dataverse against a hand-written baseline"),
         ("memory", "Peak RSS of Accord's full sync at N/10 and N customers"),
@@ -48,13 +49,40 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _latency_parser(commands: Any) -> None:
+    text = "Change in BC -> value in Sales: through webhook receivers, and by polling"
+    command = commands.add_parser("latency", help=text, description=text)
+    command.add_argument("--changes", type=int, default=1000, help="changes timed (receivers)")
+    command.add_argument("--rate", type=float, default=20.0, help="changes per second")
+    command.add_argument(
+        "--bc-delay", type=float, default=0.0, help="BC's own notification delay (30 on a tenant)"
+    )
+    command.add_argument("--poll-interval", type=float, default=5.0, help="polling pass interval")
+    command.add_argument("--polling-changes", type=int, default=100, help="changes timed (polling)")
+    command.add_argument("--json", action="store_true", help="print one JSON object")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.records < 1:
-        raise SystemExit("--records must be at least 1")
 
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
+
+    if args.command == "latency":
+        from bench.latency import latency
+
+        figures = latency(
+            args.changes,
+            log,
+            rate=args.rate,
+            bc_delay=args.bc_delay,
+            poll_interval=args.poll_interval,
+            polling_changes=args.polling_changes,
+        )
+        print(json.dumps(figures) if args.json else json.dumps(figures, indent=2))
+        return 0
+    if args.records < 1:
+        raise SystemExit("--records must be at least 1")
 
     figures: dict[str, Any]
     if args.command == "memory" or getattr(args, "memory", False):

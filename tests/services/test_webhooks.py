@@ -200,3 +200,8 @@ def test_a_sales_change_reaches_business_central_through_a_dataverse_webhook(
     inbox.drain(world.hub)
     customer = world.bc.store.get("customers", erp_id, world.bc.company_id)
     assert customer is not None and customer["phoneNumber"] == "+47 555 0142"
+
+    assert inbox.unsubscribe(world.hub) == len(made)
+    assert world.dv.store.count("serviceendpoints") == 0
+    assert world.dv.store.count("sdkmessageprocessingsteps") == 0
+    assert not world.bc.core.extra["subscriptions"].items

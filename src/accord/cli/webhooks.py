@@ -34,6 +34,20 @@ def subscribe(
     console.print(f"Subscribed: {', '.join(made) or 'nothing new'}.")
 
 
+@webhooks_app.command("unsubscribe")
+@guarded
+def unsubscribe(
+    integration: Annotated[str | None, typer.Option(help="Integration name (if several).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove every subscription at the systems (and stop receiving their notifications)."""
+    count = inbox.unsubscribe(hub(), integration)
+    if as_json:
+        print(json.dumps({"unsubscribed": count}))
+        return
+    console.print(f"Removed {count} subscription(s).")
+
+
 @webhooks_app.command("renew")
 @guarded
 def renew(as_json: JsonOpt = False) -> None:

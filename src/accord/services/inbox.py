@@ -101,6 +101,35 @@ def renew_due(hub: Hub, within: timedelta = RENEW_WITHIN) -> Counter[str]:
     return counts
 
 
+def unsubscribe(hub: Hub, integration: str | None = None) -> int:
+    """Remove every subscription held for the integration's connections, at the systems
+    and in the state; return how many."""
+    with hub.db.session() as session:
+        config = load_integration(session, integration)
+        rows = session.scalars(
+            select(WebhookSubscription).where(
+                WebhookSubscription.connection.in_(list(config.connections.values()))
+            )
+        ).all()
+        session.expunge_all()
+    with hub.context(config.name) as ctx:
+        for row in rows:
+            role = next(r for r, c in config.connections.items() if c == row.connection)
+            connector = ctx.connector(role)
+            if isinstance(connector, ChangeSubscriber):
+                connector.unsubscribe(
+                    ChangeSubscription(
+                        row.remote_id, row.entity, row.resource, row.expires_at, row.etag
+                    )
+                )
+            with hub.db.session() as session:
+                stored = session.get(WebhookSubscription, row.id)
+                if stored is not None:
+                    session.delete(stored)
+                session.commit()
+    return len(rows)
+
+
 @dataclass
 class Drained:
     """What one drain did."""
