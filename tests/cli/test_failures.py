@@ -113,7 +113,7 @@ def test_a_sqlite_folder_that_does_not_exist_is_named_not_created(tmp_path: Path
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     args = ["--home", str(tmp_path), "--database-url", "postgresql://127.0.0.1:9/x", "status"]
-    with pytest.raises(Exception, match="127.0.0.1:9"):
+    with pytest.raises(Exception, match=r"127\.0\.0\.1:9"):
         accord("--debug", *args)
-    with pytest.raises(Exception, match="127.0.0.1:9"):
+    with pytest.raises(Exception, match=r"127\.0\.0\.1:9"):
         accord(*args, env={"ACCORD_DEBUG": "1"})

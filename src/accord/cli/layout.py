@@ -8,13 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rich.console import Console
-from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
 GUID = re.compile(
     r"^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$"
 )
 SHORT = 8
+WRAP_WIDTH = 10
+"""Narrowest a free-text column becomes before rows are printed as blocks instead."""
 """Characters of a GUID shown in tables (``accord sync -r`` and ``uncouple`` take them)."""
 
 
@@ -34,29 +36,45 @@ class Grid:
     rows: list[Sequence[str]] = field(default_factory=list)
     numeric: frozenset[str] = frozenset()
     """Columns justified right."""
+    wrap: frozenset[str] = frozenset()
+    """Columns of free text, wrapped (and long words folded) to fit; the others (names,
+    ids, codes) are never broken: when they do not fit, rows are printed as blocks."""
 
     def add(self, *cells: str) -> None:
         self.rows.append(cells)
 
+    def widths(self) -> list[int]:
+        """Per column the width it needs: the widest cell (and header) of a column that is
+        never broken; for free text that much up to :data:`WRAP_WIDTH`."""
+        widths = []
+        for i, name in enumerate(self.columns):
+            widest = max([cell_width(name), *(cell_width(row[i]) for row in self.rows)])
+            widths.append(min(widest, WRAP_WIDTH) if name in self.wrap else widest)
+        return widths
+
     def table(self) -> Table:
         table = Table(title=self.title)
-        for name in self.columns:
+        for name, width in zip(self.columns, self.widths(), strict=True):
+            wraps = name in self.wrap
             table.add_column(
                 name,
                 justify="right" if name in self.numeric else "left",
                 overflow="fold",
-                no_wrap=name in self.numeric,
+                no_wrap=not wraps,
+                min_width=width,
             )
         for row in self.rows:
             table.add_row(*row)
         return table
 
+    def fits(self, width: int) -> bool:
+        """True when every column gets its width (2 padding and 1 border each, 1 more)."""
+        return sum(self.widths()) + 3 * len(self.columns) + 1 <= width
+
     def print(self, console: Console) -> None:
-        """As a table when its narrowest form fits the terminal, else one block per row."""
-        table = self.table()
-        narrowest = Measurement.get(console, console.options, table).minimum
-        if narrowest <= console.width:
-            console.print(table)
+        """As a table when it fits the terminal, else one block per row."""
+        if self.fits(console.width):
+            console.print(self.table())
             return
         console.print(f"[bold]{self.title}[/]")
         label = max((len(c) for c in self.columns), default=0)
@@ -64,3 +82,8 @@ class Grid:
             console.print("─" * min(console.width, 40), style="dim")
             for name, cell in zip(self.columns, row, strict=False):
                 console.print(f"{name:<{label}}  {cell}", highlight=False)
+
+
+def cell_width(cell: str) -> int:
+    """Terminal cells the widest line of ``cell`` takes (Rich markup not counted)."""
+    return max((Text.from_markup(line).cell_len for line in cell.splitlines()), default=0)

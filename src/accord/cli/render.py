@@ -24,7 +24,7 @@ def counts_text(counts: Mapping[str, int]) -> str:
 
 
 def passes_table(results: Iterable[PassResult], title: str = "Passes") -> None:
-    grid = Grid(title, ("mapping", "direction", "status", "records"))
+    grid = Grid(title, ("mapping", "direction", "status", "records"), wrap=frozenset({"records"}))
     for r in results:
         grid.add(r.mapping, r.direction, _status(r.status), counts_text(r.counts))
     grid.print(console)
@@ -32,9 +32,11 @@ def passes_table(results: Iterable[PassResult], title: str = "Passes") -> None:
 
 def full_sync_table(runs: Sequence[MappingRun]) -> None:
     directions = list(dict.fromkeys(p.direction for run in runs for p in run.passes))
+    notes = any(run.message for run in runs)
     grid = Grid(
         "Full synchronization",
-        ("mapping", "recommendation", "status", "coupled", *directions, "note"),
+        ("mapping", "plan", "status", "coupled", *directions, *(["note"] if notes else [])),
+        wrap=frozenset({*directions, "note"}),
     )
     for run in runs:
         by_dir = {p.direction: p for p in run.passes}
@@ -45,7 +47,7 @@ def full_sync_table(runs: Sequence[MappingRun]) -> None:
             _status(run.status),
             coupled,
             *(_pass_cell(by_dir.get(d)) for d in directions),
-            run.message or "",
+            *([run.message or ""] if notes else []),
         )
     grid.print(console)
     console.print("[dim]+ inserted  ~ modified  = unchanged  ! failed  ? conflicts held[/]")
@@ -63,40 +65,33 @@ def _pass_cell(result: PassResult | None) -> str:
 
 
 def status_table(rows: Sequence[MappingStatus]) -> None:
-    roles = list(dict.fromkeys(role for row in rows for role in row.watermarks))
     grid = Grid(
         "Mappings",
-        (
-            "mapping",
-            "direction",
-            "couplings",
-            "failed",
-            "skipped",
-            "conflicts",
-            *(f"{role} read up to" for role in roles),
-            "last pass",
-        ),
-        numeric=frozenset({"couplings", "failed", "skipped", "conflicts"}),
+        ("mapping", "direction", "records", "last pass"),
+        wrap=frozenset({"mapping", "records", "last pass"}),
     )
     for row in rows:
         last = row.last_passes[0] if row.last_passes else None
-        last_text = (
-            "-"
+        lines = (
+            ["-"]
             if last is None
-            else (
-                f"{last.kind} {last.direction} {_status(last.status)} {when(last.started_at)} "
-                + " ".join(f"{k}={v}" for k, v in last.counts.items() if v)
-            )
+            else [
+                f"{last.kind} {last.direction} {_status(last.status)} {when(last.started_at)}",
+                *([counts_text(last.counts)] if any(last.counts.values()) else []),
+            ]
         )
+        lines += [f"{role} read up to {when(mark)}" for role, mark in row.watermarks.items()]
+        numbers = {
+            "coupled": row.couplings,
+            "[red]failed[/]": row.failed,
+            "skipped": row.skipped,
+            "[yellow]conflicts[/]": row.open_conflicts,
+        }
         grid.add(
             row.name,
             row.direction,
-            str(row.couplings),
-            str(row.failed),
-            str(row.skipped),
-            str(row.open_conflicts),
-            *(when(row.watermarks.get(role)) for role in roles),
-            last_text,
+            ", ".join(f"{n} {label}" for label, n in numbers.items() if n) or "-",
+            "\n".join(lines),
         )
     grid.print(console)
 
@@ -105,7 +100,11 @@ def errors_table(rows: Sequence[ErrorRow]) -> None:
     if not rows:
         console.print("[green]No errors.[/]")
         return
-    grid = Grid("Errors (newest first)", ("when", "mapping", "source", "destination", "message"))
+    grid = Grid(
+        "Errors (newest first)",
+        ("when", "mapping", "source", "destination", "message"),
+        wrap=frozenset({"when", "source", "destination", "message"}),
+    )
     for row in rows:
         grid.add(
             when(row.created_at),
@@ -124,21 +123,18 @@ def conflicts_table(rows: Sequence[ConflictRow]) -> None:
     roles = list(dict.fromkeys(role for row in rows for role in row.records))
     grid = Grid(
         "Held conflicts",
-        ("id", "mapping", "record", "field", *(f"{r} value" for r in roles), "last synced"),
+        ("id", "mapping", "record", "fields"),
+        wrap=frozenset({"record", "fields"}),
     )
     for row in rows:
         record = " / ".join(f"{r} {short_id(row.records[r])}" for r in roles if row.records.get(r))
+        lines = []
         for key, info in row.fields.items():
             values, base = info.get("values", {}), info.get("baseline", {})
-            synced = ", ".join(f"{r}: {base.get(r)!r}" for r in roles if base.get(r) is not None)
-            grid.add(
-                str(row.id),
-                row.mapping,
-                record or "-",
-                key,
-                *(repr(values.get(r)) for r in roles),
-                synced or "(first sight)",
-            )
+            now = ", ".join(f"{r} {values.get(r)!r}" for r in roles)
+            synced = ", ".join(f"{r} {base.get(r)!r}" for r in roles if base.get(r) is not None)
+            lines.append(f"[bold]{key}[/]: {now}; last synced: {synced or '(first sight)'}")
+        grid.add(str(row.id), row.mapping, record or "-", "\n".join(lines))
     grid.print(console)
     example = roles[0] if roles else "ROLE"
     console.print(
@@ -152,19 +148,35 @@ def couplings_table(rows: Sequence[CouplingRow], total: int) -> None:
         console.print("No coupled records match.")
         return
     roles = list(dict.fromkeys(role for row in rows for role in row.records))
+    states = [_coupling_state(row) for row in rows]
+    unusual = any(state != "-" for state in states)
     grid = Grid(
         "Coupled records",
-        ("mapping", *(f"{r} id" for r in roles), *(f"{r} key" for r in roles), "state"),
+        (
+            "mapping",
+            *(f"{r} id" for r in roles),
+            *(f"{r} key" for r in roles),
+            *(["state"] if unusual else []),
+        ),
+        wrap=frozenset({"mapping", *(f"{r} key" for r in roles), "state"}),
     )
-    for row in rows:
+    for row, state in zip(rows, states, strict=True):
         grid.add(
             row.mapping,
             *(short_id(row.records[r].id if r in row.records else None) for r in roles),
             *((row.records[r].natural_key if r in row.records else None) or "-" for r in roles),
-            row.state
-            + (" skipped" if row.skipped else "")
-            + (f" last {row.last_result}" if row.last_result else ""),
+            *([state] if unusual else []),
         )
     grid.print(console)
     if total > len(rows):
         console.print(f"{len(rows)} of {total} shown; narrow with --search or raise --limit.")
+
+
+def _coupling_state(row: CouplingRow) -> str:
+    """``-`` for a healthy pair; else what is unusual (another state, skipped, failing)."""
+    notes = [row.state] if row.state != "coupled" else []
+    if row.skipped:
+        notes.append("skipped")
+    if row.last_result == "failure":
+        notes.append("[red]failing[/]")
+    return " ".join(notes) or "-"
