@@ -145,7 +145,7 @@ def retry(
         results = operations.sync_incremental(
             h, [mapping] if mapping else None, integration=integration
         )
-        finish_passes(results, json_out, "Passes", "incremental")
+        finish_passes(results, json_out, "Passes", "incremental", retried=count)
     if json_out:
         print_json({"retried": count})
 
