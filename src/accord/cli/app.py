@@ -10,9 +10,9 @@ from accord.cli import couple_commands as couple
 from accord.cli import inspect
 from accord.cli import setup_commands as setup
 from accord.cli import sync_commands as sync
-from accord.cli.root import app, sandbox_app
+from accord.cli.root import app, main_options, sandbox_app
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "main_options"]
 
 for command in (setup.init, setup.connect):
     app.command()(command)
