@@ -52,6 +52,8 @@ def test_every_inspecting_command_prints_json(make_world: WorldFactory) -> None:
     assert set(link) == {"id", "natural_key"} and link["natural_key"]
 
     assert as_json(world, "errors") == {"errors": []}
+    retried = as_json(world, "retry", "--now")
+    assert retried["retried"] == 0 and retried["kind"] == "incremental" and retried["passes"]
 
 
 def test_preview_json_lists_changes_per_field(make_world: WorldFactory) -> None:

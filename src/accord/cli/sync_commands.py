@@ -25,13 +25,14 @@ RecordsOpt = Annotated[
 ]
 
 
-def finish_passes(results: list[PassResult], json_out: bool, title: str, kind: str) -> NoReturn:
+def finish_passes(
+    results: list[PassResult], json_out: bool, title: str, kind: str, **extra: object
+) -> NoReturn:
     """Show (or print as JSON) passes, name the reasons of failed ones, exit by outcome."""
     code = outcome.passes_code(results)
     if json_out:
-        print_json(
-            {"kind": kind, "exit_code": code, "passes": [jsonout.pass_json(r) for r in results]}
-        )
+        passes = [jsonout.pass_json(r) for r in results]
+        print_json({"kind": kind, "exit_code": code, **extra, "passes": passes})
     else:
         render.passes_table(results, title)
     outcome.report_passes(results)
