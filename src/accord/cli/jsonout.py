@@ -14,8 +14,9 @@ from accord.sync.passes import PassResult
 
 
 def counts(values: Any) -> dict[str, int]:
-    """Every counter, zeros included, so scripts can index any of them."""
-    return {name: int(values.get(name, 0)) for name in COUNTERS}
+    """Every counter, zeros included, so scripts can index any of them (and any other count
+    the result carries)."""
+    return {**dict.fromkeys(COUNTERS, 0), **{str(k): int(v) for k, v in values.items()}}
 
 
 def pass_json(r: PassResult) -> dict[str, Any]:
