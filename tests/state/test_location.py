@@ -73,6 +73,16 @@ def test_the_layout_before_still_opens(tmp_path: Path) -> None:
     assert not (state / KEY_FILE).exists()
 
 
+def test_a_key_beside_the_file_does_not_hide_the_older_one(tmp_path: Path) -> None:
+    home, state = tmp_path / "home", tmp_path / "state"
+    sealed = SecretBox.from_settings(None, home).encrypt("old")  # sealed before, key in home
+    SecretBox.from_settings(None, state)  # a key made beside the file since
+    box = key_box(f"sqlite:///{state / 'accord.db'}", home, None)
+    assert box.decrypt(sealed) == "old"
+    assert box.decrypt(box.encrypt("new")) == "new"
+    assert SecretBox.from_settings(None, state).decrypt(box.encrypt("x")) == "x"  # sealed beside
+
+
 def test_postgresql_keeps_its_key_in_the_home(tmp_path: Path, postgres_url: str) -> None:
     home = tmp_path / "home"
     assert save_and_load(Hub(Settings(home=home), database_url=postgres_url)) == "s3cr3t"

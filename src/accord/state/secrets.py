@@ -8,11 +8,12 @@ lives elsewhere) is still read.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from accord.errors import ConfigError
 
@@ -29,7 +30,7 @@ class SecretBox:
         path: Path | None = None,
         fallbacks: Sequence[Path] = (),
     ):
-        self._fernet: Fernet | None = None
+        self._fernet: Fernet | MultiFernet | None = None
         self._source = "ACCORD_SECRET_KEY"
         self.path = path
         self.fallbacks = [p for p in fallbacks if p != path]
@@ -67,7 +68,7 @@ class SecretBox:
                 return candidate
         return None
 
-    def _key(self, *, create: bool) -> Fernet:
+    def _key(self, *, create: bool) -> Fernet | MultiFernet:
         if self._fernet is not None:
             return self._fernet
         found = self.existing_file()
@@ -85,7 +86,12 @@ class SecretBox:
                 handle.write(Fernet.generate_key())
             found = self.path
         self._source = str(found)
-        self._fernet = self._make(found.read_bytes().strip(), str(found))
+        keys = [self._make(found.read_bytes().strip(), str(found))]
+        for other in self.fallbacks:  # an older layout's key still opens what it sealed
+            if other != found and other.exists():
+                with contextlib.suppress(ConfigError):
+                    keys.append(self._make(other.read_bytes().strip(), str(other)))
+        self._fernet = keys[0] if len(keys) == 1 else MultiFernet(keys)
         return self._fernet
 
     def encrypt(self, plain: str) -> str:
