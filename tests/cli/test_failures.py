@@ -84,6 +84,9 @@ def test_unknown_mapping_of_uncouple_lists_the_valid_ones(make_world: WorldFacto
     ran = on(world, "uncouple", "CUSTOMERS", "--all")
     assert ran.code == 2
     one_line_error(ran.stderr, "CUSTOMERS", "CUSTOMER,")
+    ran = on(world, "uncouple", "CUSTOMER", "no-such-id")
+    assert ran.code == 2
+    one_line_error(ran.stderr, "no-such-id")
 
 
 def test_an_unreachable_database_is_named_without_its_password(tmp_path: Path) -> None:

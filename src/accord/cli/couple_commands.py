@@ -62,6 +62,8 @@ def uncouple(
     removed = operations.uncouple_records(
         hub(), mapping, ids or [], everything=everything, integration=integration
     )
+    if ids and not everything and not removed:
+        fail(f"no coupling of {mapping} has the record id {', '.join(map(repr, ids))}")
     console.print(f"Removed {removed} coupling(s).")
 
 
