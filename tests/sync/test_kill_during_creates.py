@@ -154,6 +154,7 @@ def connected(folder: Path) -> Iterator[ConnectedPair]:
     """Empty sandboxes (no seeded data) with a bc-sales integration between them."""
     with run_sandboxes(["business-central", "dataverse"], records=0) as sx:
         home = folder / "home"
+        home.mkdir()  # for the log; the state and its key live in folder
         url = f"sqlite:///{folder / 'state.db'}"
         hub = Hub(Settings(home=home), database_url=url)
         try:

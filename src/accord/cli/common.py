@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,13 +13,18 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from accord import jsonwire
+from accord.cli.failures import describe
 from accord.config.settings import Settings
-from accord.errors import AccordError
 from accord.services.hub import Hub
 
 console = Console()
 err_console = Console(stderr=True)
 T = TypeVar("T")
+
+EXIT_OK, EXIT_RECORDS, EXIT_FAILED = 0, 1, 2
+"""The exit codes (ADR 0009): all good; records failed or conflicts were held; a pass or the
+command failed."""
 
 
 class State:
@@ -26,44 +32,66 @@ class State:
 
     database_url: str | None = None
     home: Path | None = None
+    debug: bool = False
 
 
-def hub() -> Hub:
+def hub(*, create: bool = False) -> Hub:
+    """The hub of the chosen state; only setting-up commands (``create``) may make one."""
     settings = Settings(home=State.home) if State.home else Settings()
-    return Hub(settings, database_url=State.database_url)
+    return Hub(settings, database_url=State.database_url, create=create)
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    """One line on stderr and exit ``code``."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
 def guarded(fn: Callable[..., T]) -> Callable[..., T]:
-    """Turn Accord's errors into one clear line and a non-zero exit."""
-    import functools
+    """The one handler: any error becomes one line on stderr and exit 2 (``--debug`` or
+    ``ACCORD_DEBUG=1`` lets the traceback through)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> T:
         try:
             return fn(*args, **kwargs)
-        except AccordError as exc:
-            fail(str(exc))
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
         except KeyboardInterrupt:
             err_console.print("interrupted")
             sys.exit(130)
+        except Exception as exc:
+            if State.debug:
+                raise
+            fail(describe(exc))
 
     return wrapper
 
 
+def print_json(value: Any) -> None:
+    """``value`` as one JSON document on stdout (nothing else goes to stdout with --json)."""
+    sys.stdout.write(jsonwire.dumps(value, default=_plain).decode() + "\n")
+    sys.stdout.flush()
+
+
+def _plain(value: Any) -> Any:
+    from datetime import date
+
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
 @contextmanager
-def progress_bar() -> Iterator[Callable[[str, int], None]]:
-    """A Rich progress display fed by the engine's (what, count) callbacks."""
+def progress_bar(enabled: bool = True) -> Iterator[Callable[[str, int], None] | None]:
+    """A Rich progress display on stderr fed by the engine's (what, count) callbacks."""
+    if not enabled:
+        yield None
+        return
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=err_console,
         transient=True,
     ) as progress:
         tasks: dict[str, Any] = {}

@@ -80,9 +80,11 @@ def run_demo(*, records: int, seed: int) -> None:
         errors = status.recent_errors(world.hub, limit=10)
         if errors:
             render.errors_table(errors)
+    console.print(f"\nDemo state kept in {home} (its secret key beside it). Try:")
     console.print(
-        f"\nDemo state kept in {home}. Try: ACCORD_DATABASE_URL=sqlite:///"
-        f"{(home / 'demo.db').resolve()} accord status"
+        f"ACCORD_DATABASE_URL=sqlite:///{(home / 'demo.db').resolve()} accord status",
+        soft_wrap=True,  # one line, to copy whole
+        highlight=False,
     )
 
 

@@ -1,82 +1,53 @@
-"""Printing a dry run: per record and field what a sync would change."""
+"""Printing a dry run: per record what a sync would change, field by field."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.table import Table
-
 from accord.cli.common import console
+from accord.cli.layout import Grid, short_id
 from accord.cli.render import passes_table
 from accord.sync.passes import PassResult
+from accord.sync.scope import PreviewRow
 
 MAX_ROWS = 200
 
 
+def changes_text(row: PreviewRow) -> str:
+    """One line per changed field (``field: old → new``), per conflict and per error."""
+    lines = [f"[red]fails:[/] {row.error}"] if row.error else []
+    for change in row.changes:
+        if row.action == "insert":
+            if change.new not in (None, ""):
+                lines.append(f"{change.field}: {change.new!r}")
+            continue
+        lines.append(f"{change.field}: {change.old!r} → {change.new!r}")
+    dest_role = row.direction.removeprefix("to_")
+    for key, info in row.conflicts.items():
+        values = dict(info.get("values", {}))
+        current = values.pop(dest_role, None)
+        incoming = next(iter(values.values()), None)
+        lines.append(f"[yellow]conflict[/] {key}: {current!r} here, {incoming!r} incoming")
+    return "\n".join(lines) or "-"
+
+
 def print_preview(results: Sequence[PassResult]) -> None:
     passes_table(results, "Preview (nothing was written)")
-    table = Table(title="Would change")
-    for column in (
-        "mapping",
-        "direction",
-        "source",
-        "destination",
-        "action",
-        "field",
-        "now",
-        "would be",
-    ):
-        table.add_column(column, overflow="fold")
-    shown = 0
-    for result in results:
-        for row in result.preview:
-            if shown >= MAX_ROWS:
-                break
-            dest = row.destination_id or "(new)"
-            if row.error:
-                table.add_row(
-                    row.mapping,
-                    row.direction,
-                    row.source_id,
-                    dest,
-                    "[red]fail[/]",
-                    "",
-                    "",
-                    row.error,
-                )
-            for change in row.changes:
-                if row.action == "insert" and change.new in (None, ""):
-                    continue
-                table.add_row(
-                    row.mapping,
-                    row.direction,
-                    row.source_id,
-                    dest,
-                    row.action,
-                    change.field,
-                    repr(change.old),
-                    repr(change.new),
-                )
-            dest_role = row.direction.removeprefix("to_")
-            for key, info in row.conflicts.items():
-                values = dict(info.get("values", {}))
-                current = values.pop(dest_role, None)
-                incoming = next(iter(values.values()), None)
-                table.add_row(
-                    row.mapping,
-                    row.direction,
-                    row.source_id,
-                    dest,
-                    "[yellow]conflict[/]",
-                    key,
-                    repr(current),
-                    repr(incoming),
-                )
-            shown += 1
-    total = sum(len(r.preview) for r in results)
-    if total:
-        console.print(table)
-        if total > shown:
-            console.print(f"… and {total - shown} more record(s).")
+    grid = Grid(
+        "Would change",
+        ("mapping", "direction", "source", "target", "action", "changes"),
+        wrap=frozenset({"changes"}),
+    )
+    rows = [row for result in results for row in result.preview]
+    for row in rows[:MAX_ROWS]:
+        target = short_id(row.destination_id) if row.destination_id else "(new)"
+        action = "conflict" if row.conflicts and not row.changes else row.action
+        grid.add(
+            row.mapping, row.direction, short_id(row.source_id), target, action, changes_text(row)
+        )
+    if rows:
+        grid.print(console)
+        if len(rows) > MAX_ROWS:
+            console.print(f"… and {len(rows) - MAX_ROWS} more record(s).")
     else:
         console.print("[green]Nothing would change.[/]")

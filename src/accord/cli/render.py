@@ -1,15 +1,13 @@
-"""Rich tables for passes, full-sync runs, status, errors and conflicts."""
+"""Tables for passes, full-sync runs, status, errors, conflicts and couplings."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-
-from rich.table import Table
+from collections.abc import Iterable, Mapping, Sequence
 
 from accord.cli.common import console, when
+from accord.cli.layout import Grid, short_id
 from accord.services.operations import ConflictRow
-from accord.services.status import ErrorRow, MappingStatus
-from accord.state.jobs import COUNTERS
+from accord.services.status import CouplingRow, ErrorRow, MappingStatus
 from accord.sync.full import MappingRun
 from accord.sync.passes import PassResult
 
@@ -20,130 +18,165 @@ def _status(text: str) -> str:
     return f"[{STATUS_STYLE.get(text, 'white')}]{text}[/]"
 
 
+def counts_text(counts: Mapping[str, int]) -> str:
+    """The counters that are not zero: ``inserted 3, failed 1`` (``-`` for none)."""
+    return ", ".join(f"{k} {v}" for k, v in counts.items() if v) or "-"
+
+
 def passes_table(results: Iterable[PassResult], title: str = "Passes") -> None:
-    table = Table(title=title)
-    table.add_column("mapping")
-    table.add_column("direction")
-    table.add_column("status")
-    for name in COUNTERS:
-        table.add_column(name, justify="right")
+    grid = Grid(title, ("mapping", "direction", "status", "records"), wrap=frozenset({"records"}))
     for r in results:
-        table.add_row(
-            r.mapping, r.direction, _status(r.status), *(str(r.counts.get(n, 0)) for n in COUNTERS)
-        )
-    console.print(table)
+        grid.add(r.mapping, r.direction, _status(r.status), counts_text(r.counts))
+    grid.print(console)
 
 
 def full_sync_table(runs: Sequence[MappingRun]) -> None:
-    table = Table(title="Full synchronization")
     directions = list(dict.fromkeys(p.direction for run in runs for p in run.passes))
-    for column in ("mapping", "recommendation", "status", "coupled", *directions, "note"):
-        table.add_column(column)
+    notes = any(run.message for run in runs)
+    grid = Grid(
+        "Full synchronization",
+        ("mapping", "plan", "status", "coupled", *directions, *(["note"] if notes else [])),
+        wrap=frozenset({*directions, "note"}),
+    )
     for run in runs:
         by_dir = {p.direction: p for p in run.passes}
         coupled = str(run.coupling.counts["coupled"]) if run.coupling else "-"
-        table.add_row(
+        grid.add(
             run.mapping,
             run.recommendation,
             _status(run.status),
             coupled,
             *(_pass_cell(by_dir.get(d)) for d in directions),
-            run.message or "",
+            *([run.message or ""] if notes else []),
         )
-    console.print(table)
-    console.print("[dim]+ inserted  ~ modified  = unchanged  ! failed[/]")
+    grid.print(console)
+    console.print("[dim]+ inserted  ~ modified  = unchanged  ! failed  ? conflicts held[/]")
 
 
 def _pass_cell(result: PassResult | None) -> str:
     if result is None:
         return "-"
     c = result.counts
+    held = f" ?{c['conflicts']}" if c.get("conflicts") else ""
     return (
         f"{_status(result.status)} +{c['inserted']} ~{c['modified']} "
-        f"={c['unchanged']} !{c['failed']}"
+        f"={c['unchanged']} !{c['failed']}{held}"
     )
 
 
 def status_table(rows: Sequence[MappingStatus]) -> None:
-    table = Table(title="Mappings")
-    roles = list(dict.fromkeys(role for row in rows for role in row.watermarks))
-    for column in (
-        "mapping",
-        "direction",
-        "couplings",
-        "failed",
-        "skipped",
-        "conflicts",
-        *(f"{role} read up to" for role in roles),
-        "last pass",
-    ):
-        table.add_column(column)
+    grid = Grid(
+        "Mappings",
+        ("mapping", "direction", "records", "last pass"),
+        wrap=frozenset({"mapping", "records", "last pass"}),
+    )
     for row in rows:
         last = row.last_passes[0] if row.last_passes else None
-        last_text = (
-            "-"
+        lines = (
+            ["-"]
             if last is None
-            else (
-                f"{last.kind} {last.direction} {_status(last.status)} {when(last.started_at)} "
-                + " ".join(f"{k}={v}" for k, v in last.counts.items() if v)
-            )
+            else [
+                f"{last.kind} {last.direction} {_status(last.status)} {when(last.started_at)}",
+                *([counts_text(last.counts)] if any(last.counts.values()) else []),
+            ]
         )
-        table.add_row(
+        lines += [f"{role} read up to {when(mark)}" for role, mark in row.watermarks.items()]
+        numbers = {
+            "coupled": row.couplings,
+            "[red]failed[/]": row.failed,
+            "skipped": row.skipped,
+            "[yellow]conflicts[/]": row.open_conflicts,
+        }
+        grid.add(
             row.name,
             row.direction,
-            str(row.couplings),
-            str(row.failed),
-            str(row.skipped),
-            str(row.open_conflicts),
-            *(when(row.watermarks.get(role)) for role in roles),
-            last_text,
+            ", ".join(f"{n} {label}" for label, n in numbers.items() if n) or "-",
+            "\n".join(lines),
         )
-    console.print(table)
+    grid.print(console)
 
 
 def errors_table(rows: Sequence[ErrorRow]) -> None:
     if not rows:
         console.print("[green]No errors.[/]")
         return
-    table = Table(title="Errors (newest first)")
-    for column in ("when", "mapping", "source", "destination", "message"):
-        table.add_column(column, overflow="fold")
+    grid = Grid(
+        "Errors (newest first)",
+        ("when", "mapping", "source", "destination", "message"),
+        wrap=frozenset({"when", "source", "destination", "message"}),
+    )
     for row in rows:
-        table.add_row(
+        grid.add(
             when(row.created_at),
             row.mapping,
-            row.source_id or "-",
-            row.destination_id or "-",
+            short_id(row.source_id),
+            short_id(row.destination_id),
             row.message,
         )
-    console.print(table)
+    grid.print(console)
 
 
 def conflicts_table(rows: Sequence[ConflictRow]) -> None:
     if not rows:
         console.print("[green]No open conflicts.[/]")
         return
-    table = Table(title="Held conflicts")
     roles = list(dict.fromkeys(role for row in rows for role in row.records))
-    for column in ("id", "mapping", "record", "field", *(f"{r} value" for r in roles)):
-        table.add_column(column, overflow="fold")
-    table.add_column("last synced", overflow="fold")
+    grid = Grid(
+        "Held conflicts",
+        ("id", "mapping", "record", "fields"),
+        wrap=frozenset({"record", "fields"}),
+    )
     for row in rows:
-        record = " / ".join(f"{r} {row.records[r]}" for r in roles if row.records.get(r))
+        record = " / ".join(f"{r} {short_id(row.records[r])}" for r in roles if row.records.get(r))
+        lines = []
         for key, info in row.fields.items():
             values, base = info.get("values", {}), info.get("baseline", {})
-            synced = ", ".join(f"{r}: {base.get(r)!r}" for r in roles if base.get(r) is not None)
-            table.add_row(
-                str(row.id),
-                row.mapping,
-                record or "-",
-                key,
-                *(repr(values.get(r)) for r in roles),
-                synced or "(first sight)",
-            )
-    console.print(table)
+            now = ", ".join(f"{r} {values.get(r)!r}" for r in roles)
+            synced = ", ".join(f"{r} {base.get(r)!r}" for r in roles if base.get(r) is not None)
+            lines.append(f"[bold]{key}[/]: {now}; last synced: {synced or '(first sight)'}")
+        grid.add(str(row.id), row.mapping, record or "-", "\n".join(lines))
+    grid.print(console)
     example = roles[0] if roles else "ROLE"
     console.print(
         f"Resolve with [bold]accord resolve ID --take {example}[/] or per field "
         f"[bold]--field KEY={example}[/]."
     )
+
+
+def couplings_table(rows: Sequence[CouplingRow], total: int) -> None:
+    if not rows:
+        console.print("No coupled records match.")
+        return
+    roles = list(dict.fromkeys(role for row in rows for role in row.records))
+    states = [_coupling_state(row) for row in rows]
+    unusual = any(state != "-" for state in states)
+    grid = Grid(
+        "Coupled records",
+        (
+            "mapping",
+            *(f"{r} id" for r in roles),
+            *(f"{r} key" for r in roles),
+            *(["state"] if unusual else []),
+        ),
+        wrap=frozenset({"mapping", *(f"{r} key" for r in roles), "state"}),
+    )
+    for row, state in zip(rows, states, strict=True):
+        grid.add(
+            row.mapping,
+            *(short_id(row.records[r].id if r in row.records else None) for r in roles),
+            *((row.records[r].natural_key if r in row.records else None) or "-" for r in roles),
+            *([state] if unusual else []),
+        )
+    grid.print(console)
+    if total > len(rows):
+        console.print(f"{len(rows)} of {total} shown; narrow with --search or raise --limit.")
+
+
+def _coupling_state(row: CouplingRow) -> str:
+    """``-`` for a healthy pair; else what is unusual (another state, skipped, failing)."""
+    notes = [row.state] if row.state != "coupled" else []
+    if row.skipped:
+        notes.append("skipped")
+    if row.last_result == "failure":
+        notes.append("[red]failing[/]")
+    return " ".join(notes) or "-"

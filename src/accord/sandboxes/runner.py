@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
+import os
 import shutil
+import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -261,31 +263,73 @@ def serve_forever(
     json_out: bool = False,
     print_fn: Callable[[str], Any] = print,
     stop: threading.Event | None = None,
+    json_file: Path | None = None,
+    notice_fn: Callable[[str], Any] | None = None,
     **kwargs: Any,
 ) -> None:
-    """Start the sandboxes, print their connection facts, serve until KeyboardInterrupt
-    (or until ``stop`` is set).
+    """Start the sandboxes, print their connection facts, serve until KeyboardInterrupt,
+    SIGTERM or ``stop``; then remove their keys and data.
 
-    With ``json_out`` exactly one line of JSON (``SandboxSet.as_json()``) is printed first.
+    With ``json_out`` exactly one line of JSON (``SandboxSet.as_json()``) is printed first;
+    ``json_file`` gets the same JSON once every sandbox serves (written atomically, mode
+    0600) and is removed when they stop.
     """
-    with run_sandboxes(names, records=records, seed=seed, **kwargs) as sx:
-        if json_out:
-            print_fn(json.dumps(sx.as_json()))
-        else:
-            for name, info in sx.as_json().items():
-                print_fn(f"{name}: {info['base_url']}")
-                for key in (
-                    "token_url",
-                    "client_id",
-                    "client_secret",
-                    "scope",
-                    "ca_cert",
-                    "company_id",
-                    "company_name",
-                ):
-                    if info.get(key):
-                        print_fn(f"  {key}: {info[key]}")
-        event = stop or threading.Event()
-        with contextlib.suppress(KeyboardInterrupt):
-            while not event.wait(1.0):
-                pass
+    event = stop or threading.Event()
+    previous = _stop_on_sigterm(event)
+    try:
+        with run_sandboxes(names, records=records, seed=seed, **kwargs) as sx:
+            facts = json.dumps(sx.as_json())
+            if json_file is not None:
+                write_private(json_file, facts + "\n")
+                if notice_fn is not None:
+                    notice_fn(f"sandbox facts (with secrets) written to {json_file}")
+            if json_out:
+                print_fn(facts)
+            else:
+                _print_facts(sx, print_fn)
+            with contextlib.suppress(KeyboardInterrupt):
+                while not event.wait(1.0):
+                    pass
+    finally:
+        if json_file is not None:
+            json_file.unlink(missing_ok=True)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _print_facts(sx: SandboxSet, print_fn: Callable[[str], Any]) -> None:
+    for name, info in sx.as_json().items():
+        print_fn(f"{name}: {info['base_url']}")
+        for key in (
+            "token_url",
+            "client_id",
+            "client_secret",
+            "scope",
+            "ca_cert",
+            "company_id",
+            "company_name",
+        ):
+            if info.get(key):
+                print_fn(f"  {key}: {info[key]}")
+
+
+def _stop_on_sigterm(event: threading.Event) -> Any:
+    """Let SIGTERM set ``event`` (clean shutdown) when running in the main thread; returns
+    the previous handler (None when none was installed)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, lambda _signum, _frame: event.set())
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (a temporary file renamed over it), mode 0600;
+    the folder is created when missing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -10,7 +10,7 @@ from accord.connectors.base import Connector
 from accord.connectors.registry import ConnectionSettings, build_connector
 from accord.mapping.fields import Role
 from accord.state.db import Database
-from accord.state.secrets import SecretBox
+from accord.state.location import check_state, key_box
 from accord.state.store import load_connection, load_integration
 from accord.sync.context import Progress, SyncContext
 
@@ -18,10 +18,20 @@ from accord.sync.context import Progress, SyncContext
 class Hub:
     """Opens Accord's state once and hands out sync contexts."""
 
-    def __init__(self, settings: Settings | None = None, *, database_url: str | None = None):
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        database_url: str | None = None,
+        create: bool = True,
+    ):
+        """``create=False`` refuses a SQLite state that does not exist yet instead of making
+        one; the key beside the state is read (or made) only when a secret is first used."""
         self.settings = settings or Settings()
-        self.db = Database(database_url or self.settings.resolved_database_url())
-        self.box = SecretBox.from_settings(self.settings.secret_key, self.settings.home)
+        url = database_url or self.settings.resolved_database_url()
+        check_state(url, self.settings.home, create=create)
+        self.db = Database(url)
+        self.box = key_box(url, self.settings.home, self.settings.secret_key)
 
     def connection(self, name: str) -> ConnectionSettings:
         """A saved connection; rate limits use the hub's shared storage unless it sets one

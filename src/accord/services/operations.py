@@ -12,6 +12,7 @@ from accord.config.spec import BOTH, to_role
 from accord.errors import ConfigError
 from accord.mapping.fields import PassDirection, Role
 from accord.services.hub import Hub
+from accord.services.records import source_ids
 from accord.state.models import Conflict, Coupling, CouplingLink
 from accord.state.store import load_integration
 from accord.sync.context import Progress
@@ -27,9 +28,11 @@ def sync_full(
     *,
     integration: str | None = None,
     progress: Progress | None = None,
+    create_new: bool | None = None,
 ) -> list[MappingRun]:
+    """A full sync; ``create_new`` overrides each mapping's ``create_new_if_no_match``."""
     with hub.context(integration, progress) as ctx:
-        return full_sync(ctx, mappings)
+        return full_sync(ctx, mappings, create_new=create_new)
 
 
 def sync_incremental(
@@ -55,7 +58,8 @@ def sync_now(
 ) -> PassResult:
     """Synchronize chosen records now in a chosen direction (``ids`` of the source role).
 
-    The source wins every field; an uncoupled record is created for the other role."""
+    The source wins every field; an uncoupled record is created for the other role. ``ids``
+    may be natural keys or the first 8+ characters of an id; one naming no record fails."""
     with hub.context(integration) as ctx:
         compiled = ctx.mapping(mapping)
         compiled.pass_roles(direction)  # names the valid directions when it is not one
@@ -64,6 +68,7 @@ def sync_now(
                 f"mapping {mapping} runs {compiled.spec.direction}; "
                 f"it cannot synchronize {direction}"
             )
+        ids = source_ids(ctx, mapping, direction, ids)
         return run_pass(
             ctx,
             mapping,

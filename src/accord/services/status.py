@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 
 from accord.services.hub import Hub
 from accord.state.jobs import COUNTERS
@@ -135,3 +135,78 @@ def recent_errors(
             )
             for e in session.scalars(query.limit(limit))
         ]
+
+
+@dataclass
+class LinkInfo:
+    """One role's record of a coupling: its id and natural key."""
+
+    id: str | None
+    natural_key: str | None
+
+
+@dataclass
+class CouplingRow:
+    mapping: str
+    id: int
+    state: str
+    skipped: bool
+    last_result: str | None
+    """The worst last result of its links (``failure`` before ``success``)."""
+    records: dict[str, LinkInfo]
+
+
+def coupled_records(
+    hub: Hub,
+    integration: str | None = None,
+    mappings: list[str] | None = None,
+    search: str | None = None,
+    limit: int = 50,
+) -> tuple[list[CouplingRow], int]:
+    """Couplings with both roles' ids and natural keys (``search``: a text found in an id or
+    a natural key, any case); the first ``limit`` by mapping and age, and how many match."""
+    with hub.db.session() as session:
+        config = load_integration(session, integration)
+        for name in mappings or []:
+            config.template.mapping(name)  # raises with the valid names
+        wanted = [config.mapping_ids[m] for m in mappings or config.mapping_ids]
+        names = {v: k for k, v in config.mapping_ids.items()}
+        where = [Coupling.mapping_id.in_(wanted)]
+        if search:
+            text = f"%{search.lower()}%"
+            found = select(CouplingLink.coupling_id).where(
+                CouplingLink.mapping_id.in_(wanted),
+                or_(
+                    func.lower(CouplingLink.record_id).like(text),
+                    func.lower(CouplingLink.natural_key).like(text),
+                ),
+            )
+            where.append(Coupling.id.in_(found))
+        total = session.scalar(select(func.count()).select_from(Coupling).where(*where)) or 0
+        order = {mid: position for position, mid in enumerate(config.mapping_ids.values())}
+        query = select(Coupling).where(*where).order_by(Coupling.mapping_id, Coupling.id)
+        rows = sorted(
+            session.scalars(query.limit(limit)).all(),
+            key=lambda c: (order.get(c.mapping_id, 0), c.id),
+        )
+        return [
+            CouplingRow(
+                names[c.mapping_id],
+                c.id,
+                c.state,
+                bool(c.skipped),
+                _worst({link.last_result for link in c.links.values()}),
+                {
+                    role: LinkInfo(link.record_id, link.natural_key)
+                    for role, link in sorted(c.links.items())
+                },
+            )
+            for c in rows
+        ], int(total)
+
+
+def _worst(results: set[str | None]) -> str | None:
+    for result in ("failure", "success"):
+        if result in results:
+            return result
+    return None

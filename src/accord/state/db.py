@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from accord.errors import ConfigError
+from accord.errors import ConfigError, Phase, TerminalError
 from accord.state.types import dumps_json, loads_json
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -36,15 +36,13 @@ def normalize_url(url: str) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine for ``url``; SQLite files get WAL and their folder is created."""
+    """Create an engine for ``url``; SQLite files get WAL (their folder must exist)."""
     url = normalize_url(url)
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise ConfigError(f"invalid database URL {url!r}: {exc}", location="database") from exc
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
             connect_args={"timeout": 30},
@@ -85,6 +83,23 @@ def migrate(engine: Engine) -> None:
             connection.commit()
 
 
+def safe_url(url: str) -> str:
+    """``url`` with its password masked, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def unreachable(url: str, exc: DBAPIError) -> TerminalError:
+    """A clear error for a state database that cannot be opened or reached."""
+    reason = str(exc.orig or exc).strip().splitlines()
+    return TerminalError(
+        f"cannot open the state database {safe_url(url)}: {reason[0] if reason else exc}",
+        phase=Phase.STATE,
+    )
+
+
 class Database:
     """An engine plus a session factory; ``session()`` is a unit of work that commits."""
 
@@ -92,7 +107,11 @@ class Database:
         self.url = normalize_url(url)
         self.engine = make_engine(self.url)
         if run_migrations:
-            migrate(self.engine)
+            try:
+                migrate(self.engine)
+            except DBAPIError as exc:
+                self.engine.dispose()
+                raise unreachable(self.url, exc) from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

@@ -61,6 +61,8 @@ class SyncContext:
         return self.mappings[name]
 
     def mapping_id(self, name: str) -> int:
+        if name not in self.config.mapping_ids:
+            self.config.template.mapping(name)  # raises with the valid names
         return self.config.mapping_ids[name]
 
     def connector(self, role: Role) -> Connector:

@@ -55,8 +55,11 @@ def recommend(ctx: SyncContext, mapping_name: str) -> Recommendation:
     return "full"
 
 
-def full_sync(ctx: SyncContext, mappings: Sequence[str] | None = None) -> list[MappingRun]:
-    """Run a full synchronization of ``mappings`` (all by default) in dependency order."""
+def full_sync(
+    ctx: SyncContext, mappings: Sequence[str] | None = None, *, create_new: bool | None = None
+) -> list[MappingRun]:
+    """Run a full synchronization of ``mappings`` (all by default) in dependency order;
+    ``create_new`` overrides each mapping's ``create_new_if_no_match``."""
     template = ctx.config.template
     wanted = set(mappings) if mappings else {m.name for m in template.mappings}
     for name in wanted:
@@ -78,14 +81,14 @@ def full_sync(ctx: SyncContext, mappings: Sequence[str] | None = None) -> list[M
         run = MappingRun(name, recommend(ctx, name))
         runs[name] = run
         try:
-            _run_mapping(ctx, run)
+            _run_mapping(ctx, run, create_new)
         except AccordError as exc:
             run.status = "failed"
             run.message = str(exc)
     return list(runs.values())
 
 
-def _run_mapping(ctx: SyncContext, run: MappingRun) -> None:
+def _run_mapping(ctx: SyncContext, run: MappingRun, create_new: bool | None) -> None:
     if run.recommendation == "none":
         run.status = "success"
         run.message = "no records on either side"
@@ -95,6 +98,8 @@ def _run_mapping(ctx: SyncContext, run: MappingRun) -> None:
     create: bool | None = None
     if run.recommendation == "couple":
         create = ctx.mapping(run.mapping).spec.create_new_if_no_match
+        if create_new is not None:
+            create = create_new
         run.coupling = match_couple_each_role(ctx, run.mapping, create_new=create)
         unmatched = run.coupling.counts["unmatched"]
         if unmatched and not create:

@@ -90,11 +90,18 @@ class _MsalAuth(CredentialAuth):
 
     def application(self) -> Any:
         if self._app is None:
+            from msal.exceptions import MsalServiceError
+
             self._http = self._http or MsalHttp(self.ca_cert, self.timeout, self._transport)
             try:
                 self._app = self.build_application(self._http)
             except httpx.TransportError as exc:
                 raise transport_failure(exc, self.token_url, self.name) from exc
+            except MsalServiceError as exc:  # the authority's metadata answered 5xx
+                raise TransientError(
+                    f"connection {self.name!r}: token authority {self.authority} is "
+                    f"temporarily unavailable ({exc})"
+                ) from exc
             except ValueError as exc:
                 raise AuthError(
                     f"connection {self.name!r}: {self.authority} is not a usable token "
