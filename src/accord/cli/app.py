@@ -405,6 +405,11 @@ def demo(
     run_demo(records=records, seed=seed)
 
 
+from accord.cli import runtime as _runtime  # noqa: E402  (worker, serve, tokens)
+
+_runtime.register(app)
+
+
 def main() -> None:
     app()
 
