@@ -147,9 +147,7 @@ def contact_couplings(hub: Hub) -> list[Coupling]:
 
 
 @pytest.mark.postgres
-def test_worker_killed_mid_workload_another_finishes_it(
-    tmp_path: Path, postgres_url: str
-) -> None:
+def test_worker_killed_mid_workload_another_finishes_it(tmp_path: Path, postgres_url: str) -> None:
     with cluster(tmp_path, postgres_url) as c:
         for i in range(CONTACTS):
             c.sx["business-central"].store.insert(
@@ -182,14 +180,11 @@ def test_worker_killed_mid_workload_another_finishes_it(
 
 
 @pytest.mark.postgres
-def test_duplicates_run_once_and_a_failure_stops_nothing(
-    tmp_path: Path, postgres_url: str
-) -> None:
+def test_duplicates_run_once_and_a_failure_stops_nothing(tmp_path: Path, postgres_url: str) -> None:
     with cluster(tmp_path, postgres_url, records=4) as c:
         operations.sync_full(c.hub)
         customer_id, account_id = next(
-            (k.links["erp"].record_id, k.links["crm"].record_id)
-            for k in _customer_couplings(c.hub)
+            (k.links["erp"].record_id, k.links["crm"].record_id) for k in _customer_couplings(c.hub)
         )
         c.sx["business-central"].store.update("customers", customer_id, {"city": "Queued"})
         app = make_app(BROKER, c.queue)
@@ -219,5 +214,5 @@ def test_duplicates_run_once_and_a_failure_stops_nothing(
 def _customer_couplings(hub: Hub) -> list[Coupling]:
     with hub.db.session() as session:
         mapping_id = load_integration(session).mapping_ids["CUSTOMER"]
-        rows = select(Coupling).where(Coupling.mapping_id == mapping_id, Coupling.state == "coupled")
-        return list(session.scalars(rows))
+        rows = select(Coupling).where(Coupling.mapping_id == mapping_id)
+        return [k for k in session.scalars(rows) if k.state == "coupled"]
