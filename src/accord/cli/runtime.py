@@ -1,7 +1,13 @@
-"""``accord worker``: Celery workers that run workloads from a broker, sharing one database."""
+"""``accord worker``, ``accord serve`` and ``accord tokens``: the hub as a service.
+
+Workers run workloads from a broker (Celery), sharing one database; ``serve`` is the REST
+API (FastAPI on uvicorn); ``tokens`` issues and revokes the API's tokens.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import socket
 import threading
@@ -76,6 +82,96 @@ def _start_dispatcher(
     threading.Thread(target=dispatcher.run, args=(stop,), name="dispatcher", daemon=True).start()
 
 
+@guarded
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
+    broker: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ACCORD_BROKER_URL",
+            help="Enqueue work for 'accord worker's on this broker (default: run it here).",
+        ),
+    ] = None,
+    queue: QueueOpt = "accord",
+) -> None:
+    """Serve the REST API (OpenAPI at /docs and /openapi.json), /healthz and /metrics."""
+    import uvicorn
+
+    from accord.api.app import create_app
+    from accord.runtime.celery_app import CeleryExecutor, make_app
+    from accord.runtime.executor import Executor
+    from accord.services.workloads import local_executor
+
+    h = hub()
+    executor: Executor = (
+        CeleryExecutor(h.db, make_app(broker, queue))
+        if broker
+        else local_executor(h, background=True)
+    )
+    where = f"workers on {queue!r}" if broker else "this process"
+    console.print(f"Accord API on http://{host}:{port} (work runs in {where}); Ctrl+C stops it.")
+    try:
+        uvicorn.run(create_app(h, executor), host=host, port=port, log_level="warning")
+    finally:
+        executor.close()
+        h.close()
+
+
+tokens_app = typer.Typer(help="API tokens for 'accord serve'.", no_args_is_help=True)
+
+
+@tokens_app.command("create")
+@guarded
+def tokens_create(
+    name: Annotated[str, typer.Argument(help="What the token is for, e.g. 'console'.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Issue an API token; it is shown this once (only its hash is stored)."""
+    from accord.services import tokens
+
+    token, info = tokens.create(hub(), name)
+    if json_out:
+        print(json.dumps({"name": info.name, "token": token, "prefix": info.prefix}))
+        return
+    console.print(f"Token [bold]{info.name}[/] (shown once, keep it safe):")
+    print(token)
+
+
+@tokens_app.command("list")
+@guarded
+def tokens_list(
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Issued tokens by name and prefix, with their last use and revocation."""
+    from rich.table import Table
+
+    from accord.cli.common import when
+    from accord.services import tokens
+
+    found = tokens.listing(hub())
+    if json_out:
+        print(json.dumps([dataclasses.asdict(t) for t in found], default=str))
+        return
+    table = Table("Name", "Prefix", "Created", "Last used", "Revoked")
+    for t in found:
+        table.add_row(t.name, t.prefix + "…", when(t.created_at), when(t.last_used_at),
+                      when(t.revoked_at))  # fmt: skip
+    console.print(table)
+
+
+@tokens_app.command("revoke")
+@guarded
+def tokens_revoke(name: Annotated[str, typer.Argument(help="The token's name.")]) -> None:
+    """Revoke a token: the next call with it is refused."""
+    from accord.services import tokens
+
+    info = tokens.revoke(hub(), name)
+    console.print(f"Token {info.name} revoked.")
+
+
 def register(app: typer.Typer) -> None:
     """Add the runtime commands to the ``accord`` app."""
     app.command()(worker)
+    app.command()(serve)
+    app.add_typer(tokens_app, name="tokens")

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from accord.errors import AccordError, TransientError
 from accord.observability.logs import get_logger
@@ -185,3 +185,11 @@ class LocalExecutor:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
+
+
+class Executor(Protocol):
+    """Where submitted workloads run: in this process or on workers."""
+
+    def submit(self, workload: Workload) -> Submitted: ...
+
+    def close(self) -> None: ...
