@@ -43,6 +43,10 @@ def worker(
         bool, typer.Option(help="Also enqueue each mapping's pass on its interval.")
     ] = False,
     integration: Annotated[str | None, typer.Option(help="Integration the scheduler runs.")] = None,
+    sweep_seconds: Annotated[
+        float,
+        typer.Option(min=0, help="Republish work a dead worker left, this often (0: never)."),
+    ] = 15.0,
 ) -> None:
     """Run workloads from the broker until stopped (any number of workers, one database)."""
     from accord.runtime import celery_app
@@ -52,14 +56,18 @@ def worker(
     app = celery_app.make_app(broker, queue)
     celery_app.bind(app, h.db, handlers(h))
     stop = threading.Event()
+    executor = celery_app.CeleryExecutor(h.db, app)
     if scheduler:
-        _start_dispatcher(h, celery_app.CeleryExecutor(h.db, app), integration, stop)
+        _start_dispatcher(h, executor, integration, stop)
+    sweeper = celery_app.Sweeper(executor, sweep_seconds).start() if sweep_seconds else None
     label = name or f"accord-{os.getpid()}@{socket.gethostname()}"
     console.print(f"Worker {label} on queue {queue!r}; Ctrl+C stops it.")
     try:
         celery_app.start_worker(app, celery_app.worker_argv(queue, concurrency, label))
     finally:
         stop.set()
+        if sweeper:
+            sweeper.stop()
         h.close()
 
 

@@ -9,13 +9,16 @@ one at a time per worker thread (prefetch 1): a worker killed with -9 loses noth
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 from celery import Celery, Task
 
+from accord.observability.logs import get_logger
 from accord.runtime.executor import Handlers, Submitted, execute, submit_row
 from accord.runtime.workloads import Workload
+from accord.state import workloads as table
 from accord.state.db import Database
 
 TASK = "accord.run_workload"
@@ -88,6 +91,41 @@ class CeleryExecutor:
 
     def close(self) -> None:
         self.app.close()
+
+
+class Sweeper:
+    """Republishes workloads a dead worker left ``running`` (their lease lapsed), every
+    ``every`` seconds. RabbitMQ gives a dead consumer's messages back at once; Redis only
+    after its visibility timeout, and a message may be lost with a broker: this closes both
+    gaps. A copy too many is harmless: the workload runs under its lease and runs once."""
+
+    def __init__(self, executor: CeleryExecutor, every: float = 15.0):
+        self.executor = executor
+        self.every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="accord-sweeper", daemon=True)
+
+    def sweep(self) -> list[str]:
+        with self.executor.db.session() as session:
+            keys = table.stranded(session)
+        for key in keys:
+            get_logger(workload=key).warning("republishing a workload its worker left")
+            self.executor.publish(key)
+        return keys
+
+    def start(self) -> Sweeper:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.sweep()
+            except Exception as exc:  # the database or broker is away: next round
+                get_logger().warning("sweep failed", error=str(exc))
 
 
 def worker_argv(queue: str, concurrency: int, name: str, loglevel: str = "INFO") -> list[str]:

@@ -19,6 +19,9 @@ def record(
 ) -> tuple[WorkloadRow, bool]:
     """Record a submitted workload; (the row, True) when new, (the first one, False) when
     ``key`` was submitted before -- a primary-key-guarded insert, safe between workers."""
+    existing = session.get(WorkloadRow, key, populate_existing=True)
+    if existing is not None:
+        return existing, False
     try:
         with session.begin_nested():
             row = WorkloadRow(key=key, kind=kind, payload=payload, status="queued", result={})
@@ -82,3 +85,26 @@ def depth(session: Session) -> dict[str, int]:
     ).all()
     found = {str(status): int(count) for status, count in rows}
     return {"queued": found.get("queued", 0), "running": found.get("running", 0)}
+
+
+def stranded(session: Session, limit: int = 500) -> list[str]:
+    """Keys of workloads left ``running`` by a worker that is gone: their lease is missing,
+    expired, or (same host) held by a dead process. A live run always holds its lease."""
+    from accord.state.leases import holder_is_dead, this_holder
+    from accord.state.models import Lease
+
+    keys = list(
+        session.scalars(select(WorkloadRow.key).where(WorkloadRow.status == "running").limit(limit))
+    )
+    if not keys:
+        return []
+    held = {
+        row.key.removeprefix("workload:"): row
+        for row in session.scalars(
+            select(Lease).where(Lease.key.in_([f"workload:{k}" for k in keys]))
+        )
+    }
+    now, me = utcnow(), this_holder()
+    return [
+        k for k in keys if k not in held or held[k].expires_at < now or holder_is_dead(held[k], me)
+    ]
