@@ -47,6 +47,9 @@ def worker(
         float,
         typer.Option(min=0, help="Republish work a dead worker left, this often (0: never)."),
     ] = 15.0,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve this worker's Prometheus metrics on this port.")
+    ] = None,
 ) -> None:
     """Run workloads from the broker until stopped (any number of workers, one database)."""
     from accord.runtime import celery_app
@@ -60,6 +63,12 @@ def worker(
     if scheduler:
         _start_dispatcher(h, executor, integration, stop)
     sweeper = celery_app.Sweeper(executor, sweep_seconds).start() if sweep_seconds else None
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        from accord.observability.metrics import REGISTRY
+
+        start_http_server(metrics_port, registry=REGISTRY)
     label = name or f"accord-{os.getpid()}@{socket.gethostname()}"
     console.print(f"Worker {label} on queue {queue!r}; Ctrl+C stops it.")
     try:
