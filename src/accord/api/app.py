@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 import accord
@@ -15,7 +16,7 @@ from accord.runtime.executor import Executor
 from accord.services.hub import Hub
 from accord.state import workloads
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
 def create_app(hub: Hub, executor: Executor) -> FastAPI:
