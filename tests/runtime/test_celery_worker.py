@@ -68,14 +68,14 @@ class Cluster:
     queue: str
     broker: str
 
-    def worker(self, name: str) -> subprocess.Popen[bytes]:
+    def worker(self, name: str, *extra: str) -> subprocess.Popen[bytes]:
         """Start a real ``accord worker`` process (its output in ``<home>/<name>.log``)."""
         with (self.home / f"{name}.log").open("ab") as log:
             return subprocess.Popen(
                 [sys.executable, "-m", "accord.cli.app", "--home", str(self.home),
                  "--database-url", self.database_url, "worker", "--broker", self.broker,
                  "--queue", self.queue, "--name", f"{name}@{self.queue}",
-                 "--sweep-seconds", "2"],
+                 "--sweep-seconds", "2", *extra],
                 stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "COLUMNS": "200"},
             )  # fmt: skip
 
@@ -224,3 +224,27 @@ def _customer_couplings(hub: Hub) -> list[Coupling]:
         mapping_id = load_integration(session).mapping_ids["CUSTOMER"]
         rows = select(Coupling).where(Coupling.mapping_id == mapping_id)
         return [k for k in session.scalars(rows) if k.state == "coupled"]
+
+
+@pytest.mark.postgres
+def test_worker_with_the_scheduler_enqueues_and_runs_every_mapping(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    with cluster(tmp_path, postgres_url, records=3) as c:
+        operations.sync_full(c.hub)
+        with c.hub.db.session() as session:
+            template = load_integration(session).template
+        expected = {m.name for m in template.mappings if m.enabled}
+        with running(c.worker("scheduling", "--scheduler")), running(c.worker("helping")):
+            deadline = time.monotonic() + TIMEOUT
+            done: set[str] = set()
+            while time.monotonic() < deadline and done != expected:
+                with c.hub.db.session() as session:
+                    rows = session.scalars(
+                        select(WorkloadRow).where(WorkloadRow.key.like("pass:bc-sales:%"))
+                    ).all()
+                assert not [r for r in rows if r.status == "failed"], [r.message for r in rows]
+                done = {r.payload["mapping"] for r in rows if r.status == "done"}
+                time.sleep(0.3)
+        assert done == expected, c.logs()
+        assert all(r.attempts == 1 for r in rows)  # each slot's pass submitted and run once
