@@ -27,6 +27,7 @@ from accord.api.schemas import (
     WorkloadOut,
 )
 from accord.errors import ConfigError
+from accord.mapping.fields import target_of
 from accord.runtime.executor import Executor
 from accord.runtime.workloads import Couple, Reconcile, SyncPass, SyncRecords, Workload, new_key
 from accord.services import catalog, operations
@@ -120,7 +121,11 @@ def couple(
     idempotency_key: IdempotencyKey = None,
 ) -> WorkloadOut:
     """Enqueue a coupling: by hand, or every uncoupled record by match."""
-    catalog.mapping(hub, mapping, integration)
+    if body.records:
+        wanted = {role: [rid] for role, rid in body.records.items()}
+        catalog.check_records_exist(hub, mapping, wanted, integration)
+    else:
+        catalog.mapping(hub, mapping, integration)
     workload = Couple(
         mapping=mapping, records=body.records, create_new=body.create_new, integration=integration
     )
@@ -161,6 +166,8 @@ def sync_now(
     workload: Workload
     if body.record_ids:
         assert body.direction is not None
+        source = next(r for r in found["entities"] if r != target_of(body.direction))
+        catalog.check_records_exist(hub, mapping, {source: body.record_ids}, integration)
         workload = SyncRecords(
             mapping=mapping,
             direction=body.direction,

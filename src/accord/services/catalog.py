@@ -232,3 +232,25 @@ def open_conflict(hub: Hub, conflict_id: int) -> None:
             else (f"no conflict {conflict_id}")
         )
         raise NotFound(f"{what}; the open ones: GET /api/v1/conflicts")
+
+
+def check_records_exist(
+    hub: Hub, name: str, ids: dict[str, list[str]], integration_name: str | None = None
+) -> None:
+    """Raise :class:`NotFound` naming every id (per role) its system does not hold."""
+    found = mapping(hub, name, integration_name)
+    entities: dict[str, str] = found["entities"]
+    unknown = sorted(set(ids) - set(entities))
+    if unknown:
+        raise ConfigError(
+            f"unknown role {', '.join(unknown)}; roles of {name}: {', '.join(entities)}"
+        )
+    missing: list[str] = []
+    with hub.context(integration_name) as ctx:
+        for role, wanted in ids.items():
+            got = {r.id for r in ctx.connector(role).get(entities[role], wanted, None)}
+            absent = [i for i in wanted if i not in got]
+            if absent:
+                missing.append(f"{role} {entities[role]} has no record {', '.join(absent)}")
+    if missing:
+        raise NotFound("; ".join(missing))
