@@ -18,7 +18,7 @@ import typer
 from accord.cli.common import console, err_console, guarded, hub
 
 if TYPE_CHECKING:
-    from accord.runtime.celery_app import CeleryExecutor
+    from accord.runtime.executor import Executor
     from accord.services.hub import Hub
 
 DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672//"
@@ -81,9 +81,9 @@ def worker(
 
 
 def _start_dispatcher(
-    h: Hub, executor: CeleryExecutor, integration: str | None, stop: threading.Event
+    h: Hub, executor: Executor, integration: str | None, stop: threading.Event
 ) -> None:
-    """Enqueue each mapping's pass on its interval from a thread of this worker."""
+    """Submit each mapping's pass on its interval from a thread of this process."""
     from accord.runtime.scheduler import Dispatcher
     from accord.state.store import load_integration
 
@@ -111,13 +111,16 @@ def serve(
         ),
     ] = None,
     queue: QueueOpt = "accord",
+    scheduler: Annotated[
+        bool, typer.Option(help="Also submit each mapping's pass on its interval.")
+    ] = False,
+    integration: Annotated[str | None, typer.Option(help="Integration the scheduler runs.")] = None,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs and /openapi.json), /healthz and /metrics."""
     import uvicorn
 
     from accord.api.app import create_app
     from accord.runtime.celery_app import CeleryExecutor, make_app
-    from accord.runtime.executor import Executor
     from accord.services.workloads import local_executor
 
     h = hub()
@@ -126,11 +129,15 @@ def serve(
         if broker
         else local_executor(h, background=True)
     )
+    stop = threading.Event()
+    if scheduler:
+        _start_dispatcher(h, executor, integration, stop)
     where = f"workers on {queue!r}" if broker else "this process"
     console.print(f"Accord API on http://{host}:{port} (work runs in {where}); Ctrl+C stops it.")
     try:
         uvicorn.run(create_app(h, executor), host=host, port=port, log_level="warning")
     finally:
+        stop.set()
         executor.close()
         h.close()
 
