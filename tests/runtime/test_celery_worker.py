@@ -36,6 +36,7 @@ from accord.state.runtime_tables import WorkloadRow
 from accord.state.store import load_integration
 from accord.testing.sandbox import settings_from_sandbox
 from tests.conftest import need
+from tests.runtime.templates import all_creating
 from tests.sync.test_kill_during_creates import InsertGate, contact_without_email, people
 from tests.worlds import FAST_RETRY
 
@@ -109,7 +110,7 @@ def cluster(
     need(broker_reachable(broker), f"no message broker at {broker}")
     home = folder / "home"
     queue = f"accord-test-{uuid.uuid4().hex[:10]}"
-    with run_sandboxes(["business-central", "dataverse"], records=records) as sx:
+    with run_sandboxes(["business-central", "dataverse"], records=records, seed_overlap=0.5) as sx:
         hub = Hub(Settings(home=home), database_url=postgres_url)
         try:
             for name, system in (("bc", "business-central"), ("crm", "dataverse")):
@@ -119,7 +120,7 @@ def cluster(
                         sx[system], name=name, retry=FAST_RETRY, batch_size=BATCH_SIZE
                     ),
                 )
-            setup.init_integration(hub, "bc-sales", {"erp": "bc", "crm": "crm"})
+            setup.init_integration(hub, all_creating(folder), {"erp": "bc", "crm": "crm"})
             yield Cluster(sx, hub, home, postgres_url, queue, broker)
         finally:
             hub.close()

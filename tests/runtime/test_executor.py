@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import func, select
 
 from accord.runtime.executor import execute
@@ -10,6 +12,7 @@ from accord.runtime.workloads import Couple, Reconcile, SyncPass, SyncRecords, W
 from accord.services import operations
 from accord.services.workloads import handlers, local_executor
 from accord.state.models import Job
+from tests.runtime.templates import all_creating
 from tests.worlds import World, WorldFactory
 
 
@@ -26,8 +29,10 @@ def changed_pair(world: World, city: str) -> str:
     return account_id
 
 
-def test_a_pass_runs_in_process_and_keeps_its_result(make_world: WorldFactory) -> None:
-    world = make_world(records=6)
+def test_a_pass_runs_in_process_and_keeps_its_result(
+    make_world: WorldFactory, tmp_path: Path
+) -> None:
+    world = make_world(records=6, template=all_creating(tmp_path))
     operations.sync_full(world.hub)
     account_id = changed_pair(world, "Workloaded")
     done = local_executor(world.hub).submit(SyncPass(mapping="CUSTOMER", key="k1"))
@@ -39,8 +44,8 @@ def test_a_pass_runs_in_process_and_keeps_its_result(make_world: WorldFactory) -
     assert all(p["job_id"] and p["status"] == "success" for p in passes)
 
 
-def test_the_same_key_submitted_twice_runs_once(make_world: WorldFactory) -> None:
-    world = make_world(records=4)
+def test_the_same_key_submitted_twice_runs_once(make_world: WorldFactory, tmp_path: Path) -> None:
+    world = make_world(records=4, template=all_creating(tmp_path))
     operations.sync_full(world.hub)
     executor = local_executor(world.hub)
     before = jobs(world)
@@ -55,8 +60,8 @@ def test_the_same_key_submitted_twice_runs_once(make_world: WorldFactory) -> Non
     assert jobs(world) == before + 1
 
 
-def test_a_bad_mapping_fails_alone(make_world: WorldFactory) -> None:
-    world = make_world(records=4)
+def test_a_bad_mapping_fails_alone(make_world: WorldFactory, tmp_path: Path) -> None:
+    world = make_world(records=4, template=all_creating(tmp_path))
     operations.sync_full(world.hub)
     account_id = changed_pair(world, "StillSynced")
     submitted: list[Workload] = []
@@ -89,8 +94,8 @@ def test_a_bad_mapping_fails_alone(make_world: WorldFactory) -> None:
     ]
 
 
-def test_records_couple_and_reconcile_workloads(make_world: WorldFactory) -> None:
-    world = make_world(records=5)
+def test_records_couple_and_reconcile_workloads(make_world: WorldFactory, tmp_path: Path) -> None:
+    world = make_world(records=5, template=all_creating(tmp_path))
     executor = local_executor(world.hub)
     reconciled = executor.submit(Reconcile(mappings=["CUSTOMER"]))
     assert reconciled.row.status == "done", reconciled.row.message

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from accord.cli import render
+from accord.cli import runtime as runtime_commands
 from accord.cli.common import State, console, fail, guarded, hub, named_values, progress_bar
 from accord.connectors.assemble import assemble_settings
 from accord.services import operations, setup
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 sandbox_app = typer.Typer(help="Run the built-in protocol sandboxes.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
+runtime_commands.register(app)  # worker, serve, tokens
 
 MappingOpt = Annotated[
     list[str] | None, typer.Option("--mapping", "-m", help="Only these mappings (repeatable).")
@@ -403,11 +405,6 @@ def demo(
     from accord.cli.demo import run_demo
 
     run_demo(records=records, seed=seed)
-
-
-from accord.cli import runtime as _runtime  # noqa: E402  (worker, serve, tokens)
-
-_runtime.register(app)
 
 
 def main() -> None:
