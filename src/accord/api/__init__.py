@@ -1,1 +1,1 @@
-"""The REST API (FastAPI): a thin layer over ``services/``, authenticated by API tokens."""
+"""The HTTP interface: REST API and webhook receivers over services/."""
