@@ -10,7 +10,6 @@ from typing import Annotated, Any
 import typer
 
 from accord.cli import render
-from accord.cli import runtime as runtime_commands
 from accord.cli.common import State, console, fail, guarded, hub, named_values, progress_bar
 from accord.connectors.assemble import assemble_settings
 from accord.services import operations, setup
@@ -25,7 +24,6 @@ app = typer.Typer(
 )
 sandbox_app = typer.Typer(help="Run the built-in protocol sandboxes.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
-runtime_commands.register(app)  # worker, serve, tokens
 
 MappingOpt = Annotated[
     list[str] | None, typer.Option("--mapping", "-m", help="Only these mappings (repeatable).")
@@ -35,6 +33,10 @@ DirectionOpt = Annotated[
     typer.Option("--direction", "-d", help="to_ROLE: the role written to, e.g. to_crm."),
 ]
 IntegrationOpt = Annotated[str | None, typer.Option(help="Integration name (if several).")]
+
+from accord.cli.runtime import register as register_runtime  # noqa: E402
+
+register_runtime(app)  # worker, serve, tokens
 
 
 @app.callback()
