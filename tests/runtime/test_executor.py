@@ -6,11 +6,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from accord.runtime.executor import execute
+from accord.errors import TransientError
+from accord.runtime.executor import MAX_ATTEMPTS, LocalExecutor, execute, fetch, submit_row
 from accord.runtime.scheduler import Dispatcher
 from accord.runtime.workloads import Couple, Reconcile, SyncPass, SyncRecords, Workload
 from accord.services import operations
 from accord.services.workloads import handlers, local_executor
+from accord.state.db import Database
 from accord.state.models import Job
 from tests.runtime.templates import all_creating
 from tests.worlds import World, WorldFactory
@@ -110,3 +112,39 @@ def test_records_couple_and_reconcile_workloads(make_world: WorldFactory, tmp_pa
     )
     assert now.row.status == "done", now.row.message
     assert world.dv.store.get("accounts", account_id)["address1_city"] == "Chosen"
+
+
+def test_transient_failures_come_back_with_backoff_then_give_up(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'state.db'}")
+    calls: list[str] = []
+
+    def away(workload: Workload) -> dict[str, object]:
+        calls.append(workload.key)
+        raise TransientError("the target is away")
+
+    def crash(workload: Workload) -> dict[str, object]:
+        raise ZeroDivisionError("division by zero")
+
+    try:
+        submit_row(db, SyncPass(mapping="M", key="t"))
+        outcomes = [execute(db, {"sync_pass": away}, "t") for _ in range(MAX_ATTEMPTS)]
+        assert [o.status for o in outcomes[:-1]] == ["retry"] * (MAX_ATTEMPTS - 1)
+        assert [o.delay for o in outcomes[:3]] == [5.0, 10.0, 20.0]
+        assert fetch(db, "t").status == "failed"  # type: ignore[union-attr]
+        assert outcomes[-1].message == f"gave up after {MAX_ATTEMPTS} attempts: the target is away"
+        assert execute(db, {"sync_pass": away}, "t").status == "finished-before"
+        assert len(calls) == MAX_ATTEMPTS
+        submit_row(db, SyncPass(mapping="M", key="c"))
+        crashed = execute(db, {"sync_pass": crash}, "c")
+        assert crashed.status == "failed"
+        assert crashed.message == "ZeroDivisionError: division by zero"
+        waits: list[float] = []
+        local = LocalExecutor(db, {"sync_pass": away}, sleep=waits.append)
+        given_up = local.submit(SyncPass(mapping="M", key="l"))
+        assert given_up.row.status == "failed" and waits == [5.0, 10.0]
+        assert "gave up after 3 attempts" in (given_up.row.message or "")
+        unknown = local.submit(Reconcile(key="r"))
+        assert unknown.row.status == "failed"
+        assert unknown.row.message == "this worker has no handler for 'reconcile' workloads"
+    finally:
+        db.dispose()

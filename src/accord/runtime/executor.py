@@ -35,7 +35,12 @@ Handlers = Mapping[str, Handler]
 
 LEASE_SECONDS = 30.0
 RETRY_SECONDS = 5.0
-"""Wait before a workload sent back (busy pass, transient failure) is tried again."""
+"""First wait before a workload sent back (busy pass, transient failure) is tried again;
+it doubles with each attempt, up to :data:`MAX_RETRY_SECONDS`."""
+MAX_RETRY_SECONDS = 300.0
+MAX_ATTEMPTS = 6
+"""Starts (a killed worker's included) after which a transient failure fails the workload;
+the scheduler's next pass carries on from where the state stands."""
 
 Status = Literal["done", "failed", "retry", "busy", "finished-before", "missing"]
 
@@ -72,13 +77,15 @@ def execute(
                 found = table.get(session, key)
                 status: Status = "missing" if found is None else "finished-before"
                 return Outcome(key, status)
-            payload = dict(row.payload)
-        return _run(db, handlers, key, payload)
+            payload, attempts = dict(row.payload), row.attempts
+        return _run(db, handlers, key, payload, attempts)
     finally:
         keeper.release()
 
 
-def _run(db: Database, handlers: Handlers, key: str, payload: dict[str, Any]) -> Outcome:
+def _run(
+    db: Database, handlers: Handlers, key: str, payload: dict[str, Any], attempts: int
+) -> Outcome:
     log = get_logger(workload=key, kind=payload.get("kind"))
     started = time.monotonic()
     outcome: Outcome
@@ -91,8 +98,12 @@ def _run(db: Database, handlers: Handlers, key: str, payload: dict[str, Any]) ->
         result = handler(workload)
         outcome = Outcome(key, "done")
     except (TransientError, PassBusy) as exc:
-        delay = getattr(exc, "retry_after", None) or RETRY_SECONDS
-        outcome = Outcome(key, "retry", str(exc), delay)
+        if attempts >= MAX_ATTEMPTS:
+            outcome = Outcome(key, "failed", f"gave up after {attempts} attempts: {exc}")
+        else:
+            backoff = min(MAX_RETRY_SECONDS, RETRY_SECONDS * 2 ** (attempts - 1))
+            delay = getattr(exc, "retry_after", None) or backoff
+            outcome = Outcome(key, "retry", str(exc), delay)
     except AccordError as exc:
         outcome = Outcome(key, "failed", str(exc))
     except Exception as exc:  # one bad workload never stops the worker
