@@ -12,15 +12,24 @@ from accord.services import webhooks
 from accord.services.hub import Hub
 
 
-def webhook_router(hub: Callable[[], Hub]) -> APIRouter:
-    """The receivers, each under ``/webhooks/<system>/<connection>``."""
+def webhook_router(
+    hub: Callable[[], Hub], on_stored: Callable[[], object] | None = None
+) -> APIRouter:
+    """The receivers, each under ``/webhooks/<system>/<connection>``; ``on_stored`` runs
+    after new changes were stored (``accord serve`` enqueues a drain of the inbox)."""
     router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
-    @router.api_route("/business-central/{connection}", methods=["GET", "POST"])
+    def answer(reply: webhooks.Reply) -> Response:
+        stored = isinstance(reply.body, dict) and reply.body.get("stored")
+        if on_stored is not None and reply.status == 202 and stored:
+            on_stored()
+        return _answer(reply)
+
+    @router.post("/business-central/{connection}")
     async def business_central(connection: str, request: Request) -> Response:
         """Business Central notifications and the subscription handshake."""
         body = await request.body()
-        return _answer(
+        return answer(
             webhooks.receive_business_central(hub(), connection, request.query_params, body)
         )
 
@@ -28,7 +37,7 @@ def webhook_router(hub: Callable[[], Hub]) -> APIRouter:
     async def dataverse(connection: str, request: Request) -> Response:
         """A Dataverse service endpoint (webhook) posting the RemoteExecutionContext."""
         body = await request.body()
-        return _answer(
+        return answer(
             webhooks.receive_dataverse(
                 hub(), connection, request.headers, request.query_params, body
             )
@@ -38,7 +47,7 @@ def webhook_router(hub: Callable[[], Hub]) -> APIRouter:
     async def signed(connection: str, request: Request) -> Response:
         """A generic webhook signed the Standard Webhooks way."""
         body = await request.body()
-        return _answer(webhooks.receive_signed(hub(), connection, request.headers, body))
+        return answer(webhooks.receive_signed(hub(), connection, request.headers, body))
 
     return router
 

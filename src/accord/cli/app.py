@@ -11,6 +11,7 @@ from accord.cli import inspect, privacy
 from accord.cli import setup_commands as setup
 from accord.cli import sync_commands as sync
 from accord.cli.root import app, main_options, sandbox_app
+from accord.cli.runtime import register as register_runtime
 from accord.cli.state_commands import state_app
 from accord.cli.template_commands import template_app
 from accord.cli.webhooks import webhooks_app
@@ -39,6 +40,7 @@ privacy.register(app)
 app.add_typer(template_app, name="template")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(state_app, name="state")
+register_runtime(app)  # worker, serve, tokens
 
 
 def main() -> None:

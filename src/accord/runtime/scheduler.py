@@ -1,4 +1,7 @@
-"""The scheduler: each mapping's incremental passes on its own interval, until stopped.
+"""The schedulers: each mapping's incremental passes on its own interval, until stopped.
+
+:class:`Dispatcher` enqueues each due pass as a workload for the executor (workers run it);
+:class:`Scheduler` runs them itself in one process (``accord run``).
 
 A mapping is due when its interval has passed since its last run; due mappings run in
 dependency order. A pass another worker holds is left to that worker; a transient failure
@@ -14,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from accord.errors import AuthError, TransientError
+from accord.runtime.workloads import SyncPass
 from accord.sync.context import SyncContext
 from accord.sync.passes import PassBusy, PassOptions, PassResult, run_pass
 from accord.sync.plan import dependency_order
@@ -85,6 +89,59 @@ class Scheduler:
             if max_cycles is not None and cycles >= max_cycles:
                 return
             stop.wait(max(0.5, self.seconds_until_due()))
+
+    def _notice(self, text: str) -> None:
+        if self.on_notice:
+            self.on_notice(text)
+
+
+Submit = Callable[[SyncPass], object]
+
+
+@dataclass
+class Dispatcher:
+    """The scheduler of a scaled-out hub: it enqueues each due mapping's pass, never runs it.
+
+    Each pass is submitted as a :class:`SyncPass` whose key names the mapping and its
+    interval slot (``pass:<integration>:<mapping>:<slot>``), so several dispatchers (one per
+    worker) submit each slot's pass once between them. A mapping whose submission fails is
+    reported and tried at the next round; the others go on.
+    """
+
+    integration: str
+    intervals: dict[str, float]
+    """Mapping -> seconds between passes (enabled mappings only)."""
+    submit: Submit
+    wall_clock: Clock = time.time
+    on_notice: Callable[[str], None] | None = None
+    _last_slot: dict[str, int] = field(default_factory=dict)
+
+    def dispatch_due(self) -> list[SyncPass]:
+        """Submit every mapping whose current slot has not been submitted by this dispatcher."""
+        sent: list[SyncPass] = []
+        now = self.wall_clock()
+        for name, interval in self.intervals.items():
+            slot = int(now // max(interval, 1.0))
+            if self._last_slot.get(name) == slot:
+                continue
+            workload = SyncPass(
+                key=f"pass:{self.integration}:{name}:{slot}",
+                integration=self.integration,
+                mapping=name,
+            )
+            try:
+                self.submit(workload)
+            except Exception as exc:  # a broker hiccup for one mapping: try it next round
+                self._notice(f"{name}: could not enqueue its pass: {exc}")
+                continue
+            self._last_slot[name] = slot
+            sent.append(workload)
+        return sent
+
+    def run(self, stop: threading.Event, *, tick: float = 1.0) -> None:
+        while not stop.is_set():
+            self.dispatch_due()
+            stop.wait(tick)
 
     def _notice(self, text: str) -> None:
         if self.on_notice:

@@ -1,0 +1,115 @@
+"""Workload handlers over the sync operations, and the executor a hub should use.
+
+Each handler runs one workload kind with the same service the CLI calls, and returns a
+small JSON summary (the jobs it ran, their status and counts) stored as the result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accord.errors import TransientError
+from accord.runtime.executor import Handler, LocalExecutor
+from accord.runtime.workloads import (
+    Couple,
+    DrainInbox,
+    Reconcile,
+    SyncPass,
+    SyncRecords,
+    Workload,
+)
+from accord.services import inbox, operations
+from accord.services.hub import Hub
+from accord.sync.passes import PassOptions, PassResult, run_pass
+
+
+def _pass(result: PassResult) -> dict[str, Any]:
+    return {
+        "mapping": result.mapping,
+        "direction": result.direction,
+        "job_id": result.job_id,
+        "status": result.status,
+        "counts": {k: v for k, v in result.counts.items() if v},
+        "message": result.message,
+    }
+
+
+def _failed(passes: list[dict[str, Any]]) -> str | None:
+    bad = [
+        f"{p['mapping']} {p['direction']}: {p['message'] or p['status']}"
+        for p in passes
+        if p["status"] == "failed"
+    ]
+    return "; ".join(bad) or None
+
+
+def handlers(hub: Hub) -> dict[str, Handler]:
+    """A handler per workload kind, bound to ``hub``."""
+
+    def sync_pass(w: Workload) -> dict[str, Any]:
+        assert isinstance(w, SyncPass)
+        with hub.context(w.integration) as ctx:
+            mapping = ctx.mapping(w.mapping)
+            directions = [w.direction] if w.direction else mapping.directions()
+            passes = [
+                _pass(run_pass(ctx, w.mapping, d, PassOptions(kind="incremental")))
+                for d in directions
+            ]
+        return _checked({"passes": passes})
+
+    def sync_records(w: Workload) -> dict[str, Any]:
+        assert isinstance(w, SyncRecords)
+        result = operations.sync_now(
+            hub, w.mapping, w.record_ids, w.direction, integration=w.integration
+        )
+        return _checked({"passes": [_pass(result)]})
+
+    def couple(w: Workload) -> dict[str, Any]:
+        assert isinstance(w, Couple)
+        if w.records:
+            operations.couple_records(hub, w.mapping, w.records, integration=w.integration)
+            return {"coupled": dict(w.records)}
+        result, passes = operations.couple_by_match(
+            hub,
+            w.mapping,
+            create_new=w.create_new,
+            sync_after=w.sync_after,
+            integration=w.integration,
+        )
+        return _checked({"counts": dict(result.counts), "passes": [_pass(p) for p in passes]})
+
+    def reconcile(w: Workload) -> dict[str, Any]:
+        assert isinstance(w, Reconcile)
+        runs = operations.sync_full(hub, w.mappings or None, integration=w.integration)
+        passes = [_pass(p) for run in runs for p in run.passes]
+        summary = {
+            "mappings": {r.mapping: {"status": r.status, "message": r.message} for r in runs},
+            "passes": passes,
+        }
+        return _checked(summary)
+
+    def drain_inbox(w: Workload) -> dict[str, Any]:
+        assert isinstance(w, DrainInbox)
+        drained = inbox.drain(hub)
+        return _checked({"changes": drained.changes, "passes": [_pass(p) for p in drained.passes]})
+
+    return {
+        "sync_pass": sync_pass,
+        "sync_records": sync_records,
+        "couple": couple,
+        "reconcile": reconcile,
+        "drain_inbox": drain_inbox,
+    }
+
+
+def _checked(summary: dict[str, Any]) -> dict[str, Any]:
+    """A summary whose passes all ran; a failed pass fails the workload with its reason."""
+    reason = _failed(summary.get("passes", []))
+    if reason:
+        raise TransientError(reason)
+    return summary
+
+
+def local_executor(hub: Hub, *, background: bool = False) -> LocalExecutor:
+    """The embedded executor: workloads run in this process."""
+    return LocalExecutor(hub.db, handlers(hub), background=background)
