@@ -59,9 +59,11 @@ class BcDocuments(LineRules):
         from accord.sandboxes.business_central.postings import Postings
 
         self.postings = Postings(self)
+        from accord.sandboxes.business_central.document_seed import seed_documents
         from accord.sandboxes.business_central.payments import seed_journals
 
         seed_journals(self)
+        seed_documents(self)
 
     # ------------------------------------------------------------------ routing
     def route(

@@ -281,7 +281,11 @@ def document_specs(spec: SpecBuilder) -> tuple[EntitySpec, ...]:
         line("salesInvoiceLines", "salesInvoiceLine", INVOICE_LINE),
         header("salesCreditMemos", "salesCreditMemo", CREDIT_MEMO),
         line("salesCreditMemoLines", "salesCreditMemoLine", CREDIT_MEMO_LINE),
-        spec("customerPaymentJournals", "customerPaymentJournal", _fields(PAYMENT_JOURNAL, "id")),
+        spec(
+            "customerPaymentJournals",
+            "customerPaymentJournal",
+            _fields(PAYMENT_JOURNAL, "id lastModifiedDateTime"),
+        ),
         spec(
             "customerPayments",
             "customerPayment",

@@ -55,6 +55,9 @@ class DvDocuments:
         from accord.sandboxes.dataverse.document_requests import Requests
 
         self.requests = Requests(self)
+        from accord.sandboxes.dataverse.document_seed import seed_documents
+
+        seed_documents(self)
 
     def route(self, req: Req) -> Resp | None:
         """Handle a document request, or None to leave it to the generic handlers."""
