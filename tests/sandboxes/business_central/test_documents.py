@@ -329,3 +329,24 @@ def test_every_line_list_needs_its_document(
     bc: SandboxHandle, bc_http: httpx.Client, entity: str
 ) -> None:
     assert bc_http.get(url(bc, entity)).status_code == 400
+
+
+def test_expand_lines_on_a_header_and_a_list(bc: SandboxHandle, bc_http: httpx.Client) -> None:
+    item = items(bc, 1)[0]
+    head = order(bc_http, bc, "ORD-EXPAND", [{"itemId": item["id"], "quantity": 2}])
+    one = bc_http.get(
+        url(bc, f"salesOrders({head['id']})"), params={"$expand": "salesOrderLines"}
+    ).json()
+    assert [line["quantity"] for line in one["salesOrderLines"]] == [2]
+    listed = bc_http.get(
+        url(bc, "salesOrders"),
+        params={
+            "$filter": "externalDocumentNumber eq 'ORD-EXPAND'",
+            "$select": "number",
+            "$expand": "salesOrderLines",
+        },
+    ).json()["value"]
+    assert set(listed[0]) == {"@odata.etag", "number", "salesOrderLines"}
+    assert listed[0]["salesOrderLines"][0]["itemId"] == item["id"]
+    wrong = bc_http.get(url(bc, "salesOrders"), params={"$expand": "customer"})
+    assert wrong.status_code == 400 and "Could not find a property" in wrong.text

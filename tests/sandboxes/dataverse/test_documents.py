@@ -218,3 +218,51 @@ def test_orders_page_and_filter(dv: SandboxHandle, dv_http: httpx.Client) -> Non
         seen += [row["name"] for row in body["value"]]
         link, params = body.get("@odata.nextLink"), None
     assert sorted(seen) == [f"SO page {n}" for n in range(5)]
+
+
+def test_deep_insert_and_expand_details(dv: SandboxHandle, dv_http: httpx.Client) -> None:
+    account = first(dv, "accounts")["accountid"]
+    product = first(dv, "products")["productid"]
+    before = dv.store.count("salesorders")
+    bad = dv_http.post(
+        "salesorders",
+        json={
+            "name": "SO deep bad",
+            "customerid_account@odata.bind": f"/accounts({account})",
+            "order_details": [
+                {"productid@odata.bind": f"/products({product})", "quantity": 1},
+                {"quantity": 1},
+            ],
+        },
+    )
+    assert bad.status_code == 400 and "needs a product" in bad.text
+    assert dv.store.count("salesorders") == before
+    made = create(
+        dv_http,
+        "salesorders",
+        {
+            "name": "SO deep",
+            "customerid_account@odata.bind": f"/accounts({account})",
+            "order_details": [
+                {"productid@odata.bind": f"/products({product})", "quantity": 2, "priceperunit": 3},
+                {
+                    "isproductoverridden": True,
+                    "productdescription": "Write-in",
+                    "quantity": 1,
+                    "priceperunit": 4,
+                },
+            ],
+        },
+    )
+    doc = made["salesorderid"]
+    one = get(dv_http, f"salesorders({doc})?$expand=order_details")
+    assert [Decimal(str(d["baseamount"])) for d in one["order_details"]] == [6, 4]
+    assert Decimal(str(one["totalamount"])) == 10
+    listed = dv_http.get(
+        "salesorders",
+        params={"$filter": "name eq 'SO deep'", "$select": "name", "$expand": "order_details"},
+    ).json()["value"]
+    assert set(listed[0]) == {"@odata.etag", "name", "order_details"}
+    assert len(listed[0]["order_details"]) == 2
+    wrong = dv_http.get("salesorders", params={"$expand": "quote_details"})
+    assert wrong.status_code == 400

@@ -73,6 +73,9 @@ class BcDocuments(LineRules):
         kind = KINDS.get(spec.name)
         if kind is not None and key is not None and GUID_RE.match(key) and rest:
             return self.res.guarded(self.nested, req, company, kind, key.lower(), rest)
+        expand = kind is not None and req.method == "GET" and req.query.get("$expand")
+        if kind is not None and expand and (key is None or GUID_RE.match(key)):
+            return self.res.guarded(self.expanded, req, company, kind, key)
         if kind is not None and not spec.extra.get("read_only"):
             if key is None and req.method == "POST":
                 return self.res.guarded(self.create_header, req, company, kind)
@@ -132,6 +135,39 @@ class BcDocuments(LineRules):
                 in_line_order(dataclasses.replace(req, query=query)), lines, company
             )
         return self.line_request(req, company, kind, line_key, key)
+
+    def expanded(self, req: Req, company: str, kind: DocumentKind, key: str | None) -> Resp:
+        """A header list or header with its lines inline (``$expand=<lines>``)."""
+        wanted = req.query["$expand"]
+        spec = self.store.specs[kind.header]
+        if wanted != kind.lines:
+            raise ODataError(
+                400,
+                "BadRequest",
+                f"Could not find a property named '{wanted}' on type "
+                f"'Microsoft.NAV.{spec.type_name}'.",
+            )
+        query = {k: v for k, v in req.query.items() if k != "$expand"}
+        selected = [n.strip() for n in query.get("$select", "").split(",") if n.strip()]
+        hide_id = bool(selected) and "id" not in selected
+        if hide_id:
+            query["$select"] = ",".join([*selected, "id"])
+        plain = dataclasses.replace(req, query=query)
+        resp = (
+            self.res.get(plain, spec, company, key.lower())
+            if key
+            else self.res.list(plain, spec, company)
+        )
+        body = resp.body
+        if resp.status != 200 or not isinstance(body, dict):
+            return resp
+        lines = self.store.specs[kind.lines]
+        for row in body.get("value", [body]):
+            found = self.lines(company, kind, row.pop("id") if hide_id else row["id"])
+            row[kind.lines] = [entity_json(line, lines) for line in found]
+        if "@odata.nextLink" in body:
+            body["@odata.nextLink"] += f"&$expand={wanted}"
+        return resp
 
     # ------------------------------------------------------------------ headers
     def create_header(self, req: Req, company: str, kind: DocumentKind) -> Resp:

@@ -70,6 +70,10 @@ class DvDocuments:
         if name not in DOCUMENTS and name not in DETAILS and name != "posts":
             return None
         spec = self.store.specs[name]
+        if req.method == "GET" and name in DOCUMENTS and req.query.get("$expand"):
+            from accord.sandboxes.dataverse.document_deep import read_expanded
+
+            return self.res.guarded(read_expanded, self, req, spec, DOCUMENTS[name], seg["key"])
         if req.method not in ("POST", "PATCH", "DELETE") or (req.method == "POST") == bool(
             seg["key"]
         ):
@@ -120,6 +124,11 @@ class DvDocuments:
             }
             if not body.get(model.number_field):
                 body[model.number_field] = self.next_number(doc)
+            if doc.collection in body and key_text is None:
+                from accord.sandboxes.dataverse.document_deep import create_deep
+
+                details = body.pop(doc.collection)
+                return create_deep(self, req, spec, doc, body, details)
             return self.generic(dataclasses.replace(req, body=jsonwire.dumps(body)), spec, key_text)
         if current is None:
             return self.generic(req, spec, key_text)

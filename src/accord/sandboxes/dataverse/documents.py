@@ -84,14 +84,25 @@ class Document:
     parent_column: str
     parent_nav: str
     model: StateModel
+    collection: str
+    """The header's collection-valued navigation property to its details."""
 
 
 DOCUMENTS: dict[str, Document] = {
-    "quotes": Document("quotes", "quotedetails", "_quoteid_value", "quoteid", QUOTE),
-    "salesorders": Document(
-        "salesorders", "salesorderdetails", "_salesorderid_value", "salesorderid", ORDER
+    "quotes": Document(
+        "quotes", "quotedetails", "_quoteid_value", "quoteid", QUOTE, "quote_details"
     ),
-    "invoices": Document("invoices", "invoicedetails", "_invoiceid_value", "invoiceid", INVOICE),
+    "salesorders": Document(
+        "salesorders",
+        "salesorderdetails",
+        "_salesorderid_value",
+        "salesorderid",
+        ORDER,
+        "order_details",
+    ),
+    "invoices": Document(
+        "invoices", "invoicedetails", "_invoiceid_value", "invoiceid", INVOICE, "invoice_details"
+    ),
 }
 DETAILS: dict[str, Document] = {d.details: d for d in DOCUMENTS.values()}
 
