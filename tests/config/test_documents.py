@@ -49,6 +49,7 @@ def test_sales_order_intake_reads_as_written() -> None:
     quote = next(d for d in spec.documents if d.name == "SALES QUOTE")
     assert quote.revision is not None and quote.revision.before_rebuild == ["archive"]
     assert quote.actions[1].couples_to == "SALES ORDER"
+    assert [r.entity for r in order.ended_by["erp"]] == ["salesInvoices"]
 
 
 def test_invoice_to_order_and_order_to_3pl_read_as_written() -> None:
@@ -179,6 +180,12 @@ BAD = [
     ),
     (_set(("sales",), "orders"), f"{SO}: 'sales' is neither a setting nor a role"),
     (_drop("erp"), f"{SO}: no entity named for role erp"),
+    (
+        _set(
+            ("ended_by",), {"bc": [{"entity": "salesInvoices", "link": {"orderNumber": "number"}}]}
+        ),
+        f"{SO}.ended_by: 'bc' is not a role of this template (erp, crm)",
+    ),
 ]
 
 

@@ -145,6 +145,7 @@ class _Checker:
                 )
         if doc.revision is not None:
             self.entities(doc.revision.per_role, ".revision", "revision field", every=False)
+        self.roles_of(doc.ended_by, ".ended_by")
         self.roles_of(doc.events.record, ".events.record")
         for event in doc.events.timeline:
             place = f".events.timeline[{event.name}]"

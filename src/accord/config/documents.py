@@ -338,6 +338,10 @@ class DocumentMappingSpec(_PerRole):
     lines: LinesSpec | None = None
     revision: RevisionSpec | None = None
     charges: list[ChargeSpec] = Field(default_factory=list)
+    ended_by: dict[str, list[RelatedSpec]] = Field(default_factory=dict)
+    """Role -> records whose existence means the document ended by its own life there (an
+    order removed by posting its invoice, a quote made into an order): its disappearance is
+    then not a delete for the deletion policies."""
     write_back: list[WriteBackSpec] = Field(default_factory=list)
     actions: list[ActionSpec] = Field(default_factory=list)
     events: EventsSpec = Field(default_factory=EventsSpec)
