@@ -350,3 +350,16 @@ def test_expand_lines_on_a_header_and_a_list(bc: SandboxHandle, bc_http: httpx.C
     assert listed[0]["salesOrderLines"][0]["itemId"] == item["id"]
     wrong = bc_http.get(url(bc, "salesOrders"), params={"$expand": "customer"})
     assert wrong.status_code == 400 and "Could not find a property" in wrong.text
+
+
+def test_totals_count_every_line(bc: SandboxHandle, bc_http: httpx.Client) -> None:
+    item = items(bc, 1)[0]
+    head = order(
+        bc_http,
+        bc,
+        "ORD-FOUR-LINES",
+        [{"itemId": item["id"], "quantity": n, "unitPrice": 1} for n in (1, 2, 3, 4)],
+    )
+    assert Decimal(str(head["totalAmountExcludingTax"])) == 10
+    lines = lines_of(bc_http, bc, "salesOrders", head["id"])
+    assert [line["sequence"] for line in lines] == [10000, 20000, 30000, 40000]
