@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,11 @@ def builtin_templates() -> list[str]:
     )
 
 
-def _place(loc: tuple[int | str, ...], data: Any) -> str:
-    """Turn a pydantic location into ``mappings[CUSTOMER].fields[2].direction``."""
+def place(
+    loc: tuple[int | str, ...], data: Any, labels: Callable[[Any], str | None] | None = None
+) -> str:
+    """Turn a pydantic location into ``mappings[CUSTOMER].fields[2].direction``; ``labels``
+    names a list entry (default: its ``name``)."""
     parts: list[str] = []
     node = data
     for item in loc:
@@ -32,13 +36,17 @@ def _place(loc: tuple[int | str, ...], data: Any) -> str:
             label = str(item)
             if isinstance(node, list) and 0 <= item < len(node):
                 node = node[item]
-                if isinstance(node, dict) and isinstance(node.get("name"), str):
-                    label = node["name"]
+                named = labels(node) if labels else _name(node)
+                label = named or label
             parts[-1] = f"{parts[-1]}[{label}]" if parts else f"[{label}]"
         else:
             parts.append(item)
             node = node.get(item) if isinstance(node, dict) else None
     return ".".join(parts) or "(top level)"
+
+
+def _name(node: Any) -> str | None:
+    return node["name"] if isinstance(node, dict) and isinstance(node.get("name"), str) else None
 
 
 def parse_template(data: Any, source: str) -> TemplateSpec:
@@ -55,7 +63,7 @@ def parse_template(data: Any, source: str) -> TemplateSpec:
             loc = tuple(p for p in err["loc"] if not str(p).startswith("function-after"))
             msg = err["msg"].removeprefix("Value error, ")
             # checks across the template name their place in the message itself
-            lines.append(f"{source}: {_place(loc, data)}: {msg}" if loc else f"{source}: {msg}")
+            lines.append(f"{source}: {place(loc, data)}: {msg}" if loc else f"{source}: {msg}")
         raise ConfigError("invalid template\n  " + "\n  ".join(lines), location=source) from None
 
 

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from accord.config.documents import DocumentMappingSpec
 from accord.config.filters import Filter
 
 ConflictPolicy = Literal["hold", "source_wins", "destination_wins", "newest_wins"]
@@ -169,13 +170,24 @@ class TemplateSpec(_Strict):
     description: str = ""
     roles: dict[str, str] = Field(min_length=2, max_length=2)
     """Role -> system that plays it, in order: the first role's data is pushed first."""
-    mappings: list[TableMappingSpec] = Field(min_length=1)
+    mappings: list[TableMappingSpec] = Field(default_factory=list)
+    documents: list[DocumentMappingSpec] = Field(default_factory=list)
+    """Document mappings (``kind: document`` under ``mappings``): :mod:`accord.config.documents`."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_kinds(cls, data: Any) -> Any:
+        from accord.config.document_checks import split_kinds
+
+        return split_kinds(data)
 
     @model_validator(mode="after")
     def _check(self) -> TemplateSpec:
+        from accord.config.document_checks import check_documents
         from accord.config.roles import check_roles
 
         check_roles(self)
+        check_documents(self)
         names = [m.name for m in self.mappings]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:

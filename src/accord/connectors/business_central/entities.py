@@ -7,6 +7,7 @@ group: :mod:`accord.connectors.business_central.custom_api`.
 from __future__ import annotations
 
 from accord.connectors.base import ChangeTracking, EntityInfo, FieldInfo, FieldType
+from accord.connectors.business_central.documents import DOCUMENT_ENTITIES
 
 S, D, B, G, T, OPT, DT = (
     FieldType.STRING,
@@ -149,6 +150,7 @@ ENTITIES: dict[str, EntityInfo] = {
     )
 }
 """Entity set name -> description."""
+ENTITIES.update(DOCUMENT_ENTITIES)  # sales documents: documents.py
 
 READ_ONLY: dict[str, frozenset[str]] = {
     e.name: frozenset(n for n, f in e.fields.items() if f.read_only) for e in ENTITIES.values()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accord.connectors.base import ChangeTracking, EntityInfo, FieldInfo, FieldType
+from accord.connectors.dataverse.documents import TABLES
 
 S, D, B, G, T, OPT, INT, DT = (
     FieldType.STRING,
@@ -247,6 +248,9 @@ ENTITIES: dict[str, EntityInfo] = {
     )
 }
 """Entity name -> description."""
+for _table in TABLES:  # sales documents: documents.py
+    LOOKUPS[_table.name] = {c: Lookup(nav, target) for c, (nav, target) in _table.lookups.items()}
+    ENTITIES[_table.name] = _entity(_table.name, _table.key, _table.natural_key, *_table.fields)
 
 READ_ONLY: dict[str, frozenset[str]] = {
     e.name: frozenset(n for n, f in e.fields.items() if f.read_only) for e in ENTITIES.values()

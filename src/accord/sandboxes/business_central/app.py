@@ -17,6 +17,7 @@ from accord.sandboxes.business_central import entities, seed
 from accord.sandboxes.business_central.batch import run_batch
 from accord.sandboxes.business_central.custom_api import ROUTE as GROUP_ROUTE
 from accord.sandboxes.business_central.custom_api import SPECS as GROUP_SPECS
+from accord.sandboxes.business_central.document_routes import BcDocuments
 from accord.sandboxes.business_central.metadata import csdl
 from accord.sandboxes.business_central.protocol import BcOptions, error, fault_body
 from accord.sandboxes.business_central.resources import BcResources
@@ -60,6 +61,8 @@ class BusinessCentral:
         self.by_name = {s.name: s for s in specs}
         self._metadata = csdl(specs)
         self.observers: list[WriteObserver] = []
+        served = "salesOrders" in self.by_name  # the v2.0 router, not the custom API group's
+        self.documents = BcDocuments(store, self.resources) if served else None
 
     def _company_by_ref(self, ref: str) -> str | None:
         if GUID_RE.match(ref) and self.store.get_raw("companies", ref.lower()):
@@ -132,6 +135,12 @@ class BusinessCentral:
         if spec is None or not spec.scoped:
             return error(
                 404, "BadRequest_ResourceNotFound", f"Resource not found for the segment '{name}'."
+            )
+        handled = self.documents.route(req, company, spec, key, rest) if self.documents else None
+        if handled is not None:
+            plain = key.lower() if key and not rest else None
+            return (
+                handled if req.method == "GET" else self.written(req, name, company, plain, handled)
             )
         if rest:
             return error(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accord.sandboxes.business_central.documents import document_specs
 from accord.sandboxes.common.clock import format_ms
 from accord.sandboxes.common.store import EntitySpec, Field, FieldType
 
@@ -143,4 +144,5 @@ SPECS: tuple[EntitySpec, ...] = (
     ),
 )
 
+SPECS += document_specs(_spec)  # sales documents: documents.py
 BY_NAME: dict[str, EntitySpec] = {s.name: s for s in SPECS}

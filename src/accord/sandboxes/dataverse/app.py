@@ -20,6 +20,7 @@ from accord.sandboxes.common.seed import Gen
 from accord.sandboxes.common.store import Store
 from accord.sandboxes.dataverse import entities, seed
 from accord.sandboxes.dataverse.batch import BatchRunner
+from accord.sandboxes.dataverse.document_rules import DvDocuments
 from accord.sandboxes.dataverse.metadata import Metadata
 from accord.sandboxes.dataverse.protocol import BAD_SYNTAX, DvOptions, error, fault_body, parse_key
 from accord.sandboxes.dataverse.query import list_rows
@@ -43,6 +44,7 @@ class Dataverse:
         self.metadata = Metadata(options)
         self.resources = DvResources(store, options, self.metadata)
         self.batch = BatchRunner(self.dispatch, store, options, faults.note)
+        self.documents = DvDocuments(store, self.resources)
 
     def dispatch(self, req: Req) -> Resp:
         """Route one API request (also used for every $batch part)."""
@@ -58,6 +60,9 @@ class Dataverse:
             return self.resources.guarded(self.metadata.insert_option_value, req)
         if path.startswith("EntityDefinitions"):
             return self.metadata.handle(req)
+        handled = self.documents.route(req)
+        if handled is not None:
+            return handled
         seg = _SEG.match(path)
         spec = entities.BY_NAME.get(seg["name"]) if seg else None
         if seg is None or spec is None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from accord.sandboxes.common.clock import format_s
 from accord.sandboxes.common.store import EntitySpec, Field, FieldType
+from accord.sandboxes.dataverse.documents import document_specs
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,7 @@ _PLUGIN_REGISTRATION: tuple[EntitySpec, ...] = (
     ),
 )
 SPECS = SPECS + _PLUGIN_REGISTRATION
+SPECS += document_specs(_spec, Nav)  # sales documents: documents.py
 
 BY_NAME: dict[str, EntitySpec] = {s.name: s for s in SPECS}
 BY_LOGICAL: dict[str, EntitySpec] = {s.type_name: s for s in SPECS}
