@@ -16,8 +16,7 @@ import uvicorn
 from accord.api.app import create_app
 from accord.services import operations, tokens
 from accord.services.workloads import local_executor
-from tests.runtime.templates import all_creating
-from tests.worlds import World, WorldFactory
+from tests.worlds import World, WorldFactory, creating_template
 
 
 @pytest.fixture
@@ -57,7 +56,7 @@ class Served:
 
 @pytest.fixture
 def served(make_world: WorldFactory, tmp_path: Path) -> Iterator[Served]:
-    world = make_world(records=6, template=all_creating(tmp_path))
+    world = make_world(records=6, template=creating_template(tmp_path))
     operations.sync_full(world.hub)
     executor = local_executor(world.hub, background=True)
     port = free_port()

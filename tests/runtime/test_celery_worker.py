@@ -36,9 +36,8 @@ from accord.state.runtime_tables import WorkloadRow
 from accord.state.store import load_integration
 from accord.testing.sandbox import settings_from_sandbox
 from tests.conftest import need
-from tests.runtime.templates import all_creating
 from tests.sync.test_kill_during_creates import InsertGate, contact_without_email, people
-from tests.worlds import FAST_RETRY
+from tests.worlds import FAST_RETRY, creating_template
 
 BROKER = os.environ.get("ACCORD_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 REDIS = os.environ.get("ACCORD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -120,7 +119,7 @@ def cluster(
                         sx[system], name=name, retry=FAST_RETRY, batch_size=BATCH_SIZE
                     ),
                 )
-            setup.init_integration(hub, all_creating(folder), {"erp": "bc", "crm": "crm"})
+            setup.init_integration(hub, creating_template(folder), {"erp": "bc", "crm": "crm"})
             yield Cluster(sx, hub, home, postgres_url, queue, broker)
         finally:
             hub.close()

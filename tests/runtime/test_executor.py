@@ -14,8 +14,7 @@ from accord.services import operations
 from accord.services.workloads import handlers, local_executor
 from accord.state.db import Database
 from accord.state.models import Job
-from tests.runtime.templates import all_creating
-from tests.worlds import World, WorldFactory
+from tests.worlds import World, WorldFactory, creating_template
 
 
 def jobs(world: World) -> int:
@@ -34,7 +33,7 @@ def changed_pair(world: World, city: str) -> str:
 def test_a_pass_runs_in_process_and_keeps_its_result(
     make_world: WorldFactory, tmp_path: Path
 ) -> None:
-    world = make_world(records=6, template=all_creating(tmp_path))
+    world = make_world(records=6, template=creating_template(tmp_path))
     operations.sync_full(world.hub)
     account_id = changed_pair(world, "Workloaded")
     done = local_executor(world.hub).submit(SyncPass(mapping="CUSTOMER", key="k1"))
@@ -47,7 +46,7 @@ def test_a_pass_runs_in_process_and_keeps_its_result(
 
 
 def test_the_same_key_submitted_twice_runs_once(make_world: WorldFactory, tmp_path: Path) -> None:
-    world = make_world(records=4, template=all_creating(tmp_path))
+    world = make_world(records=4, template=creating_template(tmp_path))
     operations.sync_full(world.hub)
     executor = local_executor(world.hub)
     before = jobs(world)
@@ -63,7 +62,7 @@ def test_the_same_key_submitted_twice_runs_once(make_world: WorldFactory, tmp_pa
 
 
 def test_a_bad_mapping_fails_alone(make_world: WorldFactory, tmp_path: Path) -> None:
-    world = make_world(records=4, template=all_creating(tmp_path))
+    world = make_world(records=4, template=creating_template(tmp_path))
     operations.sync_full(world.hub)
     account_id = changed_pair(world, "StillSynced")
     submitted: list[Workload] = []
@@ -97,7 +96,7 @@ def test_a_bad_mapping_fails_alone(make_world: WorldFactory, tmp_path: Path) -> 
 
 
 def test_records_couple_and_reconcile_workloads(make_world: WorldFactory, tmp_path: Path) -> None:
-    world = make_world(records=5, template=all_creating(tmp_path))
+    world = make_world(records=5, template=creating_template(tmp_path))
     executor = local_executor(world.hub)
     reconciled = executor.submit(Reconcile(mappings=["CUSTOMER"]))
     assert reconciled.row.status == "done", reconciled.row.message
