@@ -21,6 +21,7 @@ from accord.sandboxes.common.clock import Clock
 from accord.sandboxes.common.faults import Faults
 from accord.sandboxes.common.http import Req, Resp, make_endpoint
 from accord.sandboxes.common.identity import Identity
+from accord.sandboxes.common.limits import BUSINESS_CENTRAL, Limits
 from accord.sandboxes.common.odata import GUID_RE
 from accord.sandboxes.common.seed import Gen
 from accord.sandboxes.common.store import Store
@@ -191,6 +192,7 @@ def build(
     )
     root = f"/v2.0/{opts.tenant}/{opts.environment}/api/v2.0"
     faults = Faults(fault_body, api_prefix=root)
+    limits = Limits(BUSINESS_CENTRAL, identity.verify, root)
     router = BusinessCentral(store, opts, faults)
 
     def authenticate(req: Req) -> Resp | None:
@@ -198,7 +200,12 @@ def build(
         return unauthorized() if req.client_id is None else None
 
     app = assemble(
-        root, make_endpoint(root, router.dispatch, authenticate, JSON_TYPE), identity, faults, clock
+        root,
+        make_endpoint(root, router.dispatch, authenticate, JSON_TYPE),
+        identity,
+        faults,
+        clock,
+        limits,
     )
     return SandboxCore(
         name=NAME,
@@ -211,5 +218,6 @@ def build(
         scope=SCOPE,
         company_id=companies[0]["id"],
         company_name=companies[0]["name"],
+        limits=limits,
         extra={"router": router, "options": opts},
     )

@@ -1,0 +1,445 @@
+"""Service-protection limits of the emulated services (ASGI middleware), off until switched on.
+
+Per user (the client id behind the bearer token) over a sliding window: a request count,
+a combined execution-time budget (Dataverse), and a concurrency gate (Business Central queues
+what is over it, up to a queue length; Dataverse refuses at once). Each breach answers 429 with
+the service's error body and, where the service sends one, ``Retry-After``. Every API request
+also waits a modelled latency (per request plus per record written) inside its slot.
+
+The numbers come from ``api-protocols.md`` (§1 and §2 "Limits and errors"); what it leaves open
+(how a ``$batch`` counts, execution time per request and per record) is a setting, chosen in
+ADR 0015. ``scaled(k)`` keeps every rate and divides the window, so tests can use short windows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import math
+import re
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from accord.sandboxes.common.faults import ADMIN_PREFIX
+
+Kind = Literal["requests", "execution", "concurrency"]
+_BC_BATCH_OP = re.compile(rb'"method"\s*:')
+_DV_BATCH_OP = re.compile(rb"(?im)^content-type:\s*application/http")
+_WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
+
+@dataclass(frozen=True)
+class ServiceLimits:
+    """One service's limits per user, and the modelled cost of each request."""
+
+    requests: int
+    """Requests allowed per window."""
+    concurrent: int
+    """Requests served at once."""
+    window_seconds: float = 300.0
+    queue: int = 0
+    """Requests that wait for a slot beyond ``concurrent`` (more are refused)."""
+    execution_ms: float | None = None
+    """Combined execution time allowed per window (None: no such limit)."""
+    batch_counts: Literal["request", "operations"] = "request"
+    """How a ``$batch`` counts against ``requests``: once, or once per inner operation."""
+    execution_ms_per_request: float = 0.0
+    execution_ms_per_record: float = 0.0
+    """Execution time charged per written record (a ``$batch`` operation or a single write)."""
+    latency_per_request: float = 0.0
+    latency_per_record: float = 0.0
+    """Seconds each request waits in its slot: per request plus per written record."""
+    retry_after: bool = True
+    """Send ``Retry-After`` on 429 (whole seconds)."""
+    concurrency_retry_after: float = 1.0
+    prefill_execution: float = 0.0
+    """Start a user's window this full of execution time (spread evenly), as if it had been
+    running at that share of the budget for a whole window (a steady state from the start)."""
+    codes: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """Error code and message per breached limit (``requests``, ``execution``, ``concurrency``)."""
+
+    def scaled(self, factor: float) -> ServiceLimits:
+        """Same rates, a window ``factor`` times shorter (budgets shrink with it)."""
+        if factor <= 0:
+            raise ValueError(f"scale factor must be > 0, got {factor!r}")
+        return dataclasses.replace(
+            self,
+            window_seconds=self.window_seconds / factor,
+            requests=max(1, math.ceil(self.requests / factor)),
+            execution_ms=None if self.execution_ms is None else self.execution_ms / factor,
+        )
+
+    def changed(self, **values: Any) -> ServiceLimits:
+        """A copy with ``values`` replaced (unknown names raise ValueError naming them)."""
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown limit setting(s) {sorted(unknown)}; valid: {sorted(known)}")
+        return dataclasses.replace(self, **values)
+
+    def costs(self, records: int) -> tuple[float, float, float]:
+        """(requests counted, execution ms, latency s) of a request writing ``records``."""
+        counted = float(records) if self.batch_counts == "operations" and records > 1 else 1.0
+        execution = self.execution_ms_per_request + records * self.execution_ms_per_record
+        latency = self.latency_per_request + records * self.latency_per_record
+        return counted, execution, latency
+
+    def write_ceiling(self, batch: int) -> float:
+        """Records per second the limits allow when writing ``batch`` records per request."""
+        counted, execution, latency = self.costs(batch)
+        rates = [self.requests / self.window_seconds / counted * batch]
+        if self.execution_ms is not None and execution > 0:
+            rates.append(self.execution_ms / self.window_seconds / execution * batch)
+        if latency > 0:
+            rates.append(self.concurrent * batch / latency)
+        return min(rates)
+
+
+BUSINESS_CENTRAL = ServiceLimits(
+    requests=6000,
+    concurrent=5,
+    queue=95,
+    retry_after=False,
+    latency_per_request=0.05,
+    latency_per_record=0.005,
+    codes={
+        "requests": (
+            "Application_TooManyRequests",
+            "Too many requests reached. Actual ({actual}). Maximum ({limit}).",
+        ),
+        "concurrency": (
+            "Application_TooManyRequests",
+            "Too many concurrent requests reached. Maximum concurrent ({limit}), queue ({queue}).",
+        ),
+    },
+)
+"""api-protocols.md §1: 6,000 requests per 5-minute sliding window, 5 concurrent, queue 95;
+429 on breach; ``Retry-After`` is documented only for 502/503, so none is sent by default."""
+
+DATAVERSE = ServiceLimits(
+    requests=6000,
+    concurrent=52,
+    execution_ms=1_200_000,
+    execution_ms_per_request=50.0,
+    execution_ms_per_record=20.0,
+    latency_per_request=0.05,
+    latency_per_record=0.02,
+    codes={
+        "requests": (
+            "0x80072322",
+            "Number of requests exceeded the limit of {limit} over time window of {window} "
+            "seconds.",
+        ),
+        "execution": (
+            "0x80072321",
+            "Combined execution time of incoming requests exceeded limit of {limit} "
+            "milliseconds over time window of {window} seconds. Decrease number of concurrent "
+            "requests or reduce the duration of requests and try again later.",
+        ),
+        "concurrency": (
+            "0x80072326",
+            "Number of concurrent requests exceeded the limit of {limit}.",
+        ),
+    },
+)
+"""api-protocols.md §2: per user, 300-s sliding window: 6,000 requests, 1,200,000 ms combined
+execution time, 52 concurrent; 429 with ``Retry-After``."""
+
+PRESETS: dict[str, ServiceLimits] = {
+    "business-central": BUSINESS_CENTRAL,
+    "dataverse": DATAVERSE,
+}
+
+
+@dataclass
+class _User:
+    """One user's window (time, requests counted, execution ms) and slots."""
+
+    hits: deque[tuple[float, float, float]] = field(default_factory=deque)
+    requests: float = 0.0
+    execution: float = 0.0
+    active: int = 0
+    waiting: int = 0
+    refused_at: float = -math.inf
+    not_before: float = -math.inf
+    slot: asyncio.Condition | None = None
+
+
+class Limits:
+    """The limits of one sandbox: middleware, switch, and what was seen (``stats``)."""
+
+    def __init__(
+        self,
+        preset: ServiceLimits,
+        who: Callable[[str | None], str | None],
+        api_prefix: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        grace: float = 0.25,
+    ) -> None:
+        self.preset = preset
+        self.who = who
+        self.api_prefix = api_prefix
+        self.clock = clock
+        self.grace = grace
+        """A request arriving this soon after a 429 was sent was already on its way."""
+        self.config: ServiceLimits | None = None
+        self._users: dict[str, _User] = {}
+        self._lock = threading.Lock()
+        self._reset_counters()
+
+    def _reset_counters(self) -> None:
+        self.throttled: Counter[str] = Counter()
+        self.early = 0
+        self.peak_concurrent = 0
+        self.admitted = 0
+        self.records = 0
+
+    # -- control --------------------------------------------------------------------------
+    def switch_on(self, scale: float = 1.0, **values: Any) -> ServiceLimits:
+        """Enforce the preset, its window ``scale`` times shorter, with ``values`` changed."""
+        config = self.preset.scaled(scale).changed(**values)
+        self.configure(config)
+        return config
+
+    def configure(self, config: ServiceLimits | None) -> None:
+        """Enforce ``config`` (None switches the limits off); windows start empty."""
+        with self._lock:
+            self.config = config
+            self._users.clear()
+            self._reset_counters()
+
+    def stats(self) -> dict[str, Any]:
+        """What the sandbox saw while the limits were on."""
+        with self._lock:
+            return {
+                "on": self.config is not None,
+                "throttled": dict(self.throttled),
+                "early_requests": self.early,
+                "peak_concurrent": self.peak_concurrent,
+                "admitted": self.admitted,
+                "records_written": self.records,
+            }
+
+    def routes(self) -> list[Route]:
+        """``/_sandbox/service-limits``: POST switches on (``{"scale": k, <setting>: v}``),
+        DELETE off, GET reads :meth:`stats`."""
+
+        async def switch(request: Request) -> Response:
+            spec = dict(await request.json() or {})
+            try:
+                config = self.switch_on(float(spec.pop("scale", 1.0)), **spec)
+            except (TypeError, ValueError) as exc:
+                return JSONResponse({"error": str(exc)}, 400)
+            return JSONResponse(_public(config), 201)
+
+        async def off(request: Request) -> Response:
+            self.configure(None)
+            return Response(status_code=204)
+
+        async def read(request: Request) -> Response:
+            return JSONResponse(self.stats())
+
+        path = f"{ADMIN_PREFIX}/service-limits"
+        return [
+            Route(path, switch, methods=["POST"]),
+            Route(path, off, methods=["DELETE"]),
+            Route(path, read, methods=["GET"]),
+        ]
+
+    # -- decisions ------------------------------------------------------------------------
+    def _user(self, key: str, config: ServiceLimits, now: float) -> _User:
+        user = self._users.get(key)
+        if user is None:
+            user = self._users[key] = _User()
+            if config.execution_ms and config.prefill_execution > 0:
+                parts = 50
+                share = config.execution_ms * min(1.0, config.prefill_execution) / parts
+                step = config.window_seconds / parts
+                for i in range(parts):
+                    user.hits.append((now - config.window_seconds + (i + 0.5) * step, 0.0, share))
+                user.execution = share * parts
+        return user
+
+    @staticmethod
+    def _prune(user: _User, config: ServiceLimits, now: float) -> None:
+        while user.hits and user.hits[0][0] <= now - config.window_seconds:
+            _, counted, execution = user.hits.popleft()
+            user.requests -= counted
+            user.execution -= execution
+
+    @staticmethod
+    def _wait_until_below(user: _User, config: ServiceLimits, index: int, limit: float) -> float:
+        """The moment the window's total at ``index`` (1 requests, 2 execution) drops below
+        ``limit``."""
+        total = user.requests if index == 1 else user.execution
+        for hit in user.hits:
+            total -= hit[index]
+            if total < limit:
+                return hit[0] + config.window_seconds
+        return user.hits[-1][0] + config.window_seconds if user.hits else 0.0
+
+    def _admit(
+        self, key: str, config: ServiceLimits, records: int, now: float
+    ) -> tuple[Kind, float] | tuple[None, _User]:
+        """Charge the request, or name the limit it breaches and the seconds to wait."""
+        with self._lock:
+            user = self._user(key, config, now)
+            if user.refused_at + self.grace < now < user.not_before:
+                self.early += 1
+            self._prune(user, config, now)
+            breach: tuple[Kind, float] | None = None
+            if user.requests >= config.requests:
+                when = self._wait_until_below(user, config, 1, config.requests)
+                breach = ("requests", when - now)
+            elif config.execution_ms is not None and user.execution >= config.execution_ms:
+                when = self._wait_until_below(user, config, 2, config.execution_ms)
+                breach = ("execution", when - now)
+            elif user.active >= config.concurrent and user.waiting >= config.queue:
+                breach = ("concurrency", config.concurrency_retry_after)
+            if breach is not None:
+                wait = max(1, math.ceil(breach[1]))
+                self.throttled[breach[0]] += 1
+                user.refused_at = now
+                user.not_before = max(user.not_before, now + wait)
+                return breach[0], float(wait)
+            counted, execution, _ = config.costs(records)
+            user.hits.append((now, counted, execution))
+            user.requests += counted
+            user.execution += execution
+            self.admitted += 1
+            self.records += records
+            self.peak_concurrent = max(self.peak_concurrent, user.active + user.waiting + 1)
+            return None, user
+
+    def _body(self, config: ServiceLimits, kind: Kind) -> dict[str, Any]:
+        code, message = config.codes.get(kind) or config.codes.get("requests") or ("", "")
+        limit = {
+            "requests": config.requests,
+            "execution": config.execution_ms,
+            "concurrency": config.concurrent,
+        }[kind]
+        text = message.format(
+            limit=f"{limit:g}" if isinstance(limit, float) else limit,
+            actual=config.requests + 1,
+            window=f"{config.window_seconds:g}",
+            queue=config.queue,
+        )
+        return {"error": {"code": code, "message": text}}
+
+    # -- ASGI -----------------------------------------------------------------------------
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        """Wrap ``app``: API requests of a known user pass the limits first."""
+
+        async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+            config = self.config
+            path = scope.get("path", "")
+            if config is None or scope["type"] != "http" or not path.startswith(self.api_prefix):
+                await app(scope, receive, send)
+                return
+            headers = dict(scope.get("headers") or [])
+            key = self.who((headers.get(b"authorization") or b"").decode("latin-1") or None)
+            if key is None:
+                await app(scope, receive, send)  # the app answers 401
+                return
+            method = scope["method"]
+            body, receive = await _buffered(receive) if method == "POST" else (b"", receive)
+            records = _records(method, path, body)
+            refused, held = self._admit(key, config, records, self.clock())
+            if refused is not None:
+                assert isinstance(held, float)
+                await self._refuse(send, config, refused, held)
+                return
+            assert isinstance(held, _User)
+            await self._serve(app, scope, receive, send, config, held, records)
+
+        return wrapped
+
+    async def _serve(
+        self,
+        app: ASGIApp,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        config: ServiceLimits,
+        user: _User,
+        records: int,
+    ) -> None:
+        user.slot = user.slot or asyncio.Condition()
+        if user.active >= config.concurrent:
+            user.waiting += 1
+            async with user.slot:
+                await user.slot.wait_for(lambda: user.active < config.concurrent)
+                user.waiting -= 1
+                user.active += 1
+        else:
+            user.active += 1
+        try:
+            _, _, latency = config.costs(records)
+            if latency > 0:
+                await asyncio.sleep(latency)
+            await app(scope, receive, send)
+        finally:
+            user.active -= 1
+            async with user.slot:
+                user.slot.notify(1)
+
+    async def _refuse(self, send: Send, config: ServiceLimits, kind: Kind, wait: float) -> None:
+        raw = json.dumps(self._body(config, kind)).encode()
+        headers = [
+            (b"content-type", b"application/json; charset=utf-8"),
+            (b"content-length", str(len(raw)).encode()),
+        ]
+        if config.retry_after:
+            headers.append((b"retry-after", str(int(wait)).encode()))
+        await send({"type": "http.response.start", "status": 429, "headers": headers})
+        await send({"type": "http.response.body", "body": raw})
+
+
+async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
+    """Read the whole request body; a ``receive`` that replays it."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    body = b"".join(chunks)
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replay
+
+
+def _records(method: str, path: str, body: bytes) -> int:
+    """Records a request writes: the operations of a ``$batch``, 1 for a single write."""
+    if path.endswith("/$batch"):
+        if body.lstrip().startswith(b"{"):
+            return max(1, len(_BC_BATCH_OP.findall(body)))
+        return max(1, len(_DV_BATCH_OP.findall(body)))
+    return 1 if method in _WRITES else 0
+
+
+def _public(config: ServiceLimits) -> dict[str, Any]:
+    """The settings as plain JSON (error texts left out)."""
+    out = dataclasses.asdict(config)
+    out.pop("codes", None)
+    return out
