@@ -27,6 +27,8 @@ from accord.connectors.settings import ConnectionSettings
 
 DEFAULT_RATE_LIMIT = "6000/5 minutes"
 """BC's documented per-user OData limit (a 5-minute sliding window)."""
+MAX_IN_FLIGHT = 5
+"""BC serves 5 requests per user at once (the rest queue) (api-protocols.md)."""
 
 
 class BusinessCentralSettings(ConnectionSettings):
@@ -146,6 +148,7 @@ class BusinessCentralConnector(ODataConnector):
             self._sleep,
             entity=info.name,
             connection=self.http.connection,
+            parallel=self.http.gate.settings.max_in_flight,
         )
 
     def _result(
@@ -171,6 +174,7 @@ def build(settings: BusinessCentralSettings) -> BusinessCentralConnector:
         base_url=base_url,
         default_rate_limit=DEFAULT_RATE_LIMIT,
         errors=ERRORS,
+        max_in_flight=MAX_IN_FLIGHT,
     )
     return BusinessCentralConnector(settings, http)
 

@@ -32,6 +32,8 @@ from accord.errors import Phase
 
 DEFAULT_RATE_LIMIT = "6000/5 minutes"
 """Dataverse service protection: 6000 requests per user per 300-second sliding window."""
+MAX_IN_FLIGHT = 52
+"""Dataverse serves 52 requests per user at once (api-protocols.md)."""
 
 
 class _Snapshot:
@@ -215,6 +217,7 @@ class DataverseConnector(ODataConnector):
             self._sleep,
             entity=info.name,
             connection=self.http.connection,
+            parallel=self.http.gate.settings.max_in_flight,
         )
 
     def _result(self, info: EntityInfo, op: WriteOp, answer: multipart.PartResponse) -> WriteResult:
@@ -267,6 +270,7 @@ def build(settings: DataverseSettings) -> DataverseConnector:
         headers=dv.HEADERS,
         default_rate_limit=DEFAULT_RATE_LIMIT,
         errors=ERRORS,
+        max_in_flight=MAX_IN_FLIGHT,
     )
     return DataverseConnector(settings, http)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -30,8 +31,13 @@ def run_batches(
     *,
     entity: str,
     connection: str,
+    parallel: int = 1,
 ) -> list[WriteResult]:
     """Write ``ops`` on ``entity`` in chunks of ``batch_size``; one result per op, in order.
+
+    With ``parallel`` > 1 up to that many chunks are sent at once (the connection's adaptive
+    concurrency gate decides how many are really in flight); every chunk is finished before
+    an error of one goes up.
 
     Inner requests the error table calls retryable (throttled, 5xx) are sent again, alone,
     after backing off (tenacity, the policy's waits), up to ``policy.max_attempts`` tries.
@@ -40,8 +46,20 @@ def run_batches(
     results: list[WriteResult | None] = [None] * len(ops)
     indexed = list(enumerate(ops))
     observed = _observed(send, entity, connection)
-    for start in range(0, len(indexed), batch_size):
-        _write_chunk(indexed[start : start + batch_size], observed, policy, sleep, results)
+    chunks = [indexed[start : start + batch_size] for start in range(0, len(indexed), batch_size)]
+    if parallel > 1 and len(chunks) > 1:
+        with ThreadPoolExecutor(
+            min(parallel, len(chunks)), thread_name_prefix="accord-batch"
+        ) as pool:
+            futures = [
+                pool.submit(_write_chunk, chunk, observed, policy, sleep, results)
+                for chunk in chunks
+            ]
+            for future in futures:
+                future.result()
+    else:
+        for chunk in chunks:
+            _write_chunk(chunk, observed, policy, sleep, results)
     return [r if r is not None else missing_result(ops[i]) for i, r in enumerate(results)]
 
 

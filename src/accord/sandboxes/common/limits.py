@@ -310,8 +310,9 @@ class Limits:
             if breach is not None:
                 wait = max(1, math.ceil(breach[1]))
                 self.throttled[breach[0]] += 1
-                user.refused_at = now
-                user.not_before = max(user.not_before, now + wait)
+                if config.retry_after:  # what the client was told to wait
+                    user.refused_at = now
+                    user.not_before = max(user.not_before, now + wait)
                 return breach[0], float(wait)
             counted, execution, _ = config.costs(records)
             user.hits.append((now, counted, execution))
