@@ -63,8 +63,9 @@ class ServiceLimits:
     """Send ``Retry-After`` on 429 (whole seconds)."""
     concurrency_retry_after: float = 1.0
     prefill_execution: float = 0.0
-    """Start a user's window this full of execution time (spread evenly), as if it had been
-    running at that share of the budget for a whole window (a steady state from the start)."""
+    """Start each user's window this full of execution time, spread evenly over the window
+    before the limits were switched on (or restarted), as if the user had been running at that
+    share of the budget all along: a steady state from the start."""
     codes: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     """Error code and message per breached limit (``requests``, ``execution``, ``concurrency``)."""
 
@@ -194,6 +195,7 @@ class Limits:
         self.grace = grace
         """A request arriving this soon after a 429 was sent was already on its way."""
         self.config: ServiceLimits | None = None
+        self._started = clock()
         self._users: dict[str, _User] = {}
         self._lock = threading.Lock()
         self._reset_counters()
@@ -217,7 +219,12 @@ class Limits:
         with self._lock:
             self.config = config
             self._users.clear()
+            self._started = self.clock()
             self._reset_counters()
+
+    def restart(self) -> None:
+        """Start every window over now (the same settings; a prefill is anchored now)."""
+        self.configure(self.config)
 
     def stats(self) -> dict[str, Any]:
         """What the sandbox saw while the limits were on."""
@@ -232,12 +239,14 @@ class Limits:
             }
 
     def routes(self) -> list[Route]:
-        """``/_sandbox/service-limits``: POST switches on (``{"scale": k, <setting>: v}``),
-        DELETE off, GET reads :meth:`stats`."""
+        """``/_sandbox/service-limits``: POST switches on (``{"scale": k, <setting>: v}``,
+        optionally ``"early_grace"``),
+        DELETE off, GET reads :meth:`stats`; ``POST .../restart`` starts the windows over."""
 
         async def switch(request: Request) -> Response:
             spec = dict(await request.json() or {})
             try:
+                self.grace = float(spec.pop("early_grace", self.grace))
                 config = self.switch_on(float(spec.pop("scale", 1.0)), **spec)
             except (TypeError, ValueError) as exc:
                 return JSONResponse({"error": str(exc)}, 400)
@@ -250,11 +259,16 @@ class Limits:
         async def read(request: Request) -> Response:
             return JSONResponse(self.stats())
 
+        async def restart(request: Request) -> Response:
+            self.restart()
+            return Response(status_code=204)
+
         path = f"{ADMIN_PREFIX}/service-limits"
         return [
             Route(path, switch, methods=["POST"]),
             Route(path, off, methods=["DELETE"]),
             Route(path, read, methods=["GET"]),
+            Route(f"{path}/restart", restart, methods=["POST"]),
         ]
 
     # -- decisions ------------------------------------------------------------------------
@@ -263,11 +277,14 @@ class Limits:
         if user is None:
             user = self._users[key] = _User()
             if config.execution_ms and config.prefill_execution > 0:
-                parts = 50
+                # spread over the window before the limits were switched on (expired parts
+                # are pruned next): the budget has been freeing since then
+                parts = 100
                 share = config.execution_ms * min(1.0, config.prefill_execution) / parts
                 step = config.window_seconds / parts
+                start = self._started - config.window_seconds
                 for i in range(parts):
-                    user.hits.append((now - config.window_seconds + (i + 0.5) * step, 0.0, share))
+                    user.hits.append((start + (i + 0.5) * step, 0.0, share))
                 user.execution = share * parts
         return user
 
