@@ -206,6 +206,7 @@ class Limits:
         self.peak_concurrent = 0
         self.admitted = 0
         self.records = 0
+        self.writes_between: list[float] = []
 
     # -- control --------------------------------------------------------------------------
     def switch_on(self, scale: float = 1.0, **values: Any) -> ServiceLimits:
@@ -236,6 +237,8 @@ class Limits:
                 "peak_concurrent": self.peak_concurrent,
                 "admitted": self.admitted,
                 "records_written": self.records,
+                # seconds from the switch-on (or restart) to the first and the last write
+                "writes_between": [round(t - self._started, 2) for t in self.writes_between],
             }
 
     def routes(self) -> list[Route]:
@@ -337,6 +340,9 @@ class Limits:
             user.execution += execution
             self.admitted += 1
             self.records += records
+            if records:
+                self.writes_between[1:] = [now]
+                self.writes_between[:1] = self.writes_between[:1] or [now]
             self.peak_concurrent = max(self.peak_concurrent, user.active + user.waiting + 1)
             return None, user
 
