@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
+import respx
 
 from accord.connectors.http import (
     AdaptiveConcurrency,
@@ -17,8 +19,8 @@ from accord.connectors.http import (
     RetryPolicy,
 )
 from accord.connectors.http.concurrency import Ticket
-from accord.connectors.http.credentials import CredentialAuth
-from accord.errors import ConfigError
+from accord.connectors.http.credentials import CredentialAuth, StaticBearer
+from accord.errors import AuthError, ConfigError
 from accord.sandboxes import SandboxHandle, run_sandboxes
 
 
@@ -181,3 +183,28 @@ def test_the_gate_keeps_requests_in_flight_within_the_services_concurrency(
         limited_dv.limits.configure(None)
     assert statuses == [200] * 24
     assert stats["peak_concurrent"] == 3 and stats["throttled"] == {}
+
+
+@respx.mock
+def test_a_request_that_raises_gives_its_slot_back() -> None:
+    respx.get("https://erp.example.test/api/x").mock(return_value=httpx.Response(401))
+    gate = AdaptiveConcurrency(ConcurrencySettings(max_in_flight=1))
+    client = HttpClient(
+        "https://erp.example.test/api", connection="erp", auth=StaticBearer("t"), gate=gate
+    )
+    with pytest.raises(AuthError):
+        client.get("x")
+    assert gate.in_flight == 0
+    errors: list[BaseException] = []
+    second = threading.Thread(target=lambda: errors.append(_raised(lambda: client.get("x"))))
+    second.start()
+    second.join(10)  # a kept slot would make it wait forever
+    assert not second.is_alive() and isinstance(errors[0], AuthError)
+
+
+def _raised(call: Callable[[], object]) -> BaseException:
+    try:
+        call()
+    except BaseException as exc:
+        return exc
+    raise AssertionError("no exception")

@@ -212,6 +212,9 @@ class HttpClient:
                 f"{number} attempt(s): {type(exc).__name__}: {exc or 'no detail'}",
                 resend=safe or not sent,
             ) from exc
+        except BaseException:  # refused credentials and the like: the slot is free again
+            self.gate.release(ticket)
+            raise
         throttled = response.status_code == 429 or "Retry-After" in response.headers
         observe_request(
             self.connection, method, response.status_code, time.monotonic() - started, throttled
