@@ -54,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
                 "(default 10: 30-second windows)",
             )
             command.add_argument(
+                "--batch-size",
+                type=int,
+                default=100,
+                help="with --realistic: Dataverse records per $batch (default 100)",
+            )
+            command.add_argument(
                 "--memory",
                 action="store_true",
                 help="the memory sub-mode (same as `python -m bench memory`)",
@@ -75,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         rows = report.memory_rows(figures)
     elif getattr(args, "realistic", False):
         started_at = fullsync.commit()
-        figures = realistic.realistic(args.records, args.seed, log, scale=args.scale)
+        figures = realistic.realistic(
+            args.records, args.seed, log, scale=args.scale, batch_size=args.batch_size
+        )
         figures["machine"] = fullsync.machine(started_at)
         rows = realistic.rows(figures)
     else:

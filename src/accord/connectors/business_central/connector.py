@@ -148,7 +148,7 @@ class BusinessCentralConnector(ODataConnector):
             self._sleep,
             entity=info.name,
             connection=self.http.connection,
-            parallel=self.http.gate.settings.max_in_flight,
+            gate=self.http.gate,
         )
 
     def _result(

@@ -217,7 +217,7 @@ class DataverseConnector(ODataConnector):
             self._sleep,
             entity=info.name,
             connection=self.http.connection,
-            parallel=self.http.gate.settings.max_in_flight,
+            gate=self.http.gate,
         )
 
     def _result(self, info: EntityInfo, op: WriteOp, answer: multipart.PartResponse) -> WriteResult:

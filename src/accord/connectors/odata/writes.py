@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +13,7 @@ import httpx
 from tenacity import Retrying, retry_if_result
 
 from accord.connectors.base import WriteOp, WriteResult
-from accord.connectors.http import HttpClient, Outcome, RetryPolicy
+from accord.connectors.http import AdaptiveConcurrency, HttpClient, Outcome, RetryPolicy
 from accord.connectors.odata.errors import classify, parse_error
 from accord.errors import AuthError
 from accord.observability import observe_batch
@@ -31,13 +32,14 @@ def run_batches(
     *,
     entity: str,
     connection: str,
-    parallel: int = 1,
+    gate: AdaptiveConcurrency | None = None,
 ) -> list[WriteResult]:
     """Write ``ops`` on ``entity`` in chunks of ``batch_size``; one result per op, in order.
 
-    With ``parallel`` > 1 up to that many chunks are sent at once (the connection's adaptive
-    concurrency gate decides how many are really in flight); every chunk is finished before
-    an error of one goes up.
+    With the connection's concurrency ``gate`` the chunks are sent at once (the gate decides
+    how many are really in flight), and while the service's pushback keeps the gate below its
+    maximum a call is split into at least as many chunks as the gate has slots, so that the
+    writes in flight can use what the limits allow; every chunk is finished before an error of one goes up.
 
     Inner requests the error table calls retryable (throttled, 5xx) are sent again, alone,
     after backing off (tenacity, the policy's waits), up to ``policy.max_attempts`` tries.
@@ -46,7 +48,10 @@ def run_batches(
     results: list[WriteResult | None] = [None] * len(ops)
     indexed = list(enumerate(ops))
     observed = _observed(send, entity, connection)
+    if gate is not None and gate.slots < gate.settings.max_in_flight:
+        batch_size = min(batch_size, max(1, math.ceil(len(indexed) / gate.slots)))
     chunks = [indexed[start : start + batch_size] for start in range(0, len(indexed), batch_size)]
+    parallel = gate.settings.max_in_flight if gate is not None else 1
     if parallel > 1 and len(chunks) > 1:
         with ThreadPoolExecutor(
             min(parallel, len(chunks)), thread_name_prefix="accord-batch"
