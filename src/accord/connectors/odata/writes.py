@@ -39,7 +39,8 @@ def run_batches(
     With the connection's concurrency ``gate`` the chunks are sent at once (the gate decides
     how many are really in flight), and while the service's pushback keeps the gate below its
     maximum a call is split into at least as many chunks as the gate has slots, so that the
-    writes in flight can use what the limits allow; every chunk is finished before an error of one goes up.
+    writes in flight can use what the limits allow; every chunk is finished before an error of
+    one goes up.
 
     Inner requests the error table calls retryable (throttled, 5xx) are sent again, alone,
     after backing off (tenacity, the policy's waits), up to ``policy.max_attempts`` tries.

@@ -197,6 +197,7 @@ class Limits:
         self.config: ServiceLimits | None = None
         self._started = clock()
         self._users: dict[str, _User] = {}
+        self._lag_watch: asyncio.Future[None] | None = None
         self._lock = threading.Lock()
         self._reset_counters()
 
@@ -207,6 +208,8 @@ class Limits:
         self.admitted = 0
         self.records = 0
         self.writes_between: list[float] = []
+        self.early_after: list[float] = []
+        self.loop_lag = 0.0
 
     # -- control --------------------------------------------------------------------------
     def switch_on(self, scale: float = 1.0, **values: Any) -> ServiceLimits:
@@ -234,6 +237,9 @@ class Limits:
                 "on": self.config is not None,
                 "throttled": dict(self.throttled),
                 "early_requests": self.early,
+                "early_seconds_after_429": self.early_after[:20],
+                # the longest the sandbox's event loop was busy: how late it may see an arrival
+                "event_loop_lag_max": round(self.loop_lag, 3),
                 "peak_concurrent": self.peak_concurrent,
                 "admitted": self.admitted,
                 "records_written": self.records,
@@ -317,6 +323,7 @@ class Limits:
             user = self._user(key, config, now)
             if user.refused_at + self.grace < now < user.not_before:
                 self.early += 1
+                self.early_after.append(round(now - user.refused_at, 3))
             self._prune(user, config, now)
             breach: tuple[Kind, float] | None = None
             if user.requests >= config.requests:
@@ -371,6 +378,8 @@ class Limits:
             if config is None or scope["type"] != "http" or not path.startswith(self.api_prefix):
                 await app(scope, receive, send)
                 return
+            if self._lag_watch is None or self._lag_watch.done():
+                self._lag_watch = asyncio.ensure_future(self._watch_lag())
             headers = dict(scope.get("headers") or [])
             key = self.who((headers.get(b"authorization") or b"").decode("latin-1") or None)
             if key is None:
@@ -388,6 +397,13 @@ class Limits:
             await self._serve(app, scope, receive, send, config, held, records)
 
         return wrapped
+
+    async def _watch_lag(self, tick: float = 0.02) -> None:
+        """While the limits are on, measure how late the event loop wakes up."""
+        while self.config is not None:
+            started = time.monotonic()
+            await asyncio.sleep(tick)
+            self.loop_lag = max(self.loop_lag, time.monotonic() - started - tick)
 
     async def _serve(
         self,
