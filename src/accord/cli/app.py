@@ -163,6 +163,14 @@ def sandbox_up(
         list[str] | None,
         typer.Option("--system", "--only", help="Only these registered sandboxes (repeatable)."),
     ] = None,
+    limits: Annotated[
+        float | None,
+        typer.Option(
+            "--limits",
+            help="Switch the services' limits on, windows SCALE times shorter (1: as documented).",
+            metavar="SCALE",
+        ),
+    ] = None,
 ) -> None:
     """Serve the registered sandboxes over HTTPS on 127.0.0.1 until interrupted."""
     from accord.sandboxes import SANDBOXES, serve_forever
@@ -171,12 +179,15 @@ def sandbox_up(
     unknown = [s for s in systems or [] if s not in registered]
     if unknown:
         fail(f"no sandbox for {', '.join(unknown)}; registered: {', '.join(registered)}")
+    if limits is not None and limits <= 0:
+        fail(f"--limits must be a scale > 0, got {limits:g}")
     serve_forever(
         systems or registered,
         records=records,
         seed=seed,
         json_out=json_out,
         print_fn=lambda line: print(line, flush=True),
+        limits=None if limits is None else {"*": {"scale": limits}},
     )
 
 

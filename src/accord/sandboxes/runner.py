@@ -225,9 +225,10 @@ def run_sandboxes(
     loopback HTTPS; stop them on exit.
 
     ``options`` maps a sandbox name to its options object (BcOptions / DvOptions);
-    ``ports`` pins ports (default: free ports); ``limits`` maps a sandbox name to the
-    settings its service-protection limits are switched on with (``{"scale": 10, ...}``,
-    see :class:`~accord.sandboxes.common.limits.ServiceLimits`); extra keyword arguments (e.g.
+    ``ports`` pins ports (default: free ports); ``limits`` maps a sandbox name (``"*"``: every
+    sandbox that models them) to the settings its service-protection limits are switched on
+    with (``{"scale": 10, ...}``, see :class:`~accord.sandboxes.common.limits.ServiceLimits`);
+    extra keyword arguments (e.g.
     ``seed_overlap``) go to the builders that accept them.
     """
     registered = dict(SANDBOXES.items())
@@ -254,8 +255,8 @@ def run_sandboxes(
             core = factory(**kwargs)
             server = Server(core.app, tls, port=(ports or {}).get(name, 0))
             core.identity.scopes.add(f"{server.origin}/.default")
-            if limits and name in limits:
-                spec = dict(limits[name])
+            if limits and (name in limits or ("*" in limits and core.limits is not None)):
+                spec = dict(limits.get(name) or limits["*"])
                 if core.limits is None:
                     raise ValueError(f"sandbox {name!r} models no service-protection limits")
                 core.limits.switch_on(float(spec.pop("scale", 1.0)), **spec)
