@@ -125,6 +125,7 @@ def _settings(limits: ServiceLimits) -> dict[str, Any]:
         "latency_per_record",
         "retry_after",
         "prefill_execution",
+        "prefill_requests",
     )
     return {key: getattr(limits, key) for key in keep}
 

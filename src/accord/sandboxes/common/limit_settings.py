@@ -39,6 +39,8 @@ class ServiceLimits:
     """Start each user's window this full of execution time, spread evenly over the window
     before the limits were switched on (or restarted), as if the user had been running at that
     share of the budget all along: a steady state from the start."""
+    prefill_requests: float = 0.0
+    """The same for the request count."""
     codes: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     """Error code and message per breached limit (``requests``, ``execution``, ``concurrency``)."""
 

@@ -169,16 +169,18 @@ class Limits:
         user = self._users.get(key)
         if user is None:
             user = self._users[key] = _User()
-            if config.execution_ms and config.prefill_execution > 0:
+            execution = (config.execution_ms or 0.0) * min(1.0, config.prefill_execution)
+            requests = config.requests * min(1.0, config.prefill_requests)
+            if execution > 0 or requests > 0:
                 # spread over the window before the limits were switched on (expired parts
                 # are pruned next): the budget has been freeing since then
                 parts = 100
-                share = config.execution_ms * min(1.0, config.prefill_execution) / parts
                 step = config.window_seconds / parts
                 start = self._started - config.window_seconds
                 for i in range(parts):
-                    user.hits.append((start + (i + 0.5) * step, 0.0, share))
-                user.execution = share * parts
+                    hit = (start + (i + 0.5) * step, requests / parts, execution / parts)
+                    user.hits.append(hit)
+                user.requests, user.execution = requests, execution
         return user
 
     @staticmethod
