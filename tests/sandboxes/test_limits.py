@@ -171,3 +171,13 @@ def test_limits_switch_over_the_admin_routes(dv: SandboxHandle, dv_limited: http
         assert dv_limited.get("accounts?$top=1").status_code == 200
     finally:
         admin.close()
+
+
+def test_a_prefilled_window_admits_only_the_steady_rate_from_the_start(
+    dv: SandboxHandle, dv_limited: httpx.Client
+) -> None:
+    dv.limits.switch_on(requests=4, window_seconds=10.0, prefill_requests=1.0, **QUICK)
+    statuses = [dv_limited.get("accounts?$top=1").status_code for _ in range(2)]
+    assert 429 in statuses  # one request frees every 2.5 s: two in a row cannot both pass
+    dv.limits.switch_on(requests=4, window_seconds=10.0, **QUICK)
+    assert [dv_limited.get("accounts?$top=1").status_code for _ in range(2)] == [200, 200]
