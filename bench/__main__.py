@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from bench import fullsync, report
+from bench import fullsync, realistic, report
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,6 +40,25 @@ def _parser() -> argparse.ArgumentParser:
                 default=1.0,
                 help="share of BC customers deleted before the snapshot reconciliation pass "
                 "(default 1; 0 skips that phase)",
+            )
+            command.add_argument(
+                "--realistic",
+                action="store_true",
+                help="with the sandboxes' service-protection limits on: Accord's records/s "
+                "against the ceiling the limits allow (no baseline)",
+            )
+            command.add_argument(
+                "--scale",
+                type=float,
+                default=10.0,
+                help="with --realistic: limit windows this many times shorter, same rates "
+                "(default 10: 30-second windows)",
+            )
+            command.add_argument(
+                "--batch-size",
+                type=int,
+                default=100,
+                help="with --realistic: Dataverse records per $batch (default 100)",
             )
             command.add_argument(
                 "--memory",
@@ -88,6 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "memory" or getattr(args, "memory", False):
         figures = fullsync.memory(args.records, args.seed, log)
         rows = report.memory_rows(figures)
+    elif getattr(args, "realistic", False):
+        started_at = fullsync.commit()
+        figures = realistic.realistic(
+            args.records, args.seed, log, scale=args.scale, batch_size=args.batch_size
+        )
+        figures["machine"] = fullsync.machine(started_at)
+        rows = realistic.rows(figures)
     else:
         figures = fullsync.full_sync(
             args.records,

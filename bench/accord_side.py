@@ -2,11 +2,11 @@
 a snapshot reconciliation.
 
 Reads ``{"bc": facts, "dv": facts, "bc_ready_at": epoch, "incremental": bool,
-"reconcile_percent": float}`` as JSON on stdin (the sandboxes' connection facts; when BC
-finished seeding) and prints one JSON object: timings, pass counters, sandbox request counts per
-phase, and ``ru_maxrss`` of this process after the full sync (``peak_rss_mb``). With
-``reconcile_percent``, a last phase deletes that share of the BC customers and times a snapshot
-reconciliation (a full pass).
+"reconcile_percent": float, "options": {"bc"|"dv": {...}}}`` as JSON on stdin (the sandboxes'
+connection facts; when BC finished seeding; connection options per side) and prints one JSON
+object: timings, pass counters, sandbox request counts per phase, and ``ru_maxrss`` of this
+process after the full sync (``peak_rss_mb``). With ``reconcile_percent``, a last phase deletes
+that share of the BC customers and times a snapshot reconciliation (a full pass).
 """
 
 from __future__ import annotations
@@ -67,6 +67,11 @@ class Sandboxes:
     def reset(self) -> None:
         for client in self.clients.values():
             client.post("/_sandbox/reset-stats").raise_for_status()
+
+    def restart_limits(self) -> None:
+        """Start the service-protection windows over (a steady state from now)."""
+        for client in self.clients.values():
+            client.post("/_sandbox/service-limits/restart").raise_for_status()
 
     def stats(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -132,8 +137,10 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     sandboxes = Sandboxes({"bc": config["bc"], "dv": config["dv"]})
     hub = Hub(Settings(home=home), database_url=f"sqlite:///{home / 'accord.db'}")
     try:
-        setup.connect(hub, settings_from_sandbox(SimpleNamespace(**config["bc"]), name="bc"))
-        setup.connect(hub, settings_from_sandbox(SimpleNamespace(**config["dv"]), name="dv"))
+        options = config.get("options") or {}  # per side: connection options (retry, ...)
+        for side in ("bc", "dv"):
+            facts = SimpleNamespace(**config[side])
+            setup.connect(hub, settings_from_sandbox(facts, name=side, **options.get(side, {})))
         setup.init_integration(hub, "bc-sales", {"erp": "bc", "crm": "dv"})
         with hub.context() as ctx:  # untimed: CUSTOMER's one lookup that must resolve
             prep = [
@@ -177,6 +184,8 @@ def _timed_full_pass(hub: Hub, config: dict[str, Any], sandboxes: Sandboxes) -> 
     """One timed full CUSTOMER pass in a fresh context (as `accord sync --full` opens one),
     with its requests and the CPU seconds of each process."""
     sandboxes.reset()
+    if config.get("restart_limits"):
+        sandboxes.restart_limits()
     meter = _meter(config)
     started = time.perf_counter()
     with hub.context() as ctx:

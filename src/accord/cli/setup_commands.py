@@ -152,6 +152,14 @@ def sandbox_up(
             "(--no-custom-api: a tenant without Accord's extension)."
         ),
     ] = True,
+    limits: Annotated[
+        float | None,
+        typer.Option(
+            "--limits",
+            help="Switch the services' limits on, windows SCALE times shorter (1: as documented).",
+            metavar="SCALE",
+        ),
+    ] = None,
 ) -> None:
     """Serve the registered sandboxes over HTTPS on 127.0.0.1 until interrupted (Ctrl+C or
     SIGTERM), then remove their keys and data."""
@@ -161,6 +169,8 @@ def sandbox_up(
     unknown = [s for s in systems or [] if s not in registered]
     if unknown:
         fail(f"no sandbox for {', '.join(unknown)}; registered: {', '.join(registered)}")
+    if limits is not None and limits <= 0:
+        fail(f"--limits must be a scale > 0, got {limits:g}")
     serve_forever(
         systems or registered,
         records=records,
@@ -170,4 +180,5 @@ def sandbox_up(
         print_fn=lambda line: print(line, flush=True),
         notice_fn=lambda line: err_console.print(line, highlight=False, soft_wrap=True),
         custom_api=custom_api,
+        limits=None if limits is None else {"*": {"scale": limits}},
     )

@@ -20,6 +20,7 @@ from typing import Any
 from accord.sandboxes.common.base import SandboxCore
 from accord.sandboxes.common.clock import Clock
 from accord.sandboxes.common.faults import Faults
+from accord.sandboxes.common.limits import Limits
 from accord.sandboxes.common.server import Server, TlsFiles, make_tls
 from accord.sandboxes.common.store import Store
 
@@ -139,6 +140,14 @@ class SandboxHandle:
         return self.core.faults
 
     @property
+    def limits(self) -> Limits:
+        """Service-protection limits: ``switch_on(scale, **settings)``, ``configure(None)``,
+        ``stats()``."""
+        if self.core.limits is None:
+            raise ValueError(f"sandbox {self.name!r} models no service-protection limits")
+        return self.core.limits
+
+    @property
     def clock(self) -> Clock:
         """The settable clock behind modified times and token expiry."""
         return self.core.clock
@@ -211,13 +220,17 @@ def run_sandboxes(
     database_dir: str | None = None,
     options: Mapping[str, Any] | None = None,
     ports: Mapping[str, int] | None = None,
+    limits: Mapping[str, Mapping[str, Any]] | None = None,
     **build_kwargs: Any,
 ) -> Iterator[SandboxSet]:
     """Build, seed and serve the named sandboxes (default: every registered one) over
     loopback HTTPS; stop them on exit.
 
     ``options`` maps a sandbox name to its options object (BcOptions / DvOptions);
-    ``ports`` pins ports (default: free ports); extra keyword arguments (e.g.
+    ``ports`` pins ports (default: free ports); ``limits`` maps a sandbox name (``"*"``: every
+    sandbox that models them) to the settings its service-protection limits are switched on
+    with (``{"scale": 10, ...}``, see :class:`~accord.sandboxes.common.limits.ServiceLimits`);
+    extra keyword arguments (e.g.
     ``seed_overlap``) go to the builders that accept them.
     """
     registered = dict(SANDBOXES.items())
@@ -244,6 +257,11 @@ def run_sandboxes(
             core = factory(**kwargs)
             server = Server(core.app, tls, port=(ports or {}).get(name, 0))
             core.identity.scopes.add(f"{server.origin}/.default")
+            if limits and (name in limits or ("*" in limits and core.limits is not None)):
+                spec = dict(limits.get(name) or limits["*"])
+                if core.limits is None:
+                    raise ValueError(f"sandbox {name!r} models no service-protection limits")
+                core.limits.switch_on(float(spec.pop("scale", 1.0)), **spec)
             server.start()
             handles[name] = SandboxHandle(core, server, tls)
         yield SandboxSet(handles, tls)

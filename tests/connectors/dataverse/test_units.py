@@ -245,7 +245,7 @@ def test_write_chunks_at_the_batch_size() -> None:
     respx.post(f"{BASE}/$batch").mock(side_effect=answer)
     ops = [WriteOp("delete", str(i), id=A1) for i in range(2500)]
     results = connector().write("accounts", ops)
-    assert counts == [1000, 1000, 500] and all(r.ok for r in results)
+    assert sorted(counts) == [500, 1000, 1000] and all(r.ok for r in results)  # in parallel
     assert multipart.MAX_REQUESTS == 1000
 
 

@@ -30,6 +30,8 @@ from accord.errors import Phase
 
 DEFAULT_RATE_LIMIT = "6000/5 minutes"
 """BC's documented per-user OData limit (a 5-minute sliding window)."""
+MAX_IN_FLIGHT = 5
+"""BC serves 5 requests per user at once (the rest queue) (api-protocols.md)."""
 
 
 class BusinessCentralSettings(ConnectionSettings):
@@ -172,6 +174,7 @@ class BusinessCentralConnector(BusinessCentralSubscriptions, ODataConnector):
             self._sleep,
             entity=info.name,
             connection=self.http.connection,
+            gate=self.http.gate,
         )
 
     def _result(
@@ -197,6 +200,7 @@ def build(settings: BusinessCentralSettings) -> BusinessCentralConnector:
         base_url=base_url,
         default_rate_limit=DEFAULT_RATE_LIMIT,
         errors=ERRORS,
+        max_in_flight=MAX_IN_FLIGHT,
     )
     return BusinessCentralConnector(settings, http)
 

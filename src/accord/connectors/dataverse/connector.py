@@ -33,6 +33,8 @@ from accord.errors import Phase
 
 DEFAULT_RATE_LIMIT = "6000/5 minutes"
 """Dataverse service protection: 6000 requests per user per 300-second sliding window."""
+MAX_IN_FLIGHT = 52
+"""Dataverse serves 52 requests per user at once (api-protocols.md)."""
 
 
 class _Snapshot:
@@ -216,6 +218,7 @@ class DataverseConnector(DataverseSubscriptions, ODataConnector):
             self._sleep,
             entity=info.name,
             connection=self.http.connection,
+            gate=self.http.gate,
         )
 
     def _result(self, info: EntityInfo, op: WriteOp, answer: multipart.PartResponse) -> WriteResult:
@@ -268,6 +271,7 @@ def build(settings: DataverseSettings) -> DataverseConnector:
         headers=dv.HEADERS,
         default_rate_limit=DEFAULT_RATE_LIMIT,
         errors=ERRORS,
+        max_in_flight=MAX_IN_FLIGHT,
     )
     return DataverseConnector(settings, http)
 

@@ -14,6 +14,7 @@ from accord.connectors.http.auth import (
     authority_from_token_url,
 )
 from accord.connectors.http.client import HttpClient, ssl_context
+from accord.connectors.http.concurrency import AdaptiveConcurrency, ConcurrencySettings
 from accord.connectors.http.outcomes import (
     DEFAULT_ERRORS,
     ErrorPolicy,
@@ -28,9 +29,11 @@ from accord.connectors.http.ratelimit import RateLimiter
 
 __all__ = [
     "DEFAULT_ERRORS",
+    "AdaptiveConcurrency",
     "ApiKeyAuth",
     "BasicAuth",
     "ClientCredentialsAuth",
+    "ConcurrencySettings",
     "CredentialAuth",
     "DeviceCodeAuth",
     "ErrorPolicy",

@@ -10,8 +10,9 @@ from urllib.parse import quote
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
+from accord.connectors.http.concurrency import AdaptiveConcurrency, Ticket
 from accord.connectors.http.credentials import CredentialAuth
-from accord.connectors.http.outcomes import DEFAULT_ERRORS, ErrorPolicy, failure_of
+from accord.connectors.http.outcomes import DEFAULT_ERRORS, ErrorPolicy, Outcome, failure_of
 from accord.connectors.http.policy import RetryPolicy
 from accord.connectors.http.ratelimit import RateLimiter
 from accord.connectors.http.tls import is_tls_failure, ssl_context
@@ -41,10 +42,15 @@ class FailedAttempt(TransientError):
         resend: bool,
         retry_after_header: str | None = None,
         retry_after: float | None = None,
+        throttled: bool = False,
+        pause_until: float | None = None,
     ) -> None:
         super().__init__(message, retry_after=retry_after)
         self.resend = resend
         self.retry_after_header = retry_after_header
+        self.throttled = throttled
+        self.pause_until = pause_until
+        """The end of the connection's pause this throttled answer set."""
 
 
 def _may_resend(exc: BaseException) -> bool:
@@ -67,6 +73,8 @@ class HttpClient:
     * Every other response is returned as is; callers classify it through ``errors``.
     * ``request_count`` counts HTTP requests actually sent (retries and renewals included),
       ``retry_count`` the waits before a retry.
+    * ``gate`` (:class:`AdaptiveConcurrency`) bounds the requests in flight from every thread:
+      a throttled answer cuts that bound and pauses new requests until its ``Retry-After``.
     """
 
     def __init__(
@@ -83,8 +91,10 @@ class HttpClient:
         timeout: float = 60.0,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        gate: AdaptiveConcurrency | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.gate = gate or AdaptiveConcurrency()
         self.connection = connection
         if isinstance(auth, CredentialAuth) and auth.connection is None:
             auth.connection = connection
@@ -143,7 +153,7 @@ class HttpClient:
         if params:
             url = f"{url}{'&' if '?' in url else '?'}{encode_query(params)}"
         retrying = Retrying(
-            stop=self.policy.stop(),
+            stop=self.policy.stop(lambda exc: isinstance(exc, FailedAttempt) and exc.throttled),
             wait=self.policy.wait(_retry_after_of),
             retry=retry_if_exception(_may_resend),
             sleep=self._sleep,
@@ -151,10 +161,17 @@ class HttpClient:
             reraise=True,
         )
         response: httpx.Response | None = None
+        own_pause: float | None = None
         for attempt in retrying:
             with attempt:
                 number = attempt.retry_state.attempt_number
-                response = self._attempt(method, url, headers, json, content, safe, number)
+                try:
+                    response = self._attempt(
+                        method, url, headers, json, content, safe, number, own_pause
+                    )
+                except FailedAttempt as exc:
+                    own_pause = exc.pause_until
+                    raise
         assert response is not None
         return response
 
@@ -167,14 +184,22 @@ class HttpClient:
         content: bytes | None,
         safe: bool,
         number: int,
+        own_pause: float | None = None,
     ) -> httpx.Response:
-        """One try: the response, or :class:`FailedAttempt` when it failed."""
+        """One try: the response, or :class:`FailedAttempt` when it failed.
+
+        The try holds a slot of the gate from before sending until the body is read. The
+        retry of a throttled try has waited out its own pause in the policy's sleep
+        (``own_pause``); it waits only for a pause another answer extended since.
+        """
+        ticket = self.gate.acquire(own_pause=own_pause)
         started = time.monotonic()
         try:
             response = self._client.request(
                 method, url, headers=headers, json=json, content=content
             )
         except httpx.TransportError as exc:
+            self.gate.release(ticket)
             observe_request(self.connection, method, None, time.monotonic() - started, False)
             if is_tls_failure(exc):
                 raise ConfigError(
@@ -187,24 +212,41 @@ class HttpClient:
                 f"{number} attempt(s): {type(exc).__name__}: {exc or 'no detail'}",
                 resend=safe or not sent,
             ) from exc
+        except BaseException:  # refused credentials and the like: the slot is free again
+            self.gate.release(ticket)
+            raise
         throttled = response.status_code == 429 or "Retry-After" in response.headers
         observe_request(
             self.connection, method, response.status_code, time.monotonic() - started, throttled
         )
         if response.status_code < 400:
+            self.gate.release(ticket)
             return response
         failure = failure_of(response)
         rule = self.errors.rule_for(failure)
+        header = response.headers.get("Retry-After")
+        throttled = rule.outcome is Outcome.THROTTLE
+        pause_until = None
+        if throttled:
+            pause_until = self._release_throttled(ticket, header)
+        else:
+            self.gate.release(ticket)
         if not rule.outcome.retryable or not (safe or rule.unsent):
             return response
-        header = response.headers.get("Retry-After")
         raise FailedAttempt(
             f"connection {self.connection!r}: {method} {url} still answered "
             f"{response.status_code} after {number} attempt(s): {failure.detail}",
             resend=True,
             retry_after_header=header,
             retry_after=self.policy.delay(number, header),
+            throttled=throttled,
+            pause_until=pause_until,
         )
+
+    def _release_throttled(self, ticket: Ticket, header: str | None) -> float:
+        """Pause the connection for the service's ``Retry-After`` (capped), else back off;
+        the end of the pause."""
+        return self.gate.release(ticket, self.policy.delay(self.gate.streak + 1, header))
 
     def get(
         self,

@@ -30,13 +30,23 @@ class RetryPolicy:
     max_retry_after: float = 120.0
     jitter: float = 0.25
     """Fraction of the computed delay added at random (0 disables jitter)."""
+    max_throttled_attempts: int = 0
+    """Tries allowed when the failures are throttled answers (429 and the like); 0: the same
+    as ``max_attempts``. Throttled tries then do not use up ``max_attempts``."""
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any] | None) -> RetryPolicy:
         """Build from a mapping of field names (``settings.options["retry"]``)."""
         if not options:
             return cls()
-        known = {"max_attempts", "base_delay", "max_delay", "max_retry_after", "jitter"}
+        known = {
+            "max_attempts",
+            "base_delay",
+            "max_delay",
+            "max_retry_after",
+            "jitter",
+            "max_throttled_attempts",
+        }
         unknown = set(options) - known
         if unknown:
             from accord.errors import ConfigError
@@ -47,24 +57,26 @@ class RetryPolicy:
             )
         values: dict[str, Any] = {}
         for name, raw in options.items():
-            kind = int if name == "max_attempts" else float
+            kind = int if name in ("max_attempts", "max_throttled_attempts") else float
             try:
                 value = kind(raw)
             except (TypeError, ValueError):
                 value = -1
-            if value < (1 if name == "max_attempts" else 0):
+            least = 1 if name == "max_attempts" else 0
+            if value < least:
                 from accord.errors import ConfigError
 
-                raise ConfigError(
-                    f"retry option {name!r} must be a "
-                    f"{'whole number >= 1' if kind is int else 'number >= 0'}, got {raw!r}"
-                )
+                what = "whole number" if kind is int else "number"
+                raise ConfigError(f"retry option {name!r} must be a {what} >= {least}, got {raw!r}")
             values[name] = value
         return cls(**values)
 
-    def stop(self) -> stop_base:
-        """Tenacity's stop condition: after ``max_attempts`` tries."""
-        return stop_after_attempt(self.max_attempts)
+    def stop(self, throttled: Callable[[BaseException | None], bool] | None = None) -> stop_base:
+        """Tenacity's stop condition: after ``max_attempts`` tries; with ``throttled`` (which
+        failures were throttled) and ``max_throttled_attempts``, throttled tries count apart."""
+        if throttled is None or not self.max_throttled_attempts:
+            return stop_after_attempt(self.max_attempts)
+        return _StopCounting(self.max_attempts, self.max_throttled_attempts, throttled)
 
     def wait(self, retry_after: Callable[[RetryCallState], str | None]) -> WaitFn:
         """Tenacity's wait: the ``Retry-After`` that ``retry_after`` finds in the failed
@@ -88,6 +100,26 @@ class RetryPolicy:
         if seconds is not None:
             return min(seconds, self.max_retry_after)
         return self.backoff(attempt)
+
+
+class _StopCounting(stop_base):
+    """Stop after ``others`` failed tries that were not throttled, or ``throttled_max``
+    throttled ones (one instance per request: it counts as it goes)."""
+
+    def __init__(
+        self, others: int, throttled_max: int, throttled: Callable[[BaseException | None], bool]
+    ) -> None:
+        self.others = others
+        self.throttled_max = throttled_max
+        self.is_throttled = throttled
+        self.seen = 0
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        outcome = retry_state.outcome
+        if self.is_throttled(outcome.exception() if outcome is not None else None):
+            self.seen += 1
+        others = retry_state.attempt_number - self.seen
+        return others >= self.others or self.seen >= self.throttled_max
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

@@ -12,6 +12,7 @@ import httpx
 from accord.config.filters import Filter
 from accord.connectors.base import EntityInfo, FieldType, Record
 from accord.connectors.http import HttpClient, RateLimiter, RetryPolicy
+from accord.connectors.http.concurrency import AdaptiveConcurrency, ConcurrencySettings
 from accord.connectors.http.outcomes import DEFAULT_ERRORS, ErrorPolicy
 from accord.connectors.odata.errors import call_error
 from accord.connectors.odata.filters import render_odata
@@ -50,6 +51,7 @@ KNOWN_OPTIONS = frozenset(
         "return_records",
         "webhook_key",
         "webhook_secret",
+        "concurrency",
     }
 )
 
@@ -66,8 +68,10 @@ def build_http(
     base_url: str | None = None,
     default_rate_limit: str | None = None,
     errors: ErrorPolicy = DEFAULT_ERRORS,
+    max_in_flight: int | None = None,
 ) -> HttpClient:
-    """The HTTP client for ``settings``: its auth variant, retry policy, rate limit."""
+    """The HTTP client for ``settings``: its auth variant, retry policy, rate limit, and
+    adaptive concurrency (option ``concurrency``; ``max_in_flight``: the service's limit)."""
     options = settings.options
     unknown = set(options) - KNOWN_OPTIONS
     if unknown:
@@ -93,10 +97,20 @@ def build_http(
         policy=RetryPolicy.from_options(options.get("retry")),
         errors=errors,
         limiter=limiter,
+        gate=AdaptiveConcurrency(_concurrency(settings, options.get("concurrency"), max_in_flight)),
         headers=headers,
         ca_cert=settings.ca_cert,
         timeout=float(options.get("timeout", 120.0)),
     )
+
+
+def _concurrency(
+    settings: ConnectionSettings, options: Any, max_in_flight: int | None
+) -> ConcurrencySettings:
+    try:
+        return ConcurrencySettings.from_options(options, max_in_flight)
+    except ConfigError as exc:
+        raise ConfigError(str(exc), location=f"connection {settings.name!r}") from None
 
 
 class ODataConnector(ABC):

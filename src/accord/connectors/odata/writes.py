@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 from tenacity import Retrying, retry_if_result
 
 from accord.connectors.base import WriteOp, WriteResult
-from accord.connectors.http import HttpClient, Outcome, RetryPolicy
+from accord.connectors.http import AdaptiveConcurrency, HttpClient, Outcome, RetryPolicy
 from accord.connectors.odata.errors import classify, parse_error
 from accord.errors import AuthError
 from accord.observability import observe_batch
@@ -30,8 +32,15 @@ def run_batches(
     *,
     entity: str,
     connection: str,
+    gate: AdaptiveConcurrency | None = None,
 ) -> list[WriteResult]:
     """Write ``ops`` on ``entity`` in chunks of ``batch_size``; one result per op, in order.
+
+    With the connection's concurrency ``gate`` the chunks are sent at once (the gate decides
+    how many are really in flight), and while the service's pushback keeps the gate below its
+    maximum a call is split into at least as many chunks as the gate has slots, so that the
+    writes in flight can use what the limits allow; every chunk is finished before an error of
+    one goes up.
 
     Inner requests the error table calls retryable (throttled, 5xx) are sent again, alone,
     after backing off (tenacity, the policy's waits), up to ``policy.max_attempts`` tries.
@@ -40,8 +49,23 @@ def run_batches(
     results: list[WriteResult | None] = [None] * len(ops)
     indexed = list(enumerate(ops))
     observed = _observed(send, entity, connection)
-    for start in range(0, len(indexed), batch_size):
-        _write_chunk(indexed[start : start + batch_size], observed, policy, sleep, results)
+    if gate is not None and gate.slots < gate.settings.max_in_flight:
+        batch_size = min(batch_size, max(1, math.ceil(len(indexed) / gate.slots)))
+    chunks = [indexed[start : start + batch_size] for start in range(0, len(indexed), batch_size)]
+    parallel = gate.settings.max_in_flight if gate is not None else 1
+    if parallel > 1 and len(chunks) > 1:
+        with ThreadPoolExecutor(
+            min(parallel, len(chunks)), thread_name_prefix="accord-batch"
+        ) as pool:
+            futures = [
+                pool.submit(_write_chunk, chunk, observed, policy, sleep, results)
+                for chunk in chunks
+            ]
+            for future in futures:
+                future.result()
+    else:
+        for chunk in chunks:
+            _write_chunk(chunk, observed, policy, sleep, results)
     return [r if r is not None else missing_result(ops[i]) for i, r in enumerate(results)]
 
 

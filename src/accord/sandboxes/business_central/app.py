@@ -27,6 +27,7 @@ from accord.sandboxes.common.clock import Clock
 from accord.sandboxes.common.faults import Faults
 from accord.sandboxes.common.http import Req, Resp, make_endpoint
 from accord.sandboxes.common.identity import Identity
+from accord.sandboxes.common.limits import BUSINESS_CENTRAL, Limits
 from accord.sandboxes.common.odata import GUID_RE
 from accord.sandboxes.common.seed import Gen
 from accord.sandboxes.common.store import EntitySpec, Store
@@ -237,6 +238,7 @@ def build(
     api = f"/v2.0/{opts.tenant}/{opts.environment}/api"
     root, group_root = f"{api}/v2.0", f"{api}/{GROUP_ROUTE}"
     faults = Faults(fault_body, api_prefix=f"{api}/")
+    limits = Limits(BUSINESS_CENTRAL, identity.verify, f"{api}/")
     router = BusinessCentral(store, opts, faults, clock=clock)
     extension = group.GroupRouter(store, opts, faults, router)
 
@@ -250,7 +252,7 @@ def build(
             root: make_endpoint(root, router.dispatch, authenticate, JSON_TYPE),
         }
     )
-    app = assemble(api, endpoint, identity, faults, clock)
+    app = assemble(api, endpoint, identity, faults, clock, limits)
     return SandboxCore(
         name=NAME,
         app=app,
@@ -262,6 +264,7 @@ def build(
         scope=SCOPE,
         company_id=companies[0]["id"],
         company_name=companies[0]["name"],
+        limits=limits,
         extra={
             "router": router,
             "group_router": extension,

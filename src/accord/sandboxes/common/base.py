@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from accord.sandboxes.common.clock import Clock
 from accord.sandboxes.common.faults import ADMIN_PREFIX, Faults
 from accord.sandboxes.common.identity import Identity
+from accord.sandboxes.common.limits import Limits
 from accord.sandboxes.common.store import Store
 
 
@@ -36,6 +37,8 @@ class SandboxCore:
     extra: dict[str, Any] = field(default_factory=dict)
     closers: list[Callable[[], None]] = field(default_factory=list)
     """Called when the sandbox stops (background threads such as a webhook notifier)."""
+    limits: Limits | None = None
+    """Service-protection limits (off until switched on)."""
 
     def base_url(self, origin: str) -> str:
         """The API root URL on a server at ``origin``."""
@@ -91,15 +94,25 @@ def clock_date(app: ASGIApp, clock: Clock) -> ASGIApp:
 
 
 def assemble(
-    api_root: str, endpoint: Any, identity: Identity, faults: Faults, clock: Clock
+    api_root: str,
+    endpoint: Any,
+    identity: Identity,
+    faults: Faults,
+    clock: Clock,
+    limits: Limits | None = None,
 ) -> ASGIApp:
-    """Starlette app with identity, admin and API routes, wrapped in the fault middleware."""
+    """Starlette app with identity, admin and API routes, wrapped in the fault middleware
+    (and inside it the service-protection limits, when given)."""
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
     routes: list[BaseRoute] = [
         *identity.routes(),
         *faults.routes(),
         *admin_routes(identity, clock),
+        *(limits.routes() if limits is not None else []),
         Route(api_root, endpoint, methods=methods),
         Route(api_root + "/{rest:path}", endpoint, methods=methods),
     ]
-    return clock_date(faults.middleware(Starlette(routes=routes)), clock)
+    app: ASGIApp = Starlette(routes=routes)
+    if limits is not None:
+        app = limits.middleware(app)
+    return clock_date(faults.middleware(app), clock)

@@ -15,6 +15,7 @@ from accord.sandboxes.common.clock import Clock
 from accord.sandboxes.common.faults import Faults
 from accord.sandboxes.common.http import Req, Resp, make_endpoint
 from accord.sandboxes.common.identity import Identity
+from accord.sandboxes.common.limits import DATAVERSE, Limits
 from accord.sandboxes.common.odata import ODataError
 from accord.sandboxes.common.seed import Gen
 from accord.sandboxes.common.store import Store
@@ -118,6 +119,7 @@ def build(
         clock=clock,
     )
     faults = Faults(fault_body, api_prefix=API_ROOT)
+    limits = Limits(DATAVERSE, identity.verify, API_ROOT)
     router = Dataverse(store, opts, faults, clock)
     steps = WebhookSteps(store, opts.tenant)
     router.resources.fallback_user = ids["integration_user"]
@@ -143,6 +145,7 @@ def build(
         identity,
         faults,
         clock,
+        limits,
     )
     return SandboxCore(
         name=NAME,
@@ -153,6 +156,7 @@ def build(
         clock=clock,
         api_path=API_ROOT,
         scope=scope,
+        limits=limits,
         extra={"router": router, "options": opts, "webhook_steps": steps, **ids},
         closers=[steps.stop],
     )
