@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from accord.config.loader import load_template
+from accord.config.spec import TemplateSpec
+from accord.connectors.base import Connector
 from accord.connectors.registry import ConnectionSettings, build_connector
 from accord.errors import ConfigError
+from accord.mapping.check import TemplateCheck, check_template
 from accord.services.hub import Hub
 from accord.state.store import save_connection, save_integration
 
@@ -35,10 +39,44 @@ def connection_summary(settings: ConnectionSettings, *, checked: bool) -> dict[s
     }
 
 
+@dataclass(frozen=True)
+class IntegrationSetup:
+    """What ``accord init`` made: the integration's name and what was disabled, and why."""
+
+    name: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def describe(connector: Connector) -> None:
+    """Read the system's metadata where the connector can (custom columns, API groups)."""
+    method = getattr(connector, "describe", None)
+    if callable(method):
+        method()
+
+
+def check_against_systems(
+    hub: Hub, spec: TemplateSpec, connections: Mapping[str, str], source: str
+) -> TemplateCheck:
+    """Check ``spec`` against the metadata of each role's connection (read over the wire)."""
+    connectors: dict[str, Connector] = {}
+    try:
+        for role in spec.role_names:
+            connectors[role] = build_connector(hub.connection(connections[role]))
+            describe(connectors[role])
+        return check_template(spec, connectors, source=source)
+    finally:
+        for connector in connectors.values():
+            connector.close()
+
+
 def init_integration(
     hub: Hub, template: str, connections: Mapping[str, str], *, name: str | None = None
-) -> str:
-    """Create (or refresh) an integration from a template, a saved connection per role."""
+) -> IntegrationSetup:
+    """Create (or refresh) an integration from a template, a saved connection per role.
+
+    The template is checked against each connection's metadata first: any problem fails
+    the whole command and nothing is saved; a mapping whose API group the tenant lacks is
+    saved disabled, with a warning (as are the mappings depending on it)."""
     spec = load_template(template)
     roles = ", ".join(f"{role} ({system})" for role, system in spec.roles.items())
     unknown = sorted(set(connections) - set(spec.roles))
@@ -57,7 +95,8 @@ def init_integration(
                 f"template {spec.name} needs a {system} connection as {role}; "
                 f"{connections[role]!r} is {found.system}"
             )
+    checked = check_against_systems(hub, spec, connections, template)
     integration = name or spec.name
     with hub.db.session() as session:
-        save_integration(session, integration, spec, dict(connections))
-    return integration
+        save_integration(session, integration, checked.template, dict(connections))
+    return IntegrationSetup(integration, checked.warnings)

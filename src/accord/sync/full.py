@@ -63,6 +63,9 @@ def full_sync(ctx: SyncContext, mappings: Sequence[str] | None = None) -> list[M
     runs: dict[str, MappingRun] = {}
     for name in order:
         spec = ctx.mapping(name).spec
+        if not spec.enabled:
+            runs[name] = MappingRun(name, "none", "disabled", message="mapping is disabled")
+            continue
         blocked = [d for d in spec.depends_on if d in runs and runs[d].status == "failed"]
         if blocked:
             runs[name] = MappingRun(

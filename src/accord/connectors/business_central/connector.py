@@ -8,23 +8,39 @@ from typing import Any, ClassVar
 
 from pydantic import model_validator
 
-from accord.connectors.base import ChangeFeed, ChangeQuery, EntityInfo, WriteOp, WriteResult
+from accord.connectors.base import (
+    ChangeFeed,
+    ChangeQuery,
+    ChangeTracking,
+    EntityInfo,
+    WriteOp,
+    WriteResult,
+)
 from accord.connectors.business_central.client import (
     DEFAULT_SCOPE,
     BusinessCentralClient,
     with_environment,
 )
-from accord.connectors.business_central.entities import ENTITIES, READ_ONLY, bc_values
+from accord.connectors.business_central.entities import (
+    ENTITIES,
+    MAX_BATCH_SIZE,
+    MAX_PAGE_SIZE,
+    MODIFIED,
+    bc_values,
+)
 from accord.connectors.business_central.errors import ERRORS, failed_result
 from accord.connectors.http import HttpClient
 from accord.connectors.odata import json_batch
 from accord.connectors.odata.connector import ODataConnector, build_http
+from accord.connectors.odata.described import Defaults
 from accord.connectors.odata.literals import and_filters, datetime_literal
 from accord.connectors.odata.paging import prefer_max_page_size
 from accord.connectors.odata.writes import Indexed, batch_call_failed, run_batches, writable
 from accord.connectors.registry import ConnectorPlugin
 from accord.connectors.settings import ConnectionSettings
 
+API_GROUP_DOCS = "docs/guide.md#templates-and-metadata"
+"""Where the docs say how a tenant installs the API groups Accord uses."""
 DEFAULT_RATE_LIMIT = "6000/5 minutes"
 """BC's documented per-user OData limit (a 5-minute sliding window)."""
 
@@ -80,6 +96,21 @@ class BusinessCentralConnector(ODataConnector):
     def collection(self, info: EntityInfo) -> str:
         return f"companies({self.client.company_id})/{info.name}"
 
+    api_group_docs = API_GROUP_DOCS
+
+    def metadata_path(self, group: str | None) -> str:
+        """``$metadata`` of the v2.0 route, or of a custom API group's route
+        (``…/api/<publisher>/<group>/<version>/$metadata``)."""
+        if group is None:
+            return "$metadata"
+        root, sep, _ = self.http.base_url.rpartition("/api/")
+        return f"{root if sep else self.http.base_url}/api/{group.strip('/')}/$metadata"
+
+    def description_defaults(self) -> Defaults:
+        return Defaults(
+            ChangeTracking.MODIFIED_SINCE, False, MAX_PAGE_SIZE, MAX_BATCH_SIZE, (MODIFIED,), False
+        )
+
     def check(self) -> None:
         """Authenticate, list companies and make sure the configured one exists."""
         self.client.resolve_company()
@@ -106,7 +137,7 @@ class BusinessCentralConnector(ODataConnector):
     def write(self, entity: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
         info = self.entity(entity)
         collection = self.collection(info)
-        read_only = READ_ONLY[info.name]
+        read_only = frozenset(n for n, f in info.fields.items() if f.read_only)
 
         def request(index: int, op: WriteOp) -> json_batch.BatchRequest:
             rid = str(index)
