@@ -22,17 +22,15 @@ def test_unknown_field_in_a_template_is_named_with_the_valid_ones(
             {"erp": "favouriteColour", "crm": "telephone1"},
         ],
     )
-    world = make_world(records=3, template=template)
-    with pytest.raises(ConfigError) as err:
-        operations.sync_incremental(world.hub, ["CUSTOMER"])
+    with pytest.raises(ConfigError) as err:  # at init, not at the first sync
+        make_world(records=3, template=template)
     text = str(err.value)
     assert "mappings[CUSTOMER]" in text and "favouriteColour" in text and "displayName" in text
 
 
 def test_unknown_entity_is_named(make_world: WorldFactory, tmp_path: Path) -> None:
-    world = make_world(records=3, template=custom_template(tmp_path, "CUSTOMER", crm="accountz"))
-    with pytest.raises(ConfigError, match=r"accountz.*accounts"):
-        operations.sync_incremental(world.hub, ["CUSTOMER"])
+    with pytest.raises(ConfigError, match=r"accountz.*did you mean 'accounts'"):
+        make_world(records=3, template=custom_template(tmp_path, "CUSTOMER", crm="accountz"))
 
 
 def test_manual_couple_then_uncouple(make_world: WorldFactory) -> None:

@@ -9,10 +9,10 @@ so is every mapping that depends on it; a field that looks up a disabled mapping
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from accord.config.choices import choices
 from accord.config.filters import check_filter
 from accord.config.spec import BOTH, FieldMappingSpec, TableMappingSpec, TemplateSpec, to_role
 from accord.connectors.base import Connector, EntityInfo, FieldType
@@ -20,8 +20,6 @@ from accord.errors import ApiGroupMissingError, ConfigError, UnknownEntityError
 from accord.mapping.transforms import compile_transform
 
 Role = str
-SHOWN = 25
-"""Valid names listed in a message at most (the rest are counted)."""
 
 _NUMBERS = {FieldType.INTEGER, FieldType.DECIMAL}
 _IDS = {FieldType.GUID, FieldType.LOOKUP}
@@ -32,20 +30,6 @@ _APART = [
     (_IDS, _TIMES),
 ]
 """Type pairs no value can cross without a transform, option map or lookup."""
-
-
-def choices(name: str, valid: Collection[str]) -> str:
-    """``did you mean 'x'? valid: a, b, …`` for a name that is not among ``valid``."""
-    ordered = sorted(valid)
-    lowered = {v.lower(): v for v in ordered}
-    close = [lowered[name.lower()]] if name.lower() in lowered else []
-    close += [
-        c for c in difflib.get_close_matches(name, ordered, n=3, cutoff=0.6) if c not in close
-    ]
-    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
-    shown = ", ".join(ordered[:SHOWN])
-    more = f", … ({len(ordered) - SHOWN} more)" if len(ordered) > SHOWN else ""
-    return f"{hint}valid: {shown or '(none)'}{more}"
 
 
 @dataclass

@@ -15,8 +15,8 @@ from accord.config.filters import where
 from accord.connectors.base import ChangeQuery, WriteOp
 from accord.connectors.dataverse import DataverseConnector
 from accord.connectors.dataverse.client import default_scope, request_body
-from accord.connectors.dataverse.entities import ENTITIES
 from accord.connectors.dataverse.connector import DataverseSettings
+from accord.connectors.dataverse.entities import ENTITIES
 from accord.connectors.http import HttpClient, RetryPolicy, StaticBearer
 from accord.connectors.odata import multipart
 from accord.connectors.settings import ClientCredentials
