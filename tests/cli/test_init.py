@@ -46,3 +46,30 @@ def test_init_refuses_a_template_that_does_not_fit(tmp_path: Path) -> None:
         assert status.exit_code != 0 and "no integration set up yet" in status.output
         good = runner.invoke(app, init, catch_exceptions=False)
         assert good.exit_code == 0 and "ready from template bc-sales" in good.output
+
+
+def test_init_warns_about_mappings_it_disables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from accord.connectors.business_central.connector import BusinessCentralConnector
+
+    monkeypatch.setattr(
+        BusinessCentralConnector,
+        "api_group",
+        lambda self, info: "contoso/absent/v1.0" if info.name == "salespeople" else None,
+    )
+    runner = CliRunner()
+    home = tmp_path / "home"
+    with run_sandboxes(["business-central", "dataverse"], records=5) as sx:
+        info = tmp_path / "sandboxes.json"
+        info.write_text(json.dumps(sx.as_json()))
+        for name, system in (("bc", "business-central"), ("crm", "dataverse")):
+            args = ["--home", str(home), "connect", name, "--system", system]
+            assert runner.invoke(app, [*args, "--sandbox-json", str(info)]).exit_code == 0
+        init = ["--home", str(home), "init", "-c", "erp=bc", "-c", "crm=crm"]
+        made = runner.invoke(app, init, catch_exceptions=False)
+    assert made.exit_code == 0, made.output
+    assert "warning: mapping SALESPEOPLE is disabled" in made.output
+    assert "'contoso/absent/v1.0'" in made.output
+    assert "warning: mapping CUSTOMER is disabled: it depends on SALESPEOPLE" in made.output
+    assert "Integration bc-sales ready" in made.output

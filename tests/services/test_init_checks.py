@@ -221,3 +221,25 @@ def test_a_missing_api_group_disables_its_mappings_and_their_dependents(
     assert s.sx["dataverse"].store.count("transactioncurrencies") > 0
     with pytest.raises(ConfigError, match="mapping CUSTOMER is disabled"):
         operations.sync_now(s.hub, "CUSTOMER", ["x"], "to_crm")
+
+
+def test_a_stored_integration_is_checked_again_when_loaded_for_a_run(
+    make_setup: Callable[..., Setup], tmp_path: Path
+) -> None:
+    from accord.config.loader import load_template
+    from accord.state.store import save_integration
+
+    s = make_setup()
+
+    def computed(data: dict[str, Any]) -> None:
+        for f in mapping(data, "CONTACT")["fields"]:
+            if f.get("crm") == "fullname":
+                f["direction"] = "both"
+
+    spec = load_template(edited(tmp_path, computed))
+    with s.hub.db.session() as session:  # saved by an older Accord that did not check
+        save_integration(session, "bc-sales", spec, ROLES)
+    with pytest.raises(
+        ConfigError, match=r"(?s)integration 'bc-sales'.*'fullname' of contacts is read"
+    ):
+        operations.sync_incremental(s.hub, ["CURRENCY"])
