@@ -122,13 +122,17 @@ def test_an_absent_api_group_makes_its_entities_missing() -> None:
         "accounts": EntityInfo("accounts", "accountid", {}),
         "extras": EntityInfo("extras", "id", {}),
         "account.paymenttermscode": EntityInfo("account.paymenttermscode", "value", {}),
+        "account.industrycode": EntityInfo("account.industrycode", "value", {}),
     }
     found = describe(
         static,
         {None: parse_csdl(DOC, "t"), "contoso/extras/v1.0": None},
         lambda i: "contoso/extras/v1.0" if i.name == "extras" else None,
         DV,
-        keep={"account.paymenttermscode"},
+        keep={
+            "account.paymenttermscode": ("account", "paymenttermscode"),
+            "account.industrycode": ("account", "industrycode"),  # not a column of this org
+        },
     )
     assert found.missing_groups == {"extras": "contoso/extras/v1.0"}
     assert set(found.entities) == {"accounts", "tasks", "account.paymenttermscode"}

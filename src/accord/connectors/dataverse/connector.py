@@ -100,8 +100,9 @@ class DataverseConnector(ODataConnector):
             ChangeTracking.DELTA, True, MAX_PAGE_SIZE, MAX_BATCH_SIZE, (MODIFIED,), True
         )
 
-    def pseudo_entities(self) -> frozenset[str]:
-        return frozenset(OPTION_SETS)
+    def pseudo_entities(self) -> Mapping[str, tuple[str, str]]:
+        """Option sets: the table's column must exist."""
+        return {name: (o.table, o.attribute) for name, o in OPTION_SETS.items()}
 
     def check(self) -> None:
         """Authenticate and call ``WhoAmI``."""

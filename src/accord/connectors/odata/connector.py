@@ -156,9 +156,10 @@ class ODataConnector(ABC):
         """How entities only the metadata knows are read and written."""
         return Defaults(ChangeTracking.MODIFIED_SINCE, False, 1000, 1, (), False)
 
-    def pseudo_entities(self) -> frozenset[str]:
-        """Entities that are not entity sets (kept as the static descriptors say)."""
-        return frozenset()
+    def pseudo_entities(self) -> Mapping[str, tuple[str, str]]:
+        """Entities that are not entity sets, kept as the static descriptors say while the
+        metadata has the entity type and property each stands for."""
+        return {}
 
     def describe(self) -> Mapping[str, EntityInfo]:
         """Read the service's metadata (once per connection and process) and describe every

@@ -13,7 +13,7 @@ sees a newly installed extension after a restart); nothing is stored in the stat
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from accord.connectors.base import ChangeTracking, EntityInfo, FieldInfo, FieldType
@@ -150,29 +150,32 @@ def describe(
     group_of: Callable[[EntityInfo], str | None],
     defaults: Defaults,
     *,
-    keep: Collection[str] = (),
+    keep: Mapping[str, tuple[str, str]] | None = None,
 ) -> Description:
     """Overlay ``models`` (API group -> document; None for the standard route) on ``static``.
 
     Static entities whose group's route is absent are listed in ``missing_groups``; those
-    in ``keep`` (pseudo-entities such as option sets) are kept as they are; the others
+    in ``keep`` (pseudo-entities such as option sets, each with the entity type and property
+    that must exist) are kept as they are when the standard document has it; the others
     exist only when their document has their entity set. Entity sets only the standard
     route's document knows are added with ``defaults``.
     """
     entities: dict[str, EntityInfo] = {}
     missing: dict[str, str] = {}
+    standard = models.get(None)
     for name, info in static.items():
         group = group_of(info)
         model = models.get(group)
-        if name in keep:
-            entities[name] = info
+        if keep and name in keep:
+            type_name, prop = keep[name]
+            if standard is not None and prop in standard.members(type_name)[1]:
+                entities[name] = info
         elif model is None and group is not None:
             missing[name] = group
         elif model is not None and name in model.sets:
             described = _entity(name, info, model, defaults)
             if described is not None:
                 entities[name] = described
-    standard = models.get(None)
     for name in standard.sets if standard else ():
         if name not in entities and name not in static and standard is not None:
             found = _entity(name, None, standard, defaults)
