@@ -8,19 +8,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from accord.cli import render
-from accord.cli.common import (
-    State,
-    console,
-    err_console,
-    fail,
-    guarded,
-    hub,
-    named_values,
-    progress_bar,
-)
+from accord.cli.common import State, console, fail, guarded, hub, named_values, progress_bar
 from accord.connectors.assemble import assemble_settings
 from accord.services import operations, setup
 from accord.services import status as status_service
@@ -90,9 +80,11 @@ def init(
 ) -> None:
     """Create an integration from a template, naming the connection that plays each role."""
     chosen = named_values(connection, "--connection", "ROLE=CONNECTION")
+    from accord.cli.common import warn
+
     created = setup.init_integration(hub(), template, chosen, name=name)
     for warning in created.warnings:
-        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+        warn(warning)
     console.print(f"Integration [bold]{created.name}[/] ready from template {template}.")
 
 

@@ -39,6 +39,11 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def warn(message: str) -> None:
+    """One warning line on stderr (markup in the message is shown as written)."""
+    err_console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
+
+
 def guarded(fn: Callable[..., T]) -> Callable[..., T]:
     """Turn Accord's errors into one clear line and a non-zero exit."""
     import functools
