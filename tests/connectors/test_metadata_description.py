@@ -51,3 +51,33 @@ def test_an_entity_of_an_absent_api_group_names_the_group(
                 bc.entity("salespeople")
             assert err.value.group == "contoso/absent/v1.0"
             assert bc.entity("customers").fields["currencyId"].lookup_entity == "currencies"
+
+
+@pytest.mark.parametrize("system", ["business-central", "dataverse"])
+def test_the_sandbox_describes_every_static_entity_and_field(system: str) -> None:
+    """The static descriptors and what the sandbox publishes agree: described, every static
+    field is still there with its type (a plain-text default may be refined), and what only
+    the descriptors know (natural key, change tracking, batch size) is kept."""
+    with run_sandboxes([system], records=2) as sx:
+        settings = settings_from_sandbox(sx[system], retry=FAST_RETRY)
+        c = build_connector(settings)
+        try:
+            static = dict(c.entities())
+            described = c.describe()  # type: ignore[attr-defined]
+        finally:
+            c.close()
+    for name, info in static.items():
+        assert name in described, f"{system} does not publish {name}"
+        got = described[name]
+        assert (got.key, got.natural_key, got.change_tracking, got.max_batch_size) == (
+            info.key,
+            info.natural_key,
+            info.change_tracking,
+            info.max_batch_size,
+        )
+        missing = sorted(set(info.fields) - set(got.fields))
+        assert not missing, f"{system} {name} lacks {missing}"
+        for field, expected in info.fields.items():
+            if expected.type is not FieldType.STRING:
+                assert got.fields[field].type is expected.type, (name, field)
+            assert got.fields[field].read_only >= expected.read_only, (name, field)
