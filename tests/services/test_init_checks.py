@@ -13,7 +13,7 @@ import yaml
 
 from accord.config.settings import Settings
 from accord.connectors.base import EntityInfo
-from accord.connectors.business_central.connector import BusinessCentralConnector
+from accord.connectors.business_central.connector import API_GROUP_DOCS, BusinessCentralConnector
 from accord.errors import ConfigError
 from accord.sandboxes import run_sandboxes
 from accord.sandboxes.dataverse.protocol import DvOptions
@@ -206,7 +206,7 @@ def test_a_missing_api_group_disables_its_mappings_and_their_dependents(
     made = s.init("bc-sales")
     text = "\n".join(made.warnings)
     assert "mapping SALESPEOPLE is disabled" in text and ABSENT in text
-    assert "docs/guide.md#templates-and-metadata" in text
+    assert API_GROUP_DOCS in text
     assert "mapping CUSTOMER is disabled: it depends on SALESPEOPLE" in text
     assert "mapping CONTACT is disabled: it depends on CUSTOMER" in text
     assert "mapping PRICE LIST LINE is disabled" in text

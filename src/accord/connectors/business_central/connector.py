@@ -39,8 +39,8 @@ from accord.connectors.odata.writes import Indexed, batch_call_failed, run_batch
 from accord.connectors.registry import ConnectorPlugin
 from accord.connectors.settings import ConnectionSettings
 
-API_GROUP_DOCS = "docs/guide.md#templates-and-metadata"
-"""Where the docs say how a tenant installs the API groups Accord uses."""
+API_GROUP_DOCS = "docs/custom-api-group.md"
+"""Where the docs say how a tenant installs the API group Accord uses."""
 DEFAULT_RATE_LIMIT = "6000/5 minutes"
 """BC's documented per-user OData limit (a 5-minute sliding window)."""
 
