@@ -53,10 +53,13 @@ def test_init_warns_about_mappings_it_disables(
 ) -> None:
     from accord.connectors.business_central.connector import BusinessCentralConnector
 
+    real = BusinessCentralConnector.api_group
     monkeypatch.setattr(
         BusinessCentralConnector,
         "api_group",
-        lambda self, info: "contoso/absent/v1.0" if info.name == "salespeople" else None,
+        lambda self, info: (
+            "contoso/absent/v1.0" if info.name == "salespeople" else real(self, info)
+        ),
     )
     runner = CliRunner()
     home = tmp_path / "home"
