@@ -245,3 +245,22 @@ def test_a_stored_integration_is_checked_again_when_loaded_for_a_run(
         ConfigError, match=r"(?s)integration 'bc-sales'.*'fullname' of contacts is read"
     ):
         operations.sync_incremental(s.hub, ["CURRENCY"])
+
+
+def test_a_system_that_cannot_be_reached_is_checked_against_the_built_in_description(
+    make_setup: Callable[..., Setup], tmp_path: Path
+) -> None:
+    s = make_setup()
+    down = settings_from_sandbox(s.sx["business-central"], name="bc-down", retry=FAST_RETRY)
+    down = down.model_copy(update={"base_url": "https://127.0.0.1:9/v2.0/t/e/api/v2.0"})
+    setup.connect(s.hub, down, check=False)
+    made = setup.init_integration(s.hub, "bc-sales", {"erp": "bc-down", "crm": "crm"})
+    assert len(made.warnings) == 1, made.warnings
+    assert made.warnings[0].startswith("erp (bc-down): its metadata could not be read")
+    assert "built-in description only" in made.warnings[0]
+
+    def typo(data: dict[str, Any]) -> None:
+        mapping(data, "CUSTOMER")["fields"].append({"erp": "emial", "crm": "emailaddress1"})
+
+    with pytest.raises(ConfigError, match=r"(?s)'emial'.*metadata could not be read"):
+        setup.init_integration(s.hub, edited(tmp_path, typo), {"erp": "bc-down", "crm": "crm"})

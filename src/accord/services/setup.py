@@ -10,7 +10,7 @@ from accord.config.loader import load_template
 from accord.config.spec import TemplateSpec
 from accord.connectors.base import Connector
 from accord.connectors.registry import ConnectionSettings, build_connector
-from accord.errors import ConfigError
+from accord.errors import ConfigError, TransientError
 from accord.mapping.check import TemplateCheck, check_template
 from accord.services.hub import Hub
 from accord.state.store import save_connection, save_integration
@@ -57,13 +57,30 @@ def describe(connector: Connector) -> None:
 def check_against_systems(
     hub: Hub, spec: TemplateSpec, connections: Mapping[str, str], source: str
 ) -> TemplateCheck:
-    """Check ``spec`` against the metadata of each role's connection (read over the wire)."""
+    """Check ``spec`` against the metadata of each role's connection (read over the wire).
+
+    A system that cannot be reached now (a transient failure) is checked against Accord's
+    built-in description of it instead, with a warning; credentials refused still fail."""
     connectors: dict[str, Connector] = {}
+    unread: list[str] = []
     try:
         for role in spec.role_names:
             connectors[role] = build_connector(hub.connection(connections[role]))
-            describe(connectors[role])
-        return check_template(spec, connectors, source=source)
+            try:
+                describe(connectors[role])
+            except TransientError as exc:
+                unread.append(
+                    f"{role} ({connections[role]}): its metadata could not be read ({exc}); "
+                    "the template was checked against Accord's built-in description only"
+                )
+        try:
+            checked = check_template(spec, connectors, source=source)
+        except ConfigError as exc:
+            if not unread:
+                raise
+            raise ConfigError(f"{exc.message}\n  ({'; '.join(unread)})") from None
+        checked.warnings[:0] = unread
+        return checked
     finally:
         for connector in connectors.values():
             connector.close()
