@@ -76,4 +76,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield request.getfixturevalue("postgres_url")
 
 
+@pytest.fixture(autouse=True)
+def fresh_metadata() -> Iterator[None]:
+    """Metadata documents are cached per connection and URL in a process; a test's sandboxes
+    may reuse a port an earlier test's had, so each test starts without them."""
+    from accord.connectors.odata.described import forget_metadata
+
+    forget_metadata()
+    yield
+
+
 from tests.worlds import make_world  # noqa: E402,F401  (fixture used across folders)

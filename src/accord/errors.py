@@ -94,3 +94,11 @@ class UnknownEntityError(TerminalError):
 
     def __init__(self, message: str, *, detail: str | None = None):
         super().__init__(message, phase=Phase.CONFIG, detail=detail)
+
+
+class ApiGroupMissingError(UnknownEntityError):
+    """An entity served by an API group (an extension) the tenant has not installed."""
+
+    def __init__(self, message: str, *, group: str, detail: str | None = None):
+        super().__init__(message, detail=detail)
+        self.group = group

@@ -38,6 +38,9 @@ def invoke(home: Path, *args: str) -> tuple[int, str]:
 
 def test_tokens_are_shown_once_stored_hashed_and_revocable(tmp_path: Path) -> None:
     code, out = invoke(tmp_path, "tokens", "create", "console", "--json")
+    assert code == 2 and "no state yet" in out  # tokens belong to a state set up first
+    Hub(Settings(home=tmp_path), create=True).close()
+    code, out = invoke(tmp_path, "tokens", "create", "console", "--json")
     assert code == 0, out
     issued = json.loads(out)
     assert issued["token"].startswith("acc_") and len(issued["token"]) > 40
@@ -65,8 +68,6 @@ def test_tokens_are_shown_once_stored_hashed_and_revocable(tmp_path: Path) -> No
 
 def test_serve_answers_on_the_port_it_was_given(tmp_path: Path) -> None:
     """Embedded: the API, and with --scheduler each mapping's pass, run in one process."""
-    _, out = invoke(tmp_path, "tokens", "create", "ops", "--json")
-    token = json.loads(out)["token"]
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "ACCORD_BROKER_URL"}
     with run_sandboxes(["business-central", "dataverse"], records=3) as sx:
@@ -80,6 +81,8 @@ def test_serve_answers_on_the_port_it_was_given(tmp_path: Path) -> None:
             }
         finally:
             hub.close()
+        _, out = invoke(tmp_path, "tokens", "create", "ops", "--json")
+        token = json.loads(out)["token"]
         server = subprocess.Popen(
             [sys.executable, "-m", "accord.cli.app", "--home", str(tmp_path), "serve",
              "--host", "127.0.0.1", "--port", str(port), "--scheduler"],

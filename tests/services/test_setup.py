@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from accord.errors import ConfigError
-from accord.services import operations
+from accord.services import operations, setup, templates
 from tests.worlds import WorldFactory, custom_template
 
 
@@ -22,17 +22,15 @@ def test_unknown_field_in_a_template_is_named_with_the_valid_ones(
             {"erp": "favouriteColour", "crm": "telephone1"},
         ],
     )
-    world = make_world(records=3, template=template)
-    with pytest.raises(ConfigError) as err:
-        operations.sync_incremental(world.hub, ["CUSTOMER"])
+    with pytest.raises(ConfigError) as err:  # at init, not at the first sync
+        make_world(records=3, template=template)
     text = str(err.value)
     assert "mappings[CUSTOMER]" in text and "favouriteColour" in text and "displayName" in text
 
 
 def test_unknown_entity_is_named(make_world: WorldFactory, tmp_path: Path) -> None:
-    world = make_world(records=3, template=custom_template(tmp_path, "CUSTOMER", crm="accountz"))
-    with pytest.raises(ConfigError, match=r"accountz.*accounts"):
-        operations.sync_incremental(world.hub, ["CUSTOMER"])
+    with pytest.raises(ConfigError, match=r"accountz.*did you mean 'accounts'"):
+        make_world(records=3, template=custom_template(tmp_path, "CUSTOMER", crm="accountz"))
 
 
 def test_manual_couple_then_uncouple(make_world: WorldFactory) -> None:
@@ -60,3 +58,30 @@ def test_manual_couple_then_uncouple(make_world: WorldFactory) -> None:
     assert operations.uncouple_records(world.hub, "CUSTOMER", [account["accountid"]]) == 1
     assert world.coupled_pairs("CUSTOMER") == set()
     assert world.dv.store.get("accounts", account["accountid"]) is not None
+
+
+def test_init_over_an_integration_with_couplings_is_refused(
+    make_world: WorldFactory, tmp_path: Path
+) -> None:
+    """Defect: a second init dropped the couplings of mappings the template no longer had
+    and kept stale baselines; an upgrade keeps every coupling."""
+    world = make_world(records=6, create_unmatched=True)
+    operations.sync_full(world.hub)
+    before = len(world.couplings("CUSTOMER"))
+    with pytest.raises(ConfigError, match="template upgrade"):
+        setup.init_integration(world.hub, "bc-sales", {"erp": "bc", "crm": "crm"})
+    assert len(world.couplings("CUSTOMER")) == before
+    made = setup.init_integration(world.hub, "bc-sales", {"erp": "bc", "crm": "crm"}, name="second")
+    assert made.name == "second"
+
+
+def test_an_upgrade_is_checked_against_the_systems_before_anything_changes(
+    make_world: WorldFactory, tmp_path: Path
+) -> None:
+    world = make_world(records=4, create_unmatched=True)
+    operations.sync_full(world.hub)
+    broken = custom_template(tmp_path, fields=[{"erp": "displayName", "crm": "no_such_column"}])
+    before = templates.plan_upgrade(world.hub).current_digest
+    with pytest.raises(ConfigError, match="no_such_column"):
+        templates.upgrade(world.hub, broken)
+    assert templates.plan_upgrade(world.hub).current_digest == before

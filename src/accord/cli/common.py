@@ -11,6 +11,7 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from accord import jsonwire
@@ -42,9 +43,14 @@ def hub(*, create: bool = False) -> Hub:
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
-    """One line on stderr and exit ``code``."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """One line on stderr and exit ``code`` (markup in the message is shown as written)."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr (markup in the message is shown as written)."""
+    err_console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def guarded(fn: Callable[..., T]) -> Callable[..., T]:

@@ -8,7 +8,16 @@ from typing import Annotated, Any
 
 import typer
 
-from accord.cli.common import console, err_console, fail, guarded, hub, named_values, print_json
+from accord.cli.common import (
+    console,
+    err_console,
+    fail,
+    guarded,
+    hub,
+    named_values,
+    print_json,
+    warn,
+)
 from accord.cli.root import JsonOpt, sandbox_app
 from accord.connectors.assemble import assemble_settings
 from accord.services import setup
@@ -28,7 +37,9 @@ def init(
     """Create an integration from a template, naming the connection that plays each role."""
     chosen = named_values(connection, "--connection", "ROLE=CONNECTION")
     created = setup.init_integration(hub(), template, chosen, name=name)
-    console.print(f"Integration [bold]{created}[/] ready from template {template}.")
+    for warning in created.warnings:
+        warn(warning)
+    console.print(f"Integration [bold]{created.name}[/] ready from template {template}.")
 
 
 def sandbox_facts(path: Path, system: str) -> dict[str, Any]:

@@ -57,6 +57,9 @@ class FieldInfo:
     max_length: int | None = None
     lookup_entity: str | None = None
     """For ``LOOKUP`` fields: the entity the value refers to (its id is the value)."""
+    write_as: str | None = None
+    """Where a write puts the value when that is not the field itself (a Dataverse lookup
+    is written through its navigation property: ``<write_as>@odata.bind``)."""
 
 
 @dataclass(frozen=True)

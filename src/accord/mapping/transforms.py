@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from accord.config.choices import choices
 from accord.errors import ConfigError
 
 Transform = Callable[[Any], Any]
@@ -97,7 +98,7 @@ def compile_transform(spec: str, *, location: str = "transform") -> Transform:
         factory = FACTORIES.get(name)
         if factory is None:
             raise ConfigError(
-                f"unknown transform {name!r}; valid transforms: {', '.join(sorted(FACTORIES))}",
+                f"unknown transform {name!r}; {choices(name, FACTORIES)}",
                 location=location,
             )
         args = arg_text.split(",") if arg_text else []

@@ -18,7 +18,7 @@ from accord.state.store import load_integration
 from accord.sync.context import Progress
 from accord.sync.couple import CouplingResult, couple, match_couple_each_role, uncouple
 from accord.sync.full import MappingRun, full_sync, incremental_sync
-from accord.sync.passes import PassOptions, PassResult, run_pass
+from accord.sync.passes import PassOptions, PassResult, require_enabled, run_pass
 from accord.sync.resolve import resolve_conflict
 
 
@@ -62,6 +62,7 @@ def sync_now(
     may be natural keys or the first 8+ characters of an id; one naming no record fails."""
     with hub.context(integration) as ctx:
         compiled = ctx.mapping(mapping)
+        require_enabled(compiled)
         compiled.pass_roles(direction)  # names the valid directions when it is not one
         if direction not in compiled.directions():
             raise ConfigError(

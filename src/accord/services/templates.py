@@ -20,6 +20,7 @@ from accord.config.spec import TableMappingSpec, TemplateSpec
 from accord.config.template_diff import MappingDiff, TemplateDiff, diff_templates
 from accord.errors import ConfigError
 from accord.services.hub import Hub
+from accord.services.setup import check_against_systems
 from accord.state import leases
 from accord.state import revisions as rev
 from accord.state.models import Integration, Lease, TableMapping
@@ -152,7 +153,18 @@ def upgrade(
     refuse when the stored template changed since that plan was shown.
     """
     with hub.db.session() as session:
-        plan = _plan(session, template, integration)
+        config = load_integration(session, integration)
+        row = _row(session, config.name)
+        new = (
+            template
+            if isinstance(template, TemplateSpec)
+            else resolve_template(row.template, template)
+        )
+    # checked against the tenants as `accord init` checks: a mapping whose API group a
+    # tenant lacks stays disabled, anything that does not exist fails before anything changes
+    new = check_against_systems(hub, new, config.connections, new.name).template
+    with hub.db.session() as session:
+        plan = _plan(session, new, integration)
         if expect_digest is not None and expect_digest != plan.current_digest:
             raise ConfigError(
                 "the integration's template changed since the difference was shown; "

@@ -12,6 +12,7 @@ from functools import cached_property
 from accord.config.filters import check_filter
 from accord.connectors.base import Connector
 from accord.errors import ConfigError, UnknownEntityError
+from accord.mapping.check import check_template, named_by_role, needs_description
 from accord.mapping.fields import CompiledMapping, Role
 from accord.state.db import Database
 from accord.state.store import IntegrationConfig
@@ -37,10 +38,29 @@ class SyncContext:
 
     @cached_property
     def mappings(self) -> dict[str, CompiledMapping]:
-        """Every mapping compiled and checked against its roles' entities: fields, filters."""
-        roles = self.config.template.role_names
+        """Every mapping compiled and checked against its roles' entities: fields, filters.
+
+        A connector reads its service's metadata (once per process) only when the template
+        names an entity or field its static descriptors lack (a custom column); a disabled
+        mapping is compiled without checks (its entity may be absent from the tenant). No
+        request is made when the static descriptors cover the template."""
+        template = self.config.template
+        roles = template.role_names
+        for role, named in named_by_role(template).items():
+            connector = self.connector(role)
+            if needs_description(connector, named) and callable(
+                getattr(connector, "describe", None)
+            ):
+                connector.describe()  # type: ignore[attr-defined]
+        # the same check as at init: every problem named at once, before any pass starts
+        check_template(
+            template, self.connectors, source=f"integration {self.config.name!r} (stored spec)"
+        )
         compiled = {}
-        for spec in self.config.template.mappings:
+        for spec in template.mappings:
+            if not spec.enabled:
+                compiled[spec.name] = CompiledMapping.compile(spec, roles)
+                continue
             entities = {}
             for role in roles:
                 where = f"mappings[{spec.name}].{role}"

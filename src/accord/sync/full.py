@@ -72,6 +72,9 @@ def full_sync(
     runs: dict[str, MappingRun] = {}
     for name in order:
         spec = ctx.mapping(name).spec
+        if not spec.enabled:
+            runs[name] = MappingRun(name, "none", "disabled", message="mapping is disabled")
+            continue
         blocked = [d for d in spec.depends_on if d in runs and runs[d].status == "failed"]
         if blocked:
             runs[name] = MappingRun(

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from accord.config.filters import Filter
 from accord.connectors.base import ChangeQuery, ChangeTracking
-from accord.errors import AccordError, Phase, TransientError
+from accord.errors import AccordError, ConfigError, Phase, TransientError
 from accord.mapping.fields import CompiledMapping, PassDirection
 from accord.observability import observe_pass
 from accord.state import jobs, leases
@@ -83,8 +83,19 @@ def run_pass(
     direction: PassDirection,
     options: PassOptions | None = None,
 ) -> PassResult:
-    """Run one pass of ``mapping_name`` in ``direction``."""
-    return _Pass(ctx, ctx.mapping(mapping_name), direction, options or PassOptions()).run()
+    """Run one pass of ``mapping_name`` in ``direction`` (a disabled mapping is an error)."""
+    mapping = ctx.mapping(mapping_name)
+    require_enabled(mapping)
+    return _Pass(ctx, mapping, direction, options or PassOptions()).run()
+
+
+def require_enabled(mapping: CompiledMapping) -> None:
+    """A disabled mapping runs nothing: say so, and why it may be."""
+    if not mapping.spec.enabled:
+        raise ConfigError(
+            f"mapping {mapping.name} is disabled; 'accord init' says why (an API group the "
+            "tenant lacks, or a mapping it depends on)"
+        )
 
 
 class _Pass:

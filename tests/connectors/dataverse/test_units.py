@@ -16,6 +16,7 @@ from accord.connectors.base import ChangeQuery, WriteOp
 from accord.connectors.dataverse import DataverseConnector
 from accord.connectors.dataverse.client import default_scope, request_body
 from accord.connectors.dataverse.connector import DataverseSettings
+from accord.connectors.dataverse.entities import ENTITIES
 from accord.connectors.http import HttpClient, RetryPolicy, StaticBearer
 from accord.connectors.odata import multipart
 from accord.connectors.settings import ClientCredentials
@@ -57,7 +58,7 @@ def test_default_scope_is_the_org_root() -> None:
 
 def test_lookups_become_binds_and_none_unbinds() -> None:
     body = request_body(
-        "accounts",
+        ENTITIES["accounts"],
         {
             "name": "A",
             "_transactioncurrencyid_value": CUR,
@@ -73,7 +74,7 @@ def test_lookups_become_binds_and_none_unbinds() -> None:
         "primarycontactid@odata.bind": None,
         "ownerid@odata.bind": f"/systemusers({A1})",
     }
-    assert request_body("contacts", {"_parentcustomerid_value": A1}) == {
+    assert request_body(ENTITIES["contacts"], {"_parentcustomerid_value": A1}) == {
         "parentcustomerid_account@odata.bind": f"/accounts({A1})"
     }
 
@@ -298,6 +299,6 @@ def test_parts_without_representation_when_asked() -> None:
     from accord.connectors.dataverse.client import part_for
 
     op = WriteOp("update", "u", {"name": "x"}, id=A1)
-    assert part_for("accounts", BASE, 0, op).headers["Prefer"] == "return=representation"
-    lean = part_for("accounts", BASE, 0, op, representation=False)
+    assert part_for(ENTITIES["accounts"], BASE, 0, op).headers["Prefer"] == "return=representation"
+    lean = part_for(ENTITIES["accounts"], BASE, 0, op, representation=False)
     assert "Prefer" not in lean.headers and lean.headers["If-Match"] == "*"

@@ -8,19 +8,32 @@ from typing import Any, ClassVar
 
 from pydantic import model_validator
 
-from accord.connectors.base import ChangeFeed, ChangeQuery, EntityInfo, WriteOp, WriteResult
+from accord.connectors.base import (
+    ChangeFeed,
+    ChangeQuery,
+    ChangeTracking,
+    EntityInfo,
+    WriteOp,
+    WriteResult,
+)
 from accord.connectors.business_central.client import (
     DEFAULT_SCOPE,
     BusinessCentralClient,
     with_environment,
 )
-from accord.connectors.business_central.custom_api import ENTITIES, READ_ONLY, api_root
-from accord.connectors.business_central.entities import bc_values
+from accord.connectors.business_central.custom_api import ENTITIES, api_root
+from accord.connectors.business_central.entities import (
+    MAX_BATCH_SIZE,
+    MAX_PAGE_SIZE,
+    MODIFIED,
+    bc_values,
+)
 from accord.connectors.business_central.errors import ERRORS, failed_result
 from accord.connectors.business_central.webhooks import BusinessCentralSubscriptions
 from accord.connectors.http import HttpClient
 from accord.connectors.odata import json_batch
 from accord.connectors.odata.connector import ODataConnector, build_http
+from accord.connectors.odata.described import Defaults
 from accord.connectors.odata.literals import and_filters, datetime_literal
 from accord.connectors.odata.paging import prefer_max_page_size
 from accord.connectors.odata.writes import Indexed, batch_call_failed, run_batches, writable
@@ -28,6 +41,8 @@ from accord.connectors.registry import ConnectorPlugin
 from accord.connectors.settings import ConnectionSettings
 from accord.errors import Phase
 
+API_GROUP_DOCS = "docs/custom-api-group.md"
+"""Where the docs say how a tenant installs the API group Accord uses."""
 DEFAULT_RATE_LIMIT = "6000/5 minutes"
 """BC's documented per-user OData limit (a 5-minute sliding window)."""
 MAX_IN_FLIGHT = 5
@@ -105,6 +120,18 @@ class BusinessCentralConnector(BusinessCentralSubscriptions, ODataConnector):
             raise self.error(response, Phase.CONNECT)
         return True
 
+    api_group_docs = API_GROUP_DOCS
+
+    def metadata_path(self, group: str | None) -> str:
+        """``$metadata`` of the v2.0 route, or of a custom API group's route
+        (``…/api/<publisher>/<group>/<version>/$metadata``)."""
+        return "$metadata" if group is None else f"{self.api_root(group)}/$metadata"
+
+    def description_defaults(self) -> Defaults:
+        return Defaults(
+            ChangeTracking.MODIFIED_SINCE, False, MAX_PAGE_SIZE, MAX_BATCH_SIZE, (MODIFIED,), False
+        )
+
     def check(self) -> None:
         """Authenticate, list companies and make sure the configured one exists."""
         self.client.resolve_company()
@@ -134,7 +161,7 @@ class BusinessCentralConnector(BusinessCentralSubscriptions, ODataConnector):
         batch_url = (
             "$batch" if info.api_group is None else f"{self.api_root(info.api_group)}/$batch"
         )
-        read_only = READ_ONLY[info.name]
+        read_only = frozenset(n for n, f in info.fields.items() if f.read_only)
 
         def request(index: int, op: WriteOp) -> json_batch.BatchRequest:
             rid = str(index)

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from accord.connectors.base import Record, WriteOp
-from accord.connectors.dataverse.entities import LOOKUPS, READ_ONLY, OptionSet
+from accord.connectors.base import EntityInfo, Record, WriteOp
+from accord.connectors.dataverse.entities import OptionSet
 from accord.connectors.http import HttpClient
 from accord.connectors.odata import multipart
 
@@ -31,38 +31,38 @@ def id_from_entity_id(header: str | None) -> str | None:
     return match.group(1).lower() if match else None
 
 
-def request_body(entity: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Engine values -> a Dataverse body: lookups become ``nav@odata.bind`` (None unbinds)."""
-    lookups = LOOKUPS.get(entity, {})
-    read_only = READ_ONLY.get(entity, frozenset())
+def request_body(info: EntityInfo, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Engine values -> a Dataverse body: lookups become ``nav@odata.bind`` (None unbinds);
+    read-only columns are left out."""
     body: dict[str, Any] = {}
     for name, value in values.items():
-        if name in read_only or "@" in name:
+        field = info.fields.get(name)
+        if "@" in name or (field is not None and field.read_only):
             continue
-        lookup = lookups.get(name)
-        if lookup is None:
+        if field is None or field.write_as is None or field.lookup_entity is None:
             body[name] = value
         else:
-            body[f"{lookup.nav}@odata.bind"] = f"/{lookup.target}({value})" if value else None
+            bind = f"/{field.lookup_entity}({value})" if value else None
+            body[f"{field.write_as}@odata.bind"] = bind
     return body
 
 
 def part_for(
-    entity: str, base_url: str, index: int, op: WriteOp, representation: bool = True
+    info: EntityInfo, base_url: str, index: int, op: WriteOp, representation: bool = True
 ) -> multipart.PartRequest:
     """The batch part of one write (creates with an id are upserts by primary key)."""
-    url = f"{base_url}/{entity}"
+    url = f"{base_url}/{info.name}"
     headers = {"Prefer": "return=representation"} if representation else {}
     content_id = str(index + 1)
     if op.kind == "create":
-        body = request_body(entity, op.values)
+        body = request_body(info, op.values)
         if op.id:
             return multipart.PartRequest("PATCH", f"{url}({op.id})", headers, body, content_id)
         return multipart.PartRequest("POST", url, headers, body, content_id)
     headers["If-Match"] = op.etag or "*"
     if op.kind == "update":
         return multipart.PartRequest(
-            "PATCH", f"{url}({op.id})", headers, request_body(entity, op.values), content_id
+            "PATCH", f"{url}({op.id})", headers, request_body(info, op.values), content_id
         )
     return multipart.PartRequest("DELETE", f"{url}({op.id})", headers, None, content_id)
 

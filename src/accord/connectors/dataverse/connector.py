@@ -11,6 +11,7 @@ from accord.config.filters import Filter
 from accord.connectors.base import (
     ChangeFeed,
     ChangeQuery,
+    ChangeTracking,
     EntityInfo,
     Page,
     Record,
@@ -18,12 +19,19 @@ from accord.connectors.base import (
     WriteResult,
 )
 from accord.connectors.dataverse import client as dv
-from accord.connectors.dataverse.entities import ENTITIES, OPTION_SETS
+from accord.connectors.dataverse.entities import (
+    ENTITIES,
+    MAX_BATCH_SIZE,
+    MAX_PAGE_SIZE,
+    MODIFIED,
+    OPTION_SETS,
+)
 from accord.connectors.dataverse.errors import ERRORS, failed_result
 from accord.connectors.dataverse.webhooks import DataverseSubscriptions
 from accord.connectors.http import HttpClient, Outcome
 from accord.connectors.odata import multipart
 from accord.connectors.odata.connector import ODataConnector, build_http
+from accord.connectors.odata.described import Defaults
 from accord.connectors.odata.literals import and_filters, datetime_literal, is_blank
 from accord.connectors.odata.paging import prefer_max_page_size
 from accord.connectors.odata.writes import Indexed, batch_call_failed, run_batches
@@ -82,14 +90,22 @@ class DataverseConnector(DataverseSubscriptions, ODataConnector):
     def __init__(self, settings: ConnectionSettings, http: HttpClient) -> None:
         super().__init__(settings, http)
         self._sleep = time.sleep
-        self._select_all = {
-            name: ",".join(info.fields)
-            for name, info in ENTITIES.items()
-            if name not in OPTION_SETS
-        }
 
     def collection(self, info: EntityInfo) -> str:
         return info.name
+
+    def metadata_path(self, group: str | None) -> str:
+        """The organization's CSDL with annotations (``Computed`` marks read-only columns)."""
+        return "$metadata?annotations=true"
+
+    def description_defaults(self) -> Defaults:
+        return Defaults(
+            ChangeTracking.DELTA, True, MAX_PAGE_SIZE, MAX_BATCH_SIZE, (MODIFIED,), True
+        )
+
+    def pseudo_entities(self) -> Mapping[str, tuple[str, str]]:
+        """Option sets: the table's column must exist."""
+        return {name: (o.table, o.attribute) for name, o in OPTION_SETS.items()}
 
     def check(self) -> None:
         """Authenticate and call ``WhoAmI``."""
@@ -105,7 +121,7 @@ class DataverseConnector(DataverseSubscriptions, ODataConnector):
         if entity in OPTION_SETS:
             return _Snapshot(self._options(entity))
         size = self.page_size(info, query.page_size)
-        select = self.select(info, query.fields) or self._select_all[entity]
+        select = self.select(info, query.fields) or ",".join(info.fields)
         if query.token:
             return self.feed(info, query.token, prefer_max_page_size(size, "odata.track-changes"))
         since = (
@@ -191,7 +207,7 @@ class DataverseConnector(DataverseSubscriptions, ODataConnector):
         representation = bool(self.settings.options.get("return_records", True))
 
         def send(pending: Indexed) -> tuple[dict[int, WriteResult], str | None]:
-            parts = [dv.part_for(entity, base, i, op, representation) for i, op in pending]
+            parts = [dv.part_for(info, base, i, op, representation) for i, op in pending]
             response = dv.post_batch(self.http, parts)
             failed = batch_call_failed(self.http, response, pending)
             if failed is not None:

@@ -105,7 +105,10 @@ def _entity(
     lookups = LOOKUPS.get(name, {})
     infos = [FieldInfo(key, G, read_only=True)]
     infos += [f if isinstance(f, FieldInfo) else FieldInfo(f) for f in fields]
-    infos += [FieldInfo(n, FieldType.LOOKUP, lookup_entity=lk.target) for n, lk in lookups.items()]
+    infos += [
+        FieldInfo(n, FieldType.LOOKUP, lookup_entity=lk.target, write_as=lk.nav)
+        for n, lk in lookups.items()
+    ]
     infos.append(FieldInfo(MODIFIED, T, read_only=True))
     return EntityInfo(
         name=name,

@@ -10,10 +10,12 @@ from typing import Any, ClassVar
 import httpx
 
 from accord.config.filters import Filter
-from accord.connectors.base import EntityInfo, FieldType, Record
+from accord.connectors.base import ChangeTracking, EntityInfo, FieldType, Record
 from accord.connectors.http import HttpClient, RateLimiter, RetryPolicy
 from accord.connectors.http.concurrency import AdaptiveConcurrency, ConcurrencySettings
 from accord.connectors.http.outcomes import DEFAULT_ERRORS, ErrorPolicy
+from accord.connectors.odata.described import Defaults, Description, fetch_model
+from accord.connectors.odata.described import describe as describe_entities
 from accord.connectors.odata.errors import call_error
 from accord.connectors.odata.filters import render_odata
 from accord.connectors.odata.literals import (
@@ -28,6 +30,7 @@ from accord.connectors.odata.records import ODataFeed, decimal_fields, to_record
 from accord.connectors.settings import ConnectionSettings
 from accord.errors import (
     AccordError,
+    ApiGroupMissingError,
     ConfigError,
     Phase,
     UnknownEntityError,
@@ -128,20 +131,71 @@ class ODataConnector(ABC):
         self.settings = settings
         self.name = settings.name
         self.http = http
+        self.description: Description | None = None
 
     # -- description -------------------------------------------------------------------
     def entities(self) -> Mapping[str, EntityInfo]:
-        return self.ENTITIES
+        return self.ENTITIES if self.description is None else self.description.entities
 
     def entity(self, name: str) -> EntityInfo:
+        known = self.entities()
         try:
-            return self.ENTITIES[name]
+            return known[name]
         except KeyError:
-            valid = ", ".join(sorted(self.ENTITIES))
+            group = self.description.missing_groups.get(name) if self.description else None
+            if group is not None:
+                raise ApiGroupMissingError(
+                    f"{self.system} connection {self.name!r}: entity {name!r} belongs to API "
+                    f"group {group!r}, which this tenant does not serve "
+                    f"(its $metadata route answers 404); see {self.api_group_docs}",
+                    group=group,
+                ) from None
+            valid = ", ".join(sorted(known))
             raise UnknownEntityError(
                 f"{self.system} connection {self.name!r} has no entity {name!r}; "
                 f"valid entities: {valid}"
             ) from None
+
+    api_group_docs: str = "the connector's documentation"
+    """Where a user reads how to install an API group this connector uses."""
+
+    def api_group(self, info: EntityInfo) -> str | None:
+        """The API group serving ``info`` (None: the service's standard route)."""
+        group = getattr(info, "api_group", None)
+        return str(group) if group else None
+
+    def metadata_path(self, group: str | None) -> str:
+        """Path of the ``$metadata`` document describing ``group``'s route."""
+        return "$metadata"
+
+    def description_defaults(self) -> Defaults:
+        """How entities only the metadata knows are read and written."""
+        return Defaults(ChangeTracking.MODIFIED_SINCE, False, 1000, 1, (), False)
+
+    def pseudo_entities(self) -> Mapping[str, tuple[str, str]]:
+        """Entities that are not entity sets, kept as the static descriptors say while the
+        metadata has the entity type and property each stands for."""
+        return {}
+
+    def describe(self) -> Mapping[str, EntityInfo]:
+        """Read the service's metadata (once per connection and process) and describe every
+        entity from it, overlaid on the static descriptors; later calls reuse it."""
+        if self.description is None:
+            groups = {None, *(self.api_group(i) for i in self.ENTITIES.values())}
+            models = {g: fetch_model(self.http, self.metadata_path(g)) for g in groups}
+            if models.get(None) is None:
+                raise ConfigError(
+                    f"no $metadata at {self.http.url(self.metadata_path(None))}",
+                    location=f"connection {self.name!r}",
+                )
+            self.description = describe_entities(
+                self.ENTITIES,
+                models,
+                self.api_group,
+                self.description_defaults(),
+                keep=self.pseudo_entities(),
+            )
+        return self.description.entities
 
     def page_size(self, info: EntityInfo, requested: int | None = None) -> int:
         """The smallest of the caller's request, the connection's option and the entity's

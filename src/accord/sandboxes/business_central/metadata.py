@@ -1,23 +1,37 @@
-"""A minimal CSDL ``$metadata`` document (namespace Microsoft.NAV, container NAV) generated
-from the entity specs — the real service has no static one to copy [I]."""
+"""A CSDL ``$metadata`` document (namespace Microsoft.NAV, container NAV) generated from the
+entity specs — the real service has no static one to copy [I]. Lookups (``currencyId``) are
+described by a navigation property to the related entity with a ``ReferentialConstraint``;
+read-only fields carry ``Org.OData.Core.V1.Computed`` [I]."""
 
 from __future__ import annotations
 
 from accord.sandboxes.common.odata import EDM
 from accord.sandboxes.common.store import EntitySpec
 
+_COMPUTED = '<Annotation Term="Org.OData.Core.V1.Computed" Bool="true"/>'
+
 
 def csdl(specs: tuple[EntitySpec, ...]) -> str:
     """The $metadata XML."""
     types, sets = [], []
+    by_name = {s.name: s for s in specs}
     for spec in specs:
         props = "".join(
             f'<Property Name="{f.name}" Type="{EDM[f.type]}"'
             + (f' MaxLength="{f.max_length}"' if f.max_length else "")
             + ("" if f.name != spec.key else ' Nullable="false"')
-            + "/>"
+            + (f">{_COMPUTED}</Property>" if f.read_only else "/>")
             for f in spec.fields
         )
+        for lookup in spec.extra.get("lookups", ()):
+            target = by_name.get(lookup.target)
+            if target is not None:
+                props += (
+                    f'<NavigationProperty Name="{target.type_name}" '
+                    f'Type="Microsoft.NAV.{target.type_name}">'
+                    f'<ReferentialConstraint Property="{lookup.id_field}" '
+                    f'ReferencedProperty="{target.key}"/></NavigationProperty>'
+                )
         types.append(
             f'<EntityType Name="{spec.type_name}"><Key><PropertyRef Name="{spec.key}"/></Key>'
             f"{props}</EntityType>"

@@ -1,7 +1,8 @@
 """Dataverse Web API sandbox: routing, authentication and assembly.
 
 Routes (relative to ``/api/data/v9.2``): ``{set}``, ``{set}({guid})``, ``{set}(key='v')``,
-``$batch``, ``WhoAmI``, ``EntityDefinitions(...)`` and the ``InsertOptionValue`` action.
+``$batch``, ``$metadata``, ``WhoAmI``, ``EntityDefinitions(...)`` and the
+``InsertOptionValue`` action.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from accord.sandboxes.common.seed import Gen
 from accord.sandboxes.common.store import Store
 from accord.sandboxes.dataverse import entities, seed
 from accord.sandboxes.dataverse.batch import BatchRunner
+from accord.sandboxes.dataverse.csdl import csdl
 from accord.sandboxes.dataverse.document_rules import DvDocuments
 from accord.sandboxes.dataverse.metadata import Metadata
 from accord.sandboxes.dataverse.protocol import BAD_SYNTAX, DvOptions, error, fault_body, parse_key
@@ -42,7 +44,7 @@ class Dataverse:
         self.options = options
         self.faults = faults
         self.clock = clock
-        self.metadata = Metadata(options)
+        self.metadata = Metadata(options, store.specs)
         self.resources = DvResources(store, options, self.metadata)
         self.batch = BatchRunner(self.dispatch, store, options, faults.note)
         self.documents = DvDocuments(store, self.resources)
@@ -64,8 +66,12 @@ class Dataverse:
         handled = self.documents.route(req)
         if handled is not None:
             return handled
+        if path == "$metadata" and req.method == "GET":
+            annotated = req.query.get("annotations", "").lower() == "true"
+            document = csdl(self.store.specs.values(), annotations=annotated)
+            return Resp(200, raw=document.encode(), headers={"Content-Type": "application/xml"})
         seg = _SEG.match(path)
-        spec = entities.BY_NAME.get(seg["name"]) if seg else None
+        spec = self.store.specs.get(seg["name"]) if seg else None
         if seg is None or spec is None:
             return error(
                 404,
@@ -103,7 +109,8 @@ def build(
     clock = Clock()
     folder = Path(database_dir or tempfile.mkdtemp(prefix="accord-dv-"))
     folder.mkdir(parents=True, exist_ok=True)
-    store = Store(entities.SPECS, str(folder / "dataverse.sqlite"), clock)
+    specs = entities.with_custom_columns(entities.SPECS, opts.custom_columns)
+    store = Store(specs, str(folder / "dataverse.sqlite"), clock)
     gen = Gen(seed_value, "dv-credentials")
     client_id = gen.guid()
     ids = seed.seed(store, records, seed_value, client_id, seed_overlap)

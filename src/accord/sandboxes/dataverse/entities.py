@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from accord.sandboxes.common.clock import format_s
 from accord.sandboxes.common.store import EntitySpec, Field, FieldType
@@ -229,3 +229,20 @@ DEFAULT_ALTERNATE_KEYS: dict[str, list[tuple[str, ...]]] = {
     "products": [("productnumber",)],
     "uomschedules": [("name",)],
 }
+
+
+def with_custom_columns(
+    specs: tuple[EntitySpec, ...], columns: Mapping[str, list[str]]
+) -> tuple[EntitySpec, ...]:
+    """``specs`` with the customizer's columns (``name:type:maxlen``) added per entity set."""
+    unknown = sorted(set(columns) - {s.name for s in specs})
+    if unknown:
+        raise ValueError(f"custom columns for unknown entity sets {unknown}")
+    out = []
+    for spec in specs:
+        added = tuple(_f(c) for c in columns.get(spec.name, ()))
+        taken = {f.name for f in spec.fields} & {f.name for f in added}
+        if taken:
+            raise ValueError(f"{spec.name} already has column(s) {sorted(taken)}")
+        out.append(replace(spec, fields=spec.fields + added) if added else spec)
+    return tuple(out)

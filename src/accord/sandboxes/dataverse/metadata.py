@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 import threading
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from accord.sandboxes.common.http import Req, Resp
-from accord.sandboxes.dataverse.entities import BY_LOGICAL
+from accord.sandboxes.common.store import EntitySpec
 from accord.sandboxes.dataverse.protocol import BAD_SYNTAX, NOT_EXIST, DvOptions, error
 
 DEFAULT_OPTIONS: dict[tuple[str, str], list[tuple[int, str]]] = {
@@ -56,8 +57,9 @@ def _label(text: str) -> dict[str, Any]:
 class Metadata:
     """Option sets and entity definitions of one Dataverse sandbox."""
 
-    def __init__(self, options: DvOptions) -> None:
+    def __init__(self, options: DvOptions, specs: Mapping[str, EntitySpec]) -> None:
         self.options = options
+        self.by_logical = {s.type_name: s for s in specs.values()}
         self.option_sets = {k: list(v) for k, v in DEFAULT_OPTIONS.items()}
         self._lock = threading.Lock()
 
@@ -71,7 +73,7 @@ class Metadata:
         m = _ATTR.match(req.path)
         if m is None:
             return error(400, BAD_SYNTAX, f"Unsupported metadata request '{req.path}'.")
-        spec = BY_LOGICAL.get(m["entity"])
+        spec = self.by_logical.get(m["entity"])
         if spec is None:
             return error(404, NOT_EXIST, f"Could not find an entity with name {m['entity']}.")
         base = f"{req.origin}{req.path_root}"

@@ -38,6 +38,10 @@ class DvOptions:
     """Entity sets with change tracking enabled (None = all)."""
     missing_bind_status: int = 404
     """[I] Status when an @odata.bind target does not exist."""
+    custom_columns: dict[str, list[str]] = field(default_factory=dict)
+    """Columns a customizer added, per entity set, as ``name:type:maxlen`` (type one of
+    str, int, float (Edm.Decimal), bool, date, datetime, guid), e.g.
+    ``{"accounts": ["cr3f2_loyaltytier::100"]}``; served and described like standard ones."""
 
     @property
     def resource(self) -> str:

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from accord.sandboxes.common.http import Req, Resp
 from accord.sandboxes.common.odata import ODataError, parse_prefer, parse_select
 from accord.sandboxes.common.store import VERSION, EntitySpec, RejectedError, Row, Store
-from accord.sandboxes.dataverse.entities import BY_NAME, Nav
+from accord.sandboxes.dataverse.entities import Nav
 from accord.sandboxes.dataverse.metadata import Metadata
 from accord.sandboxes.dataverse.protocol import (
     BAD_SYNTAX,
@@ -73,7 +73,7 @@ class DvResources:
             raise ODataError(400, BAD_SYNTAX, f"Invalid @odata.bind value for '{nav.name}'.")
         path = urlsplit(value).path if value.startswith("http") else value
         target_name, _, rest = path.rstrip(")").rpartition("/")[2].partition("(")
-        target = BY_NAME.get(target_name)
+        target = self.store.specs.get(target_name)
         if target is None or target_name not in nav.targets:
             raise ODataError(
                 400,
