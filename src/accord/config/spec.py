@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from accord.config.company import CompanySpec
 from accord.config.filters import Filter
 
 ConflictPolicy = Literal["hold", "source_wins", "destination_wins", "newest_wins"]
@@ -164,12 +165,17 @@ class TemplateSpec(_Strict):
     roles: dict[str, str] = Field(min_length=2, max_length=2)
     """Role -> system that plays it, in order: the first role's data is pushed first."""
     mappings: list[TableMappingSpec] = Field(min_length=1)
+    company: CompanySpec | None = None
+    """Where the company rows are, for templates that write ``$company``
+    (:mod:`accord.config.company`)."""
 
     @model_validator(mode="after")
     def _check(self) -> TemplateSpec:
+        from accord.config import company
         from accord.config.roles import check_roles
 
         check_roles(self)
+        company.check(self)
         names = [m.name for m in self.mappings]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:

@@ -38,9 +38,11 @@ class SyncContext:
     @cached_property
     def mappings(self) -> dict[str, CompiledMapping]:
         """Every mapping compiled and checked against its roles' entities: fields, filters."""
+        from accord.sync.company import resolved
+
         roles = self.config.template.role_names
         compiled = {}
-        for spec in self.config.template.mappings:
+        for spec in resolved(self.config.template, self.connectors).mappings:
             entities = {}
             for role in roles:
                 where = f"mappings[{spec.name}].{role}"

@@ -179,6 +179,16 @@ ENTITIES: dict[str, EntityInfo] = {
 }
 """Entity set name -> description."""
 
+
+
+def _with_interim() -> dict[str, EntityInfo]:
+    from accord.connectors.business_central import interim
+
+    return {**ENTITIES, **{e.name: e for e in interim.entities()}}
+
+
+ENTITIES = _with_interim()  # INTERIM: custom-API entity sets (interim.py)
+
 READ_ONLY: dict[str, frozenset[str]] = {
     e.name: frozenset(n for n, f in e.fields.items() if f.read_only) for e in ENTITIES.values()
 }

@@ -169,3 +169,12 @@ SPECS: tuple[EntitySpec, ...] = (
 )
 
 BY_NAME: dict[str, EntitySpec] = {s.name: s for s in SPECS}
+
+def _with_interim() -> tuple[EntitySpec, ...]:
+    from accord.sandboxes.business_central import interim
+
+    return SPECS + interim.specs()
+
+
+SPECS = _with_interim()  # INTERIM: custom-API entity sets at the standard route (interim.py)
+BY_NAME = {s.name: s for s in SPECS}

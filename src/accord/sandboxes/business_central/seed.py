@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from accord.sandboxes.business_central import interim
 from accord.sandboxes.business_central.entities import ZERO_GUID
 from accord.sandboxes.common.seed import SALESPEOPLE, Gen, customer_party
 from accord.sandboxes.common.store import Row, Store
@@ -160,7 +161,8 @@ def _customers(gen: Gen, setup: dict[str, list[Row]], count: int) -> Iterator[Ro
                 "paymentTermsId": terms[i % len(terms)]["id"],
                 "shipmentMethodId": methods[i % len(methods)]["id"],
                 "paymentMethodId": ZERO_GUID,
-                "blocked": "All" if i % 97 == 96 else " ",
+                # some blocked customers: Microsoft's CUSTOMER filter leaves them out
+                "blocked": "All" if i % 97 == 96 else ("Invoice" if i % 13 == 7 else " "),
             }
         )
 
@@ -196,14 +198,15 @@ def _contacts(gen: Gen, count: int) -> Iterator[Row]:
             continue
         first, last = gen.person()
         name = f"{first} {last}"
+        alone = i % 7 == 6  # a person without a company: the CONTACT filter leaves it out
         yield (
             {
                 **base,
                 "type": "Person",
                 "displayName": name,
                 "jobTitle": "Purchaser",
-                "companyNumber": company["number"],
-                "companyName": company["displayName"],
+                "companyNumber": "" if alone else company["number"],
+                "companyName": "" if alone else company["displayName"],
                 "searchName": name.upper(),
                 "email": gen.email(f"{first}.{last}", company["displayName"].replace(" ", "")),
                 "mobilePhoneNumber": gen.phone(),
@@ -225,7 +228,7 @@ def _items(gen: Gen, setup: dict[str, list[Row]], count: int) -> list[Row]:
                 "type": "Inventory" if i % 6 else "Service",
                 "itemCategoryId": cat["id"],
                 "itemCategoryCode": cat["code"],
-                "blocked": False,
+                "blocked": i % 7 == 3,  # Microsoft's ITEM-PRODUCT filter leaves these out
                 "gtin": gen.gtin(),
                 "inventory": float(gen.rnd.randint(0, 500)),
                 "unitPrice": price,
@@ -276,7 +279,7 @@ def seed_company(store: Store, gen: Gen, company: str, customers: int) -> None:
             "unitPrice": round(item["unitPrice"] * (0.92 if pl["currencyCode"] else 1), 2),
         }
         for pl in lists
-        for item in items[:20]
+        for item in [i for i in items if not i["blocked"]][:20]
     ]
     store.insert_many("priceListLines", lines, company)
 
@@ -305,4 +308,7 @@ def seed(store: Store, records: int, seed_value: int) -> list[Row]:
     store.default_company = companies[0]["id"]
     seed_company(store, gen, companies[0]["id"], records)
     seed_company(store, Gen(seed_value + 1, "second-company"), companies[1]["id"], min(records, 3))
+    rates = {c: r for c, _, _, r in CURRENCIES}
+    for number, company in enumerate(companies):
+        interim.seed(store, company["id"], Gen(seed_value + number, "interim"), rates)
     return companies

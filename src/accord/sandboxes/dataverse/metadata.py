@@ -29,6 +29,21 @@ DEFAULT_OPTIONS: dict[tuple[str, str], list[tuple[int, str]]] = {
         (6, "Full Load"),
         (7, "Will Call"),
     ],
+    ("account", "address1_freighttermscode"): [(1, "FOB"), (2, "No Charge")],
+    ("account", "customertypecode"): [
+        (1, "Competitor"),
+        (2, "Consultant"),
+        (3, "Customer"),
+        (4, "Investor"),
+        (5, "Partner"),
+        (6, "Influencer"),
+        (7, "Press"),
+        (8, "Prospect"),
+        (9, "Reseller"),
+        (10, "Supplier"),
+        (11, "Vendor"),
+        (12, "Other"),
+    ],
 }
 _ATTR = re.compile(
     r"^EntityDefinitions\(LogicalName='(?P<entity>\w+)'\)"
