@@ -51,6 +51,15 @@ class World:
             mid = load_integration(session).mapping_ids[mapping]
             return list(session.scalars(select(Coupling).where(Coupling.mapping_id == mid)))
 
+    def in_scope(self, mapping: str, role: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The ``rows`` of ``role`` that pass the mapping's table filter (``$company``
+        resolved)."""
+        from accord.config.filters import matches
+
+        with self.context() as ctx:
+            condition = ctx.mapping(mapping).spec.filters.get(role)
+        return [r for r in rows if condition is None or matches(condition, r)]
+
     def coupled_pairs(self, mapping: str) -> set[tuple[str | None, str | None]]:
         """(erp id, crm id) of every coupled pair."""
         return {

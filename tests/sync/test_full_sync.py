@@ -20,8 +20,8 @@ def test_full_sync_couples_matches_and_creates_the_rest_without_duplicates(
     make_world: WorldFactory,
 ) -> None:
     world = make_world(records=30)
-    accounts_before = world.dv.store.count("accounts")
-    customers_before = world.bc.store.count("customers")
+    accounts_before = len(world.in_scope("CUSTOMER", "crm", world.dv.store.all("accounts")))
+    customers_before = len(world.in_scope("CUSTOMER", "erp", world.bc.store.all("customers")))
     runs = operations.sync_full(world.hub)
     assert all(r.status == "success" for r in runs), [
         (r.mapping, r.status, r.message) for r in runs
@@ -30,8 +30,11 @@ def test_full_sync_couples_matches_and_creates_the_rest_without_duplicates(
     assert customer.recommendation == "couple"
     assert customer.coupling is not None and customer.coupling.counts["coupled"] > 0
     pairs = world.coupled_pairs("CUSTOMER")
-    bc_ids = {r["id"] for r in world.bc.store.all("customers")}
-    dv_ids = {r["accountid"] for r in world.dv.store.all("accounts")}
+    # the records Microsoft's default filters leave out stay where they are
+    bc_ids = {r["id"] for r in world.in_scope("CUSTOMER", "erp", world.bc.store.all("customers"))}
+    dv_ids = {
+        r["accountid"] for r in world.in_scope("CUSTOMER", "crm", world.dv.store.all("accounts"))
+    }
     assert {a for a, _ in pairs} == bc_ids
     assert {b for _, b in pairs} == dv_ids
     matched = customer.coupling.counts["coupled"]
@@ -40,20 +43,21 @@ def test_full_sync_couples_matches_and_creates_the_rest_without_duplicates(
 
     again = operations.sync_full(world.hub)
     assert sum(p.counts["inserted"] for r in again for p in r.passes) == 0
-    assert world.dv.store.count("accounts") == len(dv_ids)
+    assert len(world.in_scope("CUSTOMER", "crm", world.dv.store.all("accounts"))) == len(dv_ids)
 
 
 def test_lookups_translate_references_through_couplings(make_world: WorldFactory) -> None:
     world = make_world(records=30)
     operations.sync_full(world.hub)
-    currency_pairs = dict(world.coupled_pairs("CURRENCY"))
+    rates = {r["id"]: r["code"] for r in world.bc.store.all("currencyRates")}
+    currency_pairs = {rates[erp]: crm for erp, crm in world.coupled_pairs("CURRENCY")}
     checked = 0
     for customer_id, account_id in world.coupled_pairs("CUSTOMER"):
         customer = world.bc.store.get("customers", customer_id)
         account = world.dv.store.get("accounts", account_id)
         assert customer is not None and account is not None
-        currency = customer.get("currencyId")
-        if currency and currency != "00000000-0000-0000-0000-000000000000":
+        currency = customer.get("currencyCode")
+        if currency:
             assert account["_transactioncurrencyid_value"] == currency_pairs[currency]
             checked += 1
     assert checked > 0

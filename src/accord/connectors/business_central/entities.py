@@ -180,7 +180,6 @@ ENTITIES: dict[str, EntityInfo] = {
 """Entity set name -> description."""
 
 
-
 def _with_interim() -> dict[str, EntityInfo]:
     from accord.connectors.business_central import interim
 

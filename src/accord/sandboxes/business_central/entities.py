@@ -170,6 +170,7 @@ SPECS: tuple[EntitySpec, ...] = (
 
 BY_NAME: dict[str, EntitySpec] = {s.name: s for s in SPECS}
 
+
 def _with_interim() -> tuple[EntitySpec, ...]:
     from accord.sandboxes.business_central import interim
 

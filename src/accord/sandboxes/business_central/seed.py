@@ -162,7 +162,7 @@ def _customers(gen: Gen, setup: dict[str, list[Row]], count: int) -> Iterator[Ro
                 "shipmentMethodId": methods[i % len(methods)]["id"],
                 "paymentMethodId": ZERO_GUID,
                 # some blocked customers: Microsoft's CUSTOMER filter leaves them out
-                "blocked": "All" if i % 97 == 96 else ("Invoice" if i % 13 == 7 else " "),
+                "blocked": "All" if i % 97 == 96 else ("Invoice" if i % 10 == 7 else " "),
             }
         )
 
