@@ -197,8 +197,8 @@ def _accounts(
                 "jobtitle": "Buyer",
                 "emailaddress1": gen.email(f"{first}.{last}", f"crm{k % 97}"),
                 "telephone1": gen.phone(),
-                # every sixth contact has no company: the default filter leaves it out
-                "_parentcustomerid_value": None if k % 6 == 5 else parent,
+                # every third contact has no company: the default filter leaves it out
+                "_parentcustomerid_value": None if k % 3 == 2 else parent,
                 **owned,
                 "_ownerid_value": users[1 + k % 5]["systemuserid"],
             }
