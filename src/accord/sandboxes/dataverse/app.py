@@ -1,7 +1,8 @@
 """Dataverse Web API sandbox: routing, authentication and assembly.
 
 Routes (relative to ``/api/data/v9.2``): ``{set}``, ``{set}({guid})``, ``{set}(key='v')``,
-``$batch``, ``WhoAmI``, ``EntityDefinitions(...)`` and the ``InsertOptionValue`` action.
+``$batch``, ``WhoAmI``, ``EntityDefinitions(...)`` and the ``InsertOptionValue`` and
+``UpdateOptionValue`` actions.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class Dataverse:
             return self.metadata.who_am_i(req, self.resources.user_for(req.client_id))
         if path == "InsertOptionValue" and req.method == "POST":
             return self.resources.guarded(self.metadata.insert_option_value, req)
+        if path == "UpdateOptionValue" and req.method == "POST":
+            return self.resources.guarded(self.metadata.update_option_value, req)
         if path.startswith("EntityDefinitions"):
             return self.metadata.handle(req)
         seg = _SEG.match(path)
