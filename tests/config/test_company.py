@@ -72,3 +72,19 @@ def test_every_placeholder_is_replaced() -> None:
     assert customer.new_record_defaults["crm"]["_bcbi_companyid_value"] == ID
     assert customer.fields[1].constant == ID
     assert spec.mapping("CUSTOMER").new_record_defaults["crm"]["_bcbi_companyid_value"] == COMPANY
+
+
+def test_a_filter_with_the_placeholder_checks_against_a_lookup_column() -> None:
+    from accord.config.filters import check_filter
+    from accord.connectors.dataverse.entities import ENTITIES
+
+    spec = parse_template(template(company=COMPANY_SECTION), "t.yaml")
+    check_filter(spec.mapping("CUSTOMER").filters["crm"], ENTITIES["accounts"], "here")
+    number = {"field": "creditlimit", "op": "eq", "value": COMPANY}
+    bad = parse_template(
+        template(company=COMPANY_SECTION)
+        | {"mappings": [{**template()["mappings"][0], "filters": {"crm": number}}]},
+        "t.yaml",
+    )
+    with pytest.raises(ConfigError, match="is not a decimal"):
+        check_filter(bad.mapping("CUSTOMER").filters["crm"], ENTITIES["accounts"], "here")

@@ -27,7 +27,7 @@ def company_row(world: World, company_id: str) -> str:
 
 
 def test_filtered_out_records_stay_on_their_side(make_world: WorldFactory) -> None:
-    world = make_world(records=30)
+    world = make_world(records=30, template="bc-sales")
     bc, dv = world.bc.store, world.dv.store
     excluded_accounts = [a for a in dv.all("accounts") if "[excluded]" in a["name"]]
     blocked = [c for c in bc.all("customers") if c["blocked"] != " "]
@@ -71,7 +71,7 @@ def test_filtered_out_records_stay_on_their_side(make_world: WorldFactory) -> No
 
 
 def test_what_the_sync_creates_and_the_directions_it_keeps(make_world: WorldFactory) -> None:
-    world = make_world(records=30)
+    world = make_world(records=30, template="bc-sales")
     bc, dv = world.bc.store, world.dv.store
     operations.sync_full(world.hub)
     this = company_row(world, world.bc.company_id)
@@ -143,7 +143,7 @@ def test_what_the_sync_creates_and_the_directions_it_keeps(make_world: WorldFact
 
 
 def test_a_match_outside_the_filter_is_held_not_coupled(make_world: WorldFactory) -> None:
-    world = make_world(records=30)
+    world = make_world(records=30, template="bc-sales")
     bc, dv = world.bc.store, world.dv.store
     blocked = next(c for c in bc.all("customers") if c["blocked"] != " ")
     dv.insert("accounts", {"name": blocked["displayName"], "customertypecode": 3})
@@ -156,7 +156,7 @@ def test_a_match_outside_the_filter_is_held_not_coupled(make_world: WorldFactory
 
 
 def test_two_companies_share_one_organization(make_world: WorldFactory, tmp_path: Path) -> None:
-    world = make_world(records=30)
+    world = make_world(records=30, template="bc-sales")
     bc, dv = world.bc.store, world.dv.store
     operations.sync_full(world.hub)
     first = company_row(world, world.bc.company_id)

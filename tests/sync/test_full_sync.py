@@ -19,7 +19,7 @@ def totals(results: list[PassResult]) -> dict[str, int]:
 def test_full_sync_couples_matches_and_creates_the_rest_without_duplicates(
     make_world: WorldFactory,
 ) -> None:
-    world = make_world(records=30)
+    world = make_world(records=30, template="bc-sales")
     accounts_before = len(world.in_scope("CUSTOMER", "crm", world.dv.store.all("accounts")))
     customers_before = len(world.in_scope("CUSTOMER", "erp", world.bc.store.all("customers")))
     runs = operations.sync_full(world.hub)

@@ -237,8 +237,12 @@ def _type_problem(kind: FieldType, op: str, value: Any) -> str | None:
         return f"'{op}' cannot order {kind} values"
     if op == "is_null":
         return None
+    from accord.config.company import COMPANY  # a row id once resolved
+
     values = value if isinstance(value, tuple) else (value,)
     for item in values:
+        if item == COMPANY and kind in (FieldType.GUID, FieldType.LOOKUP, FieldType.STRING):
+            continue
         if item is not None and not _fits(kind, item):
             return f"value {item!r} is not a {kind}"
     return None
