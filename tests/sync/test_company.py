@@ -41,3 +41,18 @@ def test_a_role_without_a_company_is_a_clear_error(make_world: WorldFactory) -> 
     with world.context() as ctx, pytest.raises(ConfigError) as caught:
         company_row(backwards, ctx.connectors)
     assert "role 'crm'" in caught.value.message and "not bound to a company" in caught.value.message
+
+
+def test_the_row_is_remembered_so_a_pass_needs_no_crm_to_start(make_world: WorldFactory) -> None:
+    from accord.state.store import load_integration
+
+    world = make_world(records=10, template="bc-sales")
+    with world.context() as ctx:
+        first = ctx.mapping("CUSTOMER").spec.new_record_defaults["crm"]["_bcbi_companyid_value"]
+    with world.hub.db.session() as session:
+        stored = load_integration(session).template.company
+    assert stored is not None and (stored.row, stored.row_of) == (first, world.bc.company_id)
+    world.dv.store.delete("bcbi_companies", first)  # not asked again: the stored row is used
+    with world.context() as ctx:
+        again = ctx.mapping("CUSTOMER").spec.new_record_defaults["crm"]["_bcbi_companyid_value"]
+    assert again == first

@@ -36,6 +36,11 @@ class CompanySpec(BaseModel):
     entity: str
     id_field: str
     name_field: str
+    row: str | None = None
+    """The company row found for ``row_of`` (remembered in the stored spec, so a pass need not
+    ask the CRM before it starts)."""
+    row_of: str | None = None
+    """The ERP company id ``row`` belongs to."""
 
 
 def places(template: TemplateSpec) -> Iterator[str]:

@@ -38,11 +38,12 @@ class SyncContext:
     @cached_property
     def mappings(self) -> dict[str, CompiledMapping]:
         """Every mapping compiled and checked against its roles' entities: fields, filters."""
-        from accord.sync.company import resolved
+        from accord.sync.company import remember_in, resolved
 
         roles = self.config.template.role_names
         compiled = {}
-        for spec in resolved(self.config.template, self.connectors).mappings:
+        remember = remember_in(self.db, self.config.name)
+        for spec in resolved(self.config.template, self.connectors, remember).mappings:
             entities = {}
             for role in roles:
                 where = f"mappings[{spec.name}].{role}"
