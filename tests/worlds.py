@@ -127,6 +127,13 @@ def custom_template(folder: Path, mapping: str = "CUSTOMER", **overrides: Any) -
     data = yaml.safe_load((resources.files(BUILTIN_PACKAGE) / "bc-sales.yaml").read_text())
     for item in data["mappings"]:
         item.pop("filters", None)
+        if item["name"] == "CUSTOMER":
+            # Microsoft sends the customer number one way (to_crm); until a number Business
+            # Central assigns flows back to Sales (the engine's work, issue 6), the engine's
+            # properties are checked with the number both ways
+            for f in item["fields"]:
+                if f.get("erp") == "number":
+                    f["direction"] = "both"
         if item["name"] == mapping:
             item.update(overrides)
     path = folder / f"custom-{mapping.replace(' ', '_')}.yaml"
