@@ -51,6 +51,15 @@ class World:
             mid = load_integration(session).mapping_ids[mapping]
             return list(session.scalars(select(Coupling).where(Coupling.mapping_id == mid)))
 
+    def in_scope(self, mapping: str, role: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The ``rows`` of ``role`` that pass the mapping's table filter (``$company``
+        resolved)."""
+        from accord.config.filters import matches
+
+        with self.context() as ctx:
+            condition = ctx.mapping(mapping).spec.filters.get(role)
+        return [r for r in rows if condition is None or matches(condition, r)]
+
     def coupled_pairs(self, mapping: str) -> set[tuple[str | None, str | None]]:
         """(erp id, crm id) of every coupled pair."""
         return {
@@ -65,7 +74,8 @@ WorldFactory = Callable[..., World]
 
 @pytest.fixture
 def make_world(database_url: str, tmp_path: Path) -> Iterator[WorldFactory]:
-    """Build a world: ``make_world(records=30, bc={...options}, dv={...}, template=...)``."""
+    """Build a world: ``make_world(records=30, bc={...options}, dv={...}, template=...)``
+    (by default bc-sales without table filters: :func:`custom_template`)."""
     stack = ExitStack()
 
     def build(
@@ -74,12 +84,13 @@ def make_world(database_url: str, tmp_path: Path) -> Iterator[WorldFactory]:
         seed: int = 7,
         bc: dict[str, Any] | None = None,
         dv: dict[str, Any] | None = None,
-        template: str = "bc-sales",
+        template: str | None = None,
         seed_overlap: float = 0.5,
         create_unmatched: bool = False,
     ) -> World:
         if create_unmatched:
             template = creating_template(tmp_path, template)
+        template = template or custom_template(tmp_path, "CUSTOMER")
         sx = stack.enter_context(
             run_sandboxes(
                 ["business-central", "dataverse"],
@@ -107,13 +118,16 @@ def make_world(database_url: str, tmp_path: Path) -> Iterator[WorldFactory]:
 
 
 def custom_template(folder: Path, mapping: str = "CUSTOMER", **overrides: Any) -> str:
-    """bc-sales with ``overrides`` applied to one mapping, written as a YAML file."""
+    """bc-sales without table filters, with ``overrides`` applied to one mapping, written as
+    a YAML file: the engine's tests count every seeded record (``make_world``'s default); the
+    filters are tested with the real template (tests/sync/test_bc_sales_template.py)."""
     return _edited_template(folder, f"custom-{mapping.replace(' ', '_')}", mapping, overrides)
 
 
-def creating_template(folder: Path, base: str = "bc-sales") -> str:
-    """``base`` (a built-in name or a file) with ``create_new_if_no_match`` on every mapping:
-    a full sync over data on both sides then creates what stays unmatched."""
+def creating_template(folder: Path, base: str | None = None) -> str:
+    """``base`` (a file; default bc-sales without table filters) with
+    ``create_new_if_no_match`` on every mapping: a full sync over data on both sides then
+    creates what stays unmatched, so every seeded record ends up coupled."""
     return _edited_template(folder, "creating", None, {"create_new_if_no_match": True}, base)
 
 
@@ -122,18 +136,23 @@ def _edited_template(
     stem: str,
     mapping: str | None,
     overrides: dict[str, Any],
-    base: str = "bc-sales",
+    base: str | None = None,
 ) -> str:
+    """``base`` (a YAML file), or bc-sales without its table filters, with ``overrides``
+    applied to ``mapping`` (every mapping when None), written as ``<stem>.yaml``."""
     from importlib import resources
 
     import yaml
 
     from accord.config.loader import BUILTIN_PACKAGE
 
-    source = Path(base)
-    if not source.is_file():
-        source = Path(str(resources.files(BUILTIN_PACKAGE) / f"{base}.yaml"))
-    data = yaml.safe_load(source.read_text())
+    if base is not None and Path(base).is_file():
+        data = yaml.safe_load(Path(base).read_text())
+    else:
+        builtin = resources.files(BUILTIN_PACKAGE) / f"{base or 'bc-sales'}.yaml"
+        data = yaml.safe_load(builtin.read_text())
+        for item in data["mappings"]:
+            item.pop("filters", None)
     for item in data["mappings"]:
         if mapping is None or item["name"] == mapping:
             item.update(overrides)

@@ -48,7 +48,8 @@ def test_a_system_down_is_2_and_named_on_stderr(make_world: WorldFactory) -> Non
     assert ran.code == 2, ran.output
     assert "connection 'bc'" in ran.stderr, ran.stderr
     assert origin.removeprefix("https://") in ran.stderr
-    assert "CUSTOMER" in ran.stderr and "Traceback" not in ran.output
+    # named as soon as the integration is prepared (its company is looked up), pass or not
+    assert "Traceback" not in ran.output
     ran = on(world, "sync", "--full")
     assert ran.code == 2 and origin.removeprefix("https://") in ran.stderr, ran.output
 

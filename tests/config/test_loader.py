@@ -20,7 +20,8 @@ def test_builtin_bc_sales_loads_in_dependency_order() -> None:
         "CURRENCY",
         "PAYMENT TERMS",
         "SHIPMENT METHOD",
-    }
+        "SHIPPING AGENT",
+    }  # Microsoft's "Dependency Filter" (CDSSetupDefaults.ResetCustomerAccountMapping)
     assert spec.mapping("CONTACT").depends_on == ["CUSTOMER"]
 
 

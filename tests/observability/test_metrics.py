@@ -129,7 +129,11 @@ def test_a_real_pass_shows_in_the_metrics_and_the_log(make_world: WorldFactory) 
     assert line["status"] == "success" and line["integration"] == ctx.config.name
     assert line["counts"]["inserted"] == result.counts["inserted"]
     # the inserts went to Dataverse in $batch calls, each logged with its connection
-    batches = [json.loads(x) for x in out.getvalue().splitlines() if '"write batch"' in x]
+    batches = [
+        b
+        for b in (json.loads(x) for x in out.getvalue().splitlines() if '"write batch"' in x)
+        if b["entity"] != "bcbi_companies"  # the company row, made once when mappings compile
+    ]
     assert batches and all(
         b["entity"] == "transactioncurrencies" and b["connection"] == "crm" for b in batches
     )

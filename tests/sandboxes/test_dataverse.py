@@ -179,6 +179,43 @@ def test_option_sets_and_insert_option_value(dv: SandboxHandle, dv_http: httpx.C
     assert len(shipping["OptionSet"]["Options"]) == 7
 
 
+def test_update_option_value_relabels_an_option(dv_http: httpx.Client) -> None:
+    body = {
+        "EntityLogicalName": "account",
+        "AttributeLogicalName": "address1_shippingmethodcode",
+        "Value": 3,
+        "Label": {"LocalizedLabels": [{"Label": "FEDEX", "LanguageCode": 1033}]},
+        "MergeLabels": True,
+    }
+    assert dv_http.post("UpdateOptionValue", json=body).status_code == 204
+    url = (
+        "EntityDefinitions(LogicalName='account')/Attributes(LogicalName="
+        "'address1_shippingmethodcode')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata"
+    )
+    options = dv_http.get(url).json()["OptionSet"]["Options"]
+    labels = {o["Value"]: o["Label"]["UserLocalizedLabel"]["Label"] for o in options}
+    assert labels[3] == "FEDEX"
+    missing = dv_http.post("UpdateOptionValue", json={**body, "Value": 99})
+    assert missing.status_code == 404
+
+
+def test_company_and_relationship_columns(dv: SandboxHandle, dv_http: httpx.Client) -> None:
+    """The columns Microsoft's default filters need, with records they must leave out."""
+    rows = dv_http.get(
+        "accounts?$select=name,customertypecode,statecode,_bcbi_companyid_value"
+        "&$filter=customertypecode eq 3 and statecode eq 0 and _bcbi_companyid_value eq null"
+    ).json()["value"]
+    assert rows and all("[excluded]" not in r["name"] for r in rows)
+    assert len(rows) < dv.store.count("accounts")
+    companies = dv_http.get("bcbi_companies?$select=bcbi_name,bcbi_externalid").json()["value"]
+    assert companies
+    url = (
+        "EntityDefinitions(LogicalName='account')/Attributes(LogicalName="
+        "'address1_freighttermscode')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata"
+    )
+    assert len(dv_http.get(url).json()["OptionSet"]["Options"]) == 2
+
+
 def test_paging_count_and_skip(dv: SandboxHandle, dv_http: httpx.Client) -> None:
     url: str | None = "accounts?$select=name"
     seen: list[str] = []

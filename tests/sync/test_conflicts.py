@@ -106,7 +106,8 @@ def test_match_based_coupling_respects_case_and_creates_when_asked(
         )
     created, _ = operations.couple_by_match(world.hub, "CUSTOMER", create_new=True)
     assert created.counts["coupled"] == 0 and created.counts["inserted"] > 0
-    assert len(world.coupled_pairs("CUSTOMER")) == world.bc.store.count("customers")
+    in_scope = world.in_scope("CUSTOMER", "erp", world.bc.store.all("customers"))
+    assert len(world.coupled_pairs("CUSTOMER")) == len(in_scope)  # blocked ones stay out
 
 
 def test_preview_writes_nothing(make_world: WorldFactory) -> None:

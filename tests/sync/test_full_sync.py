@@ -24,7 +24,7 @@ def totals(results: list[PassResult]) -> dict[str, int]:
 def test_full_sync_with_data_on_both_sides_couples_and_reports_unmatched_without_creating(
     make_world: WorldFactory,
 ) -> None:
-    world = make_world(records=30)
+    world = make_world(records=30)  # bc-sales without filters: every seeded record counts
     accounts_before = world.dv.store.count("accounts")
     customers_before = world.bc.store.count("customers")
     runs = operations.sync_full(world.hub)
@@ -57,8 +57,11 @@ def test_full_sync_creates_unmatched_records_when_the_mapping_says_so(
     assert customer.status == "success", customer.message
     assert customer.coupling is not None
     pairs = world.coupled_pairs("CUSTOMER")
-    bc_ids = {r["id"] for r in world.bc.store.all("customers")}
-    dv_ids = {r["accountid"] for r in world.dv.store.all("accounts")}
+    # the records Microsoft's default filters leave out stay where they are
+    bc_ids = {r["id"] for r in world.in_scope("CUSTOMER", "erp", world.bc.store.all("customers"))}
+    dv_ids = {
+        r["accountid"] for r in world.in_scope("CUSTOMER", "crm", world.dv.store.all("accounts"))
+    }
     assert {a for a, _ in pairs} == bc_ids
     assert {b for _, b in pairs} == dv_ids
     matched = customer.coupling.counts["coupled"]
@@ -67,7 +70,7 @@ def test_full_sync_creates_unmatched_records_when_the_mapping_says_so(
 
     again = operations.sync_full(world.hub)
     assert sum(p.counts["inserted"] for r in again for p in r.passes) == 0
-    assert world.dv.store.count("accounts") == len(dv_ids)
+    assert len(world.in_scope("CUSTOMER", "crm", world.dv.store.all("accounts"))) == len(dv_ids)
 
 
 def test_initial_sync_setting_overrides_the_recommendation(
@@ -82,14 +85,15 @@ def test_initial_sync_setting_overrides_the_recommendation(
 def test_lookups_translate_references_through_couplings(make_world: WorldFactory) -> None:
     world = make_world(records=30)
     operations.sync_full(world.hub)
-    currency_pairs = dict(world.coupled_pairs("CURRENCY"))
+    rates = {r["id"]: r["code"] for r in world.bc.store.all("currencyRates")}
+    currency_pairs = {rates[erp]: crm for erp, crm in world.coupled_pairs("CURRENCY")}
     checked = 0
     for customer_id, account_id in world.coupled_pairs("CUSTOMER"):
         customer = world.bc.store.get("customers", customer_id)
         account = world.dv.store.get("accounts", account_id)
         assert customer is not None and account is not None
-        currency = customer.get("currencyId")
-        if currency and currency != "00000000-0000-0000-0000-000000000000":
+        currency = customer.get("currencyCode")
+        if currency:
             assert account["_transactioncurrencyid_value"] == currency_pairs[currency]
             checked += 1
     assert checked > 0

@@ -32,7 +32,7 @@ from accord.state.couplings import record_id
 from accord.state.models import Coupling
 from accord.state.store import load_integration
 from accord.testing.sandbox import settings_from_sandbox
-from tests.worlds import FAST_RETRY
+from tests.worlds import FAST_RETRY, custom_template
 
 CONTACTS = 30
 BATCH_SIZE = 4
@@ -83,6 +83,10 @@ def person(i: int) -> tuple[str, str, str]:
     return FIRST[i % len(FIRST)], LAST[i // len(FIRST)], f"+44 20 7946 {i:04d}"
 
 
+CONTACTS_OF = {"business-central": "integrationContacts", "dataverse": "contacts"}
+"""The CONTACT mapping's entity per system (bc-sales reads BC contacts with their customer)."""
+
+
 def contact_without_email(system: str, i: int) -> dict[str, str]:
     first, last, phone = person(i)
     if system == "dataverse":
@@ -99,7 +103,8 @@ def contact_without_email(system: str, i: int) -> dict[str, str]:
 def people(sx: SandboxSet) -> dict[str, list[tuple[str, str]]]:
     """Per side, every contact as (name, phone): its natural content."""
     bc = [
-        (c["displayName"], c["phoneNumber"]) for c in sx["business-central"].store.all("contacts")
+        (c["displayName"], c["phoneNumber"])
+        for c in sx["business-central"].store.all(CONTACTS_OF["business-central"])
     ]
     dv = [
         (f"{c['firstname']} {c['lastname']}", c["telephone1"])
@@ -163,7 +168,8 @@ def connected(folder: Path) -> Iterator[ConnectedPair]:
                     sx[system], name=name, retry=FAST_RETRY, batch_size=BATCH_SIZE
                 )
                 setup.connect(hub, settings)
-            setup.init_integration(hub, "bc-sales", {"erp": "bc", "crm": "crm"})
+            template = custom_template(folder, "CONTACT")  # bc-sales without table filters
+            setup.init_integration(hub, template, {"erp": "bc", "crm": "crm"})
         finally:
             hub.close()
         yield ConnectedPair(sx, home, url)
@@ -181,9 +187,11 @@ class Outcome:
 def kill_during_creates_then_restart(pair: ConnectedPair, case: Case) -> Outcome:
     sx = pair.sx
     for i in range(CONTACTS):
-        sx[case.source].store.insert("contacts", contact_without_email(case.source, i))
-    gate = InsertGate(sx[case.target], "contacts", KILL_AT)
-    sync = ["sync", "--full", "--mapping", "CONTACT"]
+        sx[case.source].store.insert(
+            CONTACTS_OF[case.source], contact_without_email(case.source, i)
+        )
+    gate = InsertGate(sx[case.target], CONTACTS_OF[case.target], KILL_AT)
+    sync = ["sync", "--full", "--create-new", "--mapping", "CONTACT"]
 
     first = pair.accord(*sync)
     try:
@@ -197,7 +205,7 @@ def kill_during_creates_then_restart(pair: ConnectedPair, case: Case) -> Outcome
             first.kill()
             first.wait()
 
-    created = sx[case.target].store.count("contacts")
+    created = sx[case.target].store.count(CONTACTS_OF[case.target])
     coupled = [c for c in pair.couplings() if c.state == "coupled"]
     # the kill lost the outcome of creates the target had applied: the restart must find them
     assert KILL_AT <= created < CONTACTS and len(coupled) < created

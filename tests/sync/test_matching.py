@@ -9,7 +9,7 @@ from accord.config.settings import Settings
 from accord.services import operations, setup, status
 from accord.services.hub import Hub
 from accord.testing.sandbox import settings_from_sandbox
-from tests.worlds import FAST_RETRY, World, WorldFactory
+from tests.worlds import FAST_RETRY, World, WorldFactory, custom_template
 
 ENTITIES = {
     "business-central": ["customers", "contacts", "items", "priceLists", "priceListLines"],
@@ -51,7 +51,8 @@ def test_fresh_state_database_against_systems_in_sync_creates_nothing(
             setup.connect(
                 fresh, settings_from_sandbox(world.sx[system], name=name, retry=FAST_RETRY)
             )
-        setup.init_integration(fresh, "bc-sales", {"erp": "bc", "crm": "crm"})
+        template = custom_template(tmp_path, "CUSTOMER")  # as make_world's
+        setup.init_integration(fresh, template, {"erp": "bc", "crm": "crm"})
         runs = operations.sync_full(fresh)
         assert all(r.status == "success" for r in runs), [(r.mapping, r.message) for r in runs]
         operations.sync_incremental(fresh)

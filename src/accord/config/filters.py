@@ -105,7 +105,8 @@ class Filter(BaseModel):
             keys = ["field", "op"] + (
                 [] if self.op == "is_null" and self.value is None else ["value"]
             )
-            return {k: data[k] for k in keys}
+            # a dump that leaves out None (exclude_none) still writes the condition whole
+            return {k: data.get(k, getattr(self, k)) for k in keys}
         if self.not_ is not None:
             return {"not": data.get("not", data.get("not_"))}
         return {"all": data["all"]} if self.all is not None else {"any": data["any"]}
@@ -237,8 +238,12 @@ def _type_problem(kind: FieldType, op: str, value: Any) -> str | None:
         return f"'{op}' cannot order {kind} values"
     if op == "is_null":
         return None
+    from accord.config.company import COMPANY  # a row id once resolved
+
     values = value if isinstance(value, tuple) else (value,)
     for item in values:
+        if item == COMPANY and kind in (FieldType.GUID, FieldType.LOOKUP, FieldType.STRING):
+            continue
         if item is not None and not _fits(kind, item):
             return f"value {item!r} is not a {kind}"
     return None

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from accord.config.company import CompanySpec
 from accord.config.documents import DocumentMappingSpec
 from accord.config.filters import Filter
 
@@ -173,6 +174,9 @@ class TemplateSpec(_Strict):
     mappings: list[TableMappingSpec] = Field(default_factory=list)
     documents: list[DocumentMappingSpec] = Field(default_factory=list)
     """Document mappings (``kind: document`` under ``mappings``): :mod:`accord.config.documents`."""
+    company: CompanySpec | None = None
+    """Where the company rows are, for templates that write ``$company``
+    (:mod:`accord.config.company`)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -183,11 +187,13 @@ class TemplateSpec(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> TemplateSpec:
+        from accord.config import company
         from accord.config.document_checks import check_documents
         from accord.config.roles import check_roles
 
         check_roles(self)
         check_documents(self)
+        company.check(self)
         names = [m.name for m in self.mappings]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:

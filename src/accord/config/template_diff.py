@@ -163,12 +163,30 @@ def diff_templates(
                 )
             )
     template_changes = [
-        Change(attr, _dump(getattr(old, attr)), _dump(getattr(new, attr)))
+        Change(attr, _dump(_setting(old, attr)), _dump(_setting(new, attr)))
         for attr in _TEMPLATE_ATTRS
-        if _dump(getattr(old, attr)) != _dump(getattr(new, attr))
+        if _dump(_setting(old, attr)) != _dump(_setting(new, attr))
     ]
-    stored = new.model_copy(update={"mappings": final})
+    stored = new.model_copy(update={"mappings": final, "company": _kept_company(old, new)})
     return TemplateDiff(old, _revalidate(stored), diffs, template_changes)
+
+
+def _setting(spec: TemplateSpec, attr: str) -> Any:
+    """A template attribute as its author wrote it: the company row a pass resolved and
+    remembered (``company.row``) is state, not a setting."""
+    value = getattr(spec, attr)
+    if attr == "company" and value is not None:
+        return value.model_copy(update={"row": None, "row_of": None})
+    return value
+
+
+def _kept_company(old: TemplateSpec, new: TemplateSpec) -> Any:
+    """The new company setting, keeping the row already resolved when it still applies."""
+    if new.company is None or old.company is None or _setting(old, "company") != _setting(
+        new, "company"
+    ):
+        return new.company
+    return new.company.model_copy(update={"row": old.company.row, "row_of": old.company.row_of})
 
 
 def _roles(spec: TemplateSpec) -> str:

@@ -98,14 +98,20 @@ class FieldRule:
         plan = self._plans[direction]
         if plan.source_field is None:
             return canonical(spec.constant)
-        value = source.get(plan.source_field)
-        if self.transform is not None and spec.transform_direction in (BOTH, direction):
-            value = self.transform(value)
-        if spec.option_map is not None:
-            value = self._map_option(plan.source, plan.dest, value)
+        value = self.reference(direction, source)
         if plan.lookup is not None:
             value = self._translate(plan.lookup, value, lookups)
         return coerce(canonical(value), plan.dest_type)
+
+    def reference(self, direction: PassDirection, source: Mapping[str, Any]) -> Any:
+        """The source value after transform and option map: what a lookup translates."""
+        plan = self._plans[direction]
+        value = source.get(plan.source_field) if plan.source_field else None
+        if self.transform is not None and self.spec.transform_direction in (BOTH, direction):
+            value = self.transform(value)
+        if self.spec.option_map is not None:
+            value = self._map_option(plan.source, plan.dest, value)
+        return value
 
     def _map_option(self, source_role: Role, dest_role: Role, value: Any) -> Any:
         assert self.spec.option_map is not None

@@ -106,7 +106,13 @@ def change_both_sides(world: DemoWorld) -> list[str]:
     notes.append(f"Business Central: new customer {created.get('number')} Northwind Traders")
     world.watch["new-erp"] = (str(created["id"]), "")
     account = dv.insert(
-        "accounts", {"name": "Tailspin Toys", "address1_city": "Oslo", "accountnumber": "TT-1"}
+        "accounts",
+        {
+            "name": "Tailspin Toys",
+            "address1_city": "Oslo",
+            "accountnumber": "TT-1",
+            "customertypecode": 3,  # a customer: bc-sales takes only those (as Microsoft)
+        },
     )
     notes.append("Sales: new account Tailspin Toys")
     world.watch["new-crm"] = ("", str(account["accountid"]))

@@ -40,11 +40,15 @@ class SyncContext:
     def mappings(self) -> dict[str, CompiledMapping]:
         """Every mapping compiled and checked against its roles' entities: fields, filters.
 
-        A connector reads its service's metadata (once per process) only when the template
+        ``$company`` in the template is resolved first (:mod:`accord.sync.company`). A
+        connector reads its service's metadata (once per process) only when the template
         names an entity or field its static descriptors lack (a custom column); a disabled
         mapping is compiled without checks (its entity may be absent from the tenant). No
         request is made when the static descriptors cover the template."""
-        template = self.config.template
+        from accord.sync.company import remember_in, resolved
+
+        remember = remember_in(self.db, self.config.name)
+        template = resolved(self.config.template, self.connectors, remember)
         roles = template.role_names
         for role, named in named_by_role(template).items():
             connector = self.connector(role)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
+from accord.config.filters import matches
 from accord.connectors.base import Record, WriteOp, WriteResult
 from accord.mapping.fields import Lookups
 from accord.state import couplings
@@ -23,6 +24,11 @@ ALREADY_COUPLED = (
 AMBIGUOUS = (
     "ambiguous match: {entity} {ids} all match this record; couple one by hand "
     "(accord couple) or make the match fields unique"
+)
+OUT_OF_SCOPE = (
+    "matches {entity} {id}, which the mapping's table filter leaves out; not created (it "
+    "would be a duplicate) and not coupled: couple it by hand (accord couple) or change the "
+    "filter"
 )
 
 
@@ -73,7 +79,10 @@ class Inserts:
         if not inserts or self._dest_empty():
             return
         s = self.s
-        matcher = CreateMatcher(s.mapping, s.dest_role, s.dest, s.dest_fields(), self._owner_states)
+        scope = s.mapping.spec.filters.get(s.dest_role)
+        fields = list(s.dest_fields())
+        fields += sorted({str(c.field) for c in scope.conditions()} - set(fields)) if scope else []
+        matcher = CreateMatcher(s.mapping, s.dest_role, s.dest, fields, self._owner_states)
         outcome = matcher.resolve({i.record.id: i.decision.values for i in inserts})
         remaining: list[Insert] = []
         for item in inserts:
@@ -82,6 +91,10 @@ class Inserts:
                 names = ", ".join(outcome.ambiguous[rid][:10])
                 entity = s.mapping.entity(s.dest_role)
                 self.book.failure(item.record, item.row, AMBIGUOUS.format(entity=entity, ids=names))
+            elif rid in outcome.found and scope and not matches(scope, outcome.found[rid].values):
+                entity = s.mapping.entity(s.dest_role)
+                message = OUT_OF_SCOPE.format(entity=entity, id=outcome.found[rid].id)
+                self.book.failure(item.record, item.row, message)
             elif rid in outcome.found:
                 self._adopt(item, outcome.found[rid], updates, lookups)
             else:

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accord.connectors.base import Record
-from accord.mapping.fields import Lookups, is_blank
+from accord.errors import SkippableError
+from accord.mapping.fields import FieldRule, Lookups, PassDirection, is_blank
 from accord.state import couplings
 from accord.state.models import Coupling
 from accord.sync.decide import source_hash
@@ -84,13 +85,19 @@ def lookups_for(s: PassScope, records: Sequence[Record]) -> Lookups:
         source_field = rule.field(s.source_role)
         if key is None or source_field is None or key in tables:
             continue
-        values = {
-            str(r.values.get(source_field))
-            for r in records
-            if not is_blank(r.values.get(source_field))
-        }
+        references = (_reference(rule, s.direction, r) for r in records)
+        values = {str(v) for v in references if not is_blank(v)}
         target_id = s.ctx.mapping_id(key[0])
         tables[key] = couplings.translate(
             s.session, target_id, (s.source_role, key[2]), (s.dest_role, key[3]), values
         )
     return tables
+
+
+def _reference(rule: FieldRule, direction: PassDirection, record: Record) -> Any:
+    """What ``rule`` looks up for ``record`` (None when its option map has no entry: the
+    record fails on that when it is mapped)."""
+    try:
+        return rule.reference(direction, record.values)
+    except SkippableError:
+        return None

@@ -41,13 +41,14 @@ def resolve_conflict(
             lookups = {}
             key = rule.lookup_key(direction)
             source_value = records[winner].values.get(rule.field(winner) or "")
-            if key is not None and source_value:
+            reference = rule.reference(direction, records[winner].values) if key else None
+            if key is not None and reference:
                 lookups[key] = couplings.translate(
                     session,
                     ctx.mapping_id(key[0]),
                     (winner, key[2]),
                     (loser, key[3]),
-                    [str(source_value)],
+                    [str(reference)],
                 )
             value = rule.map_value(direction, records[winner].values, lookups)
             writes[loser][rule.field(loser) or ""] = value

@@ -68,6 +68,7 @@ def test_entities_say_which_api_they_live_in() -> None:
         "itemUnitsOfMeasure",
         "currencyExchangeRates",
         "currencyRates",
+        "integrationContacts",
     }
     assert ENTITIES["customers"].api_group is None and ENTITIES["currencies"].api_group is None
 

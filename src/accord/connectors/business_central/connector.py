@@ -136,6 +136,12 @@ class BusinessCentralConnector(BusinessCentralSubscriptions, ODataConnector):
         """Authenticate, list companies and make sure the configured one exists."""
         self.client.resolve_company()
 
+    def company(self) -> tuple[str, str]:
+        """The company's id and name (``GET companies`` once, when not known yet)."""
+        if self.client.company_name is None:
+            self.client.resolve_company()
+        return self.client.company_id, self.client.company_name or ""
+
     # -- reads ----------------------------------------------------------------------------
     def read_changes(self, entity: str, query: ChangeQuery) -> ChangeFeed:
         info = self.entity(entity)

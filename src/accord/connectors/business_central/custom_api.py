@@ -11,8 +11,8 @@ builds their URLs from the connection's v2.0 base URL.
 from __future__ import annotations
 
 from accord.connectors.base import EntityInfo, FieldInfo, FieldType
+from accord.connectors.business_central.entities import _ADDRESS, _entity
 from accord.connectors.business_central.entities import ENTITIES as STANDARD
-from accord.connectors.business_central.entities import _entity
 from accord.errors import ConfigError
 
 API_GROUP = "accord/integration/v1.0"
@@ -113,6 +113,21 @@ GROUP_ENTITIES: dict[str, EntityInfo] = {
             _s("symbol", 10, read_only=True),
             FieldInfo("exchangeRate", D, read_only=True),
             FieldInfo("exchangeRateDate", DT, read_only=True),
+        ),
+        _group(
+            "integrationContacts",
+            "number",
+            _s("number", 20),
+            FieldInfo("type", OPT),
+            _s("displayName", 100),
+            _s("jobTitle", 30),
+            _s("companyNumber", 20),
+            _s("companyName", 100),
+            _s("contactBusinessRelation", 30),
+            *_ADDRESS,
+            _s("mobilePhoneNumber", 30),
+            FieldInfo("privacyBlocked", B),
+            _s("customerNumber", 20),
         ),
     )
 }

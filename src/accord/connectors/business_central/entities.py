@@ -152,6 +152,7 @@ ENTITIES: dict[str, EntityInfo] = {
 """Entity set name -> description."""
 ENTITIES.update(DOCUMENT_ENTITIES)  # sales documents: documents.py
 
+
 READ_ONLY: dict[str, frozenset[str]] = {
     e.name: frozenset(n for n, f in e.fields.items() if f.read_only) for e in ENTITIES.values()
 }

@@ -43,6 +43,11 @@ class OptionSet:
     attribute: str
 
 
+COMPANY_LOOKUP = "_bcbi_companyid_value"
+"""The company a row belongs to, in Microsoft's integration solution (``bcbi_companyid``,
+a lookup to ``bcbi_company``; CRMAccount.Table.al field CompanyId)."""
+_COMPANY = {COMPANY_LOOKUP: Lookup("bcbi_CompanyId", "bcbi_companies")}
+
 LOOKUPS: dict[str, dict[str, Lookup]] = {
     "uoms": {
         "_uomscheduleid_value": Lookup("uomscheduleid", "uomschedules"),
@@ -53,20 +58,24 @@ LOOKUPS: dict[str, dict[str, Lookup]] = {
         "_primarycontactid_value": Lookup("primarycontactid", "contacts"),
         "_parentaccountid_value": Lookup("parentaccountid", "accounts"),
         "_ownerid_value": Lookup("ownerid", "systemusers"),
+        **_COMPANY,
     },
     "contacts": {
         "_parentcustomerid_value": Lookup("parentcustomerid_account", "accounts"),
         "_transactioncurrencyid_value": Lookup("transactioncurrencyid", "transactioncurrencies"),
         "_ownerid_value": Lookup("ownerid", "systemusers"),
+        **_COMPANY,
     },
     "products": {
         "_defaultuomid_value": Lookup("defaultuomid", "uoms"),
         "_defaultuomscheduleid_value": Lookup("defaultuomscheduleid", "uomschedules"),
         "_pricelevelid_value": Lookup("pricelevelid", "pricelevels"),
         "_transactioncurrencyid_value": Lookup("transactioncurrencyid", "transactioncurrencies"),
+        **_COMPANY,
     },
     "pricelevels": {
-        "_transactioncurrencyid_value": Lookup("transactioncurrencyid", "transactioncurrencies")
+        "_transactioncurrencyid_value": Lookup("transactioncurrencyid", "transactioncurrencies"),
+        **_COMPANY,
     },
     "productpricelevels": {
         "_pricelevelid_value": Lookup("pricelevelid", "pricelevels"),
@@ -80,6 +89,7 @@ LOOKUPS: dict[str, dict[str, Lookup]] = {
 OPTION_SETS: dict[str, OptionSet] = {
     "account.paymenttermscode": OptionSet("account", "paymenttermscode"),
     "account.address1_shippingmethodcode": OptionSet("account", "address1_shippingmethodcode"),
+    "account.address1_freighttermscode": OptionSet("account", "address1_freighttermscode"),
 }
 
 _ADDRESS = tuple(
@@ -182,7 +192,18 @@ ENTITIES: dict[str, EntityInfo] = {
             FieldInfo("applicationid", G),
             FieldInfo("isdisabled", B),
             FieldInfo("accessmode", OPT),
+            FieldInfo("islicensed", B),
+            FieldInfo("isintegrationuser", B),
+            "mobilephone",
             "title",
+            *_STATE,
+        ),
+        _entity(
+            "bcbi_companies",
+            "bcbi_companyid",
+            "bcbi_externalid",
+            FieldInfo("bcbi_name", S, max_length=100),
+            FieldInfo("bcbi_externalid", S, max_length=36),
             *_STATE,
         ),
         _entity(
@@ -198,6 +219,8 @@ ENTITIES: dict[str, EntityInfo] = {
             FieldInfo("creditlimit", D),
             FieldInfo("paymenttermscode", OPT),
             FieldInfo("address1_shippingmethodcode", OPT),
+            FieldInfo("address1_freighttermscode", OPT),
+            FieldInfo("customertypecode", OPT),
             "description",
             *_STATE,
         ),
@@ -248,6 +271,7 @@ ENTITIES: dict[str, EntityInfo] = {
         ),
         _option_set("account.paymenttermscode"),
         _option_set("account.address1_shippingmethodcode"),
+        _option_set("account.address1_freighttermscode"),
     )
 }
 """Entity name -> description."""

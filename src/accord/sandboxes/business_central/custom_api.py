@@ -17,6 +17,12 @@ PUBLISHER, GROUP, VERSION = "accord", "integration", "v1.0"
 ROUTE = f"{PUBLISHER}/{GROUP}/{VERSION}"
 """The route below ``/api/``."""
 
+CONTACT_FIELDS = (
+    "number::20 type displayName::100 jobTitle::30 companyNumber::20 companyName::100 "
+    "contactBusinessRelation::30 addressLine1::100 addressLine2::50 city::30 state::30 "
+    "country::10 postalCode::20 phoneNumber::30 mobilePhoneNumber::30 email::80 website::80 "
+    "privacyBlocked:bool customerNumber::20"
+)
 _ID = "id:guid::ro"
 _MOD = "lastModifiedDateTime:datetime::ro"
 
@@ -77,6 +83,17 @@ SPECS: tuple[EntitySpec, ...] = (
             read_only=True,
         ),
         modified=None,
+    ),
+    _spec(
+        # Contact (table 5050) with the customer its company contact is related to through
+        # the business relation for customers (Microsoft's FindContactRelatedCustomer): API
+        # v2.0 ``contacts`` gives only the company *contact* number (docs/custom-api-group.md)
+        "integrationContacts",
+        "integrationContact",
+        f"{_ID} {CONTACT_FIELDS} {_MOD}",
+        number=("CT", 6, 10),
+        enums={"type": ("Company", "Person")},
+        defaults={"type": "Person"},
     ),
 )
 """The group's entity sets (the store holds them next to the standard ones)."""

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from accord.sandboxes.business_central.custom_api import unit_group_code
+from accord.sandboxes.business_central.custom_api import CONTACT_FIELDS, unit_group_code
 from accord.sandboxes.business_central.seed import CURRENCIES
 from accord.sandboxes.common.seed import Gen
 from accord.sandboxes.common.store import COMPANY, Row, Store
@@ -126,6 +126,27 @@ def seed_company(store: Store, company: Row, gen: Gen) -> None:
     groups, units = _item_units(store, key, gen)
     store.insert_many("unitGroups", groups, key)
     store.insert_many("itemUnitsOfMeasure", units, key)
+    _integration_contacts(store, key)
+
+
+def _integration_contacts(store: Store, company: str) -> None:
+    """Every contact again, with ``customerNumber``: most company contacts are related to a
+    customer (two in three), their people inherit it; the rest are prospects."""
+    customers = store.all("customers", company)
+    linked: dict[str, str] = {}
+    rows: list[Row] = []
+    companies = 0
+    wanted = {spec.split(":")[0] for spec in CONTACT_FIELDS.split()} | {"id"}
+    for contact in sorted(store.all("contacts", company), key=lambda c: c["number"]):
+        fields = {k: v for k, v in contact.items() if k in wanted}
+        if contact["type"] == "Company":
+            if customers and companies % 3 != 2:
+                linked[contact["number"]] = customers[companies % len(customers)]["number"]
+            companies += 1
+        fields["customerNumber"] = linked.get(contact["companyNumber"] or "", "")
+        fields["contactBusinessRelation"] = "Customer" if fields["customerNumber"] else "None"
+        rows.append(fields)
+    store.insert_many("integrationContacts", rows, company)  # ids as in ``contacts``
 
 
 def create_indexes(store: Store) -> None:

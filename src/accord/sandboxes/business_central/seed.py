@@ -161,7 +161,8 @@ def _customers(gen: Gen, setup: dict[str, list[Row]], count: int) -> Iterator[Ro
                 "paymentTermsId": terms[i % len(terms)]["id"],
                 "shipmentMethodId": methods[i % len(methods)]["id"],
                 "paymentMethodId": ZERO_GUID,
-                "blocked": "All" if i % 97 == 96 else " ",
+                # some blocked customers: Microsoft's CUSTOMER filter leaves them out
+                "blocked": "All" if i % 97 == 96 else ("Invoice" if i % 10 == 7 else " "),
             }
         )
 
@@ -197,14 +198,15 @@ def _contacts(gen: Gen, count: int) -> Iterator[Row]:
             continue
         first, last = gen.person()
         name = f"{first} {last}"
+        alone = i % 7 == 6  # a person without a company: the CONTACT filter leaves it out
         yield (
             {
                 **base,
                 "type": "Person",
                 "displayName": name,
                 "jobTitle": "Purchaser",
-                "companyNumber": company["number"],
-                "companyName": company["displayName"],
+                "companyNumber": "" if alone else company["number"],
+                "companyName": "" if alone else company["displayName"],
                 "searchName": name.upper(),
                 "email": gen.email(f"{first}.{last}", company["displayName"].replace(" ", "")),
                 "mobilePhoneNumber": gen.phone(),
@@ -226,7 +228,7 @@ def _items(gen: Gen, setup: dict[str, list[Row]], count: int) -> list[Row]:
                 "type": "Inventory" if i % 6 else "Service",
                 "itemCategoryId": cat["id"],
                 "itemCategoryCode": cat["code"],
-                "blocked": False,
+                "blocked": i % 7 == 3,  # Microsoft's ITEM-PRODUCT filter leaves these out
                 "gtin": gen.gtin(),
                 "inventory": float(gen.rnd.randint(0, 500)),
                 "unitPrice": price,
@@ -277,7 +279,7 @@ def seed_company(store: Store, gen: Gen, company: str, customers: int) -> None:
             "unitPrice": round(item["unitPrice"] * (0.92 if pl["currencyCode"] else 1), 2),
         }
         for pl in lists
-        for item in items[:20]
+        for item in [i for i in items if not i["blocked"]][:20]
     ]
     store.insert_many("priceListLines", lines, company)
 

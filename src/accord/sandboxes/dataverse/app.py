@@ -2,7 +2,7 @@
 
 Routes (relative to ``/api/data/v9.2``): ``{set}``, ``{set}({guid})``, ``{set}(key='v')``,
 ``$batch``, ``$metadata``, ``WhoAmI``, ``EntityDefinitions(...)`` and the
-``InsertOptionValue`` action.
+``InsertOptionValue`` and ``UpdateOptionValue`` actions.
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ class Dataverse:
             return self.metadata.who_am_i(req, self.resources.user_for(req.client_id))
         if path == "InsertOptionValue" and req.method == "POST":
             return self.resources.guarded(self.metadata.insert_option_value, req)
+        if path == "UpdateOptionValue" and req.method == "POST":
+            return self.resources.guarded(self.metadata.update_option_value, req)
         if path.startswith("EntityDefinitions"):
             return self.metadata.handle(req)
         handled = self.documents.route(req)

@@ -81,6 +81,10 @@ def _spec(
 _OWNER = Nav("ownerid", "_ownerid_value", ("systemusers",))
 _CURRENCY = Nav("transactioncurrencyid", "_transactioncurrencyid_value", ("transactioncurrencies",))
 _ACTIVE = {"statecode": 0, "statuscode": 1}
+_COMPANY = Nav("bcbi_CompanyId", "_bcbi_companyid_value", ("bcbi_companies",))
+"""Microsoft's integration solution stripes rows by Business Central company: a lookup
+``bcbi_companyid`` to ``bcbi_company`` (CRMAccount.Table.al field CompanyId)."""
+_CO = "_bcbi_companyid_value:guid "
 
 SPECS: tuple[EntitySpec, ...] = (
     _spec(
@@ -89,8 +93,22 @@ SPECS: tuple[EntitySpec, ...] = (
         "systemuserid",
         "fullname::200 firstname::64 lastname::64 domainname::1024 "
         "internalemailaddress::100 applicationid:guid isdisabled:bool accessmode:int "
-        "title::128 " + _STD,
-        defaults={"isdisabled": False, "accessmode": 0, **_ACTIVE},
+        "islicensed:bool isintegrationuser:bool mobilephone::64 title::128 " + _STD,
+        defaults={
+            "isdisabled": False,
+            "accessmode": 0,
+            "islicensed": True,
+            "isintegrationuser": False,
+            **_ACTIVE,
+        },
+    ),
+    _spec(
+        "bcbi_companies",
+        "bcbi_company",
+        "bcbi_companyid",
+        "bcbi_name::100 bcbi_externalid::36 " + _STD,
+        _OWNER,
+        defaults=_ACTIVE,
     ),
     _spec(
         "transactioncurrencies",
@@ -124,9 +142,10 @@ SPECS: tuple[EntitySpec, ...] = (
         "pricelevel",
         "pricelevelid",
         "name::100 description::200 begindate:date enddate:date "
-        "_transactioncurrencyid_value:guid " + _STD,
+        "_transactioncurrencyid_value:guid " + _CO + _STD,
         _CURRENCY,
         _OWNER,
+        _COMPANY,
         defaults=_ACTIVE,
     ),
     _spec(
@@ -134,15 +153,22 @@ SPECS: tuple[EntitySpec, ...] = (
         "account",
         "accountid",
         "name::160 accountnumber::20 telephone1::50 emailaddress1::100 websiteurl::200 "
-        f"{_ADDR} address1_shippingmethodcode:int paymenttermscode:int creditlimit:float "
+        f"{_ADDR} address1_shippingmethodcode:int address1_freighttermscode:int "
+        "paymenttermscode:int customertypecode:int creditlimit:float "
         "description::2000 _transactioncurrencyid_value:guid _primarycontactid_value:guid "
-        "_parentaccountid_value:guid " + _STD,
+        "_parentaccountid_value:guid " + _CO + _STD,
         _CURRENCY,
         _OWNER,
+        _COMPANY,
         Nav("primarycontactid", "_primarycontactid_value", ("contacts",)),
         Nav("parentaccountid", "_parentaccountid_value", ("accounts",)),
         defaults=_ACTIVE,
-        options=("paymenttermscode", "address1_shippingmethodcode"),
+        options=(
+            "paymenttermscode",
+            "address1_shippingmethodcode",
+            "address1_freighttermscode",
+            "customertypecode",
+        ),
     ),
     _spec(
         "contacts",
@@ -150,9 +176,10 @@ SPECS: tuple[EntitySpec, ...] = (
         "contactid",
         "firstname::50 lastname::50 fullname::160 jobtitle::100 emailaddress1::100 "
         f"telephone1::50 mobilephone::50 {_ADDR} _parentcustomerid_value:guid "
-        "_transactioncurrencyid_value:guid " + _STD,
+        "_transactioncurrencyid_value:guid " + _CO + _STD,
         _CURRENCY,
         _OWNER,
+        _COMPANY,
         Nav("parentcustomerid_account", "_parentcustomerid_value", ("accounts",)),
         Nav("parentcustomerid_contact", "_parentcustomerid_value", ("contacts",)),
         defaults=_ACTIVE,
@@ -164,9 +191,10 @@ SPECS: tuple[EntitySpec, ...] = (
         "name::100 productnumber::100 description::2000 price:float standardcost:float "
         "currentcost:float quantitydecimal:int producttypecode:int "
         "_defaultuomid_value:guid _defaultuomscheduleid_value:guid _pricelevelid_value:guid "
-        "_transactioncurrencyid_value:guid " + _STD,
+        "_transactioncurrencyid_value:guid " + _CO + _STD,
         _CURRENCY,
         _OWNER,
+        _COMPANY,
         Nav("defaultuomid", "_defaultuomid_value", ("uoms",)),
         Nav("defaultuomscheduleid", "_defaultuomscheduleid_value", ("uomschedules",)),
         Nav("pricelevelid", "_pricelevelid_value", ("pricelevels",)),

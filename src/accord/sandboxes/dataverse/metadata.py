@@ -30,6 +30,21 @@ DEFAULT_OPTIONS: dict[tuple[str, str], list[tuple[int, str]]] = {
         (6, "Full Load"),
         (7, "Will Call"),
     ],
+    ("account", "address1_freighttermscode"): [(1, "FOB"), (2, "No Charge")],
+    ("account", "customertypecode"): [
+        (1, "Competitor"),
+        (2, "Consultant"),
+        (3, "Customer"),
+        (4, "Investor"),
+        (5, "Partner"),
+        (6, "Influencer"),
+        (7, "Press"),
+        (8, "Prospect"),
+        (9, "Reseller"),
+        (10, "Supplier"),
+        (11, "Vendor"),
+        (12, "Other"),
+    ],
 }
 _ATTR = re.compile(
     r"^EntityDefinitions\(LogicalName='(?P<entity>\w+)'\)"
@@ -169,6 +184,26 @@ class Metadata:
             "Microsoft.Dynamics.CRM.InsertOptionValueResponse"
         )
         return Resp(200, {"@odata.context": ctx, "NewOptionValue": value})
+
+    def update_option_value(self, req: Req) -> Resp:
+        """POST UpdateOptionValue: a new label for an existing option (204)."""
+        body = req.json() or {}
+        key = (str(body.get("EntityLogicalName", "")), str(body.get("AttributeLogicalName", "")))
+        labels = (body.get("Label") or {}).get("LocalizedLabels") or [{}]
+        text = labels[0].get("Label")
+        if not text:
+            return error(400, BAD_SYNTAX, "Label is required.")
+        with self._lock:
+            values = self.option_sets.get(key)
+            if values is None:
+                return error(404, NOT_EXIST, f"Option set {key[0]}.{key[1]} does not exist.")
+            index = next((i for i, (v, _) in enumerate(values) if v == body.get("Value")), None)
+            if index is None:
+                return error(
+                    404, NOT_EXIST, f"No option with value {body.get('Value')} in {key[1]}."
+                )
+            values[index] = (values[index][0], str(text))
+        return Resp(204, None)
 
     def who_am_i(self, req: Req, user_id: str) -> Resp:
         """GET WhoAmI."""

@@ -13,6 +13,59 @@ CURRENCIES = (
     ("GBP", "British Pound", "£", 0.79),
 )
 UNITS = (("Primary Unit", 1.0), ("PCS", 1.0), ("BOX", 12.0), ("PACK", 6.0))
+CUSTOMER_TYPE = 3
+"""``account.customertypecode`` Customer (1 Competitor ... 11 Vendor, 12 Other)."""
+SALES_INVENTORY, SERVICES = 1, 3
+"""``product.producttypecode`` values (2 Miscellaneous Charges, 4 Flat Fees)."""
+INACTIVE = {"statecode": 1, "statuscode": 2}
+
+
+def _excluded_users(gen: Gen) -> list[Row]:
+    """Users Microsoft's SALESPEOPLE filter leaves out: disabled, unlicensed, integration."""
+    rows = []
+    for name, flags in (
+        ("Dana Former", {"isdisabled": True}),
+        ("Una Licensed", {"islicensed": False}),
+        ("Ian Integration", {"isintegrationuser": True}),
+    ):
+        first, last = name.split(" ")
+        email = f"{first.lower()}.{last.lower()}@accord.example.com"
+        rows.append(
+            {
+                "systemuserid": gen.guid(),
+                "fullname": name,
+                "firstname": first,
+                "lastname": last,
+                "domainname": email,
+                "internalemailaddress": email,
+                **flags,
+            }
+        )
+    return rows
+
+
+def _exclude_some_accounts(rows: list[Row], shared: int, other_company: str) -> None:
+    """Among the accounts only in Dataverse, some that Microsoft's CUSTOMER filter leaves out:
+    a vendor, a competitor, one without a type, an inactive one and one of another company."""
+    spoilers: list[Row] = [
+        {"customertypecode": 11},
+        {"customertypecode": 1},
+        {"customertypecode": None},
+        INACTIVE,
+        {"_bcbi_companyid_value": other_company},
+    ]
+    for row, change in zip(rows[shared:], spoilers, strict=False):
+        row.update(change)
+        row["name"] = f"{row['name']} [excluded]"
+
+
+def _product_kind(index: int) -> Row:
+    """Products Microsoft's ITEM-PRODUCT filter leaves out: services, and inactive ones."""
+    if index % 4 == 1:
+        return {"producttypecode": SERVICES}
+    if index % 4 == 2:
+        return {"producttypecode": SALES_INVENTORY, **INACTIVE}
+    return {"producttypecode": SALES_INVENTORY}
 
 
 def seed(
@@ -30,6 +83,7 @@ def seed(
             "internalemailaddress": "accord-integration@accord.example.com",
             "applicationid": app_client_id,
             "accessmode": 4,
+            "islicensed": False,
         }
     ]
     for _, name, email in SALESPEOPLE:
@@ -45,6 +99,7 @@ def seed(
                 "title": "Sales Representative",
             }
         )
+    users += _excluded_users(gen)
     store.insert_many("systemusers", users)
     me = users[0]["systemuserid"]
     owned = {"_ownerid_value": me, "_createdby_value": me, "_modifiedby_value": me}
@@ -90,7 +145,14 @@ def seed(
         **owned,
     }
     store.insert_many("pricelevels", [pricelevel])
-    _accounts(store, gen, records, seed_value, overlap, owned, users)
+    other_company = {
+        "bcbi_companyid": gen.guid(),
+        "bcbi_name": "Fabrikam, Inc. (another Business Central company)",
+        "bcbi_externalid": gen.guid(),
+        **owned,
+    }
+    store.insert_many("bcbi_companies", [other_company])
+    _accounts(store, gen, records, seed_value, overlap, owned, users, other_company)
     _products(store, gen, records, uoms, schedule, pricelevel, usd, owned)
     return {"integration_user": me, "base_currency": usd, "pricelevel": pricelevel["pricelevelid"]}
 
@@ -103,6 +165,7 @@ def _accounts(
     overlap: float,
     owned: Row,
     users: list[Row],
+    other_company: Row,
 ) -> None:
     total = records // 4
     shared = int(total * overlap)
@@ -119,6 +182,7 @@ def _accounts(
         rows.append(
             _account(gen, f"{party['name']} (CRM)", f"A{j + 1:06d}", party, owned, users, len(rows))
         )
+    _exclude_some_accounts(rows, shared, other_company["bcbi_companyid"])
     store.insert_many("accounts", rows)
     contacts = []
     for k in range(records // 8):
@@ -133,7 +197,8 @@ def _accounts(
                 "jobtitle": "Buyer",
                 "emailaddress1": gen.email(f"{first}.{last}", f"crm{k % 97}"),
                 "telephone1": gen.phone(),
-                "_parentcustomerid_value": parent,
+                # every third contact has no company: the default filter leaves it out
+                "_parentcustomerid_value": None if k % 3 == 2 else parent,
                 **owned,
                 "_ownerid_value": users[1 + k % 5]["systemuserid"],
             }
@@ -164,6 +229,8 @@ def _account(
         "address1_country": party["country"],
         "paymenttermscode": 1 + index % 4,
         "address1_shippingmethodcode": 1 + index % 7,
+        "address1_freighttermscode": 1 + index % 2,
+        "customertypecode": CUSTOMER_TYPE,
         "creditlimit": float(5000 * (index % 5)),
         **owned,
         "_ownerid_value": users[1 + index % 5]["systemuserid"],
@@ -197,6 +264,7 @@ def _products(
             "_pricelevelid_value": pricelevel["pricelevelid"],
             "_transactioncurrencyid_value": usd,
             **owned,
+            **_product_kind(i),
         }
         products.append(product)
         prices.append(
