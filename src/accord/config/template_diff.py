@@ -182,8 +182,10 @@ def _setting(spec: TemplateSpec, attr: str) -> Any:
 
 def _kept_company(old: TemplateSpec, new: TemplateSpec) -> Any:
     """The new company setting, keeping the row already resolved when it still applies."""
-    if new.company is None or old.company is None or _setting(old, "company") != _setting(
-        new, "company"
+    if (
+        new.company is None
+        or old.company is None
+        or _setting(old, "company") != _setting(new, "company")
     ):
         return new.company
     return new.company.model_copy(update={"row": old.company.row, "row_of": old.company.row_of})
