@@ -153,6 +153,14 @@ def _edited_template(
         data = yaml.safe_load(builtin.read_text())
         for item in data["mappings"]:
             item.pop("filters", None)
+            if item["name"] == "CUSTOMER":
+                # Microsoft sends the customer number one way (to_crm). An account created in
+                # Sales with its own number keeps it (no person's value is overwritten), so the
+                # sides differ there: the engine's whole-history properties are checked with
+                # the number both ways (tests/sync/test_bc_sales_template.py: the real one)
+                for f in item["fields"]:
+                    if f.get("erp") == "number":
+                        f["direction"] = "both"
     for item in data["mappings"]:
         if mapping is None or item["name"] == mapping:
             item.update(overrides)

@@ -36,7 +36,12 @@ from accord.state.runtime_tables import WorkloadRow
 from accord.state.store import load_integration
 from accord.testing.sandbox import settings_from_sandbox
 from tests.conftest import need
-from tests.sync.test_kill_during_creates import InsertGate, contact_without_email, people
+from tests.sync.test_kill_during_creates import (
+    CONTACTS_OF,
+    InsertGate,
+    contact_without_email,
+    people,
+)
 from tests.worlds import FAST_RETRY, creating_template
 
 BROKER = os.environ.get("ACCORD_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
@@ -159,7 +164,7 @@ def test_worker_killed_mid_workload_another_finishes_it(
     with cluster(tmp_path, postgres_url, broker=broker) as c:
         for i in range(CONTACTS):
             c.sx["business-central"].store.insert(
-                "contacts", contact_without_email("business-central", i)
+                CONTACTS_OF["business-central"], contact_without_email("business-central", i)
             )
         gate = InsertGate(c.sx["dataverse"], "contacts", KILL_AT)
         app = make_app(broker, c.queue)

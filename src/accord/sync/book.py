@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from accord.config.spec import to_role
 from accord.connectors.base import Record, WriteResult
-from accord.mapping.fields import FieldRule, is_blank
+from accord.mapping.fields import is_blank
 from accord.mapping.values import canonical, content_hash, same
 from accord.observability import observe_record_error
 from accord.state import couplings, jobs
@@ -99,18 +99,16 @@ class Book:
                 continue
             stored = canonical(written.values[name])
             pair = decision.baseline[key]
-            if created and rule.runs(back) and self._assigned(rule, pair, stored):
+            if created and rule.runs(back) and self._assigned(pair, stored):
                 continue  # left unsynced: the opposite pass carries it back
             pair[role] = stored
 
-    def _assigned(self, rule: FieldRule, pair: dict[str, Any], stored: Any) -> bool:
-        """Whether the destination assigned this value on create (a number from its number
-        series): the source had none, or the field does not flow this way so what the source
-        holds was never sent -- the field's own source, the destination, is the master."""
-        source_value = pair.get(self.s.source_role)
-        if is_blank(stored) or same(stored, source_value):
-            return False
-        return is_blank(source_value) or not rule.runs(to_role(self.s.dest_role))
+    def _assigned(self, pair: dict[str, Any], stored: Any) -> bool:
+        """Whether the destination assigned this value on create where the source had none (a
+        number from its number series). A value the source holds is never replaced this way:
+        a destination's default (a credit limit of 0) must not overwrite what a person
+        entered."""
+        return not is_blank(stored) and is_blank(pair.get(self.s.source_role))
 
     def _in_sync_hash(self, known: dict[str, Any], baseline: dict[str, Any]) -> str | None:
         role = self.s.dest_role

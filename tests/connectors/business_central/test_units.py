@@ -198,4 +198,5 @@ def test_write_chunks_at_100() -> None:
     respx.post(f"{BASE}/$batch").mock(side_effect=answer)
     ops = [WriteOp("delete", str(i), id=f"x{i}") for i in range(250)]
     results = connector().write("customers", ops)
-    assert sizes == [100, 100, 50] and all(r.ok for r in results)
+    # a write call's batches may go out in parallel: their order is not fixed
+    assert sorted(sizes) == [50, 100, 100] and all(r.ok for r in results)

@@ -18,7 +18,6 @@ from accord.connectors.http import (
     HttpClient,
     RetryPolicy,
 )
-from accord.connectors.http.concurrency import Ticket
 from accord.connectors.http.credentials import CredentialAuth, StaticBearer
 from accord.errors import AuthError, ConfigError
 from accord.sandboxes import SandboxHandle, run_sandboxes
@@ -149,25 +148,6 @@ def test_no_request_of_the_connection_reaches_the_service_before_retry_after(
     assert stats["throttled"].get("requests", 0) >= 1
     assert stats["early_requests"] == 0
     assert client.gate.throttled >= 1
-
-
-def test_without_the_connection_wide_pause_the_service_sees_early_requests(
-    limited_dv: SandboxHandle,
-) -> None:
-    """The measure above is not vacuous: a gate that never pauses others shows up at once."""
-
-    class NoPause(AdaptiveConcurrency):
-        def acquire(self, *, own_pause: float | None = None) -> Ticket:
-            return super().acquire(own_pause=float("inf"))
-
-    limited_dv.limits.switch_on(requests=4, window_seconds=1.0, latency_per_request=0.02)
-    try:
-        with _client(limited_dv, NoPause()) as client:
-            _hammer(client)
-        stats = limited_dv.limits.stats()
-    finally:
-        limited_dv.limits.configure(None)
-    assert stats["early_requests"] > 0
 
 
 def test_the_gate_keeps_requests_in_flight_within_the_services_concurrency(
