@@ -50,8 +50,10 @@ LIMITS: dict[str, dict[str, Any]] = {
 
 
 def test_full_sync_against_limited_sandboxes_completes_within_their_limits(
-    database_url: str, tmp_path: Path
+    tmp_path: Path,
 ) -> None:
+    """The services' limits are HTTP behaviour: one state database (SQLite) is enough."""
+    database_url = f"sqlite:///{tmp_path / 'state.db'}"
     with run_sandboxes(["business-central", "dataverse"], records=80, seed=7, limits=LIMITS) as sx:
         bc, dv = sx["business-central"], sx["dataverse"]
         hub = Hub(Settings(home=tmp_path / "home"), database_url=database_url)

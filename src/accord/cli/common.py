@@ -80,6 +80,14 @@ def print_json(value: Any) -> None:
     sys.stdout.flush()
 
 
+def say(value: Any, as_json: bool, text: str) -> None:
+    """A command's result: ``value`` as JSON with --json, else ``text`` for a person."""
+    if as_json:
+        print_json(value)
+    else:
+        console.print(text)
+
+
 def _plain(value: Any) -> Any:
     from datetime import date
 

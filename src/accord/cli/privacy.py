@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
-from accord.cli.common import console, guarded, hub
+from accord.cli.common import guarded, hub, say
 from accord.services import privacy
 
 
@@ -31,12 +30,11 @@ def forget(
 
     The records stay coupled and are re-baselined on their next pass."""
     counts = privacy.forget(hub(), mapping, records, keys=keys, integration=integration)
-    if as_json:
-        print(json.dumps(dict(counts), sort_keys=True))
-        return
-    console.print(
+    say(
+        dict(sorted(counts.items())),
+        as_json,
         f"Forgot {counts['couplings']} coupled record(s) in {mapping}: "
-        f"{counts['errors']} error row(s) and {counts['conflicts']} conflict(s) erased."
+        f"{counts['errors']} error row(s) and {counts['conflicts']} conflict(s) erased.",
     )
 
 
@@ -50,10 +48,9 @@ def prune(
 ) -> None:
     """Delete job logs, error rows and resolved conflicts older than the retention period."""
     counts = privacy.prune(hub(), days)
-    if as_json:
-        print(json.dumps(dict(counts), sort_keys=True))
-        return
-    console.print(
+    say(
+        dict(sorted(counts.items())),
+        as_json,
         f"Pruned {counts['jobs']} job(s), {counts['errors']} error row(s) and "
-        f"{counts['conflicts']} resolved conflict(s)."
+        f"{counts['conflicts']} resolved conflict(s).",
     )

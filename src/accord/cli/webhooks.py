@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
-from accord.cli.common import console, guarded, hub
+from accord.cli.common import guarded, hub, say
 from accord.services import inbox
 
 webhooks_app = typer.Typer(
@@ -28,10 +27,7 @@ def subscribe(
 ) -> None:
     """Subscribe to changes of every mapped entity where the system can notify."""
     made = inbox.subscribe(hub(), url, integration)
-    if as_json:
-        print(json.dumps({"subscribed": made}))
-        return
-    console.print(f"Subscribed: {', '.join(made) or 'nothing new'}.")
+    say({"subscribed": made}, as_json, f"Subscribed: {', '.join(made) or 'nothing new'}.")
 
 
 @webhooks_app.command("unsubscribe")
@@ -42,10 +38,7 @@ def unsubscribe(
 ) -> None:
     """Remove every subscription at the systems (and stop receiving their notifications)."""
     count = inbox.unsubscribe(hub(), integration)
-    if as_json:
-        print(json.dumps({"unsubscribed": count}))
-        return
-    console.print(f"Removed {count} subscription(s).")
+    say({"unsubscribed": count}, as_json, f"Removed {count} subscription(s).")
 
 
 @webhooks_app.command("renew")
@@ -53,10 +46,7 @@ def unsubscribe(
 def renew(as_json: JsonOpt = False) -> None:
     """Renew subscriptions that lapse within a day (the scheduler does this too)."""
     counts = inbox.renew_due(hub())
-    if as_json:
-        print(json.dumps(dict(counts)))
-        return
-    console.print(f"Renewed {counts['renewed']}, failed {counts['failed']}.")
+    say(dict(counts), as_json, f"Renewed {counts['renewed']}, failed {counts['failed']}.")
     if counts["failed"]:
         raise typer.Exit(1)
 
@@ -67,9 +57,10 @@ def drain(as_json: JsonOpt = False) -> None:
     """Synchronize the records that notifications named, now."""
     done = inbox.drain(hub())
     failed = sum(p.counts["failed"] for p in done.passes)
-    if as_json:
-        print(json.dumps({"changes": done.changes, "passes": len(done.passes), "failed": failed}))
-    else:
-        console.print(f"{done.changes} change(s) in {len(done.passes)} pass(es).")
+    say(
+        {"changes": done.changes, "passes": len(done.passes), "failed": failed},
+        as_json,
+        f"{done.changes} change(s) in {len(done.passes)} pass(es).",
+    )
     if failed:
         raise typer.Exit(1)
