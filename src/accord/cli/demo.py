@@ -27,22 +27,14 @@ def run_demo(*, records: int, seed: int) -> None:
         console.print(f"State: {world.hub.db.url}\n")
 
         console.rule("1. Full synchronization (dependency order; couple by match first)")
+        console.print(
+            "Both systems hold data: each mapping couples by match. Records with no match are "
+            "reported, not created, unless asked (creating is how duplicates are made); the "
+            "demo asks, as `accord sync --full --create-new` does."
+        )
         with progress_bar() as advance:
-            runs = operations.sync_full(world.hub, progress=advance)
+            runs = operations.sync_full(world.hub, progress=advance, create_new=True)
         render.full_sync_table(runs)
-        unmatched = [r for r in runs if r.coupling and r.coupling.counts["unmatched"]]
-        if unmatched:
-            console.rule("1a. Records with no match: reported, created only when asked")
-            console.print(
-                "With data on both sides a full sync couples and creates nothing (creating is "
-                "how duplicates are made). The demo asks for the rest to be created, as "
-                "`accord couple MAPPING --match --create-new` does."
-            )
-            for run in unmatched:
-                result, _ = operations.couple_by_match(world.hub, run.mapping, create_new=True)
-                console.print(
-                    f" • {run.mapping}: created {result.counts['inserted']} counterpart(s)"
-                )
 
         first_sight = operations.conflicts(world.hub)
         if first_sight:
