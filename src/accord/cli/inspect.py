@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -13,16 +14,27 @@ from accord.services import operations
 from accord.services import status as status_service
 
 LimitOpt = Annotated[int, typer.Option(min=1, help="At most this many rows.")]
+R = TypeVar("R")
+
+
+def _show(
+    rows: Sequence[R],
+    json_out: bool,
+    as_json: Callable[[Sequence[R]], Any],
+    as_table: Callable[[Sequence[R]], None],
+) -> None:
+    """The rows as one JSON document with --json, else as a table."""
+    if json_out:
+        print_json(as_json(rows))
+    else:
+        as_table(rows)
 
 
 @guarded
 def status(integration: IntegrationOpt = None, json_out: JsonOpt = False) -> None:
     """Per mapping: couplings, failures, conflicts, watermarks and the last pass."""
     rows = status_service.status(hub(), integration)
-    if json_out:
-        print_json(jsonout.status_json(rows))
-    else:
-        render.status_table(rows)
+    _show(rows, json_out, jsonout.status_json, render.status_table)
 
 
 @guarded
@@ -36,20 +48,14 @@ def errors(
 ) -> None:
     """Recent per-record errors, newest first."""
     rows = status_service.recent_errors(hub(), integration, mapping, limit)
-    if json_out:
-        print_json(jsonout.errors_json(rows))
-    else:
-        render.errors_table(rows)
+    _show(rows, json_out, jsonout.errors_json, render.errors_table)
 
 
 @guarded
 def conflicts(integration: IntegrationOpt = None, json_out: JsonOpt = False) -> None:
     """Held conflicts with both sides' values per field."""
     rows = operations.conflicts(hub(), integration)
-    if json_out:
-        print_json(jsonout.conflicts_json(rows))
-    else:
-        render.conflicts_table(rows)
+    _show(rows, json_out, jsonout.conflicts_json, render.conflicts_table)
 
 
 @guarded

@@ -13,6 +13,7 @@ from rich.markup import escape
 from accord.cli.common import console, fail, guarded, hub, when
 from accord.config.template_diff import FieldDiff, MappingDiff
 from accord.services import templates
+from accord.services.hub import Hub
 from accord.services.templates import UpgradePlan, UpgradeResult
 
 template_app = typer.Typer(
@@ -81,13 +82,7 @@ def upgrade(
         plan,
         yes=yes,
         json_out=json_out,
-        run=lambda: templates.upgrade(
-            the_hub,
-            plan.diff.new,
-            plan.integration,
-            drop_removed=drop_removed,
-            expect_digest=plan.current_digest,
-        ),
+        run=lambda: _upgrade_to(the_hub, plan, drop_removed, "upgrade"),
     )
 
 
@@ -126,14 +121,19 @@ def rollback(
         plan,
         yes=yes,
         json_out=json_out,
-        run=lambda: templates.upgrade(
-            the_hub,
-            plan.diff.new,
-            plan.integration,
-            drop_removed=drop_removed,
-            expect_digest=plan.current_digest,
-            note=f"rollback to {revision}",
-        ),
+        run=lambda: _upgrade_to(the_hub, plan, drop_removed, f"rollback to {revision}"),
+    )
+
+
+def _upgrade_to(the_hub: Hub, plan: UpgradePlan, drop_removed: bool, note: str) -> Any:
+    """Apply the plan a person saw: refused if the stored template changed since."""
+    return templates.upgrade(
+        the_hub,
+        plan.diff.new,
+        plan.integration,
+        drop_removed=drop_removed,
+        expect_digest=plan.current_digest,
+        note=note,
     )
 
 

@@ -3,6 +3,7 @@ comment lines, quantities shipped) and its amounts and tax."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
@@ -36,8 +37,8 @@ class LineRules:
     store: Store
     res: BcResources
 
-    def lines(self, company: str, kind: DocumentKind, document: str) -> list[Row]:
-        raise NotImplementedError
+    lines: Callable[[str, DocumentKind, str], list[Row]]
+    """A document's lines in sequence order (the routes class defines it)."""
 
     def add_line(self, company: str, kind: DocumentKind, header: Row, body: Row) -> Row:
         spec = self.store.specs[kind.lines]

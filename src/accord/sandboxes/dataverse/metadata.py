@@ -160,11 +160,10 @@ class Metadata:
     def insert_option_value(self, req: Req) -> Resp:
         """POST InsertOptionValue → ``{"NewOptionValue": n}``."""
         body = req.json() or {}
-        key = (str(body.get("EntityLogicalName", "")), str(body.get("AttributeLogicalName", "")))
-        labels = (body.get("Label") or {}).get("LocalizedLabels") or [{}]
-        text = labels[0].get("Label")
-        if not text:
-            return error(400, BAD_SYNTAX, "Label is required.")
+        found = self._option_request(body)
+        if isinstance(found, Resp):
+            return found
+        key, text = found
         with self._lock:
             values = self.option_sets.get(key)
             if values is None:
@@ -188,11 +187,10 @@ class Metadata:
     def update_option_value(self, req: Req) -> Resp:
         """POST UpdateOptionValue: a new label for an existing option (204)."""
         body = req.json() or {}
-        key = (str(body.get("EntityLogicalName", "")), str(body.get("AttributeLogicalName", "")))
-        labels = (body.get("Label") or {}).get("LocalizedLabels") or [{}]
-        text = labels[0].get("Label")
-        if not text:
-            return error(400, BAD_SYNTAX, "Label is required.")
+        found = self._option_request(body)
+        if isinstance(found, Resp):
+            return found
+        key, text = found
         with self._lock:
             values = self.option_sets.get(key)
             if values is None:
@@ -204,6 +202,16 @@ class Metadata:
                 )
             values[index] = (values[index][0], str(text))
         return Resp(204, None)
+
+    @staticmethod
+    def _option_request(body: dict[str, Any]) -> tuple[tuple[str, str], str] | Resp:
+        """(entity, attribute) and the label of an Insert/UpdateOptionValue request."""
+        key = (str(body.get("EntityLogicalName", "")), str(body.get("AttributeLogicalName", "")))
+        labels = (body.get("Label") or {}).get("LocalizedLabels") or [{}]
+        text = labels[0].get("Label")
+        if not text:
+            return error(400, BAD_SYNTAX, "Label is required.")
+        return key, str(text)
 
     def who_am_i(self, req: Req, user_id: str) -> Resp:
         """GET WhoAmI."""
