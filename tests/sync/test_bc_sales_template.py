@@ -73,6 +73,7 @@ def test_filtered_out_records_stay_on_their_side(make_world: WorldFactory) -> No
 def test_what_the_sync_creates_and_the_directions_it_keeps(make_world: WorldFactory) -> None:
     world = make_world(records=30, template="bc-sales")
     bc, dv = world.bc.store, world.dv.store
+    seeded_items = {i["number"] for i in bc.all("items")}
     operations.sync_full(world.hub, create_new=True)
     this = company_row(world, world.bc.company_id)
 
@@ -95,7 +96,13 @@ def test_what_the_sync_creates_and_the_directions_it_keeps(make_world: WorldFact
 
     # units as unit groups: a schedule per item, its units inside, the product pointing at it
     schedules = by(dv.all("uomschedules"), "name")
-    item = next(i for i in bc.all("items") if not i["blocked"])
+    # an item seeded before the sync: one the sync itself created from a Sales product gets
+    # its unit group in BC after UNIT GROUP ran, so that group crosses on the next pass
+    item = next(
+        i
+        for i in sorted(bc.all("items"), key=lambda i: i["number"])
+        if not i["blocked"] and i["number"] in seeded_items
+    )
     group = schedules[f"ITEM {item['number']} UOM GR"]
     inside = [u for u in dv.all("uoms") if u["_uomscheduleid_value"] == group["uomscheduleid"]]
     assert item["baseUnitOfMeasureCode"] in {u["name"] for u in inside}
