@@ -71,7 +71,12 @@ def test_init_warns_about_mappings_it_disables(
             assert runner.invoke(app, [*args, "--sandbox-json", str(info)]).exit_code == 0
         init = ["--home", str(home), "init", "-c", "erp=bc", "-c", "crm=crm"]
         made = runner.invoke(app, init, catch_exceptions=False)
+        shown = runner.invoke(app, ["--home", str(home), "status", "--json"])
     assert made.exit_code == 0, made.output
+    why = {m["mapping"]: m["disabled_reason"] for m in json.loads(shown.output)["mappings"]}
+    assert "'contoso/absent/v1.0'" in why["SALESPEOPLE"]
+    assert why["CUSTOMER"].startswith("mapping CUSTOMER is disabled: it depends on SALESPEOPLE")
+    assert why["ITEM-PRODUCT"] is None
     assert "warning: mapping SALESPEOPLE is disabled" in made.output
     assert "'contoso/absent/v1.0'" in made.output
     assert "warning: mapping CUSTOMER is disabled: it depends on SALESPEOPLE" in made.output

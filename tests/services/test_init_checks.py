@@ -18,6 +18,7 @@ from accord.errors import ConfigError
 from accord.sandboxes import run_sandboxes
 from accord.sandboxes.dataverse.protocol import DvOptions
 from accord.services import operations, setup
+from accord.services import status as status_service
 from accord.services.hub import Hub
 from accord.state.store import load_integration
 from accord.testing.contract import FAST_RETRY
@@ -221,8 +222,14 @@ def test_a_missing_api_group_disables_its_mappings_and_their_dependents(
     ran = {n: r.status for n, r in runs.items() if n not in off}
     assert set(ran.values()) <= {"success", "error"}, [(n, r.message) for n, r in runs.items()]
     assert s.sx["dataverse"].store.count("transactioncurrencies") > 0
-    with pytest.raises(ConfigError, match="mapping CUSTOMER is disabled"):
+    with pytest.raises(ConfigError, match="mapping CUSTOMER is disabled: it depends on SALES"):
         operations.sync_now(s.hub, "CUSTOMER", ["x"], "to_crm")
+    why = {row.name: row.disabled for row in status_service.status(s.hub)}
+    assert why["SALESPEOPLE"] is not None and ABSENT in why["SALESPEOPLE"]
+    assert why["CONTACT"] == (
+        "mapping CONTACT is disabled: it depends on CUSTOMER, which is disabled"
+    )
+    assert why["ITEM-PRODUCT"] is None
 
 
 def test_a_stored_integration_is_checked_again_when_loaded_for_a_run(

@@ -71,6 +71,8 @@ def status_json(rows: Sequence[MappingStatus]) -> dict[str, Any]:
             {
                 "mapping": row.name,
                 "direction": row.direction,
+                "enabled": row.disabled is None,
+                "disabled_reason": row.disabled,
                 "couplings": row.couplings,
                 "failed": row.failed,
                 "skipped": row.skipped,

@@ -81,6 +81,8 @@ def status_table(rows: Sequence[MappingStatus]) -> None:
             ]
         )
         lines += [f"{role} read up to {when(mark)}" for role, mark in row.watermarks.items()]
+        if row.disabled:
+            lines.insert(0, f"[yellow]disabled:[/] {row.disabled}")
         numbers = {
             "coupled": row.couplings,
             "[red]failed[/]": row.failed,

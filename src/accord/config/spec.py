@@ -137,6 +137,8 @@ class TableMappingSpec(_WithRoles):
     new_record_defaults: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per role: values a record created there starts with."""
     enabled: bool = True
+    disabled_reason: str | None = None
+    """Why the check against the systems turned the mapping off (shown by ``accord status``)."""
     fields: list[FieldMappingSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -156,6 +158,12 @@ class TableMappingSpec(_WithRoles):
 
     def entity(self, role: str) -> str:
         return self.per_role[role]
+
+    def why_disabled(self) -> str | None:
+        """Why the mapping does not run; ``None`` while it is enabled."""
+        if self.enabled:
+            return None
+        return self.disabled_reason or f"mapping {self.name} is disabled in its template"
 
     def fields_for(self, direction: str) -> list[FieldMappingSpec]:
         """Enabled field mappings that run in ``direction``."""

@@ -182,6 +182,7 @@ class _Checker:
             update: dict[str, object] = {}
             if m.name in self.result.disabled:
                 update["enabled"] = False
+                update["disabled_reason"] = self.result.disabled[m.name]
             fields = [
                 f.model_copy(update={"enabled": False}) if (m.name, f.key) in self.fields_off else f
                 for f in m.fields

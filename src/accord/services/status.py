@@ -34,6 +34,8 @@ class MappingStatus:
     open_conflicts: int
     watermarks: dict[str, datetime | None]
     last_passes: list[PassSummary] = field(default_factory=list)
+    disabled: str | None = None
+    """Why the mapping does not run, when it is disabled."""
 
 
 def summarize(job: Job) -> PassSummary:
@@ -96,6 +98,7 @@ def status(hub: Hub, integration: str | None = None, passes: int = 3) -> list[Ma
                     int(conflicts),
                     marks,
                     [summarize(j) for j in jobs],
+                    spec.why_disabled(),
                 )
             )
     return rows

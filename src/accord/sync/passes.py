@@ -91,11 +91,9 @@ def run_pass(
 
 def require_enabled(mapping: CompiledMapping) -> None:
     """A disabled mapping runs nothing: say so, and why it may be."""
-    if not mapping.spec.enabled:
-        raise ConfigError(
-            f"mapping {mapping.name} is disabled; 'accord init' says why (an API group the "
-            "tenant lacks, or a mapping it depends on)"
-        )
+    reason = mapping.spec.why_disabled()
+    if reason:
+        raise ConfigError(reason)
 
 
 class _Pass:
