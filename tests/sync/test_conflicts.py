@@ -140,3 +140,20 @@ def test_held_conflict_is_counted_once(make_world: WorldFactory) -> None:
     assert sum(r.counts["conflicts"] for r in first) == 1
     assert sum(r.counts["conflicts"] for r in second) == 0
     assert len(operations.conflicts(world.hub)) == 1
+
+
+def test_a_lookup_conflict_names_the_records_not_their_ids(make_world: WorldFactory) -> None:
+    world = settled(make_world)
+    customer_id, account_id = sorted(world.coupled_pairs("CUSTOMER"))[0]
+    (erp_a, crm_a), (erp_b, crm_b) = sorted(world.coupled_pairs("CURRENCY"))[:2]
+    code_a = world.bc.store.get("currencies", erp_a)["code"]
+    code_b = world.bc.store.get("currencies", erp_b)["code"]
+    world.bc.store.update("customers", customer_id, {"currencyCode": code_a})
+    world.dv.store.update("accounts", account_id, {"_transactioncurrencyid_value": crm_b})
+    operations.sync_incremental(world.hub, ["CUSTOMER"])
+    (conflict,) = operations.conflicts(world.hub)
+    (key,) = [k for k in conflict.fields if "transactioncurrency" in k]
+    held = conflict.fields[key]
+    assert held["values"] == {"erp": code_a, "crm": crm_b}
+    assert held["labels"] == {"crm": code_b}  # the currency's code, not its GUID
+    assert crm_a != crm_b

@@ -133,7 +133,13 @@ def conflicts_table(rows: Sequence[ConflictRow]) -> None:
         lines = []
         for key, info in row.fields.items():
             values, base = info.get("values", {}), info.get("baseline", {})
-            now = ", ".join(f"{r} {values.get(r)!r}" for r in roles)
+            labels = info.get("labels", {})
+            now = ", ".join(
+                f"{r} {labels[r]!r} ({short_id(str(values.get(r)))})"
+                if r in labels
+                else f"{r} {values.get(r)!r}"
+                for r in roles
+            )
             synced = ", ".join(f"{r} {base.get(r)!r}" for r in roles if base.get(r) is not None)
             lines.append(f"[bold]{key}[/]: {now}; last synced: {synced or '(first sight)'}")
         grid.add(str(row.id), row.mapping, record or "-", "\n".join(lines))

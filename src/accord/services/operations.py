@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from accord.config.spec import BOTH, to_role
 from accord.errors import ConfigError
@@ -185,15 +186,43 @@ def conflicts(hub: Hub, integration: str | None = None) -> list[ConflictRow]:
             .where(Conflict.resolved_at.is_(None), Conflict.mapping_id.in_(list(names)))
             .order_by(Conflict.id)
         ).all()
-        return [
-            ConflictRow(
-                c.id,
-                names[c.mapping_id],
-                {role: link.natural_key or link.record_id for role, link in k.links.items()},
-                dict(c.fields),
+        out = []
+        for c, k in rows:
+            spec = config.template.mapping(names[c.mapping_id])
+            fields = dict(c.fields)
+            for f in spec.fields:
+                if f.lookup and f.key in fields:
+                    lookup_id = config.mapping_ids[f.lookup]
+                    fields[f.key] = _label_lookup(session, lookup_id, dict(fields[f.key]))
+            out.append(
+                ConflictRow(
+                    c.id,
+                    names[c.mapping_id],
+                    {role: link.natural_key or link.record_id for role, link in k.links.items()},
+                    fields,
+                )
             )
-            for c, k in rows
-        ]
+        return out
+
+
+def _label_lookup(session: Session, lookup_id: int, info: dict[str, Any]) -> dict[str, Any]:
+    """Add ``labels``: per role, the natural key of the record a lookup value points at
+    (a GUID means little to the person resolving the conflict)."""
+    ids = {str(v) for part in ("values", "baseline") for v in info.get(part, {}).values() if v}
+    if not ids:
+        return info
+    found = session.execute(
+        select(CouplingLink.role, CouplingLink.record_id, CouplingLink.natural_key).where(
+            CouplingLink.mapping_id == lookup_id, CouplingLink.record_id.in_(sorted(ids))
+        )
+    ).all()
+    keys = {(role, record): key for role, record, key in found if key}
+    labels = {
+        role: keys[(role, str(value))]
+        for role, value in info.get("values", {}).items()
+        if (role, str(value)) in keys and keys[(role, str(value))] != str(value)
+    }
+    return {**info, "labels": labels} if labels else info
 
 
 def resolve(
