@@ -77,6 +77,7 @@ class GroupRouter(BusinessCentral):
         standard.observers.append(self.item_written)
         assert standard.documents is not None
         self.operations = Operations(store, standard.documents)
+        self.operations.seed()
 
     def dispatch(self, req: Req) -> Resp:
         if not self.options.custom_api:

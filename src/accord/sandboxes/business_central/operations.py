@@ -60,6 +60,18 @@ class Operations:
         self.store = store
         self.docs = documents
 
+    def seed(self) -> None:
+        """One archived version of each company's first quote and order (when it has any
+        and nothing is archived yet), so every page has rows from the start."""
+        for company in self.store.all("companies"):
+            cid = str(company["id"])
+            for page in ("salesQuoteOperations", "salesOrderOperations"):
+                source = OPERATIONS[page][0]
+                documents = self.store.all(source, cid)
+                if documents and not self.store.count(ARCHIVES[source][0], cid):
+                    self.refresh(cid, page)
+                    self.archive(cid, page, documents[0])
+
     # ------------------------------------------------------------------ rows
     def refresh(self, company: str, page: str) -> None:
         """Bring ``page``'s rows up to date with the documents they stand for."""
