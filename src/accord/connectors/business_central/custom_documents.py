@@ -39,7 +39,7 @@ _PAGES = {
     ),
     "salesQuoteArchiveLines": (_ARCHIVE_LINE, None),
     "itemAvailabilities": (
-        "id:g itemId:g itemNumber displayName baseUnitOfMeasureCode inventory:d "
+        "id:g itemId:g itemNumber displayName baseUnitOfMeasureCode blocked:b inventory:d "
         "quantityOnSalesOrders:d availableQuantity:d lastModifiedDateTime:t",
         "itemNumber",
     ),

@@ -94,8 +94,8 @@ SPECS: tuple[EntitySpec, ...] = (
         "itemAvailabilities",
         "itemAvailability",
         f"{_ID} itemId:guid::ro itemNumber::20:ro displayName::100:ro "
-        f"baseUnitOfMeasureCode::10:ro inventory:float::ro quantityOnSalesOrders:float::ro "
-        f"availableQuantity:float::ro {_MOD}",
+        "baseUnitOfMeasureCode::10:ro blocked:bool::ro inventory:float::ro "
+        f"quantityOnSalesOrders:float::ro availableQuantity:float::ro {_MOD}",
     ),
     _read_only(
         "customerLedgerEntries",
