@@ -26,7 +26,16 @@ _ID = "id:guid::ro"
 _MOD = "lastModifiedDateTime:datetime::ro"
 SALES_HEADER_STATUS = ("Open", "Released", "Pending Approval", "Pending Prepayment")
 """BC's ``Sales Document Status`` enum."""
-LEDGER_DOCUMENT_TYPES = (" ", "Payment", "Invoice", "Credit Memo", "Finance Charge Memo", "Refund")
+LEDGER_DOCUMENT_TYPES = (
+    " ",
+    "Payment",
+    "Invoice",
+    "Credit Memo",
+    "Finance Charge Memo",
+    "Reminder",
+    "Refund",
+)
+"""BC's ``Gen. Journal Document Type`` enum."""
 
 _OPERATION = (
     f"{_ID} number::20:ro externalDocumentNumber::35:ro customerNumber::20:ro status:::ro "
