@@ -13,15 +13,6 @@ from accord.sandboxes.business_central.ledger import decimal
 from accord.sandboxes.common.store import Row, Store
 
 PAGE = "itemAvailabilities"
-_COMPARED = (
-    "itemNumber",
-    "displayName",
-    "baseUnitOfMeasureCode",
-    "blocked",
-    "inventory",
-    "quantityOnSalesOrders",
-    "availableQuantity",
-)
 
 
 def on_sales_orders(store: Store, company: str) -> dict[str, Decimal]:
@@ -45,32 +36,43 @@ def refresh_availability(store: Store, company: str) -> None:
     """Bring the company's availability rows up to date with its items and order lines."""
     with store.transaction():
         ordered = on_sales_orders(store, company)
-        current = {r["id"]: r for r in store.all(PAGE, company)}
-        items = store.all("items", company)
-        spec = store.specs[PAGE]
-        for item in items:
+        rows: list[Row] = []
+        for item in store.all("items", company):
             inventory = decimal(item["inventory"])
-            row: Row = {
-                "id": item["id"],
-                "itemId": item["id"],
-                "itemNumber": item["number"],
-                "displayName": item["displayName"],
-                "baseUnitOfMeasureCode": item["baseUnitOfMeasureCode"],
-                "blocked": bool(item["blocked"]),
-                "inventory": inventory,
-                "quantityOnSalesOrders": ordered.get(item["id"], Decimal(0)),
-                "availableQuantity": inventory - ordered.get(item["id"], Decimal(0)),
-            }
-            old = current.get(item["id"])
-            if old is not None and all(_same(old[k], row[k]) for k in _COMPARED):
+            on_orders = ordered.get(item["id"], Decimal(0))
+            rows.append(
+                {
+                    "id": item["id"],
+                    "itemId": item["id"],
+                    "itemNumber": item["number"],
+                    "displayName": item["displayName"],
+                    "baseUnitOfMeasureCode": item["baseUnitOfMeasureCode"],
+                    "blocked": bool(item["blocked"]),
+                    "inventory": inventory,
+                    "quantityOnSalesOrders": on_orders,
+                    "availableQuantity": inventory - on_orders,
+                }
+            )
+        keep_rows(store, PAGE, company, rows)
+
+
+def keep_rows(store: Store, page: str, company: str, rows: list[Row]) -> None:
+    """Make a computed page's rows ``rows`` (by id): a row whose values changed is stamped
+    with the current time, rows no longer wanted are removed."""
+    spec = store.specs[page]
+    with store.transaction():
+        current = {r["id"]: r for r in store.all(page, company)}
+        for row in rows:
+            old = current.get(row["id"])
+            if old is not None and all(_same(old[k], v) for k, v in row.items()):
                 continue
-            row["lastModifiedDateTime"] = store.now_text(spec)
+            stamped = {**row, "lastModifiedDateTime": store.now_text(spec)}
             if old is None:
-                store.insert_raw(PAGE, row, company)
+                store.insert_raw(page, stamped, company)
             else:
-                store.update_raw(PAGE, row["id"], row, company)
-        for key in set(current) - {i["id"] for i in items}:
-            store.delete_raw(PAGE, key, company)
+                store.update_raw(page, row["id"], stamped, company)
+        for key in set(current) - {r["id"] for r in rows}:
+            store.delete_raw(page, key, company)
 
 
 def _same(left: object, right: object) -> bool:

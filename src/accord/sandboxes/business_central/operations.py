@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from accord.sandboxes.business_central.availability import keep_rows
 from accord.sandboxes.business_central.custom_documents import ARCHIVES, OPERATIONS
 from accord.sandboxes.business_central.document_lines import dialog
 from accord.sandboxes.business_central.documents import KINDS, DocumentKind
@@ -74,24 +75,11 @@ class Operations:
 
     # ------------------------------------------------------------------ rows
     def refresh(self, company: str, page: str) -> None:
-        """Bring ``page``'s rows up to date with the documents they stand for."""
-        source = OPERATIONS[page][0]
-        spec = self.store.specs[page]
-        with self.store.transaction():
-            current = {r["id"]: r for r in self.store.all(page, company)}
-            documents = self.store.all(source, company)
-            for document in documents:
-                values = self._values(company, page, document)
-                old = current.get(document["id"])
-                if old is not None and all(old[k] == v for k, v in values.items()):
-                    continue
-                values["lastModifiedDateTime"] = self.store.now_text(spec)
-                if old is None:
-                    self.store.insert_raw(page, {"id": document["id"], **values}, company)
-                else:
-                    self.store.update_raw(page, document["id"], values, company)
-            for key in set(current) - {d["id"] for d in documents}:
-                self.store.delete_raw(page, key, company)
+        """Bring ``page``'s rows up to date with the documents they stand for (what only the
+        actions set — status, last numbers, archived version — is kept)."""
+        documents = self.store.all(OPERATIONS[page][0], company)
+        rows = [{"id": d["id"], **self._values(company, page, d)} for d in documents]
+        keep_rows(self.store, page, company, rows)
 
     def _values(self, company: str, page: str, document: Row) -> Row:
         if page == "customerPaymentJournalOperations":
