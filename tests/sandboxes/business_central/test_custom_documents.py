@@ -295,3 +295,33 @@ def act_in(
     bc_http: httpx.Client, bc: SandboxHandle, company: str, key: str, action: str
 ) -> httpx.Response:
     return bc_http.post(group(bc, f"salesOrderOperations({key})/Microsoft.NAV.{action}", company))
+
+
+def test_a_released_quote_refuses_changes(bc: SandboxHandle, bc_http: httpx.Client) -> None:
+    item = items(bc, 1)[0]
+    quote = bc_http.post(
+        url(bc, "salesQuotes"),
+        json={
+            "customerNumber": customer(bc, taxable=False)["number"],
+            "salesQuoteLines": [{"itemId": item["id"], "quantity": 1}],
+        },
+    ).json()
+    assert act(bc_http, bc, "salesQuoteOperations", quote["id"], "release").status_code == 204
+    header = bc_http.patch(
+        url(bc, f"salesQuotes({quote['id']})"),
+        json={"externalDocumentNumber": "LATE"},
+        headers={"If-Match": "*"},
+    )
+    assert header.status_code == 400 and "Document Type=Quote" in header.text
+    assert act(bc_http, bc, "salesQuoteOperations", quote["id"], "ship").status_code == 400
+    assert act(bc_http, bc, "salesQuoteOperations", quote["id"], "reopen").status_code == 204
+    header = bc_http.patch(
+        url(bc, f"salesQuotes({quote['id']})"),
+        json={"externalDocumentNumber": "LATE"},
+        headers={"If-Match": "*"},
+    )
+    assert header.status_code == 200, header.text
+    missing = act(
+        bc_http, bc, "salesQuoteOperations", "6f0d2c1e-0000-4000-8000-000000000000", "release"
+    )
+    assert missing.status_code == 404

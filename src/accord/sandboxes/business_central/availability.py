@@ -56,12 +56,18 @@ def refresh_availability(store: Store, company: str) -> None:
         keep_rows(store, PAGE, company, rows)
 
 
-def keep_rows(store: Store, page: str, company: str, rows: list[Row]) -> None:
+def keep_rows(
+    store: Store, page: str, company: str, rows: list[Row], only: str | None = None
+) -> None:
     """Make a computed page's rows ``rows`` (by id): a row whose values changed is stamped
-    with the current time, rows no longer wanted are removed."""
+    with the current time, rows no longer wanted are removed (``only``: just that row)."""
     spec = store.specs[page]
     with store.transaction():
-        current = {r["id"]: r for r in store.all(page, company)}
+        if only is None:
+            current = {r["id"]: r for r in store.all(page, company)}
+        else:
+            found = store.get_raw(page, only, company)
+            current = {only: found} if found is not None else {}
         for row in rows:
             old = current.get(row["id"])
             if old is not None and all(_same(old[k], v) for k, v in row.items()):

@@ -90,7 +90,8 @@ class GroupRouter(BusinessCentral):
         elif name == "itemAvailabilities":
             refresh_availability(self.store, company)
         elif name in OPERATIONS:
-            self.operations.refresh(company, name)
+            one = key.lower() if key and GUID_RE.match(key) else None
+            self.operations.refresh(company, name, one)
             if rest and rest.startswith(ACTION):
                 action = rest.removeprefix(ACTION)
                 return self.operations.run(company, name, key, action, req.method)

@@ -74,12 +74,17 @@ class Operations:
                     self.archive(cid, page, documents[0])
 
     # ------------------------------------------------------------------ rows
-    def refresh(self, company: str, page: str) -> None:
-        """Bring ``page``'s rows up to date with the documents they stand for (what only the
-        actions set — status, last numbers, archived version — is kept)."""
-        documents = self.store.all(OPERATIONS[page][0], company)
+    def refresh(self, company: str, page: str, key: str | None = None) -> None:
+        """Bring ``page``'s rows (or the row ``key``) up to date with the documents they stand
+        for (what only the actions set — status, last numbers, archived version — is kept)."""
+        source = OPERATIONS[page][0]
+        if key is None:
+            documents = self.store.all(source, company)
+        else:
+            found = self.store.get_raw(source, key, company)
+            documents = [found] if found is not None else []
         rows = [{"id": d["id"], **self._values(company, page, d)} for d in documents]
-        keep_rows(self.store, page, company, rows)
+        keep_rows(self.store, page, company, rows, only=key)
 
     def _values(self, company: str, page: str, document: Row) -> Row:
         if page == "customerPaymentJournalOperations":
@@ -218,4 +223,4 @@ class Operations:
     def post_journal(self, company: str, page: str, journal: Row) -> None:
         if not self.docs.postings.post_payments(company, journal["id"]):
             raise dialog("There is nothing to post.")
-        self.refresh(company, page)
+        self.refresh(company, page, journal["id"])
