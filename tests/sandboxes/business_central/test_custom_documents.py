@@ -325,3 +325,19 @@ def test_a_released_quote_refuses_changes(bc: SandboxHandle, bc_http: httpx.Clie
         bc_http, bc, "salesQuoteOperations", "6f0d2c1e-0000-4000-8000-000000000000", "release"
     )
     assert missing.status_code == 404
+
+
+def test_metadata_lists_the_bound_actions(bc: SandboxHandle, bc_http: httpx.Client) -> None:
+    text = bc_http.get(bc.base_url.replace("/api/v2.0", GROUP) + "/$metadata").text
+    for page, action in (
+        ("salesOrderOperation", "ship"),
+        ("salesQuoteOperation", "archive"),
+        ("customerPaymentJournalOperation", "post"),
+    ):
+        assert (
+            f'<Action Name="{action}" IsBound="true"><Parameter Name="bindingParameter" '
+            f'Type="Microsoft.NAV.{page}"/></Action>'
+        ) in text
+    standard = bc_http.get("$metadata").text
+    assert 'Name="shipAndInvoice" IsBound="true"' in standard
+    assert 'Type="Microsoft.NAV.salesOrderOperation"' not in standard

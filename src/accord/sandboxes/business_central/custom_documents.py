@@ -73,6 +73,7 @@ SPECS: tuple[EntitySpec, ...] = (
         f"lastInvoiceNumber::20:ro {_MOD}",
         enums={"status": SALES_HEADER_STATUS},
         defaults={"status": "Open"},
+        actions=("release", "reopen", "ship", "invoice", "archive"),
     ),
     _computed(
         "salesQuoteOperations",
@@ -80,6 +81,7 @@ SPECS: tuple[EntitySpec, ...] = (
         f"{_OPERATION} {_MOD}",
         enums={"status": SALES_HEADER_STATUS},
         defaults={"status": "Open"},
+        actions=("release", "reopen", "archive"),
     ),
     _read_only(
         "salesOrderArchives",
@@ -120,14 +122,20 @@ SPECS: tuple[EntitySpec, ...] = (
         "customerPaymentJournalOperations",
         "customerPaymentJournalOperation",
         f"{_ID} code::10:ro displayName::100:ro lineCount:int::ro totalAmount:float::ro {_MOD}",
+        actions=("post",),
     ),
 )
 """The document pages of the custom API group."""
 
+_SOURCES = {
+    "salesOrderOperations": "salesOrders",
+    "salesQuoteOperations": "salesQuotes",
+    "customerPaymentJournalOperations": "customerPaymentJournals",
+}
 OPERATIONS = {
-    "salesOrderOperations": ("salesOrders", ("release", "reopen", "ship", "invoice", "archive")),
-    "salesQuoteOperations": ("salesQuotes", ("release", "reopen", "archive")),
-    "customerPaymentJournalOperations": ("customerPaymentJournals", ("post",)),
+    spec.name: (_SOURCES[spec.name], tuple(spec.extra["actions"]))
+    for spec in SPECS
+    if spec.name in _SOURCES
 }
 """Operations page -> (the v2.0 entity set it stands for, its bound actions)."""
 ARCHIVES = {
