@@ -341,3 +341,55 @@ def test_metadata_lists_the_bound_actions(bc: SandboxHandle, bc_http: httpx.Clie
     standard = bc_http.get("$metadata").text
     assert 'Name="shipAndInvoice" IsBound="true"' in standard
     assert 'Type="Microsoft.NAV.salesOrderOperation"' not in standard
+
+
+def test_credit_memos_write_and_apply_ledger_entries(
+    bc: SandboxHandle, bc_http: httpx.Client
+) -> None:
+    item = items(bc, 1)[0]
+
+    def posted_invoice(price: int) -> dict[str, Any]:
+        head = order(
+            bc_http,
+            bc,
+            f"OPS-CM-{price}",
+            [{"itemId": item["id"], "quantity": 1, "unitPrice": price}],
+        )
+        assert ship_and_invoice(bc_http, bc, head["id"]).status_code == 204
+        return listed(bc_http, url(bc, "salesInvoices"), f"orderNumber eq '{head['number']}'")[0]
+
+    def entries(number: str) -> list[tuple[str, Decimal, Decimal, bool]]:
+        rows = listed(bc_http, group(bc, "customerLedgerEntries"), f"documentNumber eq '{number}'")
+        return [
+            (
+                r["documentType"],
+                Decimal(str(r["amount"])),
+                Decimal(str(r["remainingAmount"])),
+                r["open"],
+            )
+            for r in rows
+        ]
+
+    canceled = posted_invoice(30)
+    assert act_on(bc_http, bc, "salesInvoices", canceled["id"], "cancel").status_code == 204
+    assert entries(canceled["number"]) == [("Invoice", 30, 0, False)]
+    memo = listed(bc_http, url(bc, "salesCreditMemos"), f"invoiceNumber eq '{canceled['number']}'")[
+        0
+    ]
+    assert entries(memo["number"]) == [("Credit Memo", -30, 0, False)]
+
+    credited = posted_invoice(20)
+    made = act_on(bc_http, bc, "salesInvoices", credited["id"], "makeCorrectiveCreditMemo")
+    assert made.status_code == 204
+    draft = listed(
+        bc_http, url(bc, "salesCreditMemos"), f"invoiceNumber eq '{credited['number']}'"
+    )[0]
+    assert act_on(bc_http, bc, "salesCreditMemos", draft["id"], "post").status_code == 204
+    assert entries(credited["number"]) == [("Invoice", 20, 0, False)]
+    memo = one(bc_http, url(bc, f"salesCreditMemos({draft['id']})"))
+    assert entries(memo["number"]) == [("Credit Memo", -20, 0, False)]
+    assert one(bc_http, url(bc, f"salesInvoices({credited['id']})"))["status"] == "Paid"
+
+
+def act_on(bc_http: httpx.Client, bc: SandboxHandle, entity: str, key: str, action: str) -> Any:
+    return bc_http.post(url(bc, f"{entity}({key})/Microsoft.NAV.{action}"))
