@@ -16,6 +16,7 @@ import pytest
 from accord.connectors.base import ChangeQuery, WriteOp
 from accord.connectors.business_central.connector import BusinessCentralConnector
 from accord.connectors.business_central.custom_api import API_GROUP, ENTITIES, api_root
+from accord.connectors.business_central.custom_documents import DOCUMENT_PAGES
 from accord.connectors.registry import build_connector
 from accord.errors import AccordError, ConfigError
 from accord.testing.contract import FAST_RETRY
@@ -69,6 +70,7 @@ def test_entities_say_which_api_they_live_in() -> None:
         "currencyExchangeRates",
         "currencyRates",
         "integrationContacts",
+        *DOCUMENT_PAGES,
     }
     assert ENTITIES["customers"].api_group is None and ENTITIES["currencies"].api_group is None
 

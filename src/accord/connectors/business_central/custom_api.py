@@ -11,12 +11,11 @@ builds their URLs from the connection's v2.0 base URL.
 from __future__ import annotations
 
 from accord.connectors.base import EntityInfo, FieldInfo, FieldType
+from accord.connectors.business_central.custom_documents import API_GROUP, DOCUMENT_PAGES
 from accord.connectors.business_central.entities import _ADDRESS, _entity
 from accord.connectors.business_central.entities import ENTITIES as STANDARD
 from accord.errors import ConfigError
 
-API_GROUP = "accord/integration/v1.0"
-"""``<publisher>/<group>/<version>`` of the extension's API pages."""
 STANDARD_API = "v2.0"
 
 S, D, B, DT, OPT = (
@@ -131,6 +130,7 @@ GROUP_ENTITIES: dict[str, EntityInfo] = {
         ),
     )
 }
+GROUP_ENTITIES.update(DOCUMENT_PAGES)  # order operations, archives, availability, ledger
 """The group's entity sets."""
 
 ENTITIES: dict[str, EntityInfo] = {**STANDARD, **GROUP_ENTITIES}

@@ -250,6 +250,7 @@ ENTITIES: dict[str, EntityInfo] = {
             FieldInfo("currentcost", D),
             FieldInfo("quantitydecimal", INT),
             FieldInfo("producttypecode", OPT),
+            FieldInfo("quantityonhand", D),
             *_STATE,
         ),
         _entity(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from accord.sandboxes.business_central import custom_documents
 from accord.sandboxes.business_central.entities import _spec  # the standard's shorthand
 from accord.sandboxes.common.store import EntitySpec
 
@@ -95,6 +96,7 @@ SPECS: tuple[EntitySpec, ...] = (
         enums={"type": ("Company", "Person")},
         defaults={"type": "Person"},
     ),
+    *custom_documents.SPECS,
 )
 """The group's entity sets (the store holds them next to the standard ones)."""
 

@@ -7,11 +7,14 @@ from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
+
+from accord.sandboxes.business_central.custom_documents import header_status
 from accord.sandboxes.business_central.documents import DocumentKind
 from accord.sandboxes.business_central.entities import ZERO_GUID
 from accord.sandboxes.business_central.protocol import coerce_body
 from accord.sandboxes.common.odata import ODataError
-from accord.sandboxes.common.store import Row, Store
+from accord.sandboxes.common.store import COMPANY, Row, Store
 
 if TYPE_CHECKING:
     from accord.sandboxes.business_central.resources import BcResources
@@ -36,6 +39,8 @@ class LineRules:
 
     store: Store
     res: BcResources
+    _series: dict[tuple[str, str, str], int]
+    """Last number per (entity, prefix, company) handed out by :meth:`next_number`."""
 
     lines: Callable[[str, DocumentKind, str], list[Row]]
     """A document's lines in sequence order (the routes class defines it)."""
@@ -168,3 +173,59 @@ class LineRules:
                 f"Type=Order, Document No.={header['number']}, Line No.={line['sequence']}. "
                 f"Current value is '{shipped - invoiced}'."
             )
+
+    def editable(self, kind: DocumentKind, header: Row) -> None:
+        """The document may change: not posted, and (orders, quotes) not released."""
+        if header["status"] not in kind.editable:
+            raise dialog(
+                f"{kind.type_name} {header['number']} has been posted and can no longer be "
+                "modified."
+            )
+        status = header_status(self.store, kind.header, header["id"], header.get(COMPANY))
+        if status != "Open":
+            raise dialog(
+                f"Status must be equal to 'Open'  in Sales Header: Document Type="
+                f"{kind.type_name}, No.={header['number']}. Current value is '{status}'."
+            )
+
+    def totals(self, company: str, kind: DocumentKind, key: str) -> Row:
+        """Recompute a header's totals (and an order's fully-shipped flag) from its lines."""
+        spec = self.store.specs[kind.header]
+        header = self.store.get_raw(kind.header, key, company)
+        assert header is not None
+        lines = self.lines(company, kind, key)
+        net = sum((money(line["amountExcludingTax"]) for line in lines), Decimal(0))
+        tax = sum((money(line["totalTaxAmount"]) for line in lines), Decimal(0))
+        values: Row = {
+            "totalAmountExcludingTax": net,
+            "totalTaxAmount": tax,
+            "totalAmountIncludingTax": net + tax,
+        }
+        if "fullyShipped" in spec.field_map:
+            real = [line for line in lines if line["lineType"] != "Comment"]
+            values["fullyShipped"] = bool(real) and all(  # a FlowField Min(): false on none
+                Decimal(str(line["shippedQuantity"])) >= Decimal(str(line["quantity"]))
+                for line in real
+            )
+        if all(header.get(k) == v for k, v in values.items()):
+            return header
+        updated = self.store.update_raw(kind.header, key, values, company)
+        assert updated is not None
+        return updated
+
+    def next_number(self, entity: str, prefix: str, width: int, company: str) -> str:
+        """The next number of a series over ``entity``'s numbers (``PS-INV100001``)."""
+        with self.store.transaction():
+            key = (entity, prefix, company)
+            if key not in self._series:
+                t = self.store.table(entity)
+                top = self.store.scalar(
+                    sa.select(t.c.number)
+                    .where(t.c[COMPANY] == company, t.c.number.like(f"{prefix}%"))
+                    .order_by(sa.func.length(t.c.number).desc(), t.c.number.desc())
+                    .limit(1)
+                )
+                digits = str(top)[len(prefix) :] if top else ""
+                self._series[key] = int(digits) if digits.isdigit() else 0
+            self._series[key] += 1
+            return f"{prefix}{self._series[key]:0{width}d}"

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
-from accord.sandboxes.business_central.document_lines import LineRules, dialog, money
+from accord.sandboxes.business_central.document_lines import LineRules, dialog
 from accord.sandboxes.business_central.documents import KINDS, LINES, DocumentKind
 from accord.sandboxes.business_central.entities import ZERO_GUID
 from accord.sandboxes.business_central.protocol import coerce_body, entity_json, error
@@ -265,13 +264,6 @@ class BcDocuments(LineRules):
             updated = self.totals(company, kind, key)
         return self.reply(req, company, spec, updated, 200)
 
-    def editable(self, kind: DocumentKind, header: Row) -> None:
-        if header["status"] not in kind.editable:
-            raise dialog(
-                f"{kind.type_name} {header['number']} has been posted and can no longer be "
-                "modified."
-            )
-
     # ------------------------------------------------------------------ lines
     def line_request(
         self, req: Req, company: str, kind: DocumentKind, key: str | None, document: str | None
@@ -328,48 +320,6 @@ class BcDocuments(LineRules):
 
     def lines(self, company: str, kind: DocumentKind, document: str) -> list[Row]:
         return rows_where(self.store, kind.lines, "documentId", document, company, "sequence")
-
-    def totals(self, company: str, kind: DocumentKind, key: str) -> Row:
-        """Recompute a header's totals (and an order's fully-shipped flag) from its lines."""
-        spec = self.store.specs[kind.header]
-        header = self.store.get_raw(kind.header, key, company)
-        assert header is not None
-        lines = self.lines(company, kind, key)
-        net = sum((money(line["amountExcludingTax"]) for line in lines), Decimal(0))
-        tax = sum((money(line["totalTaxAmount"]) for line in lines), Decimal(0))
-        values: Row = {
-            "totalAmountExcludingTax": net,
-            "totalTaxAmount": tax,
-            "totalAmountIncludingTax": net + tax,
-        }
-        if "fullyShipped" in spec.field_map:
-            real = [line for line in lines if line["lineType"] != "Comment"]
-            values["fullyShipped"] = bool(real) and all(  # a FlowField Min(): false on none
-                Decimal(str(line["shippedQuantity"])) >= Decimal(str(line["quantity"]))
-                for line in real
-            )
-        if all(header.get(k) == v for k, v in values.items()):
-            return header
-        updated = self.store.update_raw(kind.header, key, values, company)
-        assert updated is not None
-        return updated
-
-    def next_number(self, entity: str, prefix: str, width: int, company: str) -> str:
-        """The next number of a series over ``entity``'s numbers (``PS-INV100001``)."""
-        with self.store.transaction():
-            key = (entity, prefix, company)
-            if key not in self._series:
-                t = self.store.table(entity)
-                top = self.store.scalar(
-                    sa.select(t.c.number)
-                    .where(t.c[COMPANY] == company, t.c.number.like(f"{prefix}%"))
-                    .order_by(sa.func.length(t.c.number).desc(), t.c.number.desc())
-                    .limit(1)
-                )
-                digits = str(top)[len(prefix) :] if top else ""
-                self._series[key] = int(digits) if digits.isdigit() else 0
-            self._series[key] += 1
-            return f"{prefix}{self._series[key]:0{width}d}"
 
     def reply(self, req: Req, company: str, spec: EntitySpec, row: Row, status: int) -> Resp:
         body = {

@@ -251,12 +251,14 @@ def document_specs(spec: SpecBuilder) -> tuple[EntitySpec, ...]:
     def header(name: str, type_name: str, fields: str, **extra: object) -> EntitySpec:
         enums = {"status": ENUMS[name]} if name in ENUMS else {}
         defaults = {"status": ENUMS[name][1 if name == "salesInvoices" else 0]} if enums else {}
+        actions = KINDS[name].actions if name in KINDS else ()
         return spec(
             name,
             type_name,
             _fields(fields, _HEADER_RO),
             enums=enums,
             defaults=defaults,
+            actions=actions,
             **extra,
         )
 

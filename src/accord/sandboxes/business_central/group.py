@@ -17,7 +17,10 @@ from starlette.responses import Response
 from accord import jsonwire
 from accord.sandboxes.business_central import custom_api, entities
 from accord.sandboxes.business_central.app import BusinessCentral
+from accord.sandboxes.business_central.availability import refresh_availability
+from accord.sandboxes.business_central.custom_documents import OPERATIONS
 from accord.sandboxes.business_central.exchange import refresh_rates
+from accord.sandboxes.business_central.operations import Operations
 from accord.sandboxes.business_central.protocol import BcOptions, error
 from accord.sandboxes.common.faults import Faults
 from accord.sandboxes.common.http import Req, Resp, to_response
@@ -26,6 +29,7 @@ from accord.sandboxes.common.store import COMPANY, Row, Store
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 ZERO_DATE = "0001-01-01"
+ACTION = "Microsoft.NAV."
 
 
 def not_found(url: str) -> Resp:
@@ -71,6 +75,9 @@ class GroupRouter(BusinessCentral):
         specs = (entities.BY_NAME["companies"], *custom_api.SPECS)
         super().__init__(store, options, faults, specs)
         standard.observers.append(self.item_written)
+        assert standard.documents is not None
+        self.operations = Operations(store, standard.documents)
+        self.operations.seed()
 
     def dispatch(self, req: Req) -> Resp:
         if not self.options.custom_api:
@@ -80,6 +87,14 @@ class GroupRouter(BusinessCentral):
     def entity(self, req: Req, company: str, name: str, key: str | None, rest: str | None) -> Resp:
         if name == "currencyRates":
             refresh_rates(self.store, company)
+        elif name == "itemAvailabilities":
+            refresh_availability(self.store, company)
+        elif name in OPERATIONS:
+            one = key.lower() if key and GUID_RE.match(key) else None
+            self.operations.refresh(company, name, one)
+            if rest and rest.startswith(ACTION):
+                action = rest.removeprefix(ACTION)
+                return self.operations.run(company, name, key, action, req.method)
         checks = _CHECKS.get(name)
         if (
             checks is not None

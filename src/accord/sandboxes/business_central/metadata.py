@@ -1,7 +1,8 @@
 """A CSDL ``$metadata`` document (namespace Microsoft.NAV, container NAV) generated from the
 entity specs — the real service has no static one to copy [I]. Lookups (``currencyId``) are
 described by a navigation property to the related entity with a ``ReferentialConstraint``;
-read-only fields carry ``Org.OData.Core.V1.Computed`` [I]."""
+read-only fields carry ``Org.OData.Core.V1.Computed`` [I]; bound actions are ``Action``
+elements whose binding parameter is the entity type, as Business Central lists them."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ _COMPUTED = '<Annotation Term="Org.OData.Core.V1.Computed" Bool="true"/>'
 
 def csdl(specs: tuple[EntitySpec, ...]) -> str:
     """The $metadata XML."""
-    types, sets = [], []
+    types, sets, actions = [], [], []
     by_name = {s.name: s for s in specs}
     for spec in specs:
         props = "".join(
@@ -37,12 +38,18 @@ def csdl(specs: tuple[EntitySpec, ...]) -> str:
             f"{props}</EntityType>"
         )
         sets.append(f'<EntitySet Name="{spec.name}" EntityType="Microsoft.NAV.{spec.type_name}"/>')
+        actions += [
+            f'<Action Name="{action}" IsBound="true"><Parameter Name="bindingParameter" '
+            f'Type="Microsoft.NAV.{spec.type_name}"/></Action>'
+            for action in spec.extra.get("actions", ())
+        ]
     return (
         '<?xml version="1.0" encoding="utf-8"?>'
         '<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">'
         '<edmx:DataServices><Schema Namespace="Microsoft.NAV" '
         'xmlns="http://docs.oasis-open.org/odata/ns/edm">'
         + "".join(types)
+        + "".join(actions)
         + '<EntityContainer Name="NAV">'
         + "".join(sets)
         + "</EntityContainer></Schema></edmx:DataServices></edmx:Edmx>"

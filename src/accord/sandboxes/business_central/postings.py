@@ -14,6 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from accord.sandboxes.business_central import ledger
 from accord.sandboxes.business_central.document_lines import dialog, money
 from accord.sandboxes.business_central.documents import KINDS, DocumentKind
 from accord.sandboxes.business_central.protocol import error
@@ -81,59 +82,44 @@ class Postings:
 
     # ------------------------------------------------------------------ orders
     def ship_and_invoice(self, company: str, kind: DocumentKind, order: Row) -> None:
+        self.post_order(company, kind, order, ship=True, invoice=True)
+
+    def post_order(
+        self, company: str, kind: DocumentKind, order: Row, *, ship: bool, invoice: bool
+    ) -> tuple[Row | None, Row | None]:
+        """Post an order's Qty. to Ship (``ship``) and Qty. to Invoice (``invoice``, at most
+        what is shipped and not invoiced): a posted shipment and/or invoice; the order is
+        deleted once every line is fully invoiced, as BC does."""
         lines = self.docs.lines(company, kind, order["id"])
-        real = [line for line in lines if line["lineType"] != "Comment"]
-        if not any(line["shipQuantity"] or line["invoiceQuantity"] for line in real):
-            raise dialog("There is nothing to post.")
-        today = self.store.clock.now().date().isoformat()
-        if any(line["shipQuantity"] for line in real):
-            shipment = self.posted_header(
-                company, "salesShipments", order, {"orderNumber": order["number"]}
-            )
-            for line in lines:
-                if line["lineType"] == "Comment" or line["shipQuantity"]:
-                    self.store.insert_raw(
-                        "salesShipmentLines",
-                        {
-                            **self.line_copy(line, "salesShipmentLines"),
-                            "documentId": shipment["id"],
-                            "documentNo": shipment["number"],
-                            "quantity": line["shipQuantity"],
-                            "shipmentDate": today,
-                        },
-                        company,
-                    )
+        shipping = {
+            line["id"]: Decimal(str(line["shipQuantity"])) if ship else Decimal(0) for line in lines
+        }
         to_invoice = [
-            (line, min(Decimal(str(line["invoiceQuantity"])), self.shipped_after(line)))
+            (
+                line,
+                max(
+                    min(
+                        Decimal(str(line["invoiceQuantity"])),
+                        self.shipped(line) + shipping[line["id"]] - self.invoiced(line),
+                    ),
+                    Decimal(0),
+                )
+                if invoice
+                else Decimal(0),
+            )
             for line in lines
         ]
+        if not any(shipping.values()) and not any(quantity for _, quantity in to_invoice):
+            raise dialog("There is nothing to post.")
+        shipment = posted = None
+        if any(shipping.values()):
+            shipment = self.post_shipment(company, order, lines, shipping)
         if any(quantity for _, quantity in to_invoice):
-            invoice = self.posted_header(
-                company,
-                "salesInvoices",
-                order,
-                {"orderId": order["id"], "orderNumber": order["number"], "status": "Open"},
-            )
-            invoice_kind = KINDS["salesInvoices"]
-            for line, quantity in to_invoice:
-                if line["lineType"] == "Comment" or quantity:
-                    copy = {**self.line_copy(line, "salesInvoiceLines"), "quantity": quantity}
-                    copy["documentId"] = invoice["id"]
-                    copy = self.docs.amounts(
-                        invoice_kind, invoice, copy, company, taxable=bool(line["taxPercent"])
-                    )
-                    self.store.insert_raw("salesInvoiceLines", copy, company)
-            posted = self.docs.totals(company, invoice_kind, invoice["id"])
-            self.store.update_raw(
-                "salesInvoices",
-                invoice["id"],
-                {"remainingAmount": posted["totalAmountIncludingTax"]},
-                company,
-            )
+            posted = self.post_order_invoice(company, order, to_invoice)
         invoiced_all = True
         for line, quantity in to_invoice:
-            shipped = self.shipped_after(line)
-            invoiced = Decimal(str(line["invoicedQuantity"])) + quantity
+            shipped = self.shipped(line) + shipping[line["id"]]
+            invoiced = self.invoiced(line) + quantity
             ordered = Decimal(str(line["quantity"]))
             invoiced_all = invoiced_all and (line["lineType"] == "Comment" or invoiced >= ordered)
             self.store.update_raw(
@@ -153,10 +139,68 @@ class Postings:
             self.store.delete_raw(kind.header, order["id"], company)
         else:
             self.docs.totals(company, kind, order["id"])
+        return shipment, posted
+
+    def post_shipment(
+        self, company: str, order: Row, lines: list[Row], shipping: dict[str, Decimal]
+    ) -> Row:
+        today = self.store.clock.now().date().isoformat()
+        shipment = self.posted_header(
+            company, "salesShipments", order, {"orderNumber": order["number"]}
+        )
+        for line in lines:
+            quantity = shipping[line["id"]]
+            if line["lineType"] == "Comment" or quantity:
+                self.store.insert_raw(
+                    "salesShipmentLines",
+                    {
+                        **self.line_copy(line, "salesShipmentLines"),
+                        "documentId": shipment["id"],
+                        "documentNo": shipment["number"],
+                        "quantity": quantity,
+                        "shipmentDate": today,
+                    },
+                    company,
+                )
+                ledger.take_from_inventory(self.store, company, line, quantity)
+        return shipment
+
+    def post_order_invoice(
+        self, company: str, order: Row, to_invoice: list[tuple[Row, Decimal]]
+    ) -> Row:
+        invoice = self.posted_header(
+            company,
+            "salesInvoices",
+            order,
+            {"orderId": order["id"], "orderNumber": order["number"], "status": "Open"},
+        )
+        invoice_kind = KINDS["salesInvoices"]
+        for line, quantity in to_invoice:
+            if line["lineType"] == "Comment" or quantity:
+                copy = {**self.line_copy(line, "salesInvoiceLines"), "quantity": quantity}
+                copy["documentId"] = invoice["id"]
+                copy = self.docs.amounts(
+                    invoice_kind, invoice, copy, company, taxable=bool(line["taxPercent"])
+                )
+                self.store.insert_raw("salesInvoiceLines", copy, company)
+        posted = self.docs.totals(company, invoice_kind, invoice["id"])
+        total = posted["totalAmountIncludingTax"]
+        posted = (
+            self.store.update_raw(
+                "salesInvoices", invoice["id"], {"remainingAmount": total}, company
+            )
+            or posted
+        )
+        ledger.add_entry(self.store, company, "Invoice", posted, money(total))
+        return posted
 
     @staticmethod
-    def shipped_after(line: Row) -> Decimal:
-        return Decimal(str(line["shippedQuantity"])) + Decimal(str(line["shipQuantity"]))
+    def shipped(line: Row) -> Decimal:
+        return Decimal(str(line["shippedQuantity"]))
+
+    @staticmethod
+    def invoiced(line: Row) -> Decimal:
+        return Decimal(str(line["invoicedQuantity"]))
 
     # ------------------------------------------------------------------ quotes
     def make_order(self, company: str, kind: DocumentKind, quote: Row) -> None:
@@ -202,21 +246,21 @@ class Postings:
         }
         if kind.header == "salesInvoices":
             values["remainingAmount"] = document["totalAmountIncludingTax"]
-        self.store.update_raw(kind.header, document["id"], values, company)
-        if kind.header == "salesCreditMemos" and document["invoiceId"] not in (None, ""):
-            self.apply_credit(company, document)
-
-    def apply_credit(self, company: str, memo: Row) -> None:
-        invoice = self.store.get_raw("salesInvoices", memo["invoiceId"], company)
-        if invoice is None or invoice["status"] != "Open":
+        posted = self.store.update_raw(kind.header, document["id"], values, company)
+        assert posted is not None
+        total = money(document["totalAmountIncludingTax"])
+        if kind.header == "salesInvoices":
+            ledger.add_entry(self.store, company, "Invoice", posted, total)
             return
-        left = money(invoice["remainingAmount"]) - money(memo["totalAmountIncludingTax"])
-        self.store.update_raw(
-            "salesInvoices",
-            invoice["id"],
-            {"remainingAmount": max(left, Decimal(0)), "status": "Paid" if left <= 0 else "Open"},
-            company,
-        )
+        entry = ledger.add_entry(self.store, company, "Credit Memo", posted, -total)
+        if document["invoiceId"] not in (None, ""):
+            self.apply_credit(company, posted, entry)
+
+    def apply_credit(self, company: str, memo: Row, entry: Row) -> None:
+        invoice = self.store.get_raw("salesInvoices", memo["invoiceId"], company)
+        if invoice is not None:
+            total = money(memo["totalAmountIncludingTax"])
+            ledger.apply_to_invoice(self.store, company, invoice, total, entry)
 
     def send_posted(self, company: str, kind: DocumentKind, document: Row) -> None:
         if document["status"] in kind.editable:
@@ -233,15 +277,24 @@ class Postings:
             raise dialog(f"Only an open posted invoice can be canceled ({invoice['number']}).")
         memo = self.corrective_credit_memo(company, kind, invoice)
         prefix, width = POSTED_SERIES["salesCreditMemos"]
-        self.store.update_raw(
-            "salesCreditMemos",
-            memo["id"],
-            {
-                "number": self.docs.next_number("salesCreditMemos", prefix, width, company),
-                "status": "Corrective",
-            },
-            company,
+        memo = (
+            self.store.update_raw(
+                "salesCreditMemos",
+                memo["id"],
+                {
+                    "number": self.docs.next_number("salesCreditMemos", prefix, width, company),
+                    "status": "Corrective",
+                },
+                company,
+            )
+            or memo
         )
+        total = money(memo["totalAmountIncludingTax"])
+        entry = ledger.add_entry(self.store, company, "Credit Memo", memo, -total)
+        self.store.update_raw(
+            ledger.LEDGER, entry["id"], {"remainingAmount": 0, "open": False}, company
+        )
+        ledger.close_invoice_entry(self.store, company, invoice)
         self.store.update_raw(
             "salesInvoices", invoice["id"], {"status": "Canceled", "remainingAmount": 0}, company
         )
@@ -268,27 +321,27 @@ class Postings:
 
     # ------------------------------------------------------------------ payments
     def post_payments(self, company: str, journal_id: str | None = None) -> list[Row]:
-        """Post a customer payment journal as a BC user would: each line's amount reduces
-        the invoice it applies to (Paid at zero); the journal lines are removed."""
+        """Post a customer payment journal: each line becomes a payment ledger entry applied
+        to the invoice it names (Paid at zero remaining); the journal lines are removed."""
         posted: list[Row] = []
         with self.store.transaction():
             for payment in self.store.all("customerPayments", company):
                 if journal_id and payment["journalId"] != journal_id:
                     continue
+                amount = money(payment["amount"])
+                entry = ledger.add_entry(
+                    self.store,
+                    company,
+                    "Payment",
+                    payment,
+                    -amount,
+                    description=payment["description"] or "",
+                )
                 invoice = self.store.get_raw(
                     "salesInvoices", payment["appliesToInvoiceId"] or "", company
                 )
-                if invoice is not None and invoice["status"] == "Open":
-                    left = money(invoice["remainingAmount"]) - money(payment["amount"])
-                    self.store.update_raw(
-                        "salesInvoices",
-                        invoice["id"],
-                        {
-                            "remainingAmount": max(left, Decimal(0)),
-                            "status": "Paid" if left <= 0 else "Open",
-                        },
-                        company,
-                    )
+                if invoice is not None:
+                    ledger.apply_to_invoice(self.store, company, invoice, amount, entry)
                 self.store.delete_raw("customerPayments", payment["id"], company)
                 posted.append(payment)
         return posted

@@ -189,7 +189,7 @@ SPECS: tuple[EntitySpec, ...] = (
         "product",
         "productid",
         "name::100 productnumber::100 description::2000 price:float standardcost:float "
-        "currentcost:float quantitydecimal:int producttypecode:int "
+        "currentcost:float quantitydecimal:int producttypecode:int quantityonhand:float "
         "_defaultuomid_value:guid _defaultuomscheduleid_value:guid _pricelevelid_value:guid "
         "_transactioncurrencyid_value:guid " + _CO + _STD,
         _CURRENCY,
