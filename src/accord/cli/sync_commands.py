@@ -9,8 +9,9 @@ import typer
 
 from accord.cli import jsonout, outcome, render
 from accord.cli.common import console, fail, guarded, hub, print_json, progress_bar
+from accord.cli.documents_commands import finish_runs
 from accord.cli.root import DirectionOpt, IntegrationOpt, JsonOpt, MappingOpt
-from accord.services import operations
+from accord.services import documents, operations
 from accord.services.hub import Hub
 from accord.sync.passes import PassResult
 
@@ -146,11 +147,15 @@ def retry(
     integration: IntegrationOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Clear 'skipped' on failed records so the next pass retries them first."""
+    """Clear 'skipped' on failed records so the next pass retries them first; held
+    documents are run again now (each completes once)."""
     h = hub()
     count = operations.retry(h, mapping, ids or [], integration=integration)
     if not json_out:
         console.print(f"{count} skipped record(s) will be retried.")
+    runs = documents.retry_held(h, mapping, integration=integration)
+    if runs and not now:
+        finish_runs(runs, json_out, retried=count)
     if now:
         results = operations.sync_incremental(
             h, [mapping] if mapping else None, integration=integration
