@@ -45,3 +45,85 @@ def test_an_order_is_created_once_with_its_lines_and_marked(intake: Intake) -> N
     assert len(intake.bc_orders("SO-ONCE")) == 1
     assert len(intake.bc_lines("SO-ONCE")) == 2
     assert intake.sales_order(order)["lastbackofficesubmit"]
+
+
+def test_a_write_in_line_and_a_long_description(intake: Intake) -> None:
+    item = intake.products()[0]["item_number"]
+    assert intake.cli("documents", "set", MAPPING, "write_in_item", item).code == 0
+    product = intake.products()[1]
+    long_text = " ".join(f"word{n:04d}" for n in range(250))[:2000]
+    assert len(long_text) == 2000
+    intake.submit(
+        "SO-TEXT",
+        [
+            {"isproductoverridden": True, "productdescription": "Hand-made brass fitting"},
+            {"_productid_value": product["productid"], "description": long_text},
+        ],
+    )
+    ran = intake.cli("orders", "create-in-erp", "SO-TEXT")
+    assert ran.code == 0, ran.output
+    write_in, item_line, *comments = intake.bc_lines("SO-TEXT")
+    assert (write_in["lineType"], write_in["lineObjectNumber"]) == ("Item", item)
+    assert write_in["description"] == "Hand-made brass fitting"
+    assert item_line["lineObjectNumber"] == product["item_number"]
+    assert len(comments) == 19 and {c["lineType"] for c in comments} == {"Comment"}
+    assert all(len(c["description"]) <= 100 for c in [item_line, *comments])
+    assert item_line["description"] + "".join(c["description"] for c in comments) == long_text
+    assert intake.bc_orders("SO-TEXT")[0]["totalAmountExcludingTax"] == Decimal(20)
+
+
+def test_held_documents_name_the_line_and_complete_once_after_retry(intake: Intake) -> None:
+    assert intake.cli("documents", "set", MAPPING, "write_in_item", "").code == 0
+    product = intake.products()[0]
+    held = intake.submit("SO-HELD", [{"isproductoverridden": True, "productdescription": "X"}])
+    intake.submit("SO-GOES-ON", [{"_productid_value": product["productid"]}])
+    excluded = next(a for a in intake.dv.all("accounts") if "[excluded]" in a["name"])
+    intake.submit(
+        "SO-EXCLUDED", [{"_productid_value": product["productid"]}], excluded["accountid"]
+    )
+
+    ran = intake.cli("documents", "run", MAPPING, "--all", "--json")
+    assert ran.code == 1, ran.output
+    status = {d["identity"]: d for d in json.loads(ran.stdout)["runs"][0]["documents"]}
+    assert status["SO-GOES-ON"]["status"] == "created"
+    assert status["SO-HELD"]["status"] == "held"
+    [message] = status["SO-HELD"]["messages"]
+    assert "SO-HELD" in message and "line 1 (" in message and "write_in_item" in message
+    [message] = status["SO-EXCLUDED"]["messages"]
+    assert "SO-EXCLUDED" in message and "filtered out of that mapping" in message
+    assert "CUSTOMER" in message
+    assert not intake.bc_orders("SO-HELD") and not intake.bc_orders("SO-EXCLUDED")
+    assert "SO-HELD" in intake.cli("errors").output
+    # held documents wait for a person: the next run leaves them
+    assert intake.cli("documents", "run", MAPPING, "--all").code == 1
+    assert not intake.bc_orders("SO-HELD")
+
+    item = product["item_number"]
+    assert intake.cli("documents", "set", MAPPING, "write_in_item", item).code == 0
+    retried = intake.cli("retry", "--json")
+    assert retried.code == 1, retried.output  # the excluded account's order stays held
+    outcomes = {
+        d["identity"]: d["status"] for d in json.loads(retried.stdout)["runs"][0]["documents"]
+    }
+    assert outcomes == {"SO-HELD": "completed", "SO-EXCLUDED": "held"}
+    assert intake.cli("retry").code == 1
+    assert len(intake.bc_orders("SO-HELD")) == 1 and len(intake.bc_lines("SO-HELD")) == 1
+    assert intake.sales_order(held)["lastbackofficesubmit"]
+    history = intake.cli("documents", "history", MAPPING, "SO-HELD")
+    assert history.code == 0 and "held" in history.output and "coupled" in history.output
+
+
+def test_a_customer_not_coupled_yet_is_exported_first(intake: Intake) -> None:
+    account = intake.dv.insert(
+        "accounts",
+        {"name": "Brand-new buyer Ltd", "customertypecode": 3, "statecode": 0},
+    )
+    product = intake.products()[0]
+    intake.submit(
+        "SO-NEW-CUSTOMER", [{"_productid_value": product["productid"]}], account["accountid"]
+    )
+    ran = intake.cli("orders", "create-in-erp", "SO-NEW-CUSTOMER")
+    assert ran.code == 0, ran.output
+    [order] = intake.bc_orders("SO-NEW-CUSTOMER")
+    customers = {c["id"]: c["displayName"] for c in intake.bc.all("customers")}
+    assert customers[order["customerId"]] == "Brand-new buyer Ltd"

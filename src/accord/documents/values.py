@@ -243,8 +243,10 @@ def plan_lines(
     problems: list[Problem] = []
     for row in rows:
         key = str(row.get(key_field))
-        values, found = field_values(doc, spec.fields, row, lookups, scope, line=key)
-        comments, overflow = _overflow(spec, doc, row, values, max_length, key, source)
+        order = spec.order_by.get(source)
+        label = f"{row.get(order)} ({key})" if order and row.get(order) is not None else key
+        values, found = field_values(doc, spec.fields, row, lookups, scope, line=label)
+        comments, overflow = _overflow(spec, doc, row, values, max_length, label, source)
         problems += found + overflow
         if key in positions:
             base = positions[key]
