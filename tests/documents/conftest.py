@@ -1,6 +1,7 @@
 """A shared order-intake world: the Business Central and Dataverse sandboxes with the
 bc-sales template (its real filters) between them, customers and items coupled by a full
-sync, on a state database per module (SQLite, and PostgreSQL when it is reachable)."""
+sync, on a state database shared by the tests of this folder (SQLite, and PostgreSQL when it is
+reachable)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,7 @@ class Intake:
 
     def spawn(self, *args: str) -> subprocess.Popen[bytes]:
         """The real command line in its own process (to be killed)."""
+        self.home.mkdir(parents=True, exist_ok=True)
         with (self.home / "spawned.log").open("ab") as log:
             return subprocess.Popen(
                 [sys.executable, "-m", "accord.cli.app", *self.state, *args],
@@ -142,7 +144,7 @@ def _database(kind: str, folder: Path) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="package", params=["sqlite", "postgresql"])
 def intake(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Intake]:
