@@ -94,8 +94,14 @@ def test_held_documents_name_the_line_and_complete_once_after_retry(intake: Inta
     assert "CUSTOMER" in message
     assert not intake.bc_orders("SO-HELD") and not intake.bc_orders("SO-EXCLUDED")
     assert "SO-HELD" in intake.cli("errors").output
-    # held documents wait for a person: the next run leaves them
-    assert intake.cli("documents", "run", MAPPING, "--all").code == 1
+    # held documents wait for a person: the next run leaves them (reported, not failed again)
+    later = intake.cli("documents", "run", MAPPING, "--all", "--json")
+    assert later.code == 0, later.output
+    statuses = {
+        d["identity"]: d["status"] for d in json.loads(later.stdout)["runs"][0]["documents"]
+    }
+    assert statuses == {"SO-HELD": "still_held", "SO-EXCLUDED": "still_held"}
+    assert intake.cli("orders", "create-in-erp", "SO-HELD").code == 1
     assert not intake.bc_orders("SO-HELD")
 
     item = product["item_number"]
@@ -127,3 +133,22 @@ def test_a_customer_not_coupled_yet_is_exported_first(intake: Intake) -> None:
     [order] = intake.bc_orders("SO-NEW-CUSTOMER")
     customers = {c["id"]: c["displayName"] for c in intake.bc.all("customers")}
     assert customers[order["customerId"]] == "Brand-new buyer Ltd"
+
+
+def test_a_sync_takes_submitted_orders_when_automatic(intake: Intake) -> None:
+    product = intake.products()[0]
+    intake.submit("SO-AUTO", [{"_productid_value": product["productid"]}])
+    quiet = intake.cli("sync", "--json")
+    assert quiet.code == 0, quiet.output
+    assert "documents" not in json.loads(quiet.stdout)  # on demand only, by default
+    assert not intake.bc_orders("SO-AUTO")
+    assert intake.cli("documents", "set", MAPPING, "auto_create_orders", "true").code == 0
+    try:
+        ran = intake.cli("sync", "--json")
+    finally:
+        intake.cli("documents", "set", MAPPING, "auto_create_orders", "false")
+    assert ran.code == 0, ran.output  # the excluded account's order is still held: not again
+    [run] = json.loads(ran.stdout)["documents"]
+    statuses = {d["identity"]: d["status"] for d in run["documents"]}
+    assert statuses["SO-AUTO"] == "created" and statuses["SO-EXCLUDED"] == "still_held"
+    assert len(intake.bc_orders("SO-AUTO")) == 1

@@ -46,7 +46,13 @@ def finish_runs(runs: list[DocumentRun], json_out: bool, **extra: Any) -> NoRetu
     code = EXIT_OK if all(r.ok for r in runs) else EXIT_RECORDS
     if json_out:
         print_json({"exit_code": code, **extra, "runs": [run_json(r) for r in runs]})
-        raise typer.Exit(code)
+    else:
+        show_runs(runs)
+    raise typer.Exit(code)
+
+
+def show_runs(runs: list[DocumentRun]) -> None:
+    """Each document's outcome, one line each; why held or stopped on stderr."""
     for run in runs:
         if not run.outcomes:
             console.print(f"{run.mapping}: no document to take.")
@@ -55,7 +61,6 @@ def finish_runs(runs: list[DocumentRun], json_out: bool, **extra: Any) -> NoRetu
             console.print(f"{run.mapping} {o.identity}: {o.status}{target}", highlight=False)
             for message in o.messages:
                 err_console.print(f"  {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 @orders_app.command("create-in-erp")

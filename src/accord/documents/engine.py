@@ -159,7 +159,7 @@ class _Run:
             return Outcome(
                 record.id,
                 identity,
-                "held",
+                "held" if asked else "still_held",  # reported when it was held
                 messages=[
                     f"held: {coupling.links[self.source].last_error}; fix it, then 'accord retry'"
                 ],
