@@ -152,3 +152,34 @@ def test_a_sync_takes_submitted_orders_when_automatic(intake: Intake) -> None:
     statuses = {d["identity"]: d["status"] for d in run["documents"]}
     assert statuses["SO-AUTO"] == "created" and statuses["SO-EXCLUDED"] == "still_held"
     assert len(intake.bc_orders("SO-AUTO")) == 1
+
+
+def test_a_line_the_erp_refuses_leaves_no_half_written_order(intake: Intake) -> None:
+    first, second = intake.products()[:2]
+    [item] = [i for i in intake.bc.all("items") if i["number"] == second["item_number"]]
+    intake.submit(
+        "SO-REFUSED",
+        [{"_productid_value": first["productid"]}, {"_productid_value": second["productid"]}],
+    )
+    intake.bc.update_raw("items", item["id"], {"blocked": True})
+    try:
+        ran = intake.cli("orders", "create-in-erp", "SO-REFUSED", "--json")
+    finally:
+        intake.bc.update_raw("items", item["id"], {"blocked": False})
+    assert ran.code == 1, ran.output
+    [doc] = json.loads(ran.stdout)["runs"][0]["documents"]
+    assert doc["status"] == "held"
+    assert any("line 2 (" in m and "Blocked" in m for m in doc["messages"]), doc["messages"]
+    assert any("was deleted" in m for m in doc["messages"]), doc["messages"]
+    assert not intake.bc_orders("SO-REFUSED")  # never a BC order lacking a line
+
+    retried = intake.cli("retry", "--mapping", MAPPING, "--json")
+    statuses = {
+        d["identity"]: d["status"] for d in json.loads(retried.stdout)["runs"][0]["documents"]
+    }
+    assert statuses["SO-REFUSED"] == "completed", retried.output
+    assert len(intake.bc_orders("SO-REFUSED")) == 1
+    assert [r["lineObjectNumber"] for r in intake.bc_lines("SO-REFUSED")] == [
+        first["item_number"],
+        second["item_number"],
+    ]

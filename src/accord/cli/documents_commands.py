@@ -11,7 +11,7 @@ import typer
 
 from accord.cli.common import EXIT_OK, EXIT_RECORDS, console, err_console, guarded, hub, print_json
 from accord.cli.root import IntegrationOpt, JsonOpt
-from accord.documents.engine import DocumentRun
+from accord.documents.outcomes import DocumentRun
 from accord.services import documents
 
 orders_app = typer.Typer(help="Sales orders between the CRM and the ERP.", no_args_is_help=True)

@@ -11,7 +11,7 @@ from accord.cli import jsonout, outcome, render
 from accord.cli.common import EXIT_RECORDS, console, fail, guarded, hub, print_json, progress_bar
 from accord.cli.documents_commands import finish_runs, run_json, show_runs
 from accord.cli.root import DirectionOpt, IntegrationOpt, JsonOpt, MappingOpt
-from accord.documents.engine import DocumentRun
+from accord.documents.outcomes import DocumentRun
 from accord.services import documents, operations
 from accord.services.hub import Hub
 from accord.sync.passes import PassResult

@@ -18,13 +18,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from accord.config.documents import DocumentMappingSpec
 from accord.config.filters import Filter, all_of, matches
 from accord.connectors.base import ChangeQuery, Record, WriteOp
 from accord.documents import dependencies, lines, writeback
+from accord.documents.outcomes import (
+    DocumentRun,
+    Outcome,
+    document_spec,
+    is_automatic,
+    settings_for,
+)
 from accord.documents.values import (
     Lookups,
     Problem,
@@ -40,57 +46,6 @@ from accord.state.couplings import link_of, record_id
 from accord.state.jobs import add_counts, add_error, finish_job, start_job
 from accord.state.models import Coupling
 from accord.sync.context import SyncContext
-
-
-@dataclass
-class Outcome:
-    """What became of one source document in a run."""
-
-    source_id: str
-    identity: str
-    status: str
-    """``created``, ``completed`` (a stopped transfer finished), ``already`` (transferred
-    before), ``held``, ``failed`` (stopped by an error; the next run resumes it) or
-    ``not_found`` / ``not_triggered`` (asked for on demand)."""
-    target_id: str | None = None
-    messages: list[str] = field(default_factory=list)
-
-
-@dataclass
-class DocumentRun:
-    mapping: str
-    job_id: str | None
-    outcomes: list[Outcome] = field(default_factory=list)
-
-    @property
-    def counts(self) -> Counter[str]:
-        return Counter(o.status for o in self.outcomes)
-
-    @property
-    def ok(self) -> bool:
-        return not any(o.status in ("held", "failed", "not_found") for o in self.outcomes)
-
-
-def document_spec(ctx: SyncContext, name: str) -> DocumentMappingSpec:
-    for doc in ctx.config.template.documents:
-        if doc.name == name:
-            return doc
-    valid = ", ".join(d.name for d in ctx.config.template.documents) or "(none)"
-    raise ConfigError(f"no document mapping {name!r}; valid: {valid}")
-
-
-def settings_for(ctx: SyncContext, doc: DocumentMappingSpec, mapping_id: int) -> dict[str, Any]:
-    """The mapping's settings: the template's defaults, then the integration's values."""
-    with ctx.db.session() as session:
-        given = state.settings_of(session, mapping_id)
-    return {name: s.default for name, s in doc.settings.items()} | given
-
-
-def is_automatic(doc: DocumentMappingSpec, settings: dict[str, Any]) -> bool:
-    automatic = doc.trigger.automatic
-    if isinstance(automatic, str):
-        return bool(Scope(settings).render(automatic))
-    return automatic
 
 
 class _Run:
@@ -295,6 +250,36 @@ class _Run:
                 session, self.mapping_id, coupling.id, name, role=role, job_id=self.job_id, **more
             )
 
+    def discard(self, coupling: Coupling) -> str:
+        """Delete the target's copy of a document whose lines could not all be written, so
+        that nothing half-written stays; the next run makes it again."""
+        target_id = record_id(coupling, self.target)
+        entity = self.doc.entity(self.target)
+        assert target_id is not None
+        [result] = self.ctx.connector(self.target).write(
+            entity, [WriteOp("delete", "discard", id=target_id)]
+        )
+        if not result.ok and not result.not_found:
+            return f"its incomplete {entity} {target_id} could not be deleted: {result.error}"
+        with self.ctx.db.session() as session:
+            row = session.get(Coupling, coupling.id)
+            assert row is not None
+            row.state = "creating"
+            link_of(row, self.target).record_id = None
+            state.forget_lines(session, coupling.id)
+            state.add_event(
+                session,
+                self.mapping_id,
+                coupling.id,
+                "discarded",
+                role=self.target,
+                detail={"id": target_id},
+                job_id=self.job_id,
+            )
+        coupling.state = "creating"
+        coupling.links[self.target].record_id = None
+        return f"its incomplete {entity} {target_id} was deleted; it is made again after the fix"
+
     def hold(
         self,
         record: Record,
@@ -304,6 +289,8 @@ class _Run:
     ) -> Outcome:
         name = f"{self.doc.entity(self.source)} {identity}"
         texts = [p.text(name) for p in problems]
+        if coupling is not None and coupling.state == "lines":
+            texts.append(f"document {name}: {self.discard(coupling)}")
         with self.ctx.db.session() as session:
             if coupling is None:
                 coupling = state.intend(

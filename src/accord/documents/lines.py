@@ -120,9 +120,9 @@ def write_lines(
         for op, result in zip(ops, results, strict=True):
             row = rows[int(op.ref)]
             if not result.ok:
-                problems.append(
-                    Problem(row.source_key, "line", f"{target} refused it: {result.error}")
-                )
+                planned_line = wanted.get(int(op.ref))
+                label = planned_line.label if planned_line else row.source_key
+                problems.append(Problem(label, "line", f"{target} refused it: {result.error}"))
             elif op.kind == "delete":
                 session.delete(row)
             else:

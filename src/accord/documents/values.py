@@ -217,6 +217,8 @@ class PlannedLine:
     key: str
     kind: str
     values: dict[str, Any]
+    label: str = ""
+    """How errors name the source line (its number and key)."""
 
     @property
     def hash(self) -> str:
@@ -256,13 +258,14 @@ def plan_lines(
         position_field = spec.position.get(target)
         if position_field:
             values[position_field] = base
-        planned.append(PlannedLine(base, key, "line", values))
+        planned.append(PlannedLine(base, key, "line", values, label))
         for number, text in enumerate(comments, start=1):
             assert spec.comment_lines is not None
             made = {**spec.comment_lines.values, spec.comment_lines.field: text}
             if position_field:
                 made[position_field] = base + number
-            planned.append(PlannedLine(base + number, f"{key}#{number}", "comment", made))
+            text = f"{label}, comment line {number}"
+            planned.append(PlannedLine(base + number, f"{key}#{number}", "comment", made, text))
     return planned, problems
 
 

@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from accord.config.documents import DocumentMappingSpec
-from accord.documents.engine import DocumentRun, is_automatic, run_documents, settings_for
+from accord.documents.engine import run_documents
+from accord.documents.outcomes import DocumentRun, is_automatic, settings_for
 from accord.documents.values import roles
 from accord.errors import ConfigError
 from accord.services.hub import Hub

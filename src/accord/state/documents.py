@@ -131,6 +131,12 @@ def planned_lines(session: Session, coupling_id: int) -> list[DocumentLine]:
     )
 
 
+def forget_lines(session: Session, coupling_id: int) -> None:
+    """Drop the planned lines of a document whose target copy was discarded."""
+    for row in planned_lines(session, coupling_id):
+        session.delete(row)
+
+
 def add_event(
     session: Session,
     mapping_id: int,
