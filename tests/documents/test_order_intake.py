@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+from accord.state.leases import hold
+from accord.state.store import load_integration
 from tests.documents.conftest import MAPPING, Intake
 
 
@@ -183,3 +185,17 @@ def test_a_line_the_erp_refuses_leaves_no_half_written_order(intake: Intake) -> 
         first["item_number"],
         second["item_number"],
     ]
+
+
+def test_a_document_another_worker_holds_is_left_to_it(intake: Intake) -> None:
+    product = intake.products()[0]
+    order = intake.submit("SO-BUSY", [{"_productid_value": product["productid"]}])
+    hub = intake.world.hub
+    with hub.db.session() as session:
+        mapping_id = load_integration(session).mapping_ids[MAPPING]
+    with hold(hub.db, f"document:{mapping_id}:{order}", "another-worker"):
+        busy = intake.cli("orders", "create-in-erp", "SO-BUSY", "--json")
+        [doc] = json.loads(busy.stdout)["runs"][0]["documents"]
+        assert doc["status"] == "busy" and not intake.bc_orders("SO-BUSY")
+    assert intake.cli("orders", "create-in-erp", "SO-BUSY").code == 0
+    assert len(intake.bc_orders("SO-BUSY")) == 1

@@ -44,6 +44,7 @@ from accord.errors import AccordError, ConfigError
 from accord.state import documents as state
 from accord.state.couplings import link_of, record_id
 from accord.state.jobs import add_counts, add_error, finish_job, start_job
+from accord.state.leases import LeaseBusy, hold
 from accord.state.models import Coupling
 from accord.sync.context import SyncContext
 
@@ -359,7 +360,14 @@ def run_documents(
         for record in records:
             wanted = str(record.values.get(run.identity_source)) in asked
             try:
-                result.outcomes.append(run.one(record, wanted))
+                # one worker per document: a second one (another run, another machine)
+                # would find no target yet and create it twice
+                with hold(ctx.db, f"document:{run.mapping_id}:{record.id}", ctx.owner):
+                    result.outcomes.append(run.one(record, wanted))
+            except LeaseBusy:
+                identity = str(record.values.get(run.identity_source) or record.id)
+                busy = "another worker is transferring it now"
+                result.outcomes.append(Outcome(record.id, identity, "busy", messages=[busy]))
             except AccordError as exc:
                 identity = str(record.values.get(run.identity_source) or record.id)
                 message = f"document {identity}: {exc}"
