@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +24,7 @@ from accord.services.hub import Hub
 from accord.state.couplings import record_id
 from accord.testing.sandbox import settings_from_sandbox
 from tests.cli.helpers import Ran, accord
-from tests.conftest import PG_ADMIN_URL, _pg_connect, need, pg_available
+from tests.conftest import fresh_postgres
 from tests.worlds import FAST_RETRY, World
 
 MAPPING = "SALES ORDER"
@@ -128,20 +129,13 @@ class Intake:
         return row
 
 
+@contextmanager
 def _database(kind: str, folder: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{folder / 'state.db'}"
-        return
-    need(pg_available(), "PostgreSQL is not reachable at " + PG_ADMIN_URL)
-    name = f"accord_docs_{uuid.uuid4().hex[:12]}"
-    with _pg_connect() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with _pg_connect() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        with fresh_postgres("accord_docs") as url:
+            yield url
 
 
 @pytest.fixture(scope="package", params=["sqlite", "postgresql"])
@@ -149,7 +143,7 @@ def intake(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Intake]:
     folder = tmp_path_factory.mktemp(f"intake-{request.param}")
-    for url in _database(request.param, folder):
+    with _database(request.param, folder) as url:
         sx: SandboxSet
         with run_sandboxes(["business-central", "dataverse"], records=12, seed=7) as sx:
             home = folder / "home"
