@@ -199,3 +199,26 @@ def test_a_document_another_worker_holds_is_left_to_it(intake: Intake) -> None:
         assert doc["status"] == "busy" and not intake.bc_orders("SO-BUSY")
     assert intake.cli("orders", "create-in-erp", "SO-BUSY").code == 0
     assert len(intake.bc_orders("SO-BUSY")) == 1
+
+
+def test_requests_per_order(intake: Intake) -> None:
+    """The requests one order of five lines costs (docs/benchmarks.md has the formula)."""
+    products = intake.products()
+    lines = [{"_productid_value": products[n % 2]["productid"]} for n in range(5)]
+    intake.submit("SO-COUNTED", lines)
+    for handle in (intake.world.bc, intake.world.dv):
+        handle.faults.reset_stats()
+    assert intake.cli("orders", "create-in-erp", "SO-COUNTED").code == 0
+    counted: dict[str, int] = {}
+    for system, handle in (("erp", intake.world.bc), ("crm", intake.world.dv)):
+        routes = handle.faults.stats()["by_route"]
+        # once per process, not per order: sign-in and BC's company
+        per_order = {
+            route: n
+            for route, n in routes.items()
+            if "oauth2" not in route and "openid" not in route and not route.endswith("companies")
+        }
+        counted[system] = sum(per_order.values())
+    # erp: identity lookup, header, lines batch; crm: the order by name, its lines, unlock,
+    # mark
+    assert counted == {"erp": 3, "crm": 4}

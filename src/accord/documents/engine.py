@@ -145,15 +145,16 @@ class _Run:
                     reason="on demand" if asked else "trigger",
                     job_id=self.job_id,
                 )
+        fresh = False
         if coupling.state == "creating":
-            made = self.header(coupling, identity, header)
+            made, fresh = self.header(coupling, identity, header)
             coupling.links[self.target].record_id = made
             self.step(coupling, "lines" if self.doc.lines else "writing_back", made)
         if coupling.state == "lines":
             target_id = record_id(coupling, self.target)
             assert target_id is not None
             problems, written = lines.write_lines(
-                self.ctx, self.doc, coupling.id, target_id, planned
+                self.ctx, self.doc, coupling.id, target_id, planned, fresh=fresh
             )
             if problems:
                 return self.hold(record, coupling, identity, problems)
@@ -164,7 +165,13 @@ class _Run:
         target_id = record_id(coupling, self.target)
         scope = Scope(self.settings, source=record.values)
         problems = writeback.write_back(
-            self.ctx, self.doc, self.mapping_id, coupling, scope, self.job_id
+            self.ctx,
+            self.doc,
+            self.mapping_id,
+            coupling,
+            scope,
+            self.job_id,
+            read={self.source: record.values},
         )
         if problems:
             return self.hold(record, coupling, identity, problems)
@@ -204,8 +211,9 @@ class _Run:
             problems += more
         return problems, header, planned
 
-    def header(self, coupling: Coupling, identity: str, values: dict[str, Any]) -> str:
-        """The target's header: found again by its identity field, else created."""
+    def header(self, coupling: Coupling, identity: str, values: dict[str, Any]) -> tuple[str, bool]:
+        """The target's header id: found again by its identity field (False), else created
+        (True)."""
         connector = self.ctx.connector(self.target)
         entity = self.doc.entity(self.target)
         found = connector.find(entity, {self.identity_target: identity}, limit=2)
@@ -216,13 +224,13 @@ class _Run:
             )
         if found:
             self.event(coupling, "found_again", self.target, detail={"id": found[0].id})
-            return found[0].id
+            return found[0].id, False
         given = {k: v for k, v in values.items() if v is not None}  # blank: the default
         [result] = connector.write(entity, [WriteOp("create", "header", given)])
         if not result.ok or result.id is None:
             raise AccordError(f"{self.target} refused the {entity}: {result.error}")
         self.event(coupling, "created", self.target, detail={"id": result.id})
-        return result.id
+        return result.id, True
 
     # ------------------------------------------------------------------ state
     def step(

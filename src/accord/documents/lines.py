@@ -50,15 +50,18 @@ def write_lines(
     coupling_id: int,
     target_id: str,
     planned: Sequence[PlannedLine],
+    *,
+    fresh: bool = False,
 ) -> tuple[list[Problem], int]:
     """Bring the target document's lines to ``planned``; the problems that stop it and how
-    many lines were written."""
+    many lines were written. ``fresh``: this run created the header just now (and found no
+    earlier one), so it has no lines to read."""
     spec = doc.lines
     assert spec is not None
     _, target = roles(doc)
     entity = str(spec.per_role[target])
     position_field = spec.position.get(target)
-    existing = read_lines(ctx, doc, target, target_id)
+    existing = [] if fresh else read_lines(ctx, doc, target, target_id)
     by_id = {r.id: r for r in existing}
     by_position = (
         {int(r.values[position_field]): r for r in existing if r.values.get(position_field)}

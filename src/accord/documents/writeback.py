@@ -26,14 +26,19 @@ def write_back(
     coupling: Coupling,
     scope: Scope,
     job_id: str | None,
+    read: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Problem]:
-    """Run the write-backs due after creation; the problems that stopped one."""
+    """Run the write-backs due after creation; the problems that stopped one. ``read``:
+    per role, the document's values as this run read them (no need to read it again)."""
     problems: list[Problem] = []
     for back in doc.write_back:
         if back.after != "create":
             continue  # 'pass' write-backs belong to the status flows (not order intake)
         for role, values in back.per_role.items():
-            found = _one(ctx, doc, mapping_id, coupling, back, role, scope.render(values), job_id)
+            known = (read or {}).get(role)
+            found = _one(
+                ctx, doc, mapping_id, coupling, back, role, scope.render(values), job_id, known
+            )
             if found is not None:
                 problems.append(found)
     return problems
@@ -48,16 +53,19 @@ def _one(
     role: str,
     values: Mapping[str, Any],
     job_id: str | None,
+    known: Mapping[str, Any] | None,
 ) -> Problem | None:
     entity = doc.entity(role)
     rid = record_id(coupling, role)
     assert rid is not None
     connector = ctx.connector(role)
     unlock = back.unlock.get(role, {})
-    current = connector.get(entity, [rid])
-    if not current:
-        return Problem(None, role, f"{entity} {rid} no longer exists in {role}")
-    now = dict(current[0].values)
+    if known is None:
+        current = connector.get(entity, [rid])
+        if not current:
+            return Problem(None, role, f"{entity} {rid} no longer exists in {role}")
+        known = current[0].values
+    now = dict(known)
     original: dict[str, Any] = {}
     if unlock:
         original = _pending_original(ctx, coupling.id, role)
