@@ -119,6 +119,13 @@ def test_held_documents_name_the_line_and_complete_once_after_retry(intake: Inta
     assert intake.sales_order(held)["lastbackofficesubmit"]
     history = intake.cli("documents", "history", MAPPING, "SO-HELD")
     assert history.code == 0 and "held" in history.output and "coupled" in history.output
+    [doc] = json.loads(intake.cli("documents", "history", MAPPING, "SO-HELD", "--json").stdout)[
+        "documents"
+    ]
+    steps = [e["name"] for e in doc["events"]]
+    assert doc["state"] == "coupled" and doc["held"] is False
+    assert steps[0] == "held" and steps[-1] == "coupled" and steps.count("created") == 1
+    assert "written_back:crm" in steps and "write_in_item" in doc["events"][0]["reason"]
 
 
 def test_a_customer_not_coupled_yet_is_exported_first(intake: Intake) -> None:

@@ -5,6 +5,7 @@ document was held, stopped or not found; 2 the command failed."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -130,7 +131,7 @@ def history(
     """A document's history: each step, with its time, where and why."""
     found = documents.history(hub(), mapping, key, integration=integration)
     if json_out:
-        print_json({"mapping": mapping, "key": key, "documents": found})
+        print_json({"mapping": mapping, "key": key, "documents": [asdict(d) for d in found]})
         raise typer.Exit(EXIT_OK if found else EXIT_RECORDS)
     if not found:
         err_console.print(f"no document {key!r} in {mapping}")
