@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+from accord.runtime.scheduler import Scheduler
 from accord.state.leases import hold
 from accord.state.store import load_integration
 from tests.documents.conftest import MAPPING, Intake
@@ -229,3 +230,22 @@ def test_requests_per_order(intake: Intake) -> None:
     # erp: identity lookup, header, lines batch; crm: the order by name, its lines, unlock,
     # mark
     assert counted == {"erp": 3, "crm": 4}
+
+
+def test_the_scheduler_takes_submitted_orders_when_automatic(intake: Intake) -> None:
+    product = intake.products()[0]
+    intake.submit("SO-SCHEDULED", [{"_productid_value": product["productid"]}])
+    notes: list[str] = []
+    with intake.world.hub.context() as ctx:
+        scheduler = Scheduler(ctx, on_notice=notes.append)
+        assert [r.outcomes for r in scheduler.run_documents_due()] == [[]]  # on demand only
+        assert intake.cli("documents", "set", MAPPING, "auto_create_orders", "true").code == 0
+        try:
+            assert scheduler.run_documents_due() == []  # not due before its interval
+            scheduler._next_due.clear()
+            [run] = scheduler.run_documents_due()
+        finally:
+            intake.cli("documents", "set", MAPPING, "auto_create_orders", "false")
+    assert {o.identity: o.status for o in run.outcomes}["SO-SCHEDULED"] == "created"
+    assert len(intake.bc_orders("SO-SCHEDULED")) == 1
+    assert any(n.startswith(f"{MAPPING}: ") and "created=1" in n for n in notes), notes

@@ -359,11 +359,13 @@ def run_documents(
     run = _Run(ctx, doc)
     run.held = held
     take_all = is_automatic(doc, run.settings) if automatic is None else automatic
+    records, skipped = run.candidates(identities, take_all, held)
+    if not records and not skipped:
+        return DocumentRun(name, None)  # nothing to do: no job logged
     with ctx.db.session() as session:
         run.job_id = start_job(session, run.mapping_id, doc.direction, "documents").id
-    result = DocumentRun(name, run.job_id)
+    result = DocumentRun(name, run.job_id, skipped)
     try:
-        records, result.outcomes = run.candidates(identities, take_all, held)
         asked = set(identities)
         for record in records:
             wanted = str(record.values.get(run.identity_source)) in asked
