@@ -249,3 +249,14 @@ def test_the_scheduler_takes_submitted_orders_when_automatic(intake: Intake) -> 
     assert {o.identity: o.status for o in run.outcomes}["SO-SCHEDULED"] == "created"
     assert len(intake.bc_orders("SO-SCHEDULED")) == 1
     assert any(n.startswith(f"{MAPPING}: ") and "created=1" in n for n in notes), notes
+
+
+def test_an_order_marked_1900_01_01_counts_as_not_taken(intake: Intake) -> None:
+    """Business Central treats a back-office submit date of 1900-01-01 as blank."""
+    product = intake.products()[0]
+    order = intake.submit("SO-1900", [{"_productid_value": product["productid"]}])
+    intake.dv.update_raw("salesorders", order, {"lastbackofficesubmit": "1900-01-01"})
+    ran = intake.cli("documents", "run", MAPPING, "--all", "--json")
+    statuses = {d["identity"]: d["status"] for d in json.loads(ran.stdout)["runs"][0]["documents"]}
+    assert statuses["SO-1900"] == "created"
+    assert intake.sales_order(order)["lastbackofficesubmit"] != "1900-01-01"
