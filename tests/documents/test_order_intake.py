@@ -260,3 +260,24 @@ def test_an_order_marked_1900_01_01_counts_as_not_taken(intake: Intake) -> None:
     statuses = {d["identity"]: d["status"] for d in json.loads(ran.stdout)["runs"][0]["documents"]}
     assert statuses["SO-1900"] == "created"
     assert intake.sales_order(order)["lastbackofficesubmit"] != "1900-01-01"
+
+
+def test_orders_that_cannot_be_taken_say_why(intake: Intake) -> None:
+    product = intake.products()[0]
+    line = [{"_productid_value": product["productid"]}]
+    intake.submit("SO-" + "L" * 40, line)  # BC's External Document No. keeps 35
+    active = intake.submit("SO-ACTIVE", line)
+    intake.dv.update_raw("salesorders", active, {"statecode": 0, "statuscode": 1})
+    ran = intake.cli("orders", "create-in-erp", "SO-" + "L" * 40, "SO-ACTIVE", "SO-NONE", "--json")
+    assert ran.code == 1, ran.output
+    found = {d["identity"]: d for d in json.loads(ran.stdout)["runs"][0]["documents"]}
+    too_long = found["SO-" + "L" * 40]
+    assert too_long["status"] == "held" and "SO-" + "L" * 40 in too_long["messages"][0]
+    assert found["SO-ACTIVE"]["status"] == "not_triggered"
+    assert found["SO-NONE"]["status"] == "not_found"
+    assert not intake.bc_orders("SO-ACTIVE")
+    nameless = intake.submit("SO-NAMELESS", line)
+    intake.dv.update_raw("salesorders", nameless, {"name": None})
+    ran = intake.cli("documents", "run", MAPPING, "--all", "--json")
+    [blank] = [d for d in json.loads(ran.stdout)["runs"][0]["documents"] if d["identity"] == ""]
+    assert blank["status"] == "held" and "is blank" in blank["messages"][0], blank

@@ -16,7 +16,6 @@ template's.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -41,12 +40,17 @@ from accord.documents.values import (
     roles,
 )
 from accord.errors import AccordError, ConfigError
+from accord.mapping.fields import is_blank
 from accord.state import documents as state
 from accord.state.couplings import link_of, record_id
 from accord.state.jobs import add_counts, add_error, finish_job, start_job
 from accord.state.leases import LeaseBusy, hold
 from accord.state.models import Coupling
 from accord.sync.context import SyncContext
+
+
+class Refused(AccordError):
+    """The target refused the document's header for what it holds (not a passing error)."""
 
 
 class _Run:
@@ -147,7 +151,10 @@ class _Run:
                 )
         fresh = False
         if coupling.state == "creating":
-            made, fresh = self.header(coupling, identity, header)
+            try:
+                made, fresh = self.header(coupling, identity, header)
+            except Refused as exc:
+                return self.hold(record, coupling, identity, [Problem(None, "header", str(exc))])
             coupling.links[self.target].record_id = made
             self.step(coupling, "lines" if self.doc.lines else "writing_back", made)
         if coupling.state == "lines":
@@ -196,6 +203,7 @@ class _Run:
         scope = Scope(self.settings, source=record.values)
         header, problems = field_values(doc, doc.header, record.values, found, scope)
         header[self.identity_target] = record.values.get(self.identity_source)
+        problems += self.identity_problems(record)
         planned: list[Any] = []
         if doc.lines:
             positions = lines.recorded_positions(self.ctx, coupling.id) if coupling else {}
@@ -210,6 +218,18 @@ class _Run:
             )
             problems += more
         return problems, header, planned
+
+    def identity_problems(self, record: Record) -> list[Problem]:
+        """An identity that cannot find the target's document again: blank, or longer than
+        the target field keeps (where the target describes its length)."""
+        value = record.values.get(self.identity_source)
+        where = f"{self.target}.{self.identity_target}"
+        problem = None if not is_blank(value) else f"is blank; {where} needs it"
+        info = self.ctx.connector(self.target).entity(self.doc.entity(self.target))
+        limit = getattr(info.fields.get(self.identity_target), "max_length", None)
+        if problem is None and limit is not None and len(str(value)) > limit:
+            problem = f"{len(str(value))} characters; {where} keeps {limit}: shorten it"
+        return [Problem(None, self.identity_source, problem)] if problem else []
 
     def header(self, coupling: Coupling, identity: str, values: dict[str, Any]) -> tuple[str, bool]:
         """The target's header id: found again by its identity field (False), else created
@@ -228,7 +248,8 @@ class _Run:
         given = {k: v for k, v in values.items() if v is not None}  # blank: the default
         [result] = connector.write(entity, [WriteOp("create", "header", given)])
         if not result.ok or result.id is None:
-            raise AccordError(f"{self.target} refused the {entity}: {result.error}")
+            error = AccordError if result.retryable else Refused
+            raise error(f"{self.target} refused the {entity}: {result.error}")
         self.event(coupling, "created", self.target, detail={"id": result.id})
         return result.id, True
 
@@ -385,15 +406,7 @@ def run_documents(
                     add_error(session, run.job_id, run.mapping_id, message, source_id=record.id)
                 result.outcomes.append(Outcome(record.id, identity, "failed", messages=[message]))
     finally:
-        counts: Counter[str] = Counter()
-        for outcome in result.outcomes:
-            status = outcome.status
-            counts[
-                {"created": "inserted", "completed": "modified", "already": "unchanged"}.get(
-                    status, "failed" if status in ("held", "failed") else "skipped"
-                )
-            ] += 1
         with ctx.db.session() as session:
-            add_counts(session, run.job_id, counts)
+            add_counts(session, run.job_id, result.job_counts())
             finish_job(session, run.job_id)
     return result

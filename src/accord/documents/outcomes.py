@@ -38,9 +38,18 @@ class DocumentRun:
     def counts(self) -> Counter[str]:
         return Counter(o.status for o in self.outcomes)
 
+    def job_counts(self) -> Counter[str]:
+        """The outcomes as the job log's counters."""
+        names = {"created": "inserted", "completed": "modified", "already": "unchanged"}
+        return Counter(
+            names.get(o.status, "failed" if o.status in ("held", "failed") else "skipped")
+            for o in self.outcomes
+        )
+
     @property
     def ok(self) -> bool:
-        return not any(o.status in ("held", "failed", "not_found") for o in self.outcomes)
+        failed = ("held", "failed", "not_found", "not_triggered")
+        return not any(o.status in failed for o in self.outcomes)
 
 
 def document_spec(ctx: SyncContext, name: str) -> DocumentMappingSpec:
