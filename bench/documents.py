@@ -182,9 +182,13 @@ def documents_bench(orders: int, lines: int, log: Log) -> dict[str, Any]:
                     for o in documents.run(hub, "SALES ORDER", automatic=True).outcomes
                 )
             )
+            bc = sx["business-central"].store
+            made = {o["id"] for o in bc.all("salesOrders") if o["externalDocumentNumber"]}
+            written = sum(r["documentId"] in made for r in bc.all("salesOrderLines"))
         finally:
             hub.close()
     assert base_n == orders and acc_n == orders, (base_n, acc_n)
+    assert written >= 2 * orders * lines, written  # both sides wrote every line
     return {
         "orders": orders,
         "lines": lines,
