@@ -281,3 +281,17 @@ def test_orders_that_cannot_be_taken_say_why(intake: Intake) -> None:
     ran = intake.cli("documents", "run", MAPPING, "--all", "--json")
     [blank] = [d for d in json.loads(ran.stdout)["runs"][0]["documents"] if d["identity"] == ""]
     assert blank["status"] == "held" and "is blank" in blank["messages"][0], blank
+
+
+def test_two_sales_orders_of_one_name_never_share_a_bc_order(intake: Intake) -> None:
+    product = intake.products()[0]
+    line = [{"_productid_value": product["productid"]}]
+    first = intake.submit("SO-TWIN", line)
+    assert intake.cli("orders", "create-in-erp", "SO-TWIN").code == 0
+    twin = intake.submit("SO-TWIN", line)
+    ran = intake.cli("documents", "run", MAPPING, "--all", "--json")
+    [held] = [d for d in json.loads(ran.stdout)["runs"][0]["documents"] if d["source_id"] == twin]
+    assert held["status"] == "held" and "belongs to another salesorders" in held["messages"][0]
+    assert len(intake.bc_orders("SO-TWIN")) == 1
+    assert intake.sales_order(first)["lastbackofficesubmit"]
+    assert not intake.sales_order(twin)["lastbackofficesubmit"]

@@ -42,7 +42,7 @@ from accord.documents.values import (
 from accord.errors import AccordError, ConfigError
 from accord.mapping.fields import is_blank
 from accord.state import documents as state
-from accord.state.couplings import link_of, record_id
+from accord.state.couplings import link_of, owners, record_id
 from accord.state.jobs import add_counts, add_error, finish_job, start_job
 from accord.state.leases import LeaseBusy, hold
 from accord.state.models import Coupling
@@ -238,11 +238,19 @@ class _Run:
         entity = self.doc.entity(self.target)
         found = connector.find(entity, {self.identity_target: identity}, limit=2)
         if len(found) > 1:
-            raise AccordError(
+            raise Refused(
                 f"{len(found)} {entity} have {self.identity_target} {identity!r}; "
                 "keep one and run again"
             )
         if found:
+            with self.ctx.db.session() as session:
+                owner = owners(session, self.mapping_id, self.target, [found[0].id])
+            if owner.get(found[0].id, coupling.id) != coupling.id:
+                raise Refused(
+                    f"{entity} {found[0].id} with {self.identity_target} {identity!r} belongs "
+                    f"to another {self.doc.entity(self.source)} of the same "
+                    f"{self.identity_source}; give this one its own {self.identity_source}"
+                )
             self.event(coupling, "found_again", self.target, detail={"id": found[0].id})
             return found[0].id, False
         given = {k: v for k, v in values.items() if v is not None}  # blank: the default
