@@ -1,4 +1,5 @@
-"""Benchmarks: ``python -m bench full-sync [--records N] [--json] [--memory]``, ``memory``."""
+"""Benchmarks: ``python -m bench full-sync [--records N] [--json] [--memory]``, ``memory``,
+``latency``, ``documents [--orders N] [--lines L]``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     _latency_parser(commands)
+    text = "Order intake Sales -> BC: Accord against a hand-written baseline"
+    command = commands.add_parser("documents", help=text, description=text)
+    command.add_argument("--orders", type=int, default=200, help="orders each side takes")
+    command.add_argument("--lines", type=int, default=5, help="lines per order")
+    command.add_argument("--json", action="store_true", help="print one JSON object")
     for name, text in (
         ("full-sync", "Full sync BC -> Dataverse against a hand-written baseline"),
         ("memory", "Peak RSS of Accord's full sync at N/10 and N customers"),
@@ -87,6 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
+    if args.command == "documents":
+        from bench.documents import documents_bench
+
+        figures = documents_bench(args.orders, args.lines, log)
+        print(json.dumps(figures) if args.json else json.dumps(figures, indent=2))
+        return 0
     if args.command == "latency":
         from bench.latency import latency
 

@@ -152,6 +152,8 @@ def _edited_template(
         builtin = resources.files(BUILTIN_PACKAGE) / f"{base or 'bc-sales'}.yaml"
         data = yaml.safe_load(builtin.read_text())
         for item in data["mappings"]:
+            if item.get("kind") == "document":
+                continue
             item.pop("filters", None)
             if item["name"] == "CUSTOMER":
                 # Microsoft sends the customer number one way (to_crm). An account created in
@@ -162,6 +164,8 @@ def _edited_template(
                     if f.get("erp") == "number":
                         f["direction"] = "both"
     for item in data["mappings"]:
+        if item.get("kind") == "document":
+            continue  # overrides are table-mapping keys
         if mapping is None or item["name"] == mapping:
             item.update(overrides)
     path = folder / f"{stem}.yaml"

@@ -27,6 +27,13 @@ def test_the_example_flows_name_real_fields(name: str) -> None:
         check_document_fields(doc, SYSTEMS)
 
 
+def test_the_bc_sales_document_mappings_name_real_fields() -> None:
+    spec = load_template("bc-sales")
+    assert [d.name for d in spec.documents] == ["SALES ORDER"]
+    for doc in spec.documents:
+        check_document_fields(doc, SYSTEMS)
+
+
 def variant(change: Any) -> Any:
     data = yaml.safe_load((FLOWS / "sales-order-intake.yaml").read_text(encoding="utf-8"))
     order = next(m for m in data["mappings"] if m["name"] == "SALES ORDER")
@@ -51,6 +58,14 @@ def _ended(order: dict[str, Any]) -> None:
     order["ended_by"]["erp"][0]["entity"] = "postedSalesInvoices"
 
 
+def _position(order: dict[str, Any]) -> None:
+    order["lines"]["position"] = {"erp": "lineNo"}
+
+
+def _unlock(order: dict[str, Any]) -> None:
+    order["write_back"][0]["unlock"] = {"crm": {"state": 0}}
+
+
 def _shipment(order: dict[str, Any]) -> None:
     order["events"]["timeline"][1]["each"]["erp"]["link"] = {"orderNo": "number"}
 
@@ -66,6 +81,8 @@ def _shipment(order: dict[str, Any]) -> None:
         (_trigger, ".trigger.when", "value 'soon' is not a date"),
         (_comment, ".lines.comment_lines", "'type' is not a field of 'salesOrderLines'"),
         (_ended, ".ended_by.erp", "'postedSalesInvoices' is not an entity of role erp"),
+        (_position, ".lines.position", "'lineNo' is not a field of 'salesOrderLines'"),
+        (_unlock, ".write_back[0]", "'state' is not a field of 'salesorders'"),
         (
             _shipment,
             ".events.timeline[shipped].each.link",

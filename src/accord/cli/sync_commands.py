@@ -8,9 +8,11 @@ from typing import Annotated, NoReturn
 import typer
 
 from accord.cli import jsonout, outcome, render
-from accord.cli.common import console, fail, guarded, hub, print_json, progress_bar
+from accord.cli.common import EXIT_RECORDS, console, fail, guarded, hub, print_json, progress_bar
+from accord.cli.documents_commands import finish_runs, run_json, show_runs
 from accord.cli.root import DirectionOpt, IntegrationOpt, JsonOpt, MappingOpt
-from accord.services import operations
+from accord.documents.outcomes import DocumentRun
+from accord.services import documents, operations
 from accord.services.hub import Hub
 from accord.sync.passes import PassResult
 
@@ -26,15 +28,27 @@ RecordsOpt = Annotated[
 
 
 def finish_passes(
-    results: list[PassResult], json_out: bool, title: str, kind: str, **extra: object
+    results: list[PassResult],
+    json_out: bool,
+    title: str,
+    kind: str,
+    documents_run: list[DocumentRun] | None = None,
+    **extra: object,
 ) -> NoReturn:
-    """Show (or print as JSON) passes, name the reasons of failed ones, exit by outcome."""
+    """Show (or print as JSON) passes and the document runs that followed them, name the
+    reasons of failed ones, exit by outcome."""
     code = outcome.passes_code(results)
+    if documents_run and not all(r.ok for r in documents_run):
+        code = max(code, EXIT_RECORDS)
+    if documents_run:
+        extra["documents"] = [run_json(r) for r in documents_run]
     if json_out:
         passes = [jsonout.pass_json(r) for r in results]
         print_json({"kind": kind, "exit_code": code, **extra, "passes": passes})
     else:
         render.passes_table(results, title)
+        if documents_run:
+            show_runs(documents_run)
     outcome.report_passes(results)
     raise typer.Exit(code)
 
@@ -68,7 +82,9 @@ def sync(
             results = operations.sync_incremental(
                 h, mapping, integration=integration, progress=advance
             )
-        finish_passes(results, json_out, "Passes", "incremental")
+        # documents whose trigger is automatic follow the master data they need
+        taken = [] if mapping else documents.run_automatic(h, integration)
+        finish_passes(results, json_out, "Passes", "incremental", taken)
     with progress_bar(not json_out) as advance:
         runs = operations.sync_full(
             h, mapping, integration=integration, progress=advance, create_new=create_new
@@ -146,11 +162,15 @@ def retry(
     integration: IntegrationOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Clear 'skipped' on failed records so the next pass retries them first."""
+    """Clear 'skipped' on failed records so the next pass retries them first; held
+    documents are run again now (each completes once)."""
     h = hub()
     count = operations.retry(h, mapping, ids or [], integration=integration)
     if not json_out:
         console.print(f"{count} skipped record(s) will be retried.")
+    runs = documents.retry_held(h, mapping, integration=integration)
+    if runs and not now:
+        finish_runs(runs, json_out, retried=count)
     if now:
         results = operations.sync_incremental(
             h, [mapping] if mapping else None, integration=integration

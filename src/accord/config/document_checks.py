@@ -134,7 +134,9 @@ class _Checker:
             if self.source not in charge.per_role:
                 self.fail(f".charges[{charge.name}]", f"name the {self.source} amount field")
         for number, back in enumerate(doc.write_back):
-            self.roles_of([*back.per_role, *back.when, *back.related], f".write_back[{number}]")
+            self.roles_of(
+                [*back.per_role, *back.when, *back.related, *back.unlock], f".write_back[{number}]"
+            )
         for action in doc.actions:
             self.roles_of([action.role, *action.when], f".actions[{action.name}]")
             if action.couples_to and action.couples_to not in self.documents:
@@ -208,7 +210,10 @@ class _Checker:
         lines = self.doc.lines
         assert lines is not None
         self.entities(lines.per_role, ".lines", "line entity")
-        self.roles_of([*lines.key, *lines.embedded, *lines.order_by, *lines.parent], ".lines")
+        self.roles_of(
+            [*lines.key, *lines.embedded, *lines.order_by, *lines.parent, *lines.position],
+            ".lines",
+        )
         needed = [self.source] + ([self.target] if self.doc.mode == "sync" else [])
         missing = [r for r in needed if r not in lines.key]
         if missing:

@@ -85,6 +85,7 @@ def check_document_fields(doc: DocumentMappingSpec, entities: Descriptors) -> No
             ("key", spec.key),
             ("parent", spec.parent),
             ("order_by", spec.order_by),
+            ("position", spec.position),
         ):
             for role, name in named.items():
                 c.fields(lines.get(role), [name], f".lines.{label}")
@@ -125,7 +126,7 @@ def _effects(
 ) -> None:
     for number, back in enumerate(doc.write_back):
         place = f".write_back[{number}]"
-        for role, values in back.per_role.items():
+        for role, values in [*back.per_role.items(), *back.unlock.items()]:
             c.fields(headers.get(role), values, place)
         for role, condition in back.when.items():
             related = back.related.get(role)

@@ -154,6 +154,9 @@ class LinesSpec(_PerRole):
     order_by: dict[str, str] = Field(default_factory=dict)
     parent: dict[str, str] = Field(default_factory=dict)
     """Role -> the line field that points at its header (``erp: documentId``)."""
+    position: dict[str, str] = Field(default_factory=dict)
+    """Role -> the target line field the engine numbers lines by (``erp: sequence``), so a
+    line written before a crash is recognised on the next run instead of written again."""
     removed: RemovedLine = "delete"
     """A line gone from the source: delete the target line, or hold the document."""
     comment_lines: CommentLinesSpec | None = None
@@ -212,6 +215,10 @@ class WriteBackSpec(_PerRole):
     """Role -> a condition on that role's header (or on the related record, ``related``)."""
     related: dict[str, RelatedSpec] = Field(default_factory=dict, max_length=1)
     """Test ``when`` on a record that belongs to the document (its posted invoice)."""
+    unlock: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Role -> values written first to make a read-only document editable (a Submitted
+    Sales order is set Active); the document's own values of those fields are recorded,
+    then written back together with the write-back's values, also after a crash."""
 
     @model_validator(mode="after")
     def _check(self) -> WriteBackSpec:

@@ -4,7 +4,8 @@
 :class:`Scheduler` runs them itself in one process (``accord run``).
 
 A mapping is due when its interval has passed since its last run; due mappings run in
-dependency order. A pass another worker holds is left to that worker; a transient failure
+dependency order, then the due document mappings (``accord run`` only; workers do not run
+them yet). A pass another worker holds is left to that worker; a transient failure
 (throttling, an unreachable system) backs the mapping off and the scheduler carries on; an
 authentication failure stops it with the reason, so expired credentials never fail silently.
 """
@@ -16,6 +17,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from accord.documents.engine import run_documents
+from accord.documents.outcomes import DocumentRun
 from accord.errors import AuthError, TransientError
 from accord.runtime.workloads import SyncPass
 from accord.sync.context import SyncContext
@@ -69,7 +72,35 @@ class Scheduler:
                 delay = min(self.max_backoff, 5.0 * 2 ** (count - 1))
                 self._notice(f"{name}: {exc}; retrying in {delay:.0f} s")
             self._next_due[name] = self.clock() + delay
+        self.run_documents_due()
         return results
+
+    def run_documents_due(self) -> list[DocumentRun]:
+        """Each due document mapping: stopped transfers resume, and the triggered documents
+        are taken when its trigger is automatic (ADR 0021)."""
+        runs: list[DocumentRun] = []
+        now = self.clock()
+        for doc in self.ctx.config.template.documents:
+            key = f"document:{doc.name}"
+            if not doc.enabled or doc.mode != "transfer" or self._next_due.get(key, 0.0) > now:
+                continue
+            delay = float(doc.interval_seconds)
+            try:
+                run = run_documents(self.ctx, doc.name)
+                runs.append(run)
+                if run.outcomes:
+                    self._notice(
+                        f"{doc.name}: "
+                        + " ".join(f"{k}={v}" for k, v in sorted(run.counts.items()))
+                    )
+                self._failures.pop(key, None)
+            except TransientError as exc:
+                count = self._failures.get(key, 0) + 1
+                self._failures[key] = count
+                delay = min(self.max_backoff, 5.0 * 2 ** (count - 1))
+                self._notice(f"{doc.name}: {exc}; retrying in {delay:.0f} s")
+            self._next_due[key] = self.clock() + delay
+        return runs
 
     def seconds_until_due(self) -> float:
         if not self._next_due:

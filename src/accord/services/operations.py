@@ -155,8 +155,9 @@ def retry(
         config = load_integration(session, integration)
         mapping_ids = list(config.mapping_ids.values())
         if mapping:
-            config.template.mapping(mapping)
-            mapping_ids = [config.mapping_ids[mapping]]
+            if mapping not in {d.name for d in config.template.documents}:
+                config.template.mapping(mapping)
+            mapping_ids = [config.mapping_ids.get(mapping, -1)]
         query = update(Coupling).where(
             Coupling.mapping_id.in_(mapping_ids), Coupling.skipped.is_(True)
         )

@@ -22,7 +22,7 @@ def save_integration(
     connections: dict[str, str],
 ) -> Integration:
     """Create or replace an integration from a template with a connection per role;
-    mappings keep their ids by name."""
+    mappings (table and document mappings alike) keep their ids by name."""
     row = session.scalar(select(Integration).where(Integration.name == name))
     if row is None:
         row = Integration(name=name)
@@ -35,10 +35,9 @@ def save_integration(
         m.name: m
         for m in session.scalars(select(TableMapping).where(TableMapping.integration_id == row.id))
     }
-    for position, spec in enumerate(template.mappings):
-        mapping = existing.pop(spec.name, None) or TableMapping(
-            integration_id=row.id, name=spec.name
-        )
+    names = [m.name for m in template.mappings] + [d.name for d in template.documents]
+    for position, name in enumerate(names):
+        mapping = existing.pop(name, None) or TableMapping(integration_id=row.id, name=name)
         mapping.position = position
         session.add(mapping)
     for stale in existing.values():

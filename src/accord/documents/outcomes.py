@@ -1,0 +1,74 @@
+"""What a document run reports (one outcome per document) and what it reads first: the
+document mapping by name, its settings' values, and whether its trigger is automatic."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from accord.config.documents import DocumentMappingSpec
+from accord.documents.values import Scope
+from accord.errors import ConfigError
+from accord.state import documents as state
+from accord.sync.context import SyncContext
+
+
+@dataclass
+class Outcome:
+    """What became of one source document in a run."""
+
+    source_id: str
+    identity: str
+    status: str
+    """``created``, ``completed`` (a stopped transfer finished), ``already`` (transferred
+    before), ``held``, ``failed`` (stopped by an error; the next run resumes it) or
+    ``not_found`` / ``not_triggered`` (asked for on demand)."""
+    target_id: str | None = None
+    messages: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DocumentRun:
+    mapping: str
+    job_id: str | None
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(o.status for o in self.outcomes)
+
+    def job_counts(self) -> Counter[str]:
+        """The outcomes as the job log's counters."""
+        names = {"created": "inserted", "completed": "modified", "already": "unchanged"}
+        return Counter(
+            names.get(o.status, "failed" if o.status in ("held", "failed") else "skipped")
+            for o in self.outcomes
+        )
+
+    @property
+    def ok(self) -> bool:
+        failed = ("held", "failed", "not_found", "not_triggered")
+        return not any(o.status in failed for o in self.outcomes)
+
+
+def document_spec(ctx: SyncContext, name: str) -> DocumentMappingSpec:
+    for doc in ctx.config.template.documents:
+        if doc.name == name:
+            return doc
+    valid = ", ".join(d.name for d in ctx.config.template.documents) or "(none)"
+    raise ConfigError(f"no document mapping {name!r}; valid: {valid}")
+
+
+def settings_for(ctx: SyncContext, doc: DocumentMappingSpec, mapping_id: int) -> dict[str, Any]:
+    """The mapping's settings: the template's defaults, then the integration's values."""
+    with ctx.db.session() as session:
+        given = state.settings_of(session, mapping_id)
+    return {name: s.default for name, s in doc.settings.items()} | given
+
+
+def is_automatic(doc: DocumentMappingSpec, settings: dict[str, Any]) -> bool:
+    automatic = doc.trigger.automatic
+    if isinstance(automatic, str):
+        return bool(Scope(settings).render(automatic))
+    return automatic

@@ -1,0 +1,151 @@
+"""Document use cases shared by the CLI and the API: run a document mapping (on demand or
+automatically), give its settings values, retry held documents, read a document's history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from accord.config.documents import DocumentMappingSpec
+from accord.documents.engine import run_documents
+from accord.documents.outcomes import DocumentRun, is_automatic, settings_for
+from accord.documents.values import roles
+from accord.errors import ConfigError
+from accord.services.hub import Hub
+from accord.state import documents as state
+from accord.state.store import IntegrationConfig, load_integration
+
+
+def _spec(config: IntegrationConfig, name: str) -> DocumentMappingSpec:
+    for doc in config.template.documents:
+        if doc.name == name:
+            return doc
+    valid = ", ".join(d.name for d in config.template.documents) or "(none)"
+    raise ConfigError(f"no document mapping {name!r}; valid: {valid}")
+
+
+def default_mapping(hub: Hub, entity: str, integration: str | None = None) -> str:
+    """The document mapping whose source documents are ``entity`` (``salesorders``): what
+    ``accord orders`` runs when no ``--mapping`` is given."""
+    with hub.db.session() as session:
+        config = load_integration(session, integration)
+    found = [
+        d.name
+        for d in config.template.documents
+        if any(d.entity(r) == entity for r in d.per_role if r != d.target)
+    ]
+    if len(found) != 1:
+        raise ConfigError(
+            f"{len(found)} document mappings take {entity}; name one with --mapping"
+            + (f" ({', '.join(found)})" if found else "")
+        )
+    return found[0]
+
+
+def run(
+    hub: Hub,
+    mapping: str,
+    identities: Sequence[str] = (),
+    *,
+    integration: str | None = None,
+    automatic: bool | None = None,
+) -> DocumentRun:
+    """Run one document mapping: the documents named by ``identities``, else every
+    triggered one when the trigger is automatic (stopped transfers resume first)."""
+    with hub.context(integration) as ctx:
+        return run_documents(ctx, mapping, identities, automatic=automatic)
+
+
+def run_automatic(hub: Hub, integration: str | None = None) -> list[DocumentRun]:
+    """Each enabled document mapping whose trigger is automatic (a sync's documents)."""
+    runs: list[DocumentRun] = []
+    with hub.context(integration) as ctx:
+        for doc in ctx.config.template.documents:
+            if not doc.enabled or doc.mode != "transfer":
+                continue
+            with ctx.db.session() as session:
+                mid = state.mapping_row_id(session, ctx.config.name, doc.name)
+            if is_automatic(doc, settings_for(ctx, doc, mid)):
+                runs.append(run_documents(ctx, doc.name))
+    return runs
+
+
+def retry_held(
+    hub: Hub, mapping: str | None = None, *, integration: str | None = None
+) -> list[DocumentRun]:
+    """Run the held and stopped documents of every document mapping (or ``mapping``) once
+    more: what ``accord retry`` does for documents after the cause was fixed."""
+    with hub.db.session() as session:
+        config = load_integration(session, integration)
+        names = [d.name for d in config.template.documents if d.enabled]
+        if mapping is not None:
+            names = [n for n in names if n == mapping]
+        waiting = []
+        for name in names:
+            mid = state.mapping_row_id(session, config.name, name)
+            source, _ = roles(_spec(config, name))
+            if state.unfinished(session, mid, source, held=True, limit=1):
+                waiting.append(name)
+    if not waiting:
+        return []
+    with hub.context(integration) as ctx:
+        return [run_documents(ctx, name, automatic=False, held=True) for name in waiting]
+
+
+def set_setting(
+    hub: Hub, mapping: str, name: str, value: Any, *, integration: str | None = None
+) -> dict[str, Any]:
+    """Give a document mapping's setting a value; the settings as they are now."""
+    with hub.db.session() as session:
+        config = load_integration(session, integration)
+        doc = _spec(config, mapping)
+        if name not in doc.settings:
+            valid = ", ".join(sorted(doc.settings)) or "(none)"
+            raise ConfigError(f"{mapping} has no setting {name!r}; valid: {valid}")
+        mid = state.mapping_row_id(session, config.name, mapping)
+        state.set_setting(session, mid, name, value)
+        given = state.settings_of(session, mid)
+    return {key: s.default for key, s in doc.settings.items()} | given
+
+
+@dataclass
+class HistoryEntry:
+    name: str
+    role: str | None
+    source: str
+    reason: str | None
+    detail: dict[str, Any]
+    occurred_at: datetime
+
+
+@dataclass
+class DocumentHistory:
+    state: str
+    held: bool
+    records: dict[str, str | None]
+    """Role -> the document's id there."""
+    events: list[HistoryEntry]
+
+
+def history(
+    hub: Hub, mapping: str, key: str, *, integration: str | None = None
+) -> list[DocumentHistory]:
+    """The history of the documents whose identity or id is ``key``."""
+    with hub.db.session() as session:
+        config = load_integration(session, integration)
+        _spec(config, mapping)
+        mid = state.mapping_row_id(session, config.name, mapping)
+        return [
+            DocumentHistory(
+                coupling.state,
+                bool(coupling.skipped),
+                {role: link.record_id for role, link in sorted(coupling.links.items())},
+                [
+                    HistoryEntry(e.name, e.role, e.source, e.reason, dict(e.detail), e.occurred_at)
+                    for e in events
+                ],
+            )
+            for coupling, events in state.history(session, mid, key)
+        ]

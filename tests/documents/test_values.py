@@ -1,0 +1,159 @@
+"""The pure parts of a document transfer: placeholders, lookups with fallbacks, text split
+into comment lines, and line positions that stay put across runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from accord.config.documents import DocumentMappingSpec
+from accord.documents.values import (
+    POSITION_STEP,
+    Lookups,
+    Scope,
+    field_values,
+    plan_lines,
+    split_text,
+    table_key,
+)
+
+LINE = {"crm": "salesorderdetails", "erp": "salesOrderLines"}
+
+
+def mapping(**lines: Any) -> DocumentMappingSpec:
+    spec = {
+        "name": "ORDER",
+        "crm": "salesorders",
+        "erp": "salesOrders",
+        "direction": "to_erp",
+        "trigger": {"when": {"field": "statecode", "op": "eq", "value": 1}},
+        "identity": {"crm": "name", "erp": "externalDocumentNumber"},
+        "settings": {"write_in_item": {"required": False}},
+        "header": [{"crm": "_customerid_value", "erp": "customerId", "lookup": "CUSTOMER"}],
+        "lines": {
+            **LINE,
+            "key": {"crm": "id"},
+            "order_by": {"crm": "seq"},
+            "position": {"erp": "sequence"},
+            "comment_lines": {"max_length": 10, "field": "description", "values": {"t": "C"}},
+            "fields": [
+                {
+                    "crm": "product",
+                    "erp": "lineObjectNumber",
+                    "lookup": "ITEM",
+                    "lookup_by": {"erp": "key"},
+                    "fallback": {
+                        "when": {"field": "writein", "op": "eq", "value": True},
+                        "value": "${setting.write_in_item}",
+                    },
+                },
+                {"crm": "quantity", "erp": "quantity"},
+                {"crm": "text", "erp": "description", "overflow": "comment_lines"},
+                {"crm": "more", "erp": "description", "overflow": "comment_lines"},
+            ],
+            **lines,
+        },
+    }
+    return DocumentMappingSpec.model_validate(spec)
+
+
+def items(doc: DocumentMappingSpec, table: dict[str, str]) -> Lookups:
+    assert doc.lines is not None
+    key = table_key(doc.lines.fields[0], ("crm", "erp"))
+    return Lookups({key: table})
+
+
+def test_split_text_fills_the_field_then_comment_lines_and_keeps_line_breaks() -> None:
+    assert split_text("abcdefghij", 4, 3) == ["abcd", "efg", "hij"]
+    assert split_text("ab\ncdef", 10, 2) == ["ab", "cd", "ef"]
+    assert split_text("", 4, 4) == [""]
+
+
+def test_placeholders_keep_a_whole_value_typed_and_fill_text() -> None:
+    now = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
+    scope = Scope({"price": Decimal("1.50")}, source={"name": "SO-1"}, now=now)
+    assert scope.render("${setting.price}") == Decimal("1.50")
+    assert scope.render({"k": "${source.name}:${today}"}) == {"k": "SO-1:2026-11-27"}
+
+
+def test_lines_get_positions_items_write_ins_and_comment_lines() -> None:
+    doc = mapping()
+    rows = [
+        {"id": "a", "seq": 1, "product": "p1", "quantity": Decimal(2), "text": "short"},
+        {"id": "b", "seq": 2, "writein": True, "text": "x" * 25, "more": "note"},
+    ]
+    planned, problems = plan_lines(
+        doc, rows, items(doc, {"p1": "ITEM-1"}), Scope({"write_in_item": "W"}), lambda n: 10, {}
+    )
+    assert problems == []
+    assert [(p.position, p.key, p.kind) for p in planned] == [
+        (10000, "a", "line"),
+        (20000, "b", "line"),
+        (20001, "b#1", "comment"),
+        (20002, "b#2", "comment"),
+        (20003, "b#3", "comment"),
+    ]
+    assert planned[0].values == {
+        "lineObjectNumber": "ITEM-1",
+        "quantity": Decimal(2),
+        "description": "short",
+        "sequence": 10000,
+    }
+    assert planned[1].values["lineObjectNumber"] == "W"
+    assert [p.values["description"] for p in planned[1:]] == ["x" * 10, "x" * 10, "x" * 5, "note"]
+    assert planned[2].values == {"t": "C", "description": "x" * 10, "sequence": 20001}
+
+
+def test_recorded_positions_stay_and_new_lines_go_after_the_last() -> None:
+    doc = mapping()
+    rows = [{"id": "new", "seq": 1, "product": "p1"}, {"id": "old", "seq": 2, "product": "p1"}]
+    planned, _ = plan_lines(
+        doc, rows, items(doc, {"p1": "I"}), Scope({}), lambda n: 10, {"old": 3 * POSITION_STEP}
+    )
+    assert [(p.key, p.position) for p in planned] == [("new", 40000), ("old", 30000)]
+
+
+@pytest.mark.parametrize(
+    ("row", "settings", "expected"),
+    [
+        ({"writein": True}, {}, "no value for the fallback ${setting.write_in_item}"),
+        ({"product": "p9"}, {"write_in_item": "W"}, "p9 is not coupled in mapping ITEM"),
+    ],
+)
+def test_a_line_that_cannot_be_looked_up_is_a_problem_naming_it(
+    row: dict[str, Any], settings: dict[str, Any], expected: str
+) -> None:
+    doc = mapping()
+    _, problems = plan_lines(
+        doc, [{"id": "k", "seq": 3, **row}], items(doc, {}), Scope(settings), lambda n: 10, {}
+    )
+    [problem] = problems
+    assert problem.line == "3 (k)" and expected in problem.message
+    assert problem.text("salesorders SO-1").startswith("document salesorders SO-1, line 3 (k)")
+
+
+def test_overflow_hold_and_truncate() -> None:
+    held = mapping()
+    assert held.lines is not None
+    for rule, expected in (("hold", 1), ("truncate", 0)):
+        fields = [f.model_dump(by_alias=True) for f in held.lines.fields]
+        fields[2]["overflow"] = rule
+        doc = mapping(fields=fields)
+        row = {"id": "k", "product": "p1", "text": "y" * 30}
+        planned, problems = plan_lines(
+            doc, [row], items(doc, {"p1": "I"}), Scope({}), lambda n: 10, {}
+        )
+        assert len(problems) == expected
+        if rule == "truncate":
+            assert planned[0].values["description"] == "y" * 10
+
+
+def test_header_lookup_reason_comes_from_the_dependency_check() -> None:
+    doc = mapping()
+    key = table_key(doc.header[0], ("crm", "erp"))
+    found = Lookups({key: {}}, {key: {"acc": "accounts acc is filtered out"}})
+    values, problems = field_values(doc, doc.header, {"_customerid_value": "acc"}, found, Scope({}))
+    assert values == {} and problems[0].message == "accounts acc is filtered out"
