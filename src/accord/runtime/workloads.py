@@ -94,6 +94,16 @@ class DrainInbox(Workload):
         return "drain the webhook inbox"
 
 
+class RenewSubscriptions(Workload):
+    """Renew the webhook subscriptions that lapse within ``within_seconds`` (BC's last 3 days)."""
+
+    kind: Literal["renew_subscriptions"] = "renew_subscriptions"
+    within_seconds: float = Field(default=86_400.0, gt=0)
+
+    def describe(self) -> str:
+        return "renew webhook subscriptions"
+
+
 KINDS: dict[str, type[Workload]] = {}
 """Every registered workload kind; :func:`register` adds one (documents: ``export_document``)."""
 
@@ -109,7 +119,7 @@ def register(cls: type[W]) -> type[W]:
     return cls
 
 
-for _cls in (SyncPass, SyncRecords, Couple, Reconcile, DrainInbox):
+for _cls in (SyncPass, SyncRecords, Couple, Reconcile, DrainInbox, RenewSubscriptions):
     register(_cls)
 
 

@@ -6,6 +6,7 @@ small JSON summary (the jobs it ran, their status and counts) stored as the resu
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from accord.errors import TransientError
@@ -14,6 +15,7 @@ from accord.runtime.workloads import (
     Couple,
     DrainInbox,
     Reconcile,
+    RenewSubscriptions,
     SyncPass,
     SyncRecords,
     Workload,
@@ -93,12 +95,20 @@ def handlers(hub: Hub) -> dict[str, Handler]:
         drained = inbox.drain(hub)
         return _checked({"changes": drained.changes, "passes": [_pass(p) for p in drained.passes]})
 
+    def renew_subscriptions(w: Workload) -> dict[str, Any]:
+        assert isinstance(w, RenewSubscriptions)
+        counts = inbox.renew_due(hub, timedelta(seconds=w.within_seconds))
+        if counts["failed"]:
+            raise TransientError(f"{counts['failed']} subscription renewal(s) failed")
+        return {"renewed": counts["renewed"]}
+
     return {
         "sync_pass": sync_pass,
         "sync_records": sync_records,
         "couple": couple,
         "reconcile": reconcile,
         "drain_inbox": drain_inbox,
+        "renew_subscriptions": renew_subscriptions,
     }
 
 
@@ -110,6 +120,6 @@ def _checked(summary: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def local_executor(hub: Hub, *, background: bool = False) -> LocalExecutor:
+def local_executor(hub: Hub, *, background: bool = False, attempts: int = 3) -> LocalExecutor:
     """The embedded executor: workloads run in this process."""
-    return LocalExecutor(hub.db, handlers(hub), background=background)
+    return LocalExecutor(hub.db, handlers(hub), background=background, attempts=attempts)
