@@ -61,6 +61,22 @@ class SyncRecords(Workload):
         return f"sync {len(self.record_ids)} record(s) of {self.mapping} {self.direction}"
 
 
+class SyncPart(Workload):
+    """One part of a full pass split among workers: these source records, as a full pass
+    would sync them (``create_new``: create what no coupling or match covers)."""
+
+    kind: Literal["sync_part"] = "sync_part"
+    mapping: str = Field(min_length=1)
+    direction: PassDirection
+    record_ids: list[str] = Field(min_length=1, max_length=10_000)
+    part: str = Field(min_length=1, max_length=100)
+    """Names the part (its own pass lease): ``<run>.<n>``."""
+    create_new: bool = True
+
+    def describe(self) -> str:
+        return f"full sync part {self.part} of {self.mapping} {self.direction}"
+
+
 class Couple(Workload):
     """Couple records: by hand (one id per role in ``records``) or all uncoupled by match."""
 
@@ -119,7 +135,7 @@ def register(cls: type[W]) -> type[W]:
     return cls
 
 
-for _cls in (SyncPass, SyncRecords, Couple, Reconcile, DrainInbox, RenewSubscriptions):
+for _cls in (SyncPass, SyncRecords, SyncPart, Couple, Reconcile, DrainInbox, RenewSubscriptions):
     register(_cls)
 
 

@@ -6,23 +6,28 @@ small JSON summary (the jobs it ran, their status and counts) stored as the resu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from accord.errors import TransientError
-from accord.runtime.executor import Handler, LocalExecutor
+from accord.mapping.fields import PassDirection
+from accord.runtime.executor import Handler, LocalExecutor, Submitted
 from accord.runtime.workloads import (
     Couple,
     DrainInbox,
     Reconcile,
     RenewSubscriptions,
+    SyncPart,
     SyncPass,
     SyncRecords,
     Workload,
+    new_key,
 )
 from accord.services import inbox, operations
 from accord.services.hub import Hub
-from accord.sync.passes import PassOptions, PassResult, run_pass
+from accord.sync.full import MappingRun, prepare, recommend
+from accord.sync.passes import PassOptions, PassResult, partition_full_pass, run_pass
 
 
 def _pass(result: PassResult) -> dict[str, Any]:
@@ -66,6 +71,15 @@ def handlers(hub: Hub) -> dict[str, Handler]:
         )
         return _checked({"passes": [_pass(result)]})
 
+    def sync_part(w: Workload) -> dict[str, Any]:
+        assert isinstance(w, SyncPart)
+        options = PassOptions(
+            kind="records", record_ids=w.record_ids, create_uncoupled=w.create_new, part=w.part
+        )
+        with hub.context(w.integration) as ctx:
+            result = run_pass(ctx, w.mapping, w.direction, options)
+        return _checked({"passes": [_pass(result)]})
+
     def couple(w: Workload) -> dict[str, Any]:
         assert isinstance(w, Couple)
         if w.records:
@@ -105,6 +119,7 @@ def handlers(hub: Hub) -> dict[str, Handler]:
     return {
         "sync_pass": sync_pass,
         "sync_records": sync_records,
+        "sync_part": sync_part,
         "couple": couple,
         "reconcile": reconcile,
         "drain_inbox": drain_inbox,
@@ -123,3 +138,48 @@ def _checked(summary: dict[str, Any]) -> dict[str, Any]:
 def local_executor(hub: Hub, *, background: bool = False, attempts: int = 3) -> LocalExecutor:
     """The embedded executor: workloads run in this process."""
     return LocalExecutor(hub.db, handlers(hub), background=background, attempts=attempts)
+
+
+PART_SIZE = 100
+"""Source records per part of a split full sync (one read and one write batch each)."""
+
+
+def submit_full_parts(
+    hub: Hub,
+    submit: Callable[[Workload], Submitted],
+    mapping: str,
+    direction: PassDirection,
+    *,
+    part_size: int = PART_SIZE,
+    create_new: bool | None = None,
+    integration: str | None = None,
+) -> list[Submitted]:
+    """A full sync of one direction of ``mapping`` as parts any number of workers share.
+
+    Here: the recommendation, the watermarks reset, match-based coupling where both sides
+    hold records, and one read of the source's ids; then one ``sync_part`` workload per
+    ``part_size`` records. A mapping that syncs both ways needs the second direction
+    submitted after the first's parts finished (as a full sync runs them one after the
+    other). Creates cannot happen twice: each record's create intent is unique (ADR 0007)."""
+    with hub.context(integration) as ctx:
+        run = MappingRun(mapping, recommend(ctx, mapping))
+        if run.recommendation == "none":
+            return []
+        create = prepare(ctx, run, create_new)
+        parts = partition_full_pass(ctx, mapping, direction, part_size)
+        name = ctx.config.name
+    batch = new_key()[:10]
+    return [
+        submit(
+            SyncPart(
+                key=f"part:{name}:{mapping}:{direction}:{batch}.{n}",
+                integration=name,
+                mapping=mapping,
+                direction=direction,
+                record_ids=ids,
+                part=f"{batch}.{n}",
+                create_new=True if create is None else create,
+            )
+        )
+        for n, ids in enumerate(parts)
+    ]
