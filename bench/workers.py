@@ -106,6 +106,7 @@ def _run(
         statuses = _wait([p.row.key for p in parts], hub)
         seconds = time.perf_counter() - started
         coupled, accounts = _check(hub)
+        spread = _spread(hub, [p.row.key for p in parts])
         log(f"{n} worker(s): {coupled} customers in {seconds:.1f} s ({len(parts)} parts)")
         return {
             "workers": n,
@@ -115,6 +116,7 @@ def _run(
             "parts": len(parts),
             "parts_failed": statuses.get("failed", 0),
             "accounts_created": accounts - accounts_before,
+            **spread,
         }
     raise AssertionError("unreachable")
 
@@ -129,6 +131,26 @@ def _check(hub: Hub) -> tuple[int, int]:
         )
         accounts = ctx.connector("crm").count(ctx.mapping(MAPPING).entity("crm"), None)
     return int(coupled or 0), accounts
+
+
+def _spread(hub: Hub, keys: list[str]) -> dict[str, Any]:
+    """How the parts spread over the workers: parts per worker, starts, busy seconds."""
+    with hub.db.session() as session:
+        found = session.scalars(select(WorkloadRow).where(WorkloadRow.key.in_(keys))).all()
+    per_worker: dict[str, int] = {}
+    for row in found:
+        name = (row.worker or "?").rsplit(":", 1)[0]  # host:pid (the rest names a thread)
+        per_worker[name] = per_worker.get(name, 0) + 1
+    busy = sum(
+        (r.finished_at - r.started_at).total_seconds()
+        for r in found
+        if r.finished_at and r.started_at
+    )
+    return {
+        "parts_by_worker": per_worker,
+        "attempts": sum(r.attempts for r in found),
+        "part_seconds_mean": round(busy / max(len(found), 1), 2),
+    }
 
 
 def _wait(keys: list[str], hub: Hub, timeout: float = 3600.0) -> dict[str, int]:
