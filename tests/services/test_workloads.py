@@ -1,18 +1,23 @@
 """A full sync split into parts that workers run at once: every record synced once, none
 created twice, even when two splits of the same records race; the watermark moves as a full
-pass's would."""
+pass's would. Worker threads keep their sync context between workloads."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from accord.runtime.executor import Outcome, Submitted, execute, submit_row
 from accord.runtime.workloads import SyncPart, Workload
+from accord.services import setup
 from accord.services.workloads import handlers, submit_full_parts
 from accord.state.models import Watermark
 from accord.state.workloads import get
+from accord.sync.context import SyncContext
 from accord.sync.full import full_sync
+from accord.testing.sandbox import settings_from_sandbox
 from tests.worlds import WorldFactory, creating_template
 
 
@@ -57,3 +62,26 @@ def test_parts_run_at_once_and_create_each_record_once(
     with world.hub.db.session() as session:
         marks = session.query(Watermark).all()
         assert any(m.role == "erp" and m.since is not None for m in marks)
+
+
+def test_a_thread_keeps_its_context_until_the_state_changes(make_world: WorldFactory) -> None:
+    """Workers reuse one sync context (tokens, connections, compiled mappings) per thread;
+    a changed state or a failed call opens a new one."""
+    world = make_world(records=2)
+    hub = world.hub
+
+    def kept() -> SyncContext:
+        with hub.kept_context() as ctx:
+            return ctx
+
+    first = kept()
+    assert kept() is first
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(kept).result() is not first  # each thread its own
+    setup.connect(hub, settings_from_sandbox(world.bc, name="bc2"))  # the state changed
+    changed = kept()
+    assert changed is not first
+    with pytest.raises(RuntimeError), hub.kept_context() as ctx:
+        assert ctx is changed
+        raise RuntimeError("the workload failed")
+    assert kept() is not changed

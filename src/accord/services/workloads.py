@@ -55,7 +55,7 @@ def handlers(hub: Hub) -> dict[str, Handler]:
 
     def sync_pass(w: Workload) -> dict[str, Any]:
         assert isinstance(w, SyncPass)
-        with hub.context(w.integration) as ctx:
+        with hub.kept_context(w.integration) as ctx:
             mapping = ctx.mapping(w.mapping)
             directions = [w.direction] if w.direction else mapping.directions()
             passes = [
@@ -76,7 +76,7 @@ def handlers(hub: Hub) -> dict[str, Handler]:
         options = PassOptions(
             kind="records", record_ids=w.record_ids, create_uncoupled=w.create_new, part=w.part
         )
-        with hub.context(w.integration) as ctx:
+        with hub.kept_context(w.integration) as ctx:
             result = run_pass(ctx, w.mapping, w.direction, options)
         return _checked({"passes": [_pass(result)]})
 
