@@ -87,7 +87,7 @@ def _workers_parser(commands: Any) -> None:
     command = commands.add_parser("workers", help=text, description=text)
     command.add_argument("--records", type=int, default=1000, help="customers in BC")
     command.add_argument("--workers", default="1,2,4", help="worker counts, comma-separated")
-    command.add_argument("--part-size", type=int, default=25, help="records per workload")
+    command.add_argument("--part-size", type=int, default=20, help="records per workload")
     command.add_argument("--latency", type=float, default=0.2, help="seconds per API request")
     command.add_argument("--broker", default=None, help="amqp://… or redis://…")
     command.add_argument("--json", action="store_true", help="print one JSON object")
