@@ -20,6 +20,7 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("--orders", type=int, default=200, help="orders each side takes")
     command.add_argument("--lines", type=int, default=5, help="lines per order")
     command.add_argument("--json", action="store_true", help="print one JSON object")
+    _workers_parser(commands)
     for name, text in (
         ("full-sync", "Full sync BC -> Dataverse against a hand-written baseline"),
         ("memory", "Peak RSS of Accord's full sync at N/10 and N customers"),
@@ -87,6 +88,17 @@ def _latency_parser(commands: Any) -> None:
     command.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def _workers_parser(commands: Any) -> None:
+    text = "Full-sync throughput with 1, 2 and 4 Celery workers (target: 4 >= 3 x one)"
+    command = commands.add_parser("workers", help=text, description=text)
+    command.add_argument("--records", type=int, default=1000, help="customers in BC")
+    command.add_argument("--workers", default="1,2,4", help="worker counts, comma-separated")
+    command.add_argument("--part-size", type=int, default=20, help="records per workload")
+    command.add_argument("--latency", type=float, default=0.2, help="seconds per API request")
+    command.add_argument("--broker", default=None, help="amqp://… or redis://…")
+    command.add_argument("--json", action="store_true", help="print one JSON object")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
 
@@ -111,6 +123,19 @@ def main(argv: list[str] | None = None) -> int:
             polling_changes=args.polling_changes,
         )
         print(json.dumps(figures) if args.json else json.dumps(figures, indent=2))
+        return 0
+    if args.command == "workers":
+        from bench import workers
+
+        found = workers.workers(
+            args.records,
+            log,
+            counts=tuple(int(n) for n in args.workers.split(",")),
+            part_size=args.part_size,
+            latency=args.latency,
+            broker=args.broker or workers.BROKER,
+        )
+        print(json.dumps(found) if args.json else report.table(workers.rows(found)))
         return 0
     if args.records < 1:
         raise SystemExit("--records must be at least 1")

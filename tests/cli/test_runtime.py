@@ -17,11 +17,14 @@ from typer.testing import CliRunner
 from accord.cli.app import app
 from accord.config.settings import Settings
 from accord.sandboxes import run_sandboxes
-from accord.services import catalog, setup
+from accord.services import catalog, operations, setup
 from accord.services.hub import Hub
 from accord.state.runtime_tables import ApiToken
+from accord.state.workloads import recent
 from accord.testing.sandbox import settings_from_sandbox
 from tests.api.conftest import free_port
+from tests.cli.helpers import on
+from tests.worlds import WorldFactory, creating_template
 
 runner = CliRunner()
 
@@ -122,9 +125,30 @@ def ask(server: subprocess.Popen[bytes], base: str, token: str, enabled: set[str
     done: set[str] = set()
     deadline = time.monotonic() + 40
     while done != enabled and time.monotonic() < deadline:
-        rows = httpx.get(f"{base}/api/v1/workloads", headers=auth, timeout=10).json()
-        assert not [r for r in rows if r["status"] == "failed"], rows
+        every = httpx.get(f"{base}/api/v1/workloads", headers=auth, timeout=10).json()
+        assert not [r for r in every if r["status"] == "failed"], every
+        rows = [r for r in every if r["kind"] == "sync_pass"]
         done = {r["payload"]["mapping"] for r in rows if r["status"] == "done"}
         time.sleep(0.3)
     assert done == enabled, rows
     assert all(r["key"].startswith("pass:bc-sales:") for r in rows)
+    assert {r["kind"] for r in every} == {"sync_pass", "renew_subscriptions"}
+
+
+def test_run_enqueues_each_pass_and_runs_it_here(
+    make_world: WorldFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Without a broker ``accord run`` runs what its scheduler enqueues in this process."""
+    monkeypatch.delenv("ACCORD_BROKER_URL", raising=False)
+    world = make_world(records=4, template=creating_template(tmp_path))
+    operations.sync_full(world.hub)
+    customer_id, account_id = sorted(world.coupled_pairs("CUSTOMER"))[0]
+    world.bc.store.update("customers", customer_id, {"city": "Enqueued"})
+    ran = on(world, "run", "--cycles", "1")
+    assert ran.code == 0, ran.output
+    assert "work runs in this process" in ran.output
+    assert "CUSTOMER to_crm: success" in ran.output and "modified=1" in ran.output
+    assert world.dv.store.get("accounts", account_id)["address1_city"] == "Enqueued"
+    with world.hub.db.session() as session:
+        keys = {row.key.rsplit(":", 1)[0] for row in recent(session, limit=100)}
+    assert "pass:bc-sales:CUSTOMER" in keys and "renew:bc-sales:subscriptions" in keys

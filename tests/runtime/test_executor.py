@@ -7,8 +7,15 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from accord.errors import TransientError
-from accord.runtime.executor import MAX_ATTEMPTS, LocalExecutor, execute, fetch, submit_row
-from accord.runtime.scheduler import Dispatcher
+from accord.runtime.executor import (
+    MAX_ATTEMPTS,
+    LocalExecutor,
+    Submitted,
+    execute,
+    fetch,
+    submit_row,
+)
+from accord.runtime.scheduler import Periodic, Scheduler
 from accord.runtime.workloads import Couple, Reconcile, SyncPass, SyncRecords, Workload
 from accord.services import operations
 from accord.services.workloads import handlers, local_executor
@@ -66,17 +73,27 @@ def test_a_bad_mapping_fails_alone(make_world: WorldFactory, tmp_path: Path) -> 
     operations.sync_full(world.hub)
     account_id = changed_pair(world, "StillSynced")
     submitted: list[Workload] = []
-    executor = local_executor(world.hub)
+    executor = local_executor(world.hub, attempts=1)
 
-    def submit(workload: SyncPass) -> object:
+    def submit(workload: Workload) -> Submitted:
         submitted.append(workload)
         return executor.submit(workload)
 
+    def sync_pass(mapping: str) -> Periodic:
+        return Periodic(
+            mapping, 60.0, lambda key: SyncPass(key=key, integration="bc-sales", mapping=mapping)
+        )
+
     clock = [6000.0]
-    dispatcher = Dispatcher(
-        "bc-sales", {"NOPE": 60.0, "CUSTOMER": 60.0}, submit, wall_clock=lambda: clock[0]
+    notices: list[str] = []
+    scheduler = Scheduler(
+        "bc-sales",
+        [sync_pass("NOPE"), sync_pass("CUSTOMER")],
+        submit,
+        clock=lambda: clock[0],
+        on_notice=notices.append,
     )
-    dispatcher.dispatch_due()
+    scheduler.run_due()
     with world.hub.db.session() as session:
         from accord.state.workloads import get
 
@@ -86,13 +103,15 @@ def test_a_bad_mapping_fails_alone(make_world: WorldFactory, tmp_path: Path) -> 
     assert "NOPE" in (bad.message or "") and "CUSTOMER" in (bad.message or "")
     assert good is not None and good.status == "done", good.message if good else None
     assert world.dv.store.get("accounts", account_id)["address1_city"] == "StillSynced"
-    # the same slot is not submitted twice; the next one is
-    assert dispatcher.dispatch_due() == []
+    assert [n.split(":")[0] for n in notices] == ["NOPE"] and "retrying in 5 s" in notices[0]
+    # the same slot is not submitted twice; the next one is, the failed job under a new key
+    assert scheduler.run_due() == []
     clock[0] += 60
-    assert [w.key for w in dispatcher.dispatch_due()] == [
-        "pass:bc-sales:NOPE:101",
+    assert [s.row.key for s in scheduler.run_due()] == [
+        "pass:bc-sales:NOPE:101.1",
         "pass:bc-sales:CUSTOMER:101",
     ]
+    assert "retrying in 10 s" in notices[-1]
 
 
 def test_records_couple_and_reconcile_workloads(make_world: WorldFactory, tmp_path: Path) -> None:

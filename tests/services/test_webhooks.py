@@ -22,8 +22,11 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from accord.api.webhooks import webhook_router
+from accord.runtime.scheduler import Scheduler, passes_and_renewal
 from accord.services import inbox, operations
+from accord.services.workloads import local_executor
 from accord.state.models import WebhookDelivery, WebhookSubscription
+from accord.state.workloads import recent
 from tests.worlds import World, WorldFactory
 
 SECRET = base64.b64encode(b"a shared secret for tests").decode()
@@ -205,3 +208,38 @@ def test_a_sales_change_reaches_business_central_through_a_dataverse_webhook(
     assert world.dv.store.count("serviceendpoints") == 0
     assert world.dv.store.count("sdkmessageprocessingsteps") == 0
     assert not world.bc.core.extra["subscriptions"].items
+
+
+def test_the_scheduler_renews_business_central_subscriptions_before_they_lapse(
+    world: World, receiver: str
+) -> None:
+    """Subscriptions that live 6 s (3 days at BC) stay alive while the scheduler runs,
+    renewed at the sandbox (handshake, If-Match); once it stops they lapse."""
+    world.bc.options.webhooks.lifetime = timedelta(seconds=6)
+    made = inbox.subscribe(world.hub, receiver)
+    at_bc = world.bc.core.extra["subscriptions"].items
+    assert len(at_bc) == len([m for m in made if m.startswith("bc/")]) > 0
+    first_expiry = {sub.id: sub.expires for sub in at_bc.values()}
+    with world.context() as ctx:
+        config = ctx.config
+    renewal = [
+        j for j in passes_and_renewal(config, renew_every=1, renew_within=4) if j.prefix == "renew"
+    ]
+    executor = local_executor(world.hub, attempts=1)
+    scheduler = Scheduler(config.name, renewal, executor.submit, max_backoff=1)
+    stop = threading.Event()
+    running = threading.Thread(target=scheduler.run, args=(stop,), daemon=True)
+    running.start()
+    try:
+        time.sleep(9)  # well past the first lifetime
+        with world.hub.db.session() as session:
+            rows = [(r.key, r.status, r.message, r.result) for r in recent(session)]
+        assert set(at_bc) == set(first_expiry), rows
+        assert all(sub.expires > first_expiry[sub.id] for sub in at_bc.values())
+        erp_id = sorted(world.coupled_pairs("CUSTOMER"))[0][0]
+        world.bc.store.update("customers", erp_id, {"city": "Renewed"}, world.bc.company_id)
+        wait_for(lambda: stored(world) >= 1)  # the renewed subscription still notifies
+    finally:
+        stop.set()
+        running.join(timeout=10)
+    wait_for(lambda: not at_bc, seconds=8)  # without the scheduler they lapse

@@ -18,7 +18,9 @@ import typer
 from accord.cli.common import console, err_console, guarded, hub
 
 if TYPE_CHECKING:
-    from accord.runtime.executor import Executor
+    from accord.runtime.executor import Executor, Submitted
+    from accord.runtime.scheduler import Scheduler
+    from accord.runtime.workloads import Workload
     from accord.services.hub import Hub
 
 DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672//"
@@ -61,7 +63,7 @@ def worker(
     stop = threading.Event()
     executor = celery_app.CeleryExecutor(h.db, app)
     if scheduler:
-        _start_dispatcher(h, executor, integration, stop)
+        _start_scheduler(h, executor, integration, stop)
     sweeper = celery_app.Sweeper(executor, sweep_seconds).start() if sweep_seconds else None
     if metrics_port is not None:
         from prometheus_client import start_http_server
@@ -80,23 +82,37 @@ def worker(
         h.close()
 
 
-def _start_dispatcher(
-    h: Hub, executor: Executor, integration: str | None, stop: threading.Event
-) -> None:
-    """Submit each mapping's pass on its interval from a thread of this process."""
-    from accord.runtime.scheduler import Dispatcher
+def scheduler_for(
+    h: Hub, executor: Executor, integration: str | None, *, report: bool = False
+) -> Scheduler:
+    """The integration's scheduler, submitting to ``executor``; notices (and with
+    ``report``, what each pass did) are printed."""
+    from accord.runtime.scheduler import Scheduler
     from accord.state.store import load_integration
 
     with h.db.session() as session:
         config = load_integration(session, integration)
-    intervals = {m.name: float(m.interval_seconds) for m in config.template.mappings if m.enabled}
-    dispatcher = Dispatcher(
-        config.name,
-        intervals,
+
+    def submitted(workload: Workload, done: Submitted) -> None:
+        for p in (done.row.result or {}).get("passes", []):
+            counts = "".join(f" {k}={v}" for k, v in p["counts"].items())
+            note = f" ({p['message']})" if p.get("message") else ""
+            console.print(f"{p['mapping']} {p['direction']}: {p['status']}{counts}{note}")
+
+    return Scheduler.of(
+        config,
         executor.submit,
+        on_submitted=submitted if report else None,
         on_notice=lambda text: err_console.print(f"[yellow]{text}[/]"),
     )
-    threading.Thread(target=dispatcher.run, args=(stop,), name="dispatcher", daemon=True).start()
+
+
+def _start_scheduler(
+    h: Hub, executor: Executor, integration: str | None, stop: threading.Event
+) -> None:
+    """Submit each mapping's pass (and the renewal) on its interval from a thread."""
+    scheduler = scheduler_for(h, executor, integration)
+    threading.Thread(target=scheduler.run, args=(stop,), name="scheduler", daemon=True).start()
 
 
 @guarded
@@ -131,7 +147,7 @@ def serve(
     )
     stop = threading.Event()
     if scheduler:
-        _start_dispatcher(h, executor, integration, stop)
+        _start_scheduler(h, executor, integration, stop)
     where = f"workers on {queue!r}" if broker else "this process"
     console.print(f"Accord API on http://{host}:{port} (work runs in {where}); Ctrl+C stops it.")
     try:

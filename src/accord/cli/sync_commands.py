@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -15,6 +15,9 @@ from accord.documents.outcomes import DocumentRun
 from accord.services import documents, operations
 from accord.services.hub import Hub
 from accord.sync.passes import PassResult
+
+if TYPE_CHECKING:
+    from accord.runtime.executor import Executor
 
 RecordsOpt = Annotated[
     list[str] | None,
@@ -184,27 +187,42 @@ def retry(
 def run(
     cycles: Annotated[int | None, typer.Option(help="Stop after this many rounds.")] = None,
     integration: IntegrationOpt = None,
+    broker: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ACCORD_BROKER_URL",
+            help="Enqueue the passes for 'accord worker's on this broker (default: run here).",
+        ),
+    ] = None,
+    queue: Annotated[str, typer.Option(envvar="ACCORD_QUEUE", help="Broker queue name.")] = (
+        "accord"
+    ),
 ) -> None:
-    """The scheduler: each mapping's incremental pass on its interval, until stopped."""
-    from accord.runtime.scheduler import Scheduler
+    """The scheduler: enqueues each mapping's incremental pass on its interval, and the
+    renewal of webhook subscriptions; they run here, or on workers with --broker."""
+    from accord.cli.runtime import scheduler_for
 
+    h = hub()
+    executor: Executor
+    if broker:
+        from accord.runtime.celery_app import CeleryExecutor, make_app
+
+        executor = CeleryExecutor(h.db, make_app(broker, queue))
+    else:
+        from accord.services.workloads import local_executor
+
+        executor = local_executor(h, attempts=1)  # the scheduler backs a failure off itself
     stop = threading.Event()
-    with hub().context(integration) as ctx:
-        scheduler = Scheduler(
-            ctx,
-            on_result=lambda r: console.print(
-                f"{r.mapping} {r.direction}: {r.status} "
-                + " ".join(f"{k}={v}" for k, v in r.counts.items() if v)
-                + (f" ({r.message})" if r.message else "")
-            ),
-            on_notice=lambda text: console.print(f"[yellow]{text}[/]"),
-        )
-        console.print("Scheduler running; Ctrl+C stops it.")
-        try:
-            scheduler.run(stop, max_cycles=cycles)
-        except KeyboardInterrupt:
-            stop.set()
-            console.print("Stopped.")
+    scheduler = scheduler_for(h, executor, integration, report=True)
+    where = f"workers on {queue!r}" if broker else "this process"
+    console.print(f"Scheduler running (work runs in {where}); Ctrl+C stops it.")
+    try:
+        scheduler.run(stop, max_cycles=cycles)
+    except KeyboardInterrupt:
+        stop.set()
+        console.print("Stopped.")
+    finally:
+        executor.close()
 
 
 @guarded

@@ -7,6 +7,8 @@ else in Accord names a system.
 
 from __future__ import annotations
 
+import functools
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -45,7 +47,15 @@ class ConnectorPlugin:
 
 
 def plugins() -> dict[str, ConnectorPlugin]:
-    """Every registered connector plugin by system name (read from installed metadata)."""
+    """Every registered connector plugin by system name (read from installed metadata).
+
+    Scanning the installed metadata costs a tenth of a second, and every sync context
+    (every workload a worker runs) asks: the scan is kept per import path."""
+    return dict(_scan(tuple(sys.path)))
+
+
+@functools.lru_cache(maxsize=8)
+def _scan(path: tuple[str, ...]) -> dict[str, ConnectorPlugin]:  # path: the cache key
     found: dict[str, ConnectorPlugin] = {}
     for point in entry_points(group=ENTRY_POINT_GROUP):
         where = f"entry point {point.name} = {point.value} ({ENTRY_POINT_GROUP})"

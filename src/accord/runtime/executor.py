@@ -106,6 +106,7 @@ def _run(
             outcome = Outcome(key, "retry", str(exc), delay)
     except AccordError as exc:
         outcome = Outcome(key, "failed", str(exc))
+        result = {"error": type(exc).__name__}  # the scheduler stops on refused credentials
     except Exception as exc:  # one bad workload never stops the worker
         log.exception("workload crashed")
         outcome = Outcome(key, "failed", f"{type(exc).__name__}: {exc}")

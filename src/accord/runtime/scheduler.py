@@ -1,178 +1,178 @@
-"""The schedulers: each mapping's incremental passes on its own interval, until stopped.
+"""The scheduler: it enqueues each mapping's incremental pass on its interval, and the renewal
+of webhook subscriptions, as workloads; it never runs them itself.
 
-:class:`Dispatcher` enqueues each due pass as a workload for the executor (workers run it);
-:class:`Scheduler` runs them itself in one process (``accord run``).
+An executor runs what it submits: the local one in this process (``accord run``, the embedded
+default, no broker), or Celery workers (``accord worker``, several machines, one database).
+Each periodic job is due when its interval slot starts, under the key
+``<what>:<integration>:<name>:<slot>``, so any number of schedulers (one per worker) submit
+each slot's workload once between them; due passes are submitted in dependency order.
 
-A mapping is due when its interval has passed since its last run; due mappings run in
-dependency order, then the due document mappings (``accord run`` only; workers do not run
-them yet). A pass another worker holds is left to that worker; a transient failure
-(throttling, an unreachable system) backs the mapping off and the scheduler carries on; an
-authentication failure stops it with the reason, so expired credentials never fail silently.
+What the scheduler learns of a workload depends on where it ran: the local executor returns
+it finished, so a failed pass (throttling, an unreachable system, a pass another worker
+holds) is tried again after a back-off (5 s doubling, at most ``max_backoff``) under a fresh
+key, while the others carry on; refused credentials stop the scheduler with the reason, so
+expired credentials never fail silently. Workers retry their own workloads (ADR 0014).
+One job whose submission fails (a broker hiccup) is reported and tried at the next round.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from accord.documents.engine import run_documents
-from accord.documents.outcomes import DocumentRun
-from accord.errors import AuthError, TransientError
-from accord.runtime.workloads import SyncPass
-from accord.sync.context import SyncContext
-from accord.sync.passes import PassBusy, PassOptions, PassResult, run_pass
+from accord.errors import AuthError
+from accord.runtime.executor import Submitted
+from accord.runtime.workloads import RenewSubscriptions, RunDocuments, SyncPass, Workload
+from accord.state.store import IntegrationConfig
 from accord.sync.plan import dependency_order
 
 Clock = Callable[[], float]
+Submit = Callable[[Workload], Submitted]
+RENEW_EVERY = 3600.0
+"""Seconds between renewal rounds; each renews what lapses within a day (BC's last 3)."""
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A workload submitted every ``interval`` seconds; ``make`` builds it for a key."""
+
+    name: str
+    interval: float
+    make: Callable[[str], Workload]
+    prefix: str = "pass"
+
+
+def passes_and_renewal(
+    config: IntegrationConfig,
+    *,
+    renew_every: float = RENEW_EVERY,
+    renew_within: float | None = None,
+) -> list[Periodic]:
+    """Each enabled mapping's pass (in dependency order), each document mapping's run, then
+    the subscription renewal."""
+    specs = {m.name: m for m in config.template.mappings if m.enabled}
+    order = dependency_order({n: [d for d in s.depends_on if d in specs] for n, s in specs.items()})
+    name = config.name
+
+    def sync_pass(mapping: str) -> Callable[[str], Workload]:
+        return lambda key: SyncPass(key=key, integration=name, mapping=mapping)
+
+    def renewal(key: str) -> Workload:
+        if renew_within is None:
+            return RenewSubscriptions(key=key, integration=name)
+        return RenewSubscriptions(key=key, integration=name, within_seconds=renew_within)
+
+    def documents(mapping: str) -> Callable[[str], Workload]:
+        return lambda key: RunDocuments(key=key, integration=name, mapping=mapping)
+
+    jobs = [Periodic(n, float(specs[n].interval_seconds), sync_pass(n)) for n in order]
+    jobs += [
+        Periodic(d.name, float(d.interval_seconds), documents(d.name), prefix="documents")
+        for d in config.template.documents
+        if d.enabled and d.mode == "transfer"
+    ]
+    return [*jobs, Periodic("subscriptions", renew_every, renewal, prefix="renew")]
 
 
 @dataclass
 class Scheduler:
-    """Runs due mappings of one sync context."""
+    """Submits each periodic job of one integration when it is due."""
 
-    ctx: SyncContext
-    clock: Clock = time.monotonic
-    on_result: Callable[[PassResult], None] | None = None
+    integration: str
+    jobs: Sequence[Periodic]
+    submit: Submit
+    clock: Clock = time.time
+    on_submitted: Callable[[Workload, Submitted], None] | None = None
     on_notice: Callable[[str], None] | None = None
     max_backoff: float = 900.0
-    _next_due: dict[str, float] = field(default_factory=dict)
-    _failures: dict[str, int] = field(default_factory=dict)
+    _last_slot: dict[str, int] = field(default_factory=dict)
+    _retry: dict[str, tuple[float, int]] = field(default_factory=dict)
+    """Job -> (when to try again, failures in a row), for jobs whose workload failed here."""
+
+    @classmethod
+    def of(
+        cls,
+        config: IntegrationConfig,
+        submit: Submit,
+        *,
+        renew_every: float = RENEW_EVERY,
+        renew_within: float | None = None,
+        clock: Clock = time.time,
+        on_submitted: Callable[[Workload, Submitted], None] | None = None,
+        on_notice: Callable[[str], None] | None = None,
+    ) -> Scheduler:
+        """The scheduler of ``config``'s passes and its subscription renewal."""
+        jobs = passes_and_renewal(config, renew_every=renew_every, renew_within=renew_within)
+        return cls(config.name, jobs, submit, clock, on_submitted, on_notice)
+
+    def _slot(self, job: Periodic, now: float) -> int:
+        return int(now // max(job.interval, 1.0))
+
+    def _is_due(self, job: Periodic, now: float) -> bool:
+        retry = self._retry.get(job.name)
+        if retry is not None:
+            return now >= retry[0]
+        return self._last_slot.get(job.name) != self._slot(job, now)
 
     def due(self) -> list[str]:
-        """Mappings due now, in dependency order."""
+        """Jobs due now, in order."""
         now = self.clock()
-        specs = {m.name: m for m in self.ctx.config.template.mappings if m.enabled}
-        order = dependency_order(
-            {n: [d for d in s.depends_on if d in specs] for n, s in specs.items()}
-        )
-        return [n for n in order if self._next_due.get(n, 0.0) <= now]
+        return [j.name for j in self.jobs if self._is_due(j, now)]
 
-    def run_due(self) -> list[PassResult]:
-        """Run every due mapping once; returns what the passes did."""
-        results: list[PassResult] = []
-        for name in self.due():
-            mapping = self.ctx.mapping(name)
-            delay = float(mapping.spec.interval_seconds)
-            try:
-                for direction in mapping.directions():
-                    result = run_pass(self.ctx, name, direction, PassOptions(kind="incremental"))
-                    results.append(result)
-                    if self.on_result:
-                        self.on_result(result)
-                    if result.status == "failed":
-                        raise TransientError(result.message or "pass failed")
-                self._failures.pop(name, None)
-            except PassBusy as exc:
-                self._notice(f"{name}: {exc}")
-            except TransientError as exc:
-                count = self._failures.get(name, 0) + 1
-                self._failures[name] = count
-                delay = min(self.max_backoff, 5.0 * 2 ** (count - 1))
-                self._notice(f"{name}: {exc}; retrying in {delay:.0f} s")
-            self._next_due[name] = self.clock() + delay
-        self.run_documents_due()
-        return results
-
-    def run_documents_due(self) -> list[DocumentRun]:
-        """Each due document mapping: stopped transfers resume, and the triggered documents
-        are taken when its trigger is automatic (ADR 0021)."""
-        runs: list[DocumentRun] = []
+    def run_due(self) -> list[Submitted]:
+        """Submit every due job once; returns the submissions (finished ones when the
+        executor runs them here)."""
+        submitted: list[Submitted] = []
         now = self.clock()
-        for doc in self.ctx.config.template.documents:
-            key = f"document:{doc.name}"
-            if not doc.enabled or doc.mode != "transfer" or self._next_due.get(key, 0.0) > now:
+        for job in self.jobs:
+            if not self._is_due(job, now):
                 continue
-            delay = float(doc.interval_seconds)
+            slot = self._slot(job, now)
+            failures = self._retry.get(job.name, (0.0, 0))[1]
+            key = f"{job.prefix}:{self.integration}:{job.name}:{slot}"
+            workload = job.make(key + (f".{failures}" if failures else ""))
             try:
-                run = run_documents(self.ctx, doc.name)
-                runs.append(run)
-                if run.outcomes:
-                    self._notice(
-                        f"{doc.name}: "
-                        + " ".join(f"{k}={v}" for k, v in sorted(run.counts.items()))
-                    )
-                self._failures.pop(key, None)
-            except TransientError as exc:
-                count = self._failures.get(key, 0) + 1
-                self._failures[key] = count
-                delay = min(self.max_backoff, 5.0 * 2 ** (count - 1))
-                self._notice(f"{doc.name}: {exc}; retrying in {delay:.0f} s")
-            self._next_due[key] = self.clock() + delay
-        return runs
+                done = self.submit(workload)
+            except Exception as exc:  # a broker hiccup for one job: try it next round
+                self._notice(f"{job.name}: could not enqueue it: {exc}")
+                continue
+            submitted.append(done)
+            if self.on_submitted:
+                self.on_submitted(workload, done)
+            self._last_slot[job.name] = slot
+            if done.row.status != "failed":
+                self._retry.pop(job.name, None)
+                continue
+            if (done.row.result or {}).get("error") == AuthError.__name__:
+                self._notice(f"stopping: {done.row.message}")
+                raise AuthError(done.row.message or "credentials were refused")
+            delay = min(self.max_backoff, 5.0 * 2**failures)
+            self._retry[job.name] = (self.clock() + delay, failures + 1)
+            self._notice(f"{job.name}: {done.row.message}; retrying in {delay:.0f} s")
+        return submitted
 
     def seconds_until_due(self) -> float:
-        if not self._next_due:
+        now = self.clock()
+        if any(self._is_due(j, now) for j in self.jobs) or not self.jobs:
             return 0.0
-        return max(0.0, min(self._next_due.values()) - self.clock())
+        return min(
+            self._retry[j.name][0] - now
+            if j.name in self._retry
+            else (self._slot(j, now) + 1) * max(j.interval, 1.0) - now
+            for j in self.jobs
+        )
 
     def run(self, stop: threading.Event, *, max_cycles: int | None = None) -> None:
         """Loop until ``stop`` is set (or ``max_cycles`` rounds have run)."""
         cycles = 0
         while not stop.is_set():
-            try:
-                self.run_due()
-            except AuthError as exc:
-                self._notice(f"stopping: {exc}")
-                raise
+            self.run_due()
             cycles += 1
             if max_cycles is not None and cycles >= max_cycles:
                 return
-            stop.wait(max(0.5, self.seconds_until_due()))
-
-    def _notice(self, text: str) -> None:
-        if self.on_notice:
-            self.on_notice(text)
-
-
-Submit = Callable[[SyncPass], object]
-
-
-@dataclass
-class Dispatcher:
-    """The scheduler of a scaled-out hub: it enqueues each due mapping's pass, never runs it.
-
-    Each pass is submitted as a :class:`SyncPass` whose key names the mapping and its
-    interval slot (``pass:<integration>:<mapping>:<slot>``), so several dispatchers (one per
-    worker) submit each slot's pass once between them. A mapping whose submission fails is
-    reported and tried at the next round; the others go on.
-    """
-
-    integration: str
-    intervals: dict[str, float]
-    """Mapping -> seconds between passes (enabled mappings only)."""
-    submit: Submit
-    wall_clock: Clock = time.time
-    on_notice: Callable[[str], None] | None = None
-    _last_slot: dict[str, int] = field(default_factory=dict)
-
-    def dispatch_due(self) -> list[SyncPass]:
-        """Submit every mapping whose current slot has not been submitted by this dispatcher."""
-        sent: list[SyncPass] = []
-        now = self.wall_clock()
-        for name, interval in self.intervals.items():
-            slot = int(now // max(interval, 1.0))
-            if self._last_slot.get(name) == slot:
-                continue
-            workload = SyncPass(
-                key=f"pass:{self.integration}:{name}:{slot}",
-                integration=self.integration,
-                mapping=name,
-            )
-            try:
-                self.submit(workload)
-            except Exception as exc:  # a broker hiccup for one mapping: try it next round
-                self._notice(f"{name}: could not enqueue its pass: {exc}")
-                continue
-            self._last_slot[name] = slot
-            sent.append(workload)
-        return sent
-
-    def run(self, stop: threading.Event, *, tick: float = 1.0) -> None:
-        while not stop.is_set():
-            self.dispatch_due()
-            stop.wait(tick)
+            stop.wait(max(0.2, self.seconds_until_due()))
 
     def _notice(self, text: str) -> None:
         if self.on_notice:

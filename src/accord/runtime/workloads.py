@@ -61,6 +61,22 @@ class SyncRecords(Workload):
         return f"sync {len(self.record_ids)} record(s) of {self.mapping} {self.direction}"
 
 
+class SyncPart(Workload):
+    """One part of a full pass split among workers: these source records, as a full pass
+    would sync them (``create_new``: create what no coupling or match covers)."""
+
+    kind: Literal["sync_part"] = "sync_part"
+    mapping: str = Field(min_length=1)
+    direction: PassDirection
+    record_ids: list[str] = Field(min_length=1, max_length=10_000)
+    part: str = Field(min_length=1, max_length=100)
+    """Names the part (its own pass lease): ``<run>.<n>``."""
+    create_new: bool = True
+
+    def describe(self) -> str:
+        return f"full sync part {self.part} of {self.mapping} {self.direction}"
+
+
 class Couple(Workload):
     """Couple records: by hand (one id per role in ``records``) or all uncoupled by match."""
 
@@ -94,8 +110,29 @@ class DrainInbox(Workload):
         return "drain the webhook inbox"
 
 
+class RenewSubscriptions(Workload):
+    """Renew the webhook subscriptions that lapse within ``within_seconds`` (BC's last 3 days)."""
+
+    kind: Literal["renew_subscriptions"] = "renew_subscriptions"
+    within_seconds: float = Field(default=86_400.0, gt=0)
+
+    def describe(self) -> str:
+        return "renew webhook subscriptions"
+
+
+class RunDocuments(Workload):
+    """One run of a document mapping: resume stopped transfers, take triggered documents
+    when its trigger is automatic (ADR 0021)."""
+
+    kind: Literal["run_documents"] = "run_documents"
+    mapping: str = Field(min_length=1)
+
+    def describe(self) -> str:
+        return f"run document mapping {self.mapping}"
+
+
 KINDS: dict[str, type[Workload]] = {}
-"""Every registered workload kind; :func:`register` adds one (documents: ``export_document``)."""
+"""Every registered workload kind; :func:`register` adds one."""
 
 W = TypeVar("W", bound=Workload)
 
@@ -109,7 +146,16 @@ def register(cls: type[W]) -> type[W]:
     return cls
 
 
-for _cls in (SyncPass, SyncRecords, Couple, Reconcile, DrainInbox):
+for _cls in (
+    SyncPass,
+    SyncRecords,
+    SyncPart,
+    Couple,
+    Reconcile,
+    DrainInbox,
+    RenewSubscriptions,
+    RunDocuments,
+):
     register(_cls)
 
 

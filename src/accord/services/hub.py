@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+
+from sqlalchemy import select
 
 from accord.config.settings import Settings
 from accord.connectors.base import Connector
@@ -11,8 +15,16 @@ from accord.connectors.registry import ConnectionSettings, build_connector
 from accord.mapping.fields import Role
 from accord.state.db import Database
 from accord.state.location import check_state, key_box
+from accord.state.models import Connection, Integration, TableMapping
 from accord.state.store import load_connection, load_integration
 from accord.sync.context import Progress, SyncContext
+
+
+class _Kept(threading.local):
+    """Sync contexts one thread keeps open: integration -> (state digest, context, closer)."""
+
+    def __init__(self) -> None:
+        self.contexts: dict[str | None, tuple[str, SyncContext, ExitStack]] = {}
 
 
 class Hub:
@@ -32,6 +44,7 @@ class Hub:
         check_state(url, self.settings.home, create=create)
         self.db = Database(url)
         self.box = key_box(url, self.settings.home, self.settings.secret_key)
+        self._kept = _Kept()
 
     def connection(self, name: str) -> ConnectionSettings:
         """A saved connection; rate limits use the hub's shared storage unless it sets one
@@ -61,5 +74,43 @@ class Hub:
             for connector in connectors.values():
                 connector.close()
 
+    @contextmanager
+    def kept_context(self, integration: str | None = None) -> Iterator[SyncContext]:
+        """A sync context this thread keeps open between calls, for a worker running one
+        workload after another: its connectors keep their tokens, HTTP connections and
+        compiled mappings. It is opened anew when the integration, its mappings or a
+        connection changed in the state, and after a call that failed."""
+        kept = self._kept.contexts
+        stamp = self._stamp()
+        entry = kept.get(integration)
+        if entry is None or entry[0] != stamp:
+            if entry is not None:
+                entry[2].close()
+            stack = ExitStack()
+            entry = (stamp, stack.enter_context(self.context(integration)), stack)
+            kept[integration] = entry
+        try:
+            yield entry[1]
+        except BaseException:
+            kept.pop(integration, None)
+            entry[2].close()
+            raise
+
+    def _stamp(self) -> str:
+        """A digest of what a sync context is built from (a few small rows)."""
+        digest = hashlib.sha256()
+        with self.db.session() as session:
+            for row in session.scalars(select(Integration).order_by(Integration.id)):
+                digest.update(repr((row.id, row.name, row.spec, row.connections)).encode())
+            for mapping in session.scalars(select(TableMapping).order_by(TableMapping.id)):
+                digest.update(repr((mapping.id, mapping.name, mapping.integration_id)).encode())
+            for conn in session.scalars(select(Connection).order_by(Connection.id)):
+                digest.update(repr((conn.id, conn.name, conn.settings)).encode())
+        return digest.hexdigest()
+
     def close(self) -> None:
+        kept = self._kept.contexts
+        for _, _, stack in kept.values():
+            stack.close()
+        kept.clear()
         self.db.dispose()

@@ -6,21 +6,30 @@ small JSON summary (the jobs it ran, their status and counts) stored as the resu
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
+from accord.documents.engine import run_documents
 from accord.errors import TransientError
-from accord.runtime.executor import Handler, LocalExecutor
+from accord.mapping.fields import PassDirection
+from accord.runtime.executor import Handler, LocalExecutor, Submitted
 from accord.runtime.workloads import (
     Couple,
     DrainInbox,
     Reconcile,
+    RenewSubscriptions,
+    RunDocuments,
+    SyncPart,
     SyncPass,
     SyncRecords,
     Workload,
+    new_key,
 )
 from accord.services import inbox, operations
 from accord.services.hub import Hub
-from accord.sync.passes import PassOptions, PassResult, run_pass
+from accord.sync.full import MappingRun, prepare, recommend
+from accord.sync.passes import PassOptions, PassResult, partition_full_pass, run_pass
 
 
 def _pass(result: PassResult) -> dict[str, Any]:
@@ -48,7 +57,7 @@ def handlers(hub: Hub) -> dict[str, Handler]:
 
     def sync_pass(w: Workload) -> dict[str, Any]:
         assert isinstance(w, SyncPass)
-        with hub.context(w.integration) as ctx:
+        with hub.kept_context(w.integration) as ctx:
             mapping = ctx.mapping(w.mapping)
             directions = [w.direction] if w.direction else mapping.directions()
             passes = [
@@ -62,6 +71,15 @@ def handlers(hub: Hub) -> dict[str, Handler]:
         result = operations.sync_now(
             hub, w.mapping, w.record_ids, w.direction, integration=w.integration
         )
+        return _checked({"passes": [_pass(result)]})
+
+    def sync_part(w: Workload) -> dict[str, Any]:
+        assert isinstance(w, SyncPart)
+        options = PassOptions(
+            kind="records", record_ids=w.record_ids, create_uncoupled=w.create_new, part=w.part
+        )
+        with hub.kept_context(w.integration) as ctx:
+            result = run_pass(ctx, w.mapping, w.direction, options)
         return _checked({"passes": [_pass(result)]})
 
     def couple(w: Workload) -> dict[str, Any]:
@@ -93,12 +111,28 @@ def handlers(hub: Hub) -> dict[str, Handler]:
         drained = inbox.drain(hub)
         return _checked({"changes": drained.changes, "passes": [_pass(p) for p in drained.passes]})
 
+    def renew_subscriptions(w: Workload) -> dict[str, Any]:
+        assert isinstance(w, RenewSubscriptions)
+        counts = inbox.renew_due(hub, timedelta(seconds=w.within_seconds))
+        if counts["failed"]:
+            raise TransientError(f"{counts['failed']} subscription renewal(s) failed")
+        return {"renewed": counts["renewed"]}
+
+    def run_documents_now(w: Workload) -> dict[str, Any]:
+        assert isinstance(w, RunDocuments)
+        with hub.kept_context(w.integration) as ctx:
+            run = run_documents(ctx, w.mapping)
+        return {"documents": dict(run.counts), "job_id": run.job_id}
+
     return {
+        "run_documents": run_documents_now,
         "sync_pass": sync_pass,
         "sync_records": sync_records,
+        "sync_part": sync_part,
         "couple": couple,
         "reconcile": reconcile,
         "drain_inbox": drain_inbox,
+        "renew_subscriptions": renew_subscriptions,
     }
 
 
@@ -110,6 +144,51 @@ def _checked(summary: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def local_executor(hub: Hub, *, background: bool = False) -> LocalExecutor:
+def local_executor(hub: Hub, *, background: bool = False, attempts: int = 3) -> LocalExecutor:
     """The embedded executor: workloads run in this process."""
-    return LocalExecutor(hub.db, handlers(hub), background=background)
+    return LocalExecutor(hub.db, handlers(hub), background=background, attempts=attempts)
+
+
+PART_SIZE = 100
+"""Source records per part of a split full sync (one read and one write batch each)."""
+
+
+def submit_full_parts(
+    hub: Hub,
+    submit: Callable[[Workload], Submitted],
+    mapping: str,
+    direction: PassDirection,
+    *,
+    part_size: int = PART_SIZE,
+    create_new: bool | None = None,
+    integration: str | None = None,
+) -> list[Submitted]:
+    """A full sync of one direction of ``mapping`` as parts any number of workers share.
+
+    Here: the recommendation, the watermarks reset, match-based coupling where both sides
+    hold records, and one read of the source's ids; then one ``sync_part`` workload per
+    ``part_size`` records. A mapping that syncs both ways needs the second direction
+    submitted after the first's parts finished (as a full sync runs them one after the
+    other). Creates cannot happen twice: each record's create intent is unique (ADR 0007)."""
+    with hub.context(integration) as ctx:
+        run = MappingRun(mapping, recommend(ctx, mapping))
+        if run.recommendation == "none":
+            return []
+        create = prepare(ctx, run, create_new)
+        parts = partition_full_pass(ctx, mapping, direction, part_size)
+        name = ctx.config.name
+    batch = new_key()[:10]
+    return [
+        submit(
+            SyncPart(
+                key=f"part:{name}:{mapping}:{direction}:{batch}.{n}",
+                integration=name,
+                mapping=mapping,
+                direction=direction,
+                record_ids=ids,
+                part=f"{batch}.{n}",
+                create_new=True if create is None else create,
+            )
+        )
+        for n, ids in enumerate(parts)
+    ]

@@ -96,6 +96,21 @@ def _run_mapping(ctx: SyncContext, run: MappingRun, create_new: bool | None) -> 
         run.status = "success"
         run.message = "no records on either side"
         return
+    create = prepare(ctx, run, create_new)
+    options = PassOptions(kind="full", create_uncoupled=create)
+    for direction in ctx.mapping(run.mapping).directions():
+        run.passes.append(run_pass(ctx, run.mapping, direction, options))
+    failed = any(p.status == "failed" for p in run.passes)
+    errors = any(p.status == "error" for p in run.passes)
+    if run.coupling is not None and run.coupling.counts["failed"]:
+        errors = True
+    run.status = "failed" if failed else ("error" if errors else "success")
+
+
+def prepare(ctx: SyncContext, run: MappingRun, create_new: bool | None) -> bool | None:
+    """What a full sync of a mapping does before its passes: forget the watermarks and, where
+    both sides hold records, couple by match. Returns whether the passes create what no
+    match coupled (None: the mapping's default)."""
     with ctx.db.session() as session:
         reset_watermarks(session, ctx.mapping_id(run.mapping))
     create: bool | None = None
@@ -110,14 +125,7 @@ def _run_mapping(ctx: SyncContext, run: MappingRun, create_new: bool | None) -> 
                 f"{unmatched} record(s) had no unique match and were not created; "
                 "see `accord errors`, couple them by hand or set create_new_if_no_match"
             )
-    options = PassOptions(kind="full", create_uncoupled=create)
-    for direction in ctx.mapping(run.mapping).directions():
-        run.passes.append(run_pass(ctx, run.mapping, direction, options))
-    failed = any(p.status == "failed" for p in run.passes)
-    errors = any(p.status == "error" for p in run.passes)
-    if run.coupling is not None and run.coupling.counts["failed"]:
-        errors = True
-    run.status = "failed" if failed else ("error" if errors else "success")
+    return create
 
 
 def incremental_sync(

@@ -58,6 +58,9 @@ class PassOptions:
     create_uncoupled: bool | None = None
     """None: create counterparts when the mapping does not sync only coupled records."""
     dry_run: bool = False
+    part: str | None = None
+    """For ``records``: names one part of a full pass split among workers
+    (:func:`partition_full_pass`); parts run at once, each under its own lease."""
 
 
 @dataclass
@@ -111,7 +114,9 @@ class _Pass:
         self.options = options
         self.source_role, self.dest_role = mapping.pass_roles(direction)
         self.source = ctx.connector(self.source_role)
-        self.lease_key = f"pass:{self.mapping_id}:{direction}"
+        self.lease_key = f"pass:{self.mapping_id}:{direction}" + (
+            f":{options.part}" if options.part else ""
+        )
         self.keeper = leases.LeaseKeeper(
             ctx.db, self.lease_key, ctx.owner, ttl=LEASE_SECONDS, beat=LEASE_SECONDS / 3
         )
@@ -133,7 +138,8 @@ class _Pass:
             )
         try:
             with self.ctx.db.session() as session:
-                jobs.abandon_stale(session, self.mapping_id, self.direction)
+                if not self.options.part:  # other parts' jobs run under their own leases
+                    jobs.abandon_stale(session, self.mapping_id, self.direction)
                 job = jobs.start_job(session, self.mapping_id, self.direction, self.options.kind)
                 result.job_id = job.id
         except BaseException:
@@ -253,8 +259,10 @@ class _Pass:
     def _finish(self, session: Session, processor: PageProcessor, mark: _NewMark | None) -> None:
         if self.options.kind == "full" and self._snapshot_deletes():
             processor.detect_snapshot_deletes()
-        if mark is None:
-            return
+        if mark is not None:
+            self._move_mark(session, mark)
+
+    def _move_mark(self, session: Session, mark: _NewMark) -> None:
         row = session.get(Watermark, (self.mapping_id, self.source_role))
         if row is None:
             row = Watermark(mapping_id=self.mapping_id, role=self.source_role)
@@ -290,6 +298,35 @@ def _latest(current: datetime | None, values: Iterable[datetime | None]) -> date
         if value is not None and (current is None or value > current):
             current = value
     return current
+
+
+def partition_full_pass(
+    ctx: SyncContext, mapping_name: str, direction: PassDirection, size: int
+) -> list[list[str]]:
+    """The ids of every source record a full pass would read, in parts of ``size`` that
+    workers run at once as ``records`` passes (:attr:`PassOptions.part`).
+
+    The watermark moves to where this read certainly covered (as a full pass's would), so
+    incremental passes carry on from it; what changes after the read is theirs. Parts find
+    no snapshot deletes: a whole, unsplit full pass does that."""
+    mapping = ctx.mapping(mapping_name)
+    require_enabled(mapping)
+    scan = _Pass(ctx, mapping, direction, PassOptions(kind="full"))
+    entity = mapping.entity(scan.source_role)
+    key = scan.source.entity(entity).key
+    start = utcnow()
+    feed = scan.source.read_changes(
+        entity, ChangeQuery(filter=scan._source_filter(), fields=[key], page_size=READ_PAGE_SIZE)
+    )
+    ids: list[str] = []
+    newest: datetime | None = None
+    for page in feed:
+        ids.extend(r.id for r in page.records)
+        newest = _latest(newest, (r.modified_at for r in page.records))
+    mark = _NewMark(scan._safe_mark(feed.server_time, newest, start), feed.next_token)
+    with ctx.db.session() as session:
+        scan._move_mark(session, mark)
+    return [list(part) for part in chunks(ids, max(size, 1))]
 
 
 def reset_watermarks(session: Session, mapping_id: int) -> None:
