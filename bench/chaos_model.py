@@ -183,7 +183,8 @@ class Ledger:
 
     @staticmethod
     def _wrong(record: Record, present: dict[str, list[dict[str, Any]]]) -> list[tuple[str, str]]:
-        what = f"{record.name} (made on {record.origin})"
+        ids = ", ".join(f"{side} {key}" for side, key in sorted(record.ids.items()))
+        what = f"{record.name} (made on {record.origin}; {ids})"
         if record.deleted:
             gone = f"{what}: deleted on {record.deleted}, still on"
             return [("lost", f"{gone} {s}") for s in (BC, DV) if present[s]]
