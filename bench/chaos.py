@@ -239,6 +239,7 @@ def chaos(
             "fault_kinds": list(fault_kinds),
             "faults": {k: dict(v) for k, v in fired.items()},
             "passes": dict(driver.outcomes),
+            "breakdown": ledger.breakdown(),
             **ledger.summary(),
             "seconds": round(time.monotonic() - started, 1),
         }

@@ -161,6 +161,15 @@ class Ledger:
         found = Counter(kind for kind, _ in self.problems())
         return {k: found[k] for k in ("lost", "duplicated", "divergent")}
 
+    def breakdown(self) -> dict[str, int]:
+        """What the problems are, by kind: deleted but present, missing, a stale field..."""
+        kinds = Counter()
+        for kind, what in self.problems():
+            detail = "deleted, still present" if "deleted on" in what else (
+                "missing on a side" if "missing on" in what else "field")  # fmt: skip
+            kinds[f"{kind}: {detail}"] += 1
+        return dict(kinds)
+
     def problems(self) -> list[tuple[str, str]]:
         """Each thing wrong with the end state: (``lost`` | ``duplicated`` | ``divergent``,
         what)."""
