@@ -1,5 +1,5 @@
 """Benchmarks: ``python -m bench full-sync [--records N] [--json] [--memory]``, ``memory``,
-``latency``, ``documents [--orders N] [--lines L]``."""
+``latency``, ``documents [--orders N] [--lines L]``, ``workers``, ``chaos --ops N``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import sys
 from typing import Any
 
+from accord.sandboxes.common.faults import FAULT_KINDS
 from bench import fullsync, realistic, report
 
 
@@ -21,6 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("--lines", type=int, default=5, help="lines per order")
     command.add_argument("--json", action="store_true", help="print one JSON object")
     _workers_parser(commands)
+    _chaos_parser(commands)
     for name, text in (
         ("full-sync", "Full sync BC -> Dataverse against a hand-written baseline"),
         ("memory", "Peak RSS of Accord's full sync at N/10 and N customers"),
@@ -99,6 +101,33 @@ def _workers_parser(commands: Any) -> None:
     command.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def _chaos_parser(commands: Any) -> None:
+    text = "Random changes on both sides under faults and killed workers; then compare the sides"
+    command = commands.add_parser("chaos", help=text, description=text)
+    command.add_argument("--ops", type=int, default=10_000, help="random changes applied")
+    command.add_argument("--workers", type=int, default=2, help="accord worker processes (>= 2)")
+    command.add_argument("--rate", type=float, default=40.0, help="changes per second")
+    command.add_argument("--fault-rate", type=float, default=0.1, help="share of API requests")
+    command.add_argument(
+        "--kill-every",
+        type=float,
+        nargs=2,
+        default=(3.0, 8.0),
+        metavar=("MIN", "MAX"),
+        help="seconds between kills, drawn uniformly (default 3 8)",
+    )
+    command.add_argument(
+        "--fault-kinds",
+        default=",".join(FAULT_KINDS),
+        help=f"comma-separated, of {', '.join(FAULT_KINDS)} (default: all)",
+    )
+    command.add_argument("--seed", type=int, default=11, help="random seed")
+    command.add_argument("--settle-timeout", type=float, default=600.0, help="seconds to converge")
+    command.add_argument("--broker", default="amqp://guest:guest@127.0.0.1:5672//")
+    command.add_argument("--database-url", default=None, help="default: a fresh PostgreSQL db")
+    command.add_argument("--json", action="store_true", help="print one JSON object")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
 
@@ -136,6 +165,24 @@ def main(argv: list[str] | None = None) -> int:
             broker=args.broker or workers.BROKER,
         )
         print(json.dumps(found) if args.json else report.table(workers.rows(found)))
+        return 0
+    if args.command == "chaos":
+        from bench.chaos import chaos
+
+        figures = chaos(
+            args.ops,
+            log,
+            workers=args.workers,
+            seed=args.seed,
+            rate=args.rate,
+            fault_rate=args.fault_rate,
+            kill_every=tuple(args.kill_every),
+            settle_timeout=args.settle_timeout,
+            broker=args.broker,
+            database_url=args.database_url,
+            fault_kinds=tuple(k for k in args.fault_kinds.split(",") if k),
+        )
+        print(json.dumps(figures) if args.json else json.dumps(figures, indent=2))
         return 0
     if args.records < 1:
         raise SystemExit("--records must be at least 1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from accord.services import operations
 from accord.state.models import Job
 from accord.sync import book, pages
 from accord.sync.passes import PassBusy, PassOptions, run_pass
-from tests.worlds import WorldFactory
+from tests.worlds import WorldFactory, custom_template
 
 
 class Crash(RuntimeError):
@@ -170,3 +171,59 @@ def test_a_failed_chunk_still_books_the_writes_that_completed(
         run_pass(ctx, "CUSTOMER", "to_crm", PassOptions(kind="full"))
     states = Counter(c.state for c in world.couplings("CUSTOMER"))
     assert states == {"coupled": 5}, states
+
+
+def test_source_deleted_while_its_create_is_unfinished_takes_the_created_record_along(
+    make_world: WorldFactory, crash_after_first_write: dict[str, int], tmp_path: Path
+) -> None:
+    """A worker created the account, then died before recording it (the coupling stays
+    ``creating``, the account's id planned); a person deletes the account: with deletes
+    propagating, the customer goes too. (Found by the chaos run: the unfinished coupling was
+    dropped, so the customer outlived its deleted counterpart.)"""
+    template = custom_template(tmp_path, "CUSTOMER", deletion="propagate")
+    world = make_world(records=6, seed_overlap=0.0, template=template)
+    operations.sync_full(world.hub)
+    fresh = world.bc.store.insert("customers", {"number": "F-1", "displayName": "Fresh Ltd"})
+    crash_after_first_write["armed"] = 1
+    with world.context() as ctx, pytest.raises(Crash):
+        run_pass(ctx, "CUSTOMER", "to_crm", PassOptions(kind="incremental"))
+    (account,) = world.dv.store.find_raw("accounts", {"name": "Fresh Ltd"})
+    assert {c.state for c in world.couplings("CUSTOMER")} == {"coupled", "creating"}
+    world.dv.store.delete("accounts", account["accountid"])
+    with world.context() as ctx:
+        run_pass(ctx, "CUSTOMER", "to_erp", PassOptions(kind="incremental"))
+    operations.sync_incremental(world.hub, ["CUSTOMER"])
+    assert world.bc.store.get("customers", fresh["id"]) is None
+    assert world.dv.store.find_raw("accounts", {"name": "Fresh Ltd"}) == []
+    assert {c.state for c in world.couplings("CUSTOMER")} == {"coupled"}
+
+
+@pytest.mark.parametrize("made_on", ["business-central", "dataverse"])
+def test_edits_after_a_create_whose_outcome_was_lost_merge(
+    make_world: WorldFactory, crash_after_first_write: dict[str, int], made_on: str
+) -> None:
+    """The worker that created the counterpart died before recording it; both sides are then
+    edited on different fields. The next pass finds the record it made and couples it with
+    what the create sent as the baseline, so the edits merge (found by the chaos run: the pair
+    was taken as a first sight and every edited field was held as a conflict)."""
+    world = make_world(records=6, seed_overlap=0.0)
+    operations.sync_full(world.hub)
+    bc, dv = world.bc.store, world.dv.store
+    if made_on == "business-central":
+        bc.insert("customers", {"number": "L-1", "displayName": "Lost Ltd", "city": "Oslo"})
+        direction = "to_crm"
+    else:
+        dv.insert("accounts", {"name": "Lost Ltd", "address1_city": "Oslo"})
+        direction = "to_erp"
+    crash_after_first_write["armed"] = 1
+    with world.context() as ctx, pytest.raises(Crash):
+        run_pass(ctx, "CUSTOMER", direction, PassOptions(kind="incremental"))
+    (customer,) = bc.find_raw("customers", {"displayName": "Lost Ltd"})
+    (account,) = dv.find_raw("accounts", {"name": "Lost Ltd"})
+    bc.update("customers", customer["id"], {"city": "Bergen"})
+    dv.update("accounts", account["accountid"], {"telephone1": "+47 555"})
+    for _ in range(2):
+        operations.sync_incremental(world.hub, ["CUSTOMER"])
+    assert operations.conflicts(world.hub) == []
+    assert bc.get("customers", customer["id"])["phoneNumber"] == "+47 555"
+    assert dv.get("accounts", account["accountid"])["address1_city"] == "Bergen"

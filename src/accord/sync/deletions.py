@@ -88,9 +88,12 @@ class DeletionHandler:
         found = couplings.by_ids(p.session, p.mapping_id, p.source_role, ids)
         to_delete: list[Coupling] = []
         for source_id, row in found.items():
-            if row.state != "coupled":
+            # an unfinished create whose destination id is known may have created it (its
+            # outcome was lost): that record is the survivor, as if the create had finished
+            unfinished = row.state == "creating" and p.dest_id(row) is not None
+            if row.state != "coupled" and not unfinished:
                 if not p.dry_run:
-                    self.forget(row)  # an unfinished create or a marker: nothing left to keep
+                    self.forget(row)  # a create that never got an id, or a marker
                 continue
             action = SOURCE_GONE[self.policy] if p.dest_id(row) else "flag"
             if p.dry_run:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from accord.config.filters import matches
+from accord.config.spec import to_role
 from accord.connectors.base import Record, WriteOp, WriteResult
-from accord.mapping.fields import Lookups
+from accord.mapping.fields import Lookups, Role
 from accord.state import couplings
 from accord.state.models import Coupling
 from accord.sync.book import Book
@@ -126,9 +128,11 @@ class Inserts:
         s.counts["coupled"] += 1
         row = item.row
         pending = self.owners([match.id]).get(match.id)
+        unfinished = pending is not None and pending.state == "creating" and pending is not row
+        sent = self._sent(pending if unfinished else row, item.record, lookups)
         try:
             with s.session.begin_nested():
-                if pending is not None and pending.state == "creating" and pending is not row:
+                if unfinished and pending is not None:
                     if row is not None:
                         s.session.delete(row)  # our own intent gives way to the older one
                         s.session.flush()
@@ -140,7 +144,7 @@ class Inserts:
                     s.session.add(row)
                 row.state = "coupled"
                 s.link_record(row, s.dest_role, match)
-                couplings.store_baseline(row, {})
+                couplings.store_baseline(row, sent)
                 s.session.flush()
         except IntegrityError:  # another worker coupled one of the two meanwhile
             message = ALREADY_COUPLED.format(id=match.id, other="another record")
@@ -150,6 +154,29 @@ class Inserts:
             s.mapping, s.direction, item.record, s.view(row), match, lookups, explain=False
         )
         updates.append(Update(item.record, decision, row, match))
+
+    def _sent(
+        self, row: Coupling | None, record: Record, lookups: Lookups
+    ) -> dict[str, dict[Role, Any]]:
+        """What an earlier create from this intent sent (its baseline), when its outcome was
+        lost: the record found is most likely the one it made, so the pair has a history and
+        later edits merge field by field instead of meeting as a first sight. The intent may
+        be from either direction (the pass that finds the record may run the other way).
+        Empty when the intent never sent anything."""
+        if row is None or row.state != "creating":
+            return {}
+        roles = (self.s.source_role, self.s.dest_role)
+        sent = [(r, row.links[r].synced) for r in roles if r in row.links and row.links[r].synced]
+        if len(sent) != 1:  # both halves (a planned id): the baseline itself, or nothing
+            return couplings.baseline(row)
+        (origin, half), (target,) = sent[0], [r for r in roles if r != sent[0][0]]
+        mapping = self.s.mapping
+        names = {rule.key: rule.field(origin) for rule in mapping.rules}
+        values = {name: v for k, v in half.items() if (name := names.get(k))}
+        then = Record(record.id, values)
+        replay = decide(mapping, to_role(target), then, None, None, lookups, explain=False,
+                        create_uncoupled=True)  # fmt: skip
+        return {k: v for k, v in replay.baseline.items() if k in half}
 
     def create(self, inserts: list[Insert], submit: Submit) -> None:
         """Record the intents (committed before anything is sent), then create."""
@@ -174,6 +201,7 @@ class Inserts:
             else:
                 ops.append(WriteOp("create", ref, item.decision.values, id=planned))
             pending[ref] = (item.record, item.decision, row)
+            couplings.store_baseline(row, item.decision.baseline)  # what this create sends
         if ops:
             s.session.commit()  # the intents are durable before anything is created
 

@@ -77,7 +77,9 @@ class BusinessCentral:
         if path == "$batch":
             if req.method != "POST":
                 return error(405, "BadRequest_MethodNotAllowed", "Use POST for $batch.")
-            return run_batch(req, self.dispatch, self.store, self.options, self.faults.note)
+            return run_batch(
+                req, self.faults.inner(self.dispatch), self.store, self.options, self.faults.note
+            )
         if path == "$metadata":
             return Resp(
                 200,

@@ -4,27 +4,42 @@ Rules are consumed in order: the first rule matching a request's method and path
 searched in the path) with uses left answers instead of the app, after its delay. A per-sandbox
 rate limit answers 429 with ``Retry-After`` and the system's error body. Statistics count every
 request by ``METHOD /path`` with entity keys folded to ``({key})``.
+
+The random mode (:meth:`Faults.chaos`) hits a share of API requests with a fault drawn from
+:data:`FAULT_KINDS`: 429 with ``Retry-After``, a 5xx, a timeout (an answer only after the
+client's timeout, nothing done), a dropped connection (before the app ran, or after: done, but
+the answer lost) and a partial ``$batch`` (some of its operations fail with a 5xx or 429).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import math
+import random
 import re
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+if TYPE_CHECKING:
+    from accord.sandboxes.common.http import Dispatch, Req, Resp
+
 ErrorBody = Callable[[int, str], dict[str, Any]]
+FAULT_KINDS = ("throttle", "error", "timeout", "drop", "drop_after", "partial_batch")
+"""What the random mode injects; ``partial_batch`` falls on ``$batch`` requests only."""
+_PARTIAL: contextvars.ContextVar[RandomFaults | None] = contextvars.ContextVar(
+    "sandbox_partial_batch", default=None
+)
 _KEY = re.compile(r"\([^)/]*\)")
 ADMIN_PREFIX = "/_sandbox"
 
@@ -56,6 +71,48 @@ class FaultRule:
         return True
 
 
+@dataclass
+class RandomFaults:
+    """The random mode: ``rate`` of API requests get a fault of one of ``kinds``."""
+
+    rate: float = 0.1
+    timeout_delay: float = 3.0
+    """How long a ``timeout`` fault holds the request (more than the client waits)."""
+    retry_after: float = 1.0
+    batch_failure_rate: float = 0.3
+    """Share of the operations of a partially failing ``$batch`` that fail."""
+    kinds: tuple[str, ...] = FAULT_KINDS
+    seed: int | None = None
+    fired: Counter[str] = field(default_factory=Counter)
+    _rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.kinds) - set(FAULT_KINDS)
+        if unknown or not self.kinds or not 0 <= self.rate <= 1:
+            raise ValueError(f"bad random faults: rate {self.rate}, kinds {sorted(unknown)}")
+        self._rng.seed(self.seed)
+        self._lock = threading.Lock()
+
+    def draw(self, path: str) -> str | None:
+        """The fault for one request to ``path``, or None (most of the time)."""
+        with self._lock:
+            if self._rng.random() >= self.rate:
+                return None
+            batch = path.rstrip("/").endswith("$batch")
+            kinds = [k for k in self.kinds if batch or k != "partial_batch"] or ["error"]
+            kind = self._rng.choice(kinds)
+            self.fired[kind] += 1
+            return kind
+
+    def pick(self, options: tuple[int, ...]) -> int:
+        with self._lock:
+            return self._rng.choice(options)
+
+    def fails_operation(self) -> bool:
+        with self._lock:
+            return self._rng.random() < self.batch_failure_rate
+
+
 def route_key(method: str, path: str) -> str:
     """``METHOD /path`` with entity keys folded, e.g. ``GET /api/data/v9.2/accounts({key})``."""
     return f"{method} {_KEY.sub('({key})', path)}"
@@ -72,6 +129,7 @@ class Faults:
         self.limit: tuple[int, float] | None = None
         self._window: deque[float] = deque()
         self._lock = threading.Lock()
+        self.random: RandomFaults | None = None
         self.by_route: Counter[str] = Counter()
         self.counters: Counter[str] = Counter()
         self.total = 0
@@ -94,9 +152,31 @@ class Faults:
             self.rules.append(rule)
         return rule
 
+    def chaos(self, rate: float | None = 0.1, **options: Any) -> RandomFaults | None:
+        """Switch the random mode on (``rate`` of API requests, options of
+        :class:`RandomFaults`) or off (``rate=None``); returns it (``fired`` counts by kind)."""
+        self.random = None if rate is None else RandomFaults(rate, **options)
+        return self.random
+
+    def inner(self, dispatch: Dispatch) -> Dispatch:
+        """``dispatch`` for the operations of a ``$batch``: in a batch the random mode chose
+        to fail partially, some operations answer a 5xx or 429 instead of running."""
+        from accord.sandboxes.common.http import Resp
+
+        def run(req: Req) -> Resp:
+            partial = _PARTIAL.get()
+            if partial is None or not partial.fails_operation():
+                return dispatch(req)
+            status = partial.pick((429, 500, 503))
+            headers = {"Retry-After": str(math.ceil(partial.retry_after))} if status == 429 else {}
+            return Resp(status, self.error_body(status, "fault"), headers)
+
+        return run
+
     def clear(self) -> None:
-        """Remove every rule, the latency and the rate limit."""
+        """Remove every rule, the random mode, the latency and the rate limit."""
         with self._lock:
+            self.random = None
             self.rules.clear()
             self.delay = 0.0
             self.limit = None
@@ -119,6 +199,7 @@ class Faults:
                 "total": self.total,
                 "by_route": dict(self.by_route),
                 "counters": dict(self.counters),
+                "random_faults": dict(self.random.fired) if self.random else {},
             }
 
     def reset_stats(self) -> None:
@@ -178,6 +259,11 @@ class Faults:
                     await asyncio.sleep(rule.delay)
                 await self._answer(send, rule)
                 return
+            chance = self.random
+            kind = chance.draw(path) if chance is not None and is_api else None
+            if kind is not None and chance is not None:
+                await self._random_fault(app, scope, receive, send, chance, kind)
+                return
             wait = self._rate_limited() if is_api else None
             if wait is not None:
                 headers = [(b"retry-after", str(int(wait)).encode())]
@@ -187,26 +273,56 @@ class Faults:
 
         return wrapped
 
+    async def _random_fault(
+        self, app: ASGIApp, scope: Scope, receive: Receive, send: Send, rf: RandomFaults, kind: str
+    ) -> None:
+        if kind == "partial_batch":
+            token = _PARTIAL.set(rf)
+            try:
+                await app(scope, receive, send)
+            finally:
+                _PARTIAL.reset(token)
+            return
+        if kind == "drop_after":  # the app does the work; its answer never arrives
+
+            async def swallow(message: Any) -> None:
+                return None
+
+            await app(scope, receive, swallow)
+            await self._drop(send)
+        if kind == "drop":
+            await self._drop(send)
+        if kind == "timeout":
+            await asyncio.sleep(rf.timeout_delay)
+        status = 429 if kind == "throttle" else rf.pick((500, 503))
+        wait = str(math.ceil(rf.retry_after)).encode()
+        headers = [(b"retry-after", wait)] if status == 429 else []
+        await self._send_json(send, status, self.error_body(status, "fault"), headers)
+
     async def _answer(self, send: Send, rule: FaultRule) -> None:
         if rule.drop:
-            # Promise a body and end early: the server aborts the connection mid-response.
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", b"4096"),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": b'{"val', "more_body": True})
-            raise ConnectionAbortedError("sandbox fault: connection dropped")
+            await self._drop(send)
         headers: list[tuple[bytes, bytes]] = []
         if rule.retry_after is not None:
             headers.append((b"retry-after", str(math.ceil(rule.retry_after)).encode()))
         body = rule.body if rule.body is not None else self.error_body(rule.status, "fault")
         await self._send_json(send, rule.status, body, headers)
+
+    @staticmethod
+    async def _drop(send: Send) -> None:
+        """Promise a body and end early: the server aborts the connection mid-response."""
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", b"4096"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b'{"val', "more_body": True})
+        raise ConnectionAbortedError("sandbox fault: connection dropped")
 
     @staticmethod
     async def _send_json(
@@ -243,6 +359,14 @@ class Faults:
             self.clear()
             return Response(status_code=204)
 
+        async def set_chaos(request: Request) -> Response:
+            spec = await request.json()
+            try:
+                self.chaos(**spec)
+            except (TypeError, ValueError) as exc:
+                return JSONResponse({"error": str(exc)}, 400)
+            return Response(status_code=204)
+
         async def set_limit(request: Request) -> Response:
             spec = await request.json()
             self.rate_limit(spec.get("requests"), float(spec.get("window_seconds", 300)))
@@ -260,6 +384,7 @@ class Faults:
         return [
             Route(f"{ADMIN_PREFIX}/faults", add_fault, methods=["POST"]),
             Route(f"{ADMIN_PREFIX}/faults", clear_faults, methods=["DELETE"]),
+            Route(f"{ADMIN_PREFIX}/chaos", set_chaos, methods=["POST"]),
             Route(f"{ADMIN_PREFIX}/limits", set_limit, methods=["POST"]),
             Route(f"{ADMIN_PREFIX}/stats", get_stats, methods=["GET"]),
             Route(f"{ADMIN_PREFIX}/reset-stats", reset, methods=["POST"]),

@@ -46,7 +46,7 @@ class Dataverse:
         self.clock = clock
         self.metadata = Metadata(options, store.specs)
         self.resources = DvResources(store, options, self.metadata)
-        self.batch = BatchRunner(self.dispatch, store, options, faults.note)
+        self.batch = BatchRunner(faults.inner(self.dispatch), store, options, faults.note)
         self.documents = DvDocuments(store, self.resources)
 
     def dispatch(self, req: Req) -> Resp:
