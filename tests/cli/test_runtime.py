@@ -132,7 +132,7 @@ def ask(server: subprocess.Popen[bytes], base: str, token: str, enabled: set[str
         time.sleep(0.3)
     assert done == enabled, rows
     assert all(r["key"].startswith("pass:bc-sales:") for r in rows)
-    assert {r["kind"] for r in every} == {"sync_pass", "renew_subscriptions"}
+    assert {r["kind"] for r in every} == {"sync_pass", "run_documents", "renew_subscriptions"}
 
 
 def test_run_enqueues_each_pass_and_runs_it_here(
