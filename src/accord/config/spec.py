@@ -149,6 +149,9 @@ class TableMappingSpec(_WithRoles):
     new_record_defaults: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per role: values a record created there starts with."""
     enabled: bool = True
+    same_records_as: dict[str, str] = Field(default_factory=dict)
+    """Per role, an entity whose records are this one's under the same ids (another API page
+    over the same table): a template upgrade from it keeps the couplings."""
     fields: list[FieldMappingSpec] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -69,6 +69,8 @@ def test_entities_say_which_api_they_live_in() -> None:
         "currencyExchangeRates",
         "currencyRates",
         "integrationContacts",
+        "integrationCustomers",
+        "integrationItems",
     }
     assert ENTITIES["customers"].api_group is None and ENTITIES["currencies"].api_group is None
 
