@@ -63,7 +63,7 @@ SPECS: tuple[EntitySpec, ...] = (
         "priceListLine",
         f"{_ID} priceListCode::20 assetType assetNo::20 unitOfMeasureCode::10 "
         f"minimumQuantity:float unitPrice:float currencyCode::10 "
-        f"itemUnitOfMeasureId:guid::ro {_MOD}",  # the router sets it from item and unit
+        f"itemUnitOfMeasureId:guid {_MOD}",  # read-only: the router sets it from item and unit
         defaults={"assetType": "Item"},
     ),
     _spec(

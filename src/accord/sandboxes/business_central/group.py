@@ -134,6 +134,18 @@ class GroupRouter(BusinessCentral):
             current = self.store.get_raw(name, key.lower(), company) or {}
         return body, {**current, **body}
 
+    def _computed(self, body: Row, field: str) -> None:
+        """A field the page computes: refused or dropped from a write, by the read-only
+        policy (the router sets it)."""
+        if field in body:
+            if self.options.read_only_policy == "reject":
+                raise ODataError(
+                    400,
+                    "BadRequest",
+                    f"The property '{field}' is read-only and cannot be modified.",
+                )
+            body.pop(field)
+
     def _exists(self, entity: str, field: str, value: str, company: str) -> bool:
         return bool(self.store.find_raw(entity, {field: value}, company))
 
@@ -156,14 +168,7 @@ class GroupRouter(BusinessCentral):
         """Item Unit of Measure: the item and the unit exist, quantity > 0, one row per item
         and unit; ``unitGroupCode`` is the item's unit group (read-only)."""
         body, row = self._merged(req, "itemUnitsOfMeasure", company, key)
-        if "unitGroupCode" in body:
-            if self.options.read_only_policy == "reject":
-                raise ODataError(
-                    400,
-                    "BadRequest",
-                    "The property 'unitGroupCode' is read-only and cannot be modified.",
-                )
-            body.pop("unitGroupCode")
+        self._computed(body, "unitGroupCode")
         number, unit = str(row.get("itemNumber") or ""), str(row.get("unitOfMeasureCode") or "")
         if not number or not unit:
             raise _dialog(
@@ -255,7 +260,7 @@ class GroupRouter(BusinessCentral):
         """Price List Line: ``itemUnitOfMeasureId`` (read-only) is the Item Unit of Measure
         of the line's item and unit (the item's base unit when the line has none)."""
         body, row = self._merged(req, "priceListLines", company, key)
-        body.pop("itemUnitOfMeasureId", None)
+        self._computed(body, "itemUnitOfMeasureId")
         body["itemUnitOfMeasureId"] = line_unit(self.store, company, row)
         return replace(req, body=jsonwire.dumps(body))
 
