@@ -48,7 +48,7 @@ def test_throttling_backs_off_and_refused_credentials_stop(make_world: WorldFact
     notices: list[str] = []
     with world.context() as ctx:
         scheduler = Scheduler(ctx, clock=clock, on_notice=notices.append)
-        world.bc.faults.add(status=503, path="customers", count=None)
+        world.bc.faults.add(status=503, path="integrationCustomers", count=None)
         scheduler.run_due()
         assert any("CUSTOMER" in n and "retrying in 5 s" in n for n in notices)
         clock.now += 6

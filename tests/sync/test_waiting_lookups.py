@@ -95,7 +95,7 @@ def test_one_way_to_handle_a_failed_lookup(extra: dict[str, Any]) -> None:
 def test_a_waiting_record_is_retried_by_incremental_passes(make_world: WorldFactory) -> None:
     """On both state databases: the waiting customer is read again although it did not
     change, and the value arrives once its contact couples."""
-    world = make_world(records=10)
+    world = make_world(records=10, template="bc-sales")
     bc, dv = world.bc.store, world.dv.store
     operations.sync_full(world.hub)
     made = bc.insert("customers", {"number": "C900010", "displayName": "Waiting Works Ltd"})
