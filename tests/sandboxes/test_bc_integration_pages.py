@@ -128,6 +128,8 @@ def test_an_items_base_unit_is_its_own_item_unit_of_measure(
         headers={"If-Match": "*"},
     )
     assert unknown.status_code == 400
+    gone = bc_http.delete(in_company(company, f"items({item_id})"), headers={"If-Match": "*"})
+    assert gone.status_code == 204  # the shared sandbox keeps its seeded volumes
 
 
 def test_a_price_line_names_its_item_unit(bc: SandboxHandle, group_http: httpx.Client) -> None:
@@ -153,3 +155,4 @@ def test_a_price_line_names_its_item_unit(bc: SandboxHandle, group_http: httpx.C
     )
     assert made.status_code == 201, made.text
     assert made.json()["itemUnitOfMeasureId"] == units[(item, unit)]
+    bc.store.delete("priceListLines", made.json()["id"], company)
