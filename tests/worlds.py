@@ -155,6 +155,11 @@ def _edited_template(
             if item.get("kind") == "document":
                 continue
             item.pop("filters", None)
+            # a field waiting for a later mapping's couplings (a primary contact, a product's
+            # units) settles a pass after the rest; the engine's tests count the writes of
+            # passes that settle at once. Those fields are tested with the real template
+            # (tests/sync/test_bc_sales_references.py, tests/sync/test_waiting_lookups.py)
+            item["fields"] = [f for f in item["fields"] if not f.get("keep_on_failed_lookup")]
             if item["name"] == "CUSTOMER":
                 # Microsoft sends the customer number one way (to_crm). An account created in
                 # Sales with its own number keeps it (no person's value is overwritten), so the

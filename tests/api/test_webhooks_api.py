@@ -15,7 +15,7 @@ def test_a_notified_change_is_drained_by_the_executor(served: Served) -> None:
     world = served.world
     world.bc.options.webhooks.delay = 0.1
     made = inbox.subscribe(world.hub, served.base_url)
-    assert "bc/customers" in made
+    assert "bc/integrationCustomers" in made
     erp_id, crm_id = sorted(world.coupled_pairs("CUSTOMER"))[0]
     world.bc.store.update("customers", erp_id, {"city": "Served City"}, world.bc.company_id)
     deadline = time.monotonic() + 20

@@ -180,3 +180,26 @@ def test_only_changes_to_what_a_pass_reads_forget_change_feed_tokens() -> None:
     _customer(filtered)["filters"] = {"crm": {"field": "statecode", "op": "eq", "value": 0}}
     (customer,) = diff_templates(_stored(_template()), parse_template(filtered, "new")).mappings
     assert customer.changes_reads
+
+
+def test_an_entity_with_the_same_records_keeps_the_couplings() -> None:
+    """bc-sales moved CUSTOMER from v2.0 ``customers`` to the custom API's
+    ``integrationCustomers``, a page over the same rows: an upgrade must not retire it."""
+    old = _template()
+    new = copy.deepcopy(old)
+    _customer(new)["erp"] = "integrationCustomers"
+    _customer(new)["fields"].append({"erp": "shippingAgentCode", "crm": "shippingmethod"})
+    retired = diff_templates(_stored(old), parse_template(new, "new"))
+    assert [(m.name, m.status) for m in retired.mappings] == [("CUSTOMER", "retired")]
+    _customer(new)["same_records_as"] = {"erp": "customers"}
+    kept = diff_templates(_stored(old), parse_template(new, "new"))
+    (customer,) = kept.mappings
+    assert customer.status == "changed" and customer.changes_reads
+    assert ("entities", {"erp": "customers", "crm": "accounts"}) in [
+        (c.attribute, c.old) for c in customer.changes
+    ]
+    assert [f.status for f in customer.fields] == ["added"]  # the old fields keep baselines
+    _customer(new)["same_records_as"] = {"erp": "contacts"}  # not what the old one read
+    assert diff_templates(_stored(old), parse_template(new, "new")).mappings[0].status == (
+        "retired"
+    )

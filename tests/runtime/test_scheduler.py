@@ -72,7 +72,7 @@ def test_throttling_backs_off_and_refused_credentials_stop(make_world: WorldFact
     clock = FakeClock()
     notices: list[str] = []
     s = scheduler(world, clock, notices)
-    world.bc.faults.add(status=503, path="customers", count=None)
+    world.bc.faults.add(status=503, path="integrationCustomers", count=None)
     done = s.run_due()
     assert any(n.startswith("CUSTOMER") and "retrying in 5 s" in n for n in notices), notices
     assert [d.row.status for d in done].count("failed") == 1  # the others went on

@@ -67,9 +67,15 @@ def _one_way_field(customer: dict[str, Any]) -> dict[str, Any]:
 
 
 def _leaf_mapping(data: dict[str, Any]) -> str:
-    """A mapping other than CUSTOMER that no other mapping depends on or looks up."""
+    """A mapping other than CUSTOMER that no other mapping depends on or needs to look up
+    (a lookup that waits for its couplings, ``keep_on_failed_lookup``, leaves with it)."""
     used = {d for m in data["mappings"] for d in m.get("depends_on", [])}
-    used |= {f["lookup"] for m in data["mappings"] for f in m["fields"] if f.get("lookup")}
+    used |= {
+        f["lookup"]
+        for m in data["mappings"]
+        for f in m["fields"]
+        if f.get("lookup") and not f.get("keep_on_failed_lookup")
+    }
     leaves = [m["name"] for m in data["mappings"] if m["name"] not in used | {"CUSTOMER"}]
     assert leaves, "bc-sales has no mapping that others do not need"
     return "CONTACT" if "CONTACT" in leaves else leaves[-1]
@@ -101,6 +107,8 @@ def pair(tmp_path: Path) -> dict[str, Any]:
         if f == one_way:
             f["direction"] = "both"
     old["mappings"] = [m for m in old["mappings"] if m["name"] != leaf]
+    for mapping in old["mappings"]:  # the customer's primary contact came with CONTACT
+        mapping["fields"] = [f for f in mapping["fields"] if f.get("lookup") != leaf]
     paths = {}
     for label, data in (("old", old), ("new", new)):
         paths[label] = tmp_path / f"{label}.yaml"

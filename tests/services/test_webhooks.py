@@ -81,7 +81,7 @@ def test_a_business_central_change_reaches_sales_through_the_receiver(
     world: World, receiver: str
 ) -> None:
     made = inbox.subscribe(world.hub, receiver)
-    assert "bc/customers" in made and "bc/integrationContacts" in made
+    assert "bc/integrationCustomers" in made and "bc/integrationContacts" in made
     assert inbox.subscribe(world.hub, receiver) == []  # kept, not made twice
     assert inbox.renew_due(world.hub)["renewed"] == 0  # three days left: nothing due
     renewed = inbox.renew_due(world.hub, within=timedelta(days=4))

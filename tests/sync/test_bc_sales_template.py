@@ -162,7 +162,9 @@ def test_a_match_outside_the_filter_is_held_not_coupled(make_world: WorldFactory
     same_name = [c for c in bc.all("customers") if c["displayName"] == blocked["displayName"]]
     assert same_name == [bc.get("customers", blocked["id"])]  # no duplicate created
     messages = [e.message for e in status.recent_errors(world.hub, mapping="CUSTOMER")]
-    assert any(f"matches customers {blocked['id']}" in m and "filter" in m for m in messages)
+    assert any(
+        f"matches integrationCustomers {blocked['id']}" in m and "filter" in m for m in messages
+    )
 
 
 def test_two_companies_share_one_organization(make_world: WorldFactory, tmp_path: Path) -> None:

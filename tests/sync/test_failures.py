@@ -28,7 +28,7 @@ def synced_world(make_world: WorldFactory, records: int = 12, **kw: object) -> W
 
 def test_throttling_is_retried_and_nothing_is_lost(make_world: WorldFactory) -> None:
     world = make_world(records=25, create_unmatched=True)
-    world.bc.faults.add(status=429, path="customers", count=2, retry_after=0.2)
+    world.bc.faults.add(status=429, path="integrationCustomers", count=2, retry_after=0.2)
     world.dv.faults.add(status=429, path=r"\$batch", count=1, retry_after=0.2)
     world.dv.faults.add(status=503, path="accounts", count=1)
     runs = operations.sync_full(world.hub)
@@ -43,7 +43,7 @@ def test_exhausted_quota_stops_the_pass_without_moving_the_watermark(
     world = synced_world(make_world)
     customer_id = sorted(a for a, _ in world.coupled_pairs("CUSTOMER"))[0]
     world.bc.store.update("customers", customer_id, {"city": "Quota City"})
-    world.bc.faults.add(status=429, path="customers", count=None, retry_after=0.05)
+    world.bc.faults.add(status=429, path="integrationCustomers", count=None, retry_after=0.05)
     results = operations.sync_incremental(world.hub, ["CUSTOMER"])
     push = pass_of(results, "to_crm")
     assert push.status == "failed" and "429" in (push.message or "")

@@ -69,6 +69,9 @@ class FieldMappingSpec(_WithRoles):
     """Per role, how its records are referred to: ``id`` (the default) or ``key`` (the
     natural key, e.g. a customer number)."""
     clear_on_failed_lookup: bool = False
+    keep_on_failed_lookup: bool = False
+    """A reference to a record not coupled (yet) leaves the destination's value as it is and
+    the rest of the record is written; every pass tries the field again until it couples."""
     not_null: bool = False
     on_create_only: bool = False
     """Written when the record is created, never on updates (e.g. a code derived from a name)."""
@@ -92,10 +95,19 @@ class FieldMappingSpec(_WithRoles):
                 raise ValueError(
                     f"a constant written to {target} needs direction '{to_role(target)}'"
                 )
-        if self.clear_on_failed_lookup and self.not_null:
-            raise ValueError("'clear_on_failed_lookup' and 'not_null' exclude each other")
-        if (self.clear_on_failed_lookup or self.lookup_by) and not self.lookup:
-            raise ValueError("'clear_on_failed_lookup' and 'lookup_by' need 'lookup'")
+        failed = [
+            name
+            for name in ("clear_on_failed_lookup", "keep_on_failed_lookup", "not_null")
+            if getattr(self, name)
+        ]
+        if len(failed) > 1:
+            raise ValueError(f"{' and '.join(repr(n) for n in failed)} exclude each other")
+        if (
+            self.clear_on_failed_lookup or self.keep_on_failed_lookup or self.lookup_by
+        ) and not self.lookup:
+            raise ValueError(
+                "'clear_on_failed_lookup', 'keep_on_failed_lookup' and 'lookup_by' need 'lookup'"
+            )
         return self
 
     def field(self, role: str) -> str | None:
@@ -139,6 +151,9 @@ class TableMappingSpec(_WithRoles):
     enabled: bool = True
     disabled_reason: str | None = None
     """Why the check against the systems turned the mapping off (shown by ``accord status``)."""
+    same_records_as: dict[str, str] = Field(default_factory=dict)
+    """Per role, an entity whose records are this one's under the same ids (another API page
+    over the same table): a template upgrade from it keeps the couplings."""
     fields: list[FieldMappingSpec] = Field(min_length=1)
 
     @model_validator(mode="after")

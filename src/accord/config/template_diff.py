@@ -39,6 +39,9 @@ _MAPPING_NOTES = {
     "conflict": "decides conflicts from the next pass; conflicts already held stay held",
     "initial_master": "decides first-sight differences from the next pass",
     "deletion": "applies to deletions detected from the next pass",
+    "entities": "the same records under the same ids (same_records_as): couplings and "
+    "baselines are kept; the next pass reads the new entity from the start",
+    "same_records_as": "says which entity's records this one's are",
 }
 
 
@@ -292,8 +295,12 @@ def _compare_mapping(
         for attr in _MAPPING_ATTRS
         if _dump(getattr(old, attr)) != _dump(getattr(new, attr))
     ]
-    retired = old.per_role != new.per_role
-    if retired:
+    moved = old.per_role != new.per_role
+    retired = moved and any(
+        old.per_role.get(role) not in (entity, new.same_records_as.get(role))
+        for role, entity in new.per_role.items()
+    )
+    if moved:
         changes.insert(0, Change("entities", old.per_role, new.per_role))
     fields, fdiffs = _compare_fields(old.fields, new.fields, retired=retired)
     effects = [_MAPPING_NOTES.get(c.attribute, "applies from the next pass") for c in changes]

@@ -31,6 +31,11 @@ def target_of(direction: PassDirection) -> Role:
     return direction.removeprefix("to_")
 
 
+class LookupPending(SkippableError):
+    """A reference whose record is not coupled yet, on a field that keeps the destination's
+    value meanwhile (``keep_on_failed_lookup``): the field is left out, not the record."""
+
+
 LookupKey = tuple[str, PassDirection, str, str]
 """(mapping name, direction, how the source refers, how the destination refers)."""
 Lookups = Mapping[LookupKey, Mapping[str, str]]
@@ -133,6 +138,10 @@ class FieldRule:
             return found
         if self.spec.clear_on_failed_lookup:
             return None
+        if self.spec.keep_on_failed_lookup:
+            raise LookupPending(
+                f"field {self.key}: {value!r} refers to a {key[0]} record not coupled yet"
+            )
         raise SkippableError(
             f"field {self.key}: {value!r} refers to a {key[0]} record that is not coupled; "
             f"couple or synchronize it first (or set clear_on_failed_lookup)"

@@ -209,7 +209,7 @@ def coupled_records(
 
 
 def _worst(results: set[str | None]) -> str | None:
-    for result in ("failure", "success"):
+    for result in ("failure", "waiting", "success"):
         if result in results:
             return result
     return None

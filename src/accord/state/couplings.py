@@ -129,13 +129,17 @@ def source_of(session: Session, coupling_id: int, role: str) -> str:
 
 
 def retry_first(session: Session, mapping_id: int, source: str, limit: int = 5000) -> list[str]:
-    """Source ids of records that failed last time (not skipped), and unfinished creates."""
+    """Source ids of records that failed last time (not skipped), that wait for a reference
+    to couple (``waiting``), and unfinished creates."""
     return _role_ids(
         session,
         mapping_id,
         source,
         Coupling.skipped.is_(False),
-        or_(CouplingLink.last_result == "failure", Coupling.state == "creating"),
+        or_(
+            CouplingLink.last_result.in_(("failure", "waiting")),
+            Coupling.state == "creating",
+        ),
         limit=limit,
     )
 

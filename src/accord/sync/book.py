@@ -56,8 +56,13 @@ class Book:
         pairs = decision.baseline
         source_values: dict[str, Any] = {
             "synced": couplings.synced_of(pairs, s.source_role),
-            "content_hash": content_hash(s.mapping.hash_pairs(s.source_role, record.values)),
-            "last_result": "conflict" if decision.conflicts else "success",
+            # a field still waiting for its reference: not in sync, decided again next pass
+            "content_hash": None
+            if decision.waiting
+            else content_hash(s.mapping.hash_pairs(s.source_role, record.values)),
+            "last_result": "conflict"
+            if decision.conflicts
+            else ("waiting" if decision.waiting else "success"),
             "last_error": None,
             "last_job": s.job_id,
         }

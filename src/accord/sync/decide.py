@@ -19,6 +19,7 @@ from accord.errors import SkippableError
 from accord.mapping.fields import (
     CompiledMapping,
     FieldRule,
+    LookupPending,
     Lookups,
     PassDirection,
     Role,
@@ -74,6 +75,9 @@ class Decision:
     changes: list[FieldChange] = field(default_factory=list)
     conflicts: dict[str, dict[str, Any]] = field(default_factory=dict)
     error: str | None = None
+    waiting: list[str] = field(default_factory=list)
+    """Fields left as they are because their reference is not coupled yet
+    (``keep_on_failed_lookup``): the record is decided again by the next pass."""
 
 
 def source_hash(mapping: CompiledMapping, direction: PassDirection, record: Record) -> str:
@@ -136,12 +140,17 @@ def _insert(
     values: dict[str, Any] = {k: canonical(v) for k, v in defaults.items()}
     baseline: dict[str, dict[Role, Any]] = {}
     changes: list[FieldChange] = []
+    waiting: list[str] = []
     try:
         for rule in mapping.rules_for(direction):
             dest_field = rule.field(dest_side)
             if dest_field is None:
                 continue
-            value = rule.map_value(direction, source.values, lookups)
+            try:
+                value = rule.map_value(direction, source.values, lookups)
+            except LookupPending:
+                waiting.append(rule.key)  # no baseline: the next pass sees it as new
+                continue
             src_value = _source_value(rule, source_side, source)
             if value is None and (rule.spec.not_null or dest_field in values):
                 baseline[rule.key] = {source_side: src_value, dest_side: values.get(dest_field)}
@@ -153,10 +162,15 @@ def _insert(
     except SkippableError as exc:
         return Decision("fail", error=exc.message)
     for rule in mapping.rules:
-        if rule.spec.enabled and rule.key not in baseline and rule.field(dest_side) is not None:
+        if (
+            rule.spec.enabled
+            and rule.key not in baseline
+            and rule.key not in waiting
+            and rule.field(dest_side) is not None
+        ):
             src_value = _source_value(rule, source_side, source)
             baseline[rule.key] = {source_side: src_value, dest_side: None}
-    return Decision("insert", values=values, baseline=baseline, changes=changes)
+    return Decision("insert", values=values, baseline=baseline, changes=changes, waiting=waiting)
 
 
 def _source_value(rule: FieldRule, role: Role, record: Record) -> Any:
@@ -211,11 +225,16 @@ def _update(
         src_value = _source_value(rule, source_side, source)
         known = baseline.get(rule.key)
         if known is None and dest is not None and not force and rule.field(source_side):
+            try:
+                mapped = rule.map_value(direction, source.values, lookups)
+            except LookupPending:
+                decision.waiting.append(rule.key)
+                continue
             field = _FieldState(
                 rule,
                 dest_field,
                 src_value,
-                rule.map_value(direction, source.values, lookups),
+                mapped,
                 canonical(dest.values.get(dest_field)),
                 source_side,
                 dest_side,
@@ -235,7 +254,11 @@ def _update(
             # never written on update; the pair as it stands counts as in sync
             baseline[rule.key] = {s: src_value, d: current}
             continue
-        mapped = rule.map_value(direction, source.values, lookups)
+        try:
+            mapped = rule.map_value(direction, source.values, lookups)
+        except LookupPending:
+            decision.waiting.append(rule.key)  # its baseline stays: still a change next pass
+            continue
         if mapped is None and rule.spec.not_null:
             baseline[rule.key] = {s: src_value, d: current}
             continue

@@ -71,6 +71,8 @@ def test_entities_say_which_api_they_live_in() -> None:
         "currencyRates",
         "integrationContacts",
         *DOCUMENT_PAGES,
+        "integrationCustomers",
+        "integrationItems",
     }
     assert ENTITIES["customers"].api_group is None and ENTITIES["currencies"].api_group is None
 

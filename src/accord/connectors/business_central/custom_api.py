@@ -35,6 +35,13 @@ def _group(name: str, natural_key: str | None, *fields: FieldInfo) -> EntityInfo
     return _entity(name, natural_key, *fields, api_group=API_GROUP)
 
 
+def _page_over(standard: str, name: str, *added: FieldInfo) -> EntityInfo:
+    """A group page over the table of a v2.0 entity set: its fields plus ``added``."""
+    base = STANDARD[standard]
+    fields = [f for n, f in base.fields.items() if n not in ("id", base.modified_field)]
+    return _group(name, base.natural_key, *fields, *added)
+
+
 GROUP_ENTITIES: dict[str, EntityInfo] = {
     e.name: e
     for e in (
@@ -77,6 +84,12 @@ GROUP_ENTITIES: dict[str, EntityInfo] = {
             FieldInfo("minimumQuantity", D),
             FieldInfo("unitPrice", D),
             _s("currencyCode", 10),
+            FieldInfo(
+                "itemUnitOfMeasureId",
+                FieldType.LOOKUP,
+                read_only=True,
+                lookup_entity="itemUnitsOfMeasure",
+            ),
         ),
         _group(
             "unitGroups",
@@ -127,6 +140,19 @@ GROUP_ENTITIES: dict[str, EntityInfo] = {
             _s("mobilePhoneNumber", 30),
             FieldInfo("privacyBlocked", B),
             _s("customerNumber", 20),
+        ),
+        _page_over(
+            "customers",
+            "integrationCustomers",
+            _s("shippingAgentCode", 10),
+            _s("primaryContactNumber", 20),
+        ),
+        _page_over(
+            "items",
+            "integrationItems",
+            FieldInfo(
+                "baseItemUnitOfMeasureId", FieldType.LOOKUP, lookup_entity="itemUnitsOfMeasure"
+            ),
         ),
     )
 }

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from accord.sandboxes.business_central import custom_documents
-from accord.sandboxes.business_central.entities import _spec  # the standard's shorthand
+from accord.sandboxes.business_central import custom_documents, entities
+from accord.sandboxes.business_central.entities import _f, _spec  # the standard's shorthand
 from accord.sandboxes.common.store import EntitySpec
 
 PUBLISHER, GROUP, VERSION = "accord", "integration", "v1.0"
@@ -26,6 +26,17 @@ CONTACT_FIELDS = (
 )
 _ID = "id:guid::ro"
 _MOD = "lastModifiedDateTime:datetime::ro"
+
+
+def _page_over(standard: str, name: str, type_name: str, added: str) -> EntitySpec:
+    """An API page over the same table as the v2.0 entity set ``standard``: its fields (same
+    names, types, lookups and number series) plus ``added``; a view of the same rows."""
+    base = entities.BY_NAME[standard]
+    fields = list(base.fields)
+    at = next(i for i, f in enumerate(fields) if f.name == "lastModifiedDateTime")
+    fields[at:at] = [_f(spec) for spec in added.split()]
+    return replace(base, name=name, type_name=type_name, fields=tuple(fields), view_of=standard)
+
 
 SPECS: tuple[EntitySpec, ...] = (
     _spec(
@@ -51,7 +62,8 @@ SPECS: tuple[EntitySpec, ...] = (
         "priceListLines",
         "priceListLine",
         f"{_ID} priceListCode::20 assetType assetNo::20 unitOfMeasureCode::10 "
-        f"minimumQuantity:float unitPrice:float currencyCode::10 {_MOD}",
+        f"minimumQuantity:float unitPrice:float currencyCode::10 "
+        f"itemUnitOfMeasureId:guid {_MOD}",  # read-only: the router sets it from item and unit
         defaults={"assetType": "Item"},
     ),
     _spec(
@@ -85,18 +97,33 @@ SPECS: tuple[EntitySpec, ...] = (
         ),
         modified=None,
     ),
-    _spec(
-        # Contact (table 5050) with the customer its company contact is related to through
-        # the business relation for customers (Microsoft's FindContactRelatedCustomer): API
-        # v2.0 ``contacts`` gives only the company *contact* number (docs/custom-api-group.md)
-        "integrationContacts",
-        "integrationContact",
-        f"{_ID} {CONTACT_FIELDS} {_MOD}",
-        number=("CT", 6, 10),
-        enums={"type": ("Company", "Person")},
-        defaults={"type": "Person"},
+    replace(
+        _spec(
+            # Contact (table 5050) with the customer its company contact is related to
+            # through the business relation for customers (Microsoft's
+            # FindContactRelatedCustomer): API v2.0 ``contacts`` gives only the company
+            # *contact* number (docs/custom-api-group.md)
+            "integrationContacts",
+            "integrationContact",
+            f"{_ID} {CONTACT_FIELDS} {_MOD}",
+            number=("CT", 6, 10),
+            enums={"type": ("Company", "Person")},
+            defaults={"type": "Person"},
+        ),
+        view_of="contacts",
     ),
     *custom_documents.SPECS,
+    # Customer (table 18) with what v2.0 ``customers`` lacks: Shipping Agent Code and
+    # Primary Contact No. (Microsoft's CUSTOMER mapping carries both)
+    _page_over(
+        "customers",
+        "integrationCustomers",
+        "integrationCustomer",
+        "shippingAgentCode::10 primaryContactNumber::20",
+    ),
+    # Item (table 27) with the Item Unit of Measure of its base unit (Microsoft's
+    # ITEM-PRODUCT maps Base Unit of Measure to the product's default unit)
+    _page_over("items", "integrationItems", "integrationItem", "baseItemUnitOfMeasureId:guid"),
 )
 """The group's entity sets (the store holds them next to the standard ones)."""
 

@@ -62,6 +62,21 @@ def select_rows(store: Store, entity: str, company: str, **equal: Any) -> list[R
     return store.rows(stmt)
 
 
+def set_columns(store: Store, entity: str, values: dict[str, Row]) -> None:
+    """Set columns of rows (id -> values, the same columns for every row) in one statement,
+    without a version bump: what an API page computes when it reads a row (its etag and
+    modification time stay as they are)."""
+    if not values:
+        return
+    t = store.table(entity)
+    names = list(next(iter(values.values())))
+    stmt = t.update().where(t.c.id == sa.bindparam("_id"))
+    stmt = stmt.values({n: sa.bindparam(f"_{n}") for n in names})
+    params = [{"_id": key, **{f"_{n}": row[n] for n in names}} for key, row in values.items()]
+    with store.transaction():
+        store.conn.execute(stmt, params)
+
+
 def _dialog(message: str) -> ODataError:
     return ODataError(400, "Application_DialogException", message)
 
@@ -108,7 +123,14 @@ class GroupRouter(BusinessCentral):
                 return error(exc.status, exc.code, exc.message)
             except ValueError:
                 return error(400, "BadRequest", "The request body is not valid JSON.")
-        return super().entity(req, company, name, key, rest)
+        resp = super().entity(req, company, name, key, rest)
+        if name == "integrationItems" and req.method in ("POST", "PATCH", "DELETE"):
+            # the page writes the Item table: the base app's item triggers run as for v2.0
+            self.item_written(req.method, "items", company, key and key.lower(), resp)
+            if 200 <= resp.status < 300 and isinstance(resp.body, dict) and resp.body.get("id"):
+                item = self.store.get_raw("items", str(resp.body["id"]), company) or {}
+                resp.body["baseItemUnitOfMeasureId"] = item.get("baseItemUnitOfMeasureId")
+        return resp
 
     # ------------------------------------------------------------------ table validation
     def _found(self, name: str, key: str, company: str) -> bool:
@@ -126,6 +148,18 @@ class GroupRouter(BusinessCentral):
         if key is not None:
             current = self.store.get_raw(name, key.lower(), company) or {}
         return body, {**current, **body}
+
+    def _computed(self, body: Row, field: str) -> None:
+        """A field the page computes: refused or dropped from a write, by the read-only
+        policy (the router sets it)."""
+        if field in body:
+            if self.options.read_only_policy == "reject":
+                raise ODataError(
+                    400,
+                    "BadRequest",
+                    f"The property '{field}' is read-only and cannot be modified.",
+                )
+            body.pop(field)
 
     def _exists(self, entity: str, field: str, value: str, company: str) -> bool:
         return bool(self.store.find_raw(entity, {field: value}, company))
@@ -149,14 +183,7 @@ class GroupRouter(BusinessCentral):
         """Item Unit of Measure: the item and the unit exist, quantity > 0, one row per item
         and unit; ``unitGroupCode`` is the item's unit group (read-only)."""
         body, row = self._merged(req, "itemUnitsOfMeasure", company, key)
-        if "unitGroupCode" in body:
-            if self.options.read_only_policy == "reject":
-                raise ODataError(
-                    400,
-                    "BadRequest",
-                    "The property 'unitGroupCode' is read-only and cannot be modified.",
-                )
-            body.pop("unitGroupCode")
+        self._computed(body, "unitGroupCode")
         number, unit = str(row.get("itemNumber") or ""), str(row.get("unitOfMeasureCode") or "")
         if not number or not unit:
             raise _dialog(
@@ -210,6 +237,48 @@ class GroupRouter(BusinessCentral):
         self._unique("currencyExchangeRates", row, key, company, "currencyCode", "startingDate")
         return req
 
+    def _check_customer(self, req: Req, company: str, key: str | None) -> Req:
+        """Customer: Shipping Agent Code and Primary Contact No. relate to their tables."""
+        _, row = self._merged(req, "integrationCustomers", company, key)
+        for field, entity, column, caption in (
+            ("shippingAgentCode", "shippingAgents", "code", "Shipping Agent"),
+            ("primaryContactNumber", "contacts", "number", "Contact"),
+        ):
+            value = str(row.get(field) or "")
+            if value and not self._exists(entity, column, value, company):
+                raise _dialog(
+                    f"The field {field} of table integrationCustomer contains a value ({value}) "
+                    f"that cannot be found in the related table ({caption})."
+                )
+        return req
+
+    def _check_item(self, req: Req, company: str, key: str | None) -> Req:
+        """Item: setting ``baseItemUnitOfMeasureId`` sets Base Unit of Measure to that item
+        unit's code (Microsoft's ConvertUomIdToBaseUnitOfMeasure); reading it gives the
+        item's own unit of its base unit of measure."""
+        body, _ = self._merged(req, "integrationItems", company, key)
+        unit_id = body.pop("baseItemUnitOfMeasureId", None)
+        if unit_id in (None, "", entities.ZERO_GUID):
+            return replace(req, body=jsonwire.dumps(body))
+        unit = (
+            self.store.get_raw("itemUnitsOfMeasure", str(unit_id).lower(), company)
+            if GUID_RE.match(str(unit_id))
+            else None
+        )
+        if unit is None:
+            raise _dialog(f"The Item Unit of Measure with id '{unit_id}' does not exist.")
+        body["baseUnitOfMeasureCode"] = unit["unitOfMeasureCode"]
+        body.pop("baseUnitOfMeasureId", None)
+        return replace(req, body=jsonwire.dumps(body))
+
+    def _check_price_line(self, req: Req, company: str, key: str | None) -> Req:
+        """Price List Line: ``itemUnitOfMeasureId`` (read-only) is the Item Unit of Measure
+        of the line's item and unit (the item's base unit when the line has none)."""
+        body, row = self._merged(req, "priceListLines", company, key)
+        self._computed(body, "itemUnitOfMeasureId")
+        body["itemUnitOfMeasureId"] = line_unit(self.store, company, row)
+        return replace(req, body=jsonwire.dumps(body))
+
     def _check_code(self, req: Req, company: str, key: str | None) -> Req:
         """Tables whose primary key is ``code`` (NotBlank)."""
         _, row = self._merged(req, "shippingAgents", company, key)
@@ -262,23 +331,43 @@ def item_changed(store: Store, company: str, item: Row) -> None:
                     company,
                 )
     base = str(item.get("baseUnitOfMeasureCode") or "")
-    if base and not select_rows(
+    units = select_rows(
         store, "itemUnitsOfMeasure", company, itemNumber=number, unitOfMeasureCode=base
-    ):
-        store.insert_raw(
-            "itemUnitsOfMeasure",
-            {
-                "itemNumber": number,
-                "unitOfMeasureCode": base,
-                "quantityPerUnitOfMeasure": Decimal(1),
-                "unitGroupCode": code,
-            },
-            company,
-        )
+    )
+    if base and not units:
+        units = [
+            store.insert_raw(
+                "itemUnitsOfMeasure",
+                {
+                    "itemNumber": number,
+                    "unitOfMeasureCode": base,
+                    "quantityPerUnitOfMeasure": Decimal(1),
+                    "unitGroupCode": code,
+                },
+                company,
+            )
+        ]
+    unit_id = str(units[0]["id"]) if base and units else entities.ZERO_GUID
+    set_columns(store, "items", {str(item["id"]): {"baseItemUnitOfMeasureId": unit_id}})
+
+
+def line_unit(store: Store, company: str, line: Row) -> str:
+    """The SystemId of a price-list line's Item Unit of Measure (all zeros when none)."""
+    number, unit = str(line.get("assetNo") or ""), str(line.get("unitOfMeasureCode") or "")
+    if not unit:
+        items = select_rows(store, "items", company, number=number)
+        unit = str(items[0]["baseUnitOfMeasureCode"] or "") if items else ""
+    found = select_rows(
+        store, "itemUnitsOfMeasure", company, itemNumber=number, unitOfMeasureCode=unit
+    )
+    return str(found[0]["id"]) if number and unit and found else entities.ZERO_GUID
 
 
 _CHECKS: dict[str, Callable[[GroupRouter, Req, str, str | None], Req]] = {
     "itemUnitsOfMeasure": GroupRouter._check_item_uom,
     "currencyExchangeRates": GroupRouter._check_rate,
     "shippingAgents": GroupRouter._check_code,
+    "integrationCustomers": GroupRouter._check_customer,
+    "integrationItems": GroupRouter._check_item,
+    "priceListLines": GroupRouter._check_price_line,
 }

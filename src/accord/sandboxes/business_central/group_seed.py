@@ -9,7 +9,9 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from accord.sandboxes.business_central.custom_api import CONTACT_FIELDS, unit_group_code
+from accord.sandboxes.business_central.custom_api import unit_group_code
+from accord.sandboxes.business_central.entities import ZERO_GUID
+from accord.sandboxes.business_central.group import set_columns
 from accord.sandboxes.business_central.seed import CURRENCIES
 from accord.sandboxes.common.seed import Gen
 from accord.sandboxes.common.store import COMPANY, Row, Store
@@ -126,27 +128,81 @@ def seed_company(store: Store, company: Row, gen: Gen) -> None:
     groups, units = _item_units(store, key, gen)
     store.insert_many("unitGroups", groups, key)
     store.insert_many("itemUnitsOfMeasure", units, key)
-    _integration_contacts(store, key)
+    _related_customers(store, key)
+    _unit_references(store, key)
 
 
-def _integration_contacts(store: Store, company: str) -> None:
-    """Every contact again, with ``customerNumber``: most company contacts are related to a
-    customer (two in three), their people inherit it; the rest are prospects."""
+def _related_customers(store: Store, company: str) -> None:
+    """The customer's business relation of the contacts (``customerNumber``): most company
+    contacts are related to a customer (two in three), their people inherit it; the rest are
+    prospects. Also each customer's primary contact: the first person of its company."""
     customers = store.all("customers", company)
     linked: dict[str, str] = {}
-    rows: list[Row] = []
+    contacts: dict[str, Row] = {}
+    primary: dict[str, str] = {}
     companies = 0
-    wanted = {spec.split(":")[0] for spec in CONTACT_FIELDS.split()} | {"id"}
     for contact in sorted(store.all("contacts", company), key=lambda c: c["number"]):
-        fields = {k: v for k, v in contact.items() if k in wanted}
         if contact["type"] == "Company":
             if customers and companies % 3 != 2:
                 linked[contact["number"]] = customers[companies % len(customers)]["number"]
             companies += 1
-        fields["customerNumber"] = linked.get(contact["companyNumber"] or "", "")
-        fields["contactBusinessRelation"] = "Customer" if fields["customerNumber"] else "None"
-        rows.append(fields)
-    store.insert_many("integrationContacts", rows, company)  # ids as in ``contacts``
+        customer = linked.get(contact["companyNumber"] or "", "")
+        relation = "Customer" if customer else "None"
+        contacts[contact["id"]] = {"customerNumber": customer, "contactBusinessRelation": relation}
+        if customer and contact["type"] == "Person":
+            primary.setdefault(customer, contact["number"])
+    set_columns(store, "contacts", contacts)
+    agents = [code for code, *_ in SHIPPING_AGENTS]
+    set_columns(
+        store,
+        "customers",
+        {
+            c["id"]: {
+                # every fourth customer has no shipping agent
+                "shippingAgentCode": agents[i % len(agents)] if i % 4 != 3 else "",
+                "primaryContactNumber": primary.get(c["number"], ""),
+            }
+            for i, c in enumerate(customers)
+        },
+    )
+
+
+def _unit_references(store: Store, company: str) -> None:
+    """The Item Unit of Measure rows items (base unit) and price-list lines point at."""
+    units = {
+        (u["itemNumber"], u["unitOfMeasureCode"]): u["id"]
+        for u in store.all("itemUnitsOfMeasure", company)
+    }
+    items = store.all("items", company)
+    set_columns(
+        store,
+        "items",
+        {
+            i["id"]: {
+                "baseItemUnitOfMeasureId": units.get(
+                    (i["number"], i["baseUnitOfMeasureCode"]), ZERO_GUID
+                )
+            }
+            for i in items
+        },
+    )
+    base = {i["number"]: i["baseUnitOfMeasureCode"] for i in items}
+    set_columns(
+        store,
+        "priceListLines",
+        {
+            line["id"]: {
+                "itemUnitOfMeasureId": units.get(
+                    (
+                        line["assetNo"],
+                        line["unitOfMeasureCode"] or base.get(line["assetNo"], ""),
+                    ),
+                    ZERO_GUID,
+                )
+            }
+            for line in store.all("priceListLines", company)
+        },
+    )
 
 
 def create_indexes(store: Store) -> None:

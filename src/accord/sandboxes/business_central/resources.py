@@ -43,7 +43,7 @@ class BcResources:
         """Next number from the entity's number series (e.g. C00010, C00020, ...)."""
         prefix, width, step = spec.extra["number"]
         with self._lock:
-            key = (spec.name, company)
+            key = (self.store.storage[spec.name], company)  # a view shares its owner's series
             if key not in self._series:
                 t = self.store.table(spec.name)
                 stmt = (

@@ -94,6 +94,10 @@ class EntitySpec:
     time_format: Callable[[datetime], str] = format_ms
     type_name: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    view_of: str | None = None
+    """The entity set whose rows this one shows (another API page over the same table): one
+    table holds the columns of both, each set serves its own fields, and a write through
+    either changes the same row."""
 
     @property
     def field_map(self) -> dict[str, Field]:
@@ -142,7 +146,13 @@ class Store:
         )
         self.meta = sa.MetaData()
         self._indexed = False
-        self.tables: dict[str, sa.Table] = {n: self._make_table(s) for n, s in self.specs.items()}
+        self.storage: dict[str, str] = {n: s.view_of or n for n, s in self.specs.items()}
+        """Entity set -> the entity set that owns its table (itself unless a view)."""
+        self._fills = {n: self._fill_fields(s) for n, s in self.specs.items()}
+        self.tables: dict[str, sa.Table] = {
+            n: self._make_table(s) for n, s in self.specs.items() if s.view_of is None
+        }
+        self.tables.update({n: self.tables[s.view_of] for n, s in self.specs.items() if s.view_of})
         self.tombstones = sa.Table(
             "__tombstones",
             self.meta,
@@ -171,8 +181,23 @@ class Store:
         self._statements: dict[tuple[str, tuple[str, ...], int | None], sa.Select[Any]] = {}
         self.reject_rules: list[RejectRule] = []
 
+    def _fill_fields(self, spec: EntitySpec) -> tuple[tuple[Field, ...], dict[str, Any]]:
+        """(every column of the entity's table, the defaults a new row gets): its own fields
+        first, then those only the other entity sets over the same table have."""
+        owner = self.storage[spec.name]
+        sharing = [s for s in self.specs.values() if self.storage[s.name] == owner]
+        fields = {f.name: f for s in sharing for f in s.fields if s is not spec}
+        fields.update({f.name: f for f in spec.fields})
+        defaults: dict[str, Any] = {}
+        for other in [*(s for s in sharing if s is not spec), spec]:
+            defaults.update(other.extra.get("defaults", {}))
+        own = [f.name for f in spec.fields]
+        order = own + [n for n in fields if n not in own]
+        return tuple(fields[n] for n in order), defaults
+
     def _make_table(self, spec: EntitySpec) -> sa.Table:
-        cols: list[Any] = [sa.Column(f.name, _SQL_TYPES[f.type]()) for f in spec.fields]
+        columns = self._fills[spec.name][0]
+        cols: list[Any] = [sa.Column(f.name, _SQL_TYPES[f.type]()) for f in columns]
         cols.append(sa.Column(VERSION, sa.Integer, nullable=False))
         if spec.scoped:
             cols.append(sa.Column(COMPANY, sa.String(36)))
@@ -202,6 +227,8 @@ class Store:
                 return
             with self.transaction():
                 for name, spec in self.specs.items():
+                    if spec.view_of is not None:
+                        continue  # the owner's indexes serve the same table
                     for index in self._make_indexes(spec, self.tables[name]):
                         index.create(self.conn, checkfirst=True)
                 self.conn.exec_driver_sql("ANALYZE")
@@ -260,11 +287,12 @@ class Store:
 
     def _fill(self, spec: EntitySpec, values: Row, company: str | None, stamp: str) -> Row:
         row: Row = {}
-        for f in spec.fields:
+        columns, defaults = self._fills[spec.name]
+        for f in columns:
             if f.name in values:
                 row[f.name] = values[f.name]
-            elif f.name in spec.extra.get("defaults", {}):
-                row[f.name] = spec.extra["defaults"][f.name]
+            elif f.name in defaults:
+                row[f.name] = defaults[f.name]
             else:
                 d = f.default
                 row[f.name] = d() if d is not None and callable(d) else d
@@ -301,9 +329,10 @@ class Store:
                 fixed[spec.modified] = stamp
             if spec.scoped:
                 fixed[COMPANY] = self._scope(spec, company)
-            plain = {f.name: f.default for f in spec.fields if not callable(f.default)}
-            plain.update(spec.extra.get("defaults", {}))
-            dynamic = any(callable(f.default) for f in spec.fields)
+            columns, defaults = self._fills[entity]
+            plain = {f.name: f.default for f in columns if not callable(f.default)}
+            plain.update(defaults)
+            dynamic = any(callable(f.default) for f in columns)
             tuples = []
             for values in rows:
                 if dynamic or not values.get(spec.key):
@@ -390,7 +419,7 @@ class Store:
             self.conn.execute(
                 self.tombstones.insert(),
                 {
-                    "entity": entity,
+                    "entity": self.storage[entity],
                     "key": key,
                     COMPANY: current.get(COMPANY),
                     VERSION: self.next_version(),
@@ -406,7 +435,9 @@ class Store:
         tb = self.tombstones
         stmt = (
             sa.select(tb.c.key, tb.c[VERSION], tb.c.at)
-            .where(tb.c.entity == entity, tb.c[VERSION] > after, tb.c[VERSION] <= upto)
+            .where(
+                tb.c.entity == self.storage[entity], tb.c[VERSION] > after, tb.c[VERSION] <= upto
+            )
             .order_by(tb.c[VERSION])
             .limit(limit)
         )
@@ -426,8 +457,11 @@ class Store:
 
     def check_rejects(self, entity: str, row: Row) -> None:
         """Raise RejectedError when ``row`` matches a reject rule."""
-        for rule in self.reject_rules:
-            if rule.entity == entity and row.get(rule.field) == rule.value:
+        owner = self.storage.get(entity, entity)
+        for rule in self.reject_rules:  # a rule on a table holds for every page over it
+            if self.storage.get(rule.entity, rule.entity) == owner and (
+                row.get(rule.field) == rule.value
+            ):
                 raise RejectedError(rule.message)
 
     # ------------------------------------------------------------------ public API
