@@ -167,29 +167,21 @@ def test_a_sync_takes_posted_invoices_when_automatic(intake: Intake, bc_http: ht
     _, invoice = posted_invoice(
         intake, bc_http, "SO-AUTO-INVOICE", [{"_productid_value": product["productid"]}]
     )
-    quiet = intake.cli("sync", "--json")
-    assert quiet.code == 0, quiet.output
-    assert not sales_invoices(intake, invoice["number"])  # on demand only, by default
-    for mapping, setting in (
-        (INVOICES, "auto_transfer_invoices"),
-        (MEMOS, "auto_transfer_credit_memos"),
-    ):
+    for mapping, setting in AUTOMATIC:
         assert intake.cli("documents", "set", mapping, setting, "true").code == 0
     try:
         ran = intake.cli("sync", "--json")
-        again = intake.cli("sync", "--json")
+        again = intake.cli("invoices", "sync", "--json")  # every posted one, again
     finally:
-        for mapping, setting in (
-            (INVOICES, "auto_transfer_invoices"),
-            (MEMOS, "auto_transfer_credit_memos"),
-        ):
+        for mapping, setting in AUTOMATIC:
             intake.cli("documents", "set", mapping, setting, "false")
     assert ran.code == 0, ran.output
     runs = {r["mapping"]: r for r in json.loads(ran.stdout)["documents"]}
     statuses = {d["identity"]: d["status"] for d in runs[INVOICES]["documents"]}
     assert statuses[invoice["number"]] == "created"
     assert again.code == 0, again.output
-    later = {r["mapping"]: r for r in json.loads(again.stdout)["documents"]}
+    later = {r["mapping"]: r for r in json.loads(again.stdout)["runs"]}
+    assert set(later) == {INVOICES, MEMOS}
     assert {d["status"] for r in later.values() for d in r["documents"]} <= {"already"}
     posted = [i for i in intake.bc.all("salesInvoices") if i["status"] in ("Open", "Paid")]
     taken = set(intake.coupled("SALES ORDER", "erp"))
