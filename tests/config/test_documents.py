@@ -178,6 +178,11 @@ BAD = [
         _set(("lines", "fields", 0, "fallback"), {"value": ""}),
         f"{PRODUCT}.fallback: a fallback needs a 'value'",
     ),
+    (
+        _set(("header", 1, "uncoupled"), "blank"),
+        f"{SO}.header[crm=requestdeliveryby:erp=requestedDeliveryDate]: 'fallback', "
+        "'lookup_by' and 'uncoupled' go with a 'lookup'",
+    ),
     (_set(("sales",), "orders"), f"{SO}: 'sales' is neither a setting nor a role"),
     (_drop("erp"), f"{SO}: no entity named for role erp"),
     (

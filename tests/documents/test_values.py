@@ -157,3 +157,21 @@ def test_header_lookup_reason_comes_from_the_dependency_check() -> None:
     found = Lookups({key: {}}, {key: {"acc": "accounts acc is filtered out"}})
     values, problems = field_values(doc, doc.header, {"_customerid_value": "acc"}, found, Scope({}))
     assert values == {} and problems[0].message == "accounts acc is filtered out"
+
+
+def test_an_uncoupled_value_leaves_the_field_blank_when_the_field_says_so() -> None:
+    base = mapping().model_dump(by_alias=True, exclude_none=True)
+    base["header"] = [
+        *base["header"],
+        {"crm": "_orderid_value", "erp": "orderId", "lookup": "ORDER", "uncoupled": "blank"},
+    ]
+    doc = DocumentMappingSpec.model_validate(base)
+    customer, order = (table_key(f, ("crm", "erp")) for f in doc.header)
+    found = Lookups({customer: {"acc": "C1"}, order: {"o-1": "SO-1"}})
+    row = {"_customerid_value": "acc", "_orderid_value": "o-2"}
+    values, problems = field_values(doc, doc.header, row, found, Scope({}))
+    assert (values, problems) == ({"customerId": "C1", "orderId": None}, [])
+    coupled, _ = field_values(doc, doc.header, {**row, "_orderid_value": "o-1"}, found, Scope({}))
+    assert coupled["orderId"] == "SO-1"
+    _, held = field_values(doc, doc.header, {"_customerid_value": "other"}, found, Scope({}))
+    assert [p.field for p in held] == ["_customerid_value"]  # the default: held

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from accord.errors import ConfigError
@@ -23,6 +25,9 @@ from accord.mapping.transforms import compile_transform
         ("after_first_word", "Ann Lee Smith", "Lee Smith"),
         ("substring:1,2", "abcd", "bc"),
         ("upper", None, None),
+        ("negate", Decimal("2.50"), Decimal("-2.50")),
+        ("negate", -3, Decimal(3)),
+        ("negate", None, None),
     ],
 )
 def test_transforms(spec: str, value: object, expected: object) -> None:

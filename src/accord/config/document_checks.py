@@ -182,7 +182,7 @@ class _Checker:
                 f"a transfer writes each field one way: to_{self.target} (on creation) or "
                 f"to_{self.source} (flows back on each pass)",
             )
-        if field.lookup and field.lookup not in self.tables:
+        if field.lookup and field.lookup not in self.tables | self.documents:
             self.fail(
                 f"{place}.lookup", f"unknown mapping {field.lookup!r}; valid: {self.valid_tables()}"
             )

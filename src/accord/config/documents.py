@@ -107,6 +107,9 @@ class DocumentFieldSpec(_PerRole):
     """The table mapping whose couplings translate this reference (``CUSTOMER``)."""
     lookup_by: dict[str, Literal["id", "key"]] = Field(default_factory=dict)
     fallback: FallbackSpec | None = None
+    uncoupled: Literal["hold", "blank"] = "hold"
+    """A looked-up value with no coupling: hold the document (a customer not coupled), or
+    leave the field blank (an invoice from an order that did not come from the CRM)."""
     overflow: Overflow | None = None
     """Text longer than the target field: ``comment_lines`` (the rest in comment lines),
     ``truncate``, or ``hold`` the document with an error."""
@@ -121,8 +124,8 @@ class DocumentFieldSpec(_PerRole):
             raise ValueError("a one-sided field needs a 'constant' to write")
         if self.constant is not None and len(named) != 1:
             raise ValueError("'constant' goes with exactly one role's field")
-        if (self.fallback or self.lookup_by) and not self.lookup:
-            raise ValueError("'fallback' and 'lookup_by' go with a 'lookup'")
+        if (self.fallback or self.lookup_by or self.uncoupled != "hold") and not self.lookup:
+            raise ValueError("'fallback', 'lookup_by' and 'uncoupled' go with a 'lookup'")
         _valid_placeholders(self.constant, "constant")
         return self
 

@@ -25,7 +25,7 @@ def resolve(ctx: SyncContext, doc: DocumentMappingSpec, refs: Mapping[str, set[s
         table = _translate(ctx, name, (source, source_by), (target, target_by), values)
         missing = sorted(set(values) - set(table))
         reasons: dict[str, str] = {}
-        if missing and source_by == "id":
+        if missing and source_by == "id" and name in ctx.mappings:  # a document: no export
             reasons = _dependencies(ctx, doc, name, missing)
             exported = [v for v in missing if v not in reasons]
             if exported:

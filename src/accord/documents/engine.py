@@ -64,6 +64,8 @@ class _Run:
         self.identity_target = doc.identity[self.target]
         self.job_id: str | None = None
         self.held = False
+        self.marks = any(b.after == "create" for b in doc.write_back)
+        """A triggered coupled document lost its mark (submitted again): mark it again."""
 
     # ------------------------------------------------------------------ choosing
     def trigger(self) -> Filter | None:
@@ -125,10 +127,10 @@ class _Run:
                 ],
             )
         if coupling is not None and coupling.state == "coupled":
-            if triggered:  # its mark is gone (submitted again): mark it again, nothing twice
+            if triggered and self.marks:  # its mark is gone (submitted again): mark it again
                 self.step(coupling, "writing_back")
                 return self.finish(record, coupling, identity, "already")
-            return Outcome(record.id, identity, "already", record_id(coupling, self.target))
+            return self.passed(record, coupling, identity, "already")
         resumed = coupling is not None
         if coupling is not None and coupling.state == "writing_back":
             return self.finish(record, coupling, identity, "completed")
@@ -169,7 +171,6 @@ class _Run:
         return self.finish(record, coupling, identity, "completed" if resumed else "created")
 
     def finish(self, record: Record, coupling: Coupling, identity: str, status: str) -> Outcome:
-        target_id = record_id(coupling, self.target)
         scope = Scope(self.settings, source=record.values)
         problems = writeback.write_back(
             self.ctx,
@@ -183,7 +184,28 @@ class _Run:
         if problems:
             return self.hold(record, coupling, identity, problems)
         self.step(coupling, "coupled")
-        return Outcome(record.id, identity, status, target_id)
+        return self.passed(record, coupling, identity, status)
+
+    def passed(self, record: Record, coupling: Coupling, identity: str, status: str) -> Outcome:
+        """A transferred document: its ``after: pass`` write-backs now due (an invoice paid
+        since) are written, once each; ``updated`` when one was."""
+        target_id = record_id(coupling, self.target)
+        if not any(b.after == "pass" for b in self.doc.write_back):
+            return Outcome(record.id, identity, status, target_id)
+        written, problems = writeback.write_back_pass(
+            self.ctx,
+            self.doc,
+            self.mapping_id,
+            coupling,
+            Scope(self.settings, source=record.values),
+            self.job_id,
+            read={self.source: record.values},
+        )
+        if problems:
+            return self.hold(record, coupling, identity, problems)
+        return Outcome(
+            record.id, identity, "updated" if written and status == "already" else status, target_id
+        )
 
     def prepare(
         self, record: Record, coupling: Coupling | None

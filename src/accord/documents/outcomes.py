@@ -22,7 +22,8 @@ class Outcome:
     identity: str
     status: str
     """``created``, ``completed`` (a stopped transfer finished), ``already`` (transferred
-    before), ``held``, ``failed`` (stopped by an error; the next run resumes it) or
+    before), ``updated`` (transferred before; a write-back after a pass was due), ``held``,
+    ``failed`` (stopped by an error; the next run resumes it) or
     ``not_found`` / ``not_triggered`` (asked for on demand)."""
     target_id: str | None = None
     messages: list[str] = field(default_factory=list)
@@ -40,7 +41,12 @@ class DocumentRun:
 
     def job_counts(self) -> Counter[str]:
         """The outcomes as the job log's counters."""
-        names = {"created": "inserted", "completed": "modified", "already": "unchanged"}
+        names = {
+            "created": "inserted",
+            "completed": "modified",
+            "updated": "modified",
+            "already": "unchanged",
+        }
         return Counter(
             names.get(o.status, "failed" if o.status in ("held", "failed") else "skipped")
             for o in self.outcomes

@@ -186,6 +186,8 @@ def _looked_up(
         return chosen, None
     if is_blank(value):
         return None, None
+    if found is None and spec.uncoupled == "blank":
+        return None, None
     if found is None:
         why = lookups.reasons.get(key, {}).get(str(value))
         return None, why or (

@@ -85,6 +85,7 @@ FACTORIES: dict[str, Callable[..., Transform]] = {
     "date_format": _date_format,
     "default": _default,
     "empty_to_none": lambda: lambda v: None if v == "" else v,
+    "negate": lambda: lambda v: v if v in (None, "") else -Decimal(str(v)),
     "first_word": lambda: _text(lambda s: s.strip().partition(" ")[0]),
     "after_first_word": lambda: _text(lambda s: s.strip().partition(" ")[2].strip()),
 }

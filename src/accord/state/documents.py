@@ -137,6 +137,17 @@ def forget_lines(session: Session, coupling_id: int) -> None:
         session.delete(row)
 
 
+def once_done(session: Session, mapping_id: int, once_key: str) -> bool:
+    """True when an event with ``once_key`` was recorded for the mapping."""
+    return bool(
+        session.scalar(
+            select(DocumentEvent.id).where(
+                and_(DocumentEvent.mapping_id == mapping_id, DocumentEvent.once_key == once_key)
+            )
+        )
+    )
+
+
 def add_event(
     session: Session,
     mapping_id: int,
@@ -152,11 +163,7 @@ def add_event(
 ) -> bool:
     """Add one event to a document's history; with ``once_key``, only the first time
     (True when it was added)."""
-    if once_key is not None and session.scalar(
-        select(DocumentEvent.id).where(
-            and_(DocumentEvent.mapping_id == mapping_id, DocumentEvent.once_key == once_key)
-        )
-    ):
+    if once_key is not None and once_done(session, mapping_id, once_key):
         return False
     session.add(
         DocumentEvent(
