@@ -23,7 +23,9 @@ class Outcome:
     status: str
     """``created``, ``completed`` (a stopped transfer finished), ``already`` (transferred
     before), ``held``, ``failed`` (stopped by an error; the next run resumes it) or
-    ``not_found`` / ``not_triggered`` (asked for on demand)."""
+    ``not_found`` / ``not_triggered`` (asked for on demand); a status pass reports
+    ``updated`` (posted or wrote back), ``unchanged`` or ``finished`` (its status is no
+    longer followed)."""
     target_id: str | None = None
     messages: list[str] = field(default_factory=list)
 
@@ -40,7 +42,14 @@ class DocumentRun:
 
     def job_counts(self) -> Counter[str]:
         """The outcomes as the job log's counters."""
-        names = {"created": "inserted", "completed": "modified", "already": "unchanged"}
+        names = {
+            "created": "inserted",
+            "completed": "modified",
+            "already": "unchanged",
+            "updated": "modified",  # a status pass posted or wrote back
+            "finished": "modified",
+            "unchanged": "unchanged",
+        }
         return Counter(
             names.get(o.status, "failed" if o.status in ("held", "failed") else "skipped")
             for o in self.outcomes

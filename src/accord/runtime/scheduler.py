@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from accord.documents.engine import run_documents
 from accord.documents.outcomes import DocumentRun
+from accord.documents.status import follows_status, run_status
 from accord.errors import AuthError, TransientError
 from accord.runtime.workloads import SyncPass
 from accord.sync.context import SyncContext
@@ -77,7 +78,7 @@ class Scheduler:
 
     def run_documents_due(self) -> list[DocumentRun]:
         """Each due document mapping: stopped transfers resume, and the triggered documents
-        are taken when its trigger is automatic (ADR 0021)."""
+        are taken when its trigger is automatic (ADR 0021), then its status pass."""
         runs: list[DocumentRun] = []
         now = self.clock()
         for doc in self.ctx.config.template.documents:
@@ -88,6 +89,9 @@ class Scheduler:
             try:
                 run = run_documents(self.ctx, doc.name)
                 runs.append(run)
+                if follows_status(doc):  # then what became of the transferred ones
+                    followed = run_status(self.ctx, doc.name)
+                    run.outcomes.extend(followed.outcomes)
                 if run.outcomes:
                     self._notice(
                         f"{doc.name}: "
