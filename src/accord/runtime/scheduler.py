@@ -91,7 +91,7 @@ class Scheduler:
                 runs.append(run)
                 if follows_status(doc):  # then what became of the transferred ones
                     followed = run_status(self.ctx, doc.name)
-                    run.outcomes.extend(followed.outcomes)
+                    runs += [followed] if followed.job_id is not None else []
                 if run.outcomes:
                     self._notice(
                         f"{doc.name}: "
