@@ -138,3 +138,24 @@ def test_status_of_an_unknown_order_exits_1(intake: Intake) -> None:
     assert ran.code == 1, ran.output
     [doc] = json.loads(ran.stdout)["runs"][0]["documents"]
     assert doc["status"] == "not_found"
+
+
+def test_a_quiet_pass_reads_each_entity_once_for_all_orders(intake: Intake) -> None:
+    """Nothing new: one read per header entity and per related entity, not per order."""
+    for name in ("SO-ST-QUIET-1", "SO-ST-QUIET-2"):
+        transferred(intake, name, Decimal(1))
+    status(intake)  # every followed order records its BC values once
+    for handle in (intake.world.bc, intake.world.dv):
+        handle.faults.reset_stats()
+    followed = status(intake)["documents"]
+    assert len(followed) >= 2 and {d["status"] for d in followed} == {"unchanged"}
+    counted: dict[str, int] = {}
+    for system, handle in (("erp", intake.world.bc), ("crm", intake.world.dv)):
+        routes = handle.faults.stats()["by_route"]
+        counted[system] = sum(
+            n
+            for route, n in routes.items()
+            if "oauth2" not in route and "openid" not in route and not route.endswith("companies")
+        )
+    # erp: orders, their operations page, posted shipments, posted invoices; crm: the orders
+    assert counted == {"erp": 4, "crm": 1}
