@@ -50,7 +50,18 @@ def operate(intake: Intake, bc_order: str, action: str) -> None:
 
 def test_a_release_in_bc_is_one_post_on_the_sales_order(intake: Intake) -> None:
     order, bc_order = transferred(intake, "SO-ST-REL", Decimal(2))
+    assert bc_order["shipToCity"] and bc_order["shipToPostCode"]
+    [back] = status(intake, "SO-ST-REL")["documents"]  # where BC ships it flows back
+    assert back["messages"] == ["fields: shipto_city, shipto_line1, shipto_postalcode"]
     assert status(intake, "SO-ST-REL")["documents"][0]["status"] == "unchanged"
+    intake.bc.update_raw("salesOrders", bc_order["id"], {"shipToCity": "Changed in BC"})
+    assert status(intake, "SO-ST-REL")["documents"][0]["messages"] == ["fields: shipto_city"]
+    sales = intake.sales_order(order)
+    assert (sales["shipto_city"], sales["shipto_postalcode"]) == (
+        "Changed in BC",
+        bc_order["shipToPostCode"],
+    )
+    assert (sales["statecode"], sales["statuscode"]) == (1, 3)  # unlocked, then Submitted again
     assert posts(intake, order) == []
     operate(intake, bc_order["id"], "release")
     first = status(intake, "SO-ST-REL")

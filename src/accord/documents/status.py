@@ -4,6 +4,8 @@ their transfer (an order released, shipped, invoiced in the target), told back t
 For every coupled document not finished yet, a pass reads both headers (one request per
 role) and the related records the template names (one request per related entity), then:
 
+- writes header fields mapped towards the source (``direction: to_<source>``) that differ,
+  while the target's header exists, unlocking the source document as its write-back says;
 - records the ``events.record`` fields of each role when they changed (``status:<role>``);
   a header that is gone keeps its last recorded values, so the related records it names
   (posted shipments by order number) are still found;
@@ -164,6 +166,7 @@ class _Pass:
 
     def one(self, d: _Doc) -> Outcome:
         cid = d.coupling.id
+        self.flow_back(d)
         for role in self.doc.ended_by:
             if self.ended(d, role):
                 self.once(d, f"{cid}:ended:{role}", f"ended:{role}", role=role, source=role)
@@ -187,6 +190,35 @@ class _Pass:
             record_id(d.coupling, self.target),
             d.done + notes,
         )
+
+    def flow_back(self, d: _Doc) -> None:
+        """Header fields mapped towards the source take the target's values while the
+        target's header exists (plain values; unlocked as the source's write-back says)."""
+        source, target = self.source, self.target
+        there, here = d.headers.get(target), d.headers.get(source)
+        if there is None or here is None:
+            return
+        values: dict[str, Any] = {}
+        for spec in self.doc.header:
+            mine, theirs = spec.name_for(source), spec.name_for(target)
+            if (spec.direction or self.doc.direction) != f"to_{source}" or spec.lookup:
+                continue
+            if mine and theirs and not same(there.get(theirs), here.get(mine)):
+                values[mine] = there.get(theirs)
+        if not values:
+            return
+        back = next(
+            (b for b in self.doc.write_back if source in b.unlock),
+            WriteBackSpec.model_validate({source: values}),
+        )
+        problem = writeback.write_one(
+            self.ctx, self.doc, self.mapping_id, d.coupling, back, source, values,
+            self.job_id, here,
+        )  # fmt: skip
+        if problem is not None:
+            raise AccordError(problem.text(f"{self.doc.entity(source)} {d.identity}"))
+        d.headers[source] = d.known[source] = {**here, **values}
+        d.done.append("fields: " + ", ".join(sorted(values)))
 
     def occurrences(self, d: _Doc, event: TimelineSpec) -> list[tuple[Mapping[str, Any], str]]:
         """(related record values, key) of each time ``event`` holds for the document."""
