@@ -12,7 +12,7 @@ import yaml
 
 from accord.config.document_fields import check_document_fields
 from accord.config.loader import load_template, parse_template
-from accord.connectors.business_central.entities import ENTITIES as BC
+from accord.connectors.business_central.custom_api import ENTITIES as BC  # v2.0 + group
 from accord.connectors.dataverse.entities import ENTITIES as DV
 from accord.errors import ConfigError
 

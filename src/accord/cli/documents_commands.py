@@ -1,4 +1,5 @@
-"""Documents: ``accord orders create-in-erp``, ``accord documents run | set | history``.
+"""Documents: ``accord orders create-in-erp | status``, ``accord documents run | status | set |
+history``.
 
 Exit codes (ADR 0009): 0 every document went through (or was transferred before); 1 a
 document was held, stopped or not found; 2 the command failed."""
@@ -78,6 +79,38 @@ def create_in_erp(
     h = hub()
     name = mapping or documents.default_mapping(h, "salesorders", integration)
     finish_runs([documents.run(h, name, names, integration=integration)], json_out)
+
+
+@orders_app.command("status")
+@guarded
+def order_status(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Order names (default: every transferred order).")
+    ] = None,
+    mapping: DocMappingOpt = None,
+    integration: IntegrationOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Tell the CRM what became of transferred orders in the ERP now (Microsoft: the Sales
+    Order Status job): one timeline post per release, shipment and invoice; fulfilled and
+    invoiced once the ERP posted everything. Exit 1 when an order failed or is unknown."""
+    h = hub()
+    name = mapping or documents.default_mapping(h, "salesorders", integration)
+    finish_runs([documents.status(h, name, names or [], integration=integration)], json_out)
+
+
+@documents_app.command("status")
+@guarded
+def status(
+    mapping: Annotated[str, typer.Argument(help="Document mapping, e.g. 'SALES ORDER'.")],
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Documents by identity (default: all followed).")
+    ] = None,
+    integration: IntegrationOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Run a document mapping's status pass: events, posts and write-backs after transfer."""
+    finish_runs([documents.status(hub(), mapping, names or [], integration=integration)], json_out)
 
 
 @documents_app.command("run")

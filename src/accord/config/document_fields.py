@@ -149,3 +149,9 @@ def _effects(
             c.condition(info, condition, f"{place}.when")
         for role, related in event.each.items():
             c.related(role, related, headers.get(role), f"{place}.each")
+    for role, post in doc.events.post.items():
+        info = c.entity(role, post.entity, f".events.post.{role}")
+        c.fields(info, [post.regarding, post.text, *post.values], f".events.post.{role}")
+    for number, back in enumerate(doc.write_back):
+        for role, related in back.related.items():
+            c.related(role, related, headers.get(role), f".write_back[{number}].related")

@@ -29,8 +29,10 @@ ActionRun = Literal["create", "pass", "demand"]
 WriteBackAfter = Literal["create", "pass"]
 
 PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
-PLACEHOLDER_FORMS = "${setting.NAME}, ${source.FIELD}, ${target.FIELD}, ${today}, ${now}"
-_PLACEHOLDER_BODY = re.compile(r"^(?:(setting|source|target)\.[A-Za-z_][\w./]*|today|now)$")
+PLACEHOLDER_FORMS = (
+    "${setting.NAME}, ${source.FIELD}, ${target.FIELD}, ${related.FIELD}, ${today}, ${now}"
+)
+_PLACEHOLDER_BODY = re.compile(r"^(?:(setting|source|target|related)\.[A-Za-z_][\w./]*|today|now)$")
 NAME_PATTERN = r"^[a-z][a-z0-9_.-]{0,59}$"
 
 
@@ -222,6 +224,9 @@ class WriteBackSpec(_PerRole):
     """Role -> values written first to make a read-only document editable (a Submitted
     Sales order is set Active); the document's own values of those fields are recorded,
     then written back together with the write-back's values, also after a crash."""
+    ended: str | None = None
+    """A role: run once the document ended by its own life there (its header is gone and
+    one of ``ended_by``'s records exists: an order fully shipped and invoiced)."""
 
     @model_validator(mode="after")
     def _check(self) -> WriteBackSpec:
@@ -230,8 +235,10 @@ class WriteBackSpec(_PerRole):
         for role, values in self.per_role.items():
             if not isinstance(values, dict) or not values:
                 raise ValueError(f"write-back for {role} needs field: value pairs")
-        if self.after == "pass" and not self.when:
-            raise ValueError("a write-back after each pass needs 'when' (else it never ends)")
+        if self.after == "pass" and not self.when and self.ended is None:
+            raise ValueError(
+                "a write-back after each pass needs 'when' or 'ended' (else it never ends)"
+            )
         _valid_placeholders(self.per_role, "write-back")
         return self
 
@@ -292,11 +299,24 @@ class TimelineSpec(_PerRole):
         return self
 
 
+class PostSpec(_Strict):
+    """Where a role's timeline posts go: the post entity (``posts``), its field that points
+    at the document (``_regardingobjectid_value``), its text field and fixed values."""
+
+    entity: str = Field(min_length=1)
+    regarding: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    values: dict[str, Any] = Field(default_factory=dict)
+
+
 class EventsSpec(_Strict):
     """Which status changes are recorded in the document's history (role -> fields), and
     the events raised or posted from them."""
 
     record: dict[str, list[str]] = Field(default_factory=dict)
+    post: dict[str, PostSpec] = Field(default_factory=dict)
+    """Role -> where its timeline posts go; the status pass refuses to post to a role
+    without one."""
     timeline: list[TimelineSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")

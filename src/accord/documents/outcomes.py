@@ -22,9 +22,10 @@ class Outcome:
     identity: str
     status: str
     """``created``, ``completed`` (a stopped transfer finished), ``already`` (transferred
-    before), ``updated`` (transferred before; a write-back after a pass was due), ``held``,
-    ``failed`` (stopped by an error; the next run resumes it) or
-    ``not_found`` / ``not_triggered`` (asked for on demand)."""
+    before), ``updated`` (transferred before; a write-back after a pass was due, or a status
+    pass posted or wrote back), ``held``, ``failed`` (stopped by an error; the next run
+    resumes it) or ``not_found`` / ``not_triggered`` (asked for on demand); a status pass
+    also reports ``unchanged`` or ``finished`` (its status is no longer followed)."""
     target_id: str | None = None
     messages: list[str] = field(default_factory=list)
 
@@ -44,8 +45,10 @@ class DocumentRun:
         names = {
             "created": "inserted",
             "completed": "modified",
-            "updated": "modified",
             "already": "unchanged",
+            "updated": "modified",  # a status pass posted or wrote back
+            "finished": "modified",
+            "unchanged": "unchanged",
         }
         return Counter(
             names.get(o.status, "failed" if o.status in ("held", "failed") else "skipped")

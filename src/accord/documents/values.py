@@ -61,6 +61,7 @@ class Scope:
     settings: Mapping[str, Any]
     source: Mapping[str, Any] = field(default_factory=dict)
     target: Mapping[str, Any] = field(default_factory=dict)
+    related: Mapping[str, Any] = field(default_factory=dict)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def value(self, body: str) -> Any:
@@ -74,6 +75,7 @@ class Scope:
             "setting": self.settings,
             "source": self.source,
             "target": self.target,
+            "related": self.related,
         }[kind]
         return found.get(name)
 

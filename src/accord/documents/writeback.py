@@ -37,7 +37,7 @@ def write_back(
             continue  # 'pass' write-backs belong to the status flows (not order intake)
         for role, values in back.per_role.items():
             known = (read or {}).get(role)
-            found = _one(
+            found = write_one(
                 ctx, doc, mapping_id, coupling, back, role, scope.render(values), job_id, known
             )
             if found is not None:
@@ -119,7 +119,7 @@ def _records(
     return known
 
 
-def _one(
+def write_one(
     ctx: SyncContext,
     doc: DocumentMappingSpec,
     mapping_id: int,
@@ -130,6 +130,8 @@ def _one(
     job_id: str | None,
     known: Mapping[str, Any] | None,
 ) -> Problem | None:
+    """Write ``values`` onto ``role``'s document, unlocking it first when ``back`` says
+    (its own values of the unlocked fields recorded, then put back with ``values``)."""
     entity = doc.entity(role)
     rid = record_id(coupling, role)
     assert rid is not None

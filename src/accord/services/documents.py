@@ -11,6 +11,7 @@ from typing import Any
 from accord.config.documents import DocumentMappingSpec
 from accord.documents.engine import run_documents
 from accord.documents.outcomes import DocumentRun, is_automatic, settings_for
+from accord.documents.status import follows_status, run_status
 from accord.documents.values import roles
 from accord.errors import ConfigError
 from accord.services.hub import Hub
@@ -59,7 +60,8 @@ def run(
 
 
 def run_automatic(hub: Hub, integration: str | None = None) -> list[DocumentRun]:
-    """Each enabled document mapping whose trigger is automatic (a sync's documents)."""
+    """Each enabled document mapping whose trigger is automatic (a sync's documents), then
+    the status pass of each one that follows its documents after transfer."""
     runs: list[DocumentRun] = []
     with hub.context(integration) as ctx:
         for doc in ctx.config.template.documents:
@@ -69,7 +71,21 @@ def run_automatic(hub: Hub, integration: str | None = None) -> list[DocumentRun]
                 mid = state.mapping_row_id(session, ctx.config.name, doc.name)
             if is_automatic(doc, settings_for(ctx, doc, mid)):
                 runs.append(run_documents(ctx, doc.name))
+        for doc in ctx.config.template.documents:
+            if doc.enabled and doc.mode == "transfer" and follows_status(doc):
+                status = run_status(ctx, doc.name)
+                if status.job_id is not None:
+                    runs.append(status)
     return runs
+
+
+def status(
+    hub: Hub, mapping: str, identities: Sequence[str] = (), *, integration: str | None = None
+) -> DocumentRun:
+    """The status pass of one document mapping: its transferred documents (or those named)
+    told what happened to them in the target (posts, write-backs, fulfilment)."""
+    with hub.context(integration) as ctx:
+        return run_status(ctx, mapping, identities)
 
 
 def retry_held(

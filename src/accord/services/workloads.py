@@ -11,6 +11,8 @@ from datetime import timedelta
 from typing import Any
 
 from accord.documents.engine import run_documents
+from accord.documents.outcomes import document_spec
+from accord.documents.status import follows_status, run_status
 from accord.errors import TransientError
 from accord.mapping.fields import PassDirection
 from accord.runtime.executor import Handler, LocalExecutor, Submitted
@@ -122,7 +124,11 @@ def handlers(hub: Hub) -> dict[str, Handler]:
         assert isinstance(w, RunDocuments)
         with hub.kept_context(w.integration) as ctx:
             run = run_documents(ctx, w.mapping)
-        return {"documents": dict(run.counts), "job_id": run.job_id}
+            summary: dict[str, Any] = {"documents": dict(run.counts), "job_id": run.job_id}
+            if follows_status(document_spec(ctx, w.mapping)):  # what became of earlier ones
+                followed = run_status(ctx, w.mapping)
+                summary["status"] = dict(followed.counts)
+        return summary
 
     return {
         "run_documents": run_documents_now,

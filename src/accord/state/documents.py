@@ -216,3 +216,39 @@ def history(
         )
         for c in couplings
     ]
+
+
+FOLLOWED_UNTIL = "status_finished"
+"""The event that ends a document's status pass (it ended and its last write-back ran)."""
+
+
+def followed(
+    session: Session, mapping_id: int, keys: Sequence[str] = (), limit: int = 5000
+) -> list[Coupling]:
+    """Transferred documents whose status is still followed (coupled, not finished), of
+    them those whose identity or id is in ``keys`` when given."""
+    finished = select(DocumentEvent.coupling_id).where(
+        DocumentEvent.mapping_id == mapping_id, DocumentEvent.name == FOLLOWED_UNTIL
+    )
+    query = select(Coupling).where(
+        Coupling.mapping_id == mapping_id,
+        Coupling.state == "coupled",
+        Coupling.id.not_in(finished),
+    )
+    if keys:
+        named = select(CouplingLink.coupling_id).where(
+            CouplingLink.mapping_id == mapping_id,
+            CouplingLink.natural_key.in_(list(keys)) | CouplingLink.record_id.in_(list(keys)),
+        )
+        query = query.where(Coupling.id.in_(named))
+    return list(session.scalars(query.order_by(Coupling.id).limit(limit)))
+
+
+def has_event(session: Session, mapping_id: int, once_key: str) -> bool:
+    """Whether the event keyed ``once_key`` happened."""
+    found = session.scalar(
+        select(DocumentEvent.id).where(
+            DocumentEvent.mapping_id == mapping_id, DocumentEvent.once_key == once_key
+        )
+    )
+    return found is not None

@@ -125,3 +125,25 @@ def test_order_lines_post_and_the_read_only_rule(sandbox: Any) -> None:
         assert [p.values["text"] for p in timeline] == [
             "A shipment has been created for the order."
         ]
+
+
+def test_a_state_only_a_request_reaches_is_written_as_that_request(sandbox: Any) -> None:
+    """An update to Fulfilled goes as ``FulfillSalesOrder`` (an Update is refused); its
+    other values go first as an update; an order that cannot be fulfilled fails the op."""
+    account = sandbox.store.all("accounts")[0]["accountid"]
+    with closing(build_connector(settings_from_sandbox(sandbox))) as connector:
+        [made] = connector.write(
+            "salesorders",
+            [WriteOp("create", "o", {"name": "SO-DV-FULFIL", "_customerid_value": account})],
+        )
+        assert made.ok and made.id, made.error
+        fulfil = {"statecode": 3, "statuscode": 100001, "description": "done"}
+        [done] = connector.write("salesorders", [WriteOp("update", "f", fulfil, id=made.id)])
+        assert done.ok, done.error
+        row = sandbox.store.get_raw("salesorders", made.id)
+        assert (row["statecode"], row["statuscode"], row["description"]) == (3, 100001, "done")
+        [again] = connector.write(
+            "salesorders",
+            [WriteOp("update", "f", {"statecode": 3, "statuscode": 100001}, id=made.id)],
+        )
+        assert not again.ok and "state 3" in str(again.error)

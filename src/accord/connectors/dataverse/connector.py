@@ -19,6 +19,7 @@ from accord.connectors.base import (
     WriteResult,
 )
 from accord.connectors.dataverse import client as dv
+from accord.connectors.dataverse.documents import state_request
 from accord.connectors.dataverse.entities import (
     ENTITIES,
     MAX_BATCH_SIZE,
@@ -203,6 +204,8 @@ class DataverseConnector(DataverseSubscriptions, ODataConnector):
         info = self.entity(entity)
         if entity in OPTION_SETS:
             return [self._write_option(entity, op) for op in ops]
+        if any(self._state_op(entity, op) for op in ops):
+            return [self._write_state(entity, op) for op in ops]
         base = self.http.base_url
         representation = bool(self.settings.options.get("return_records", True))
 
@@ -251,21 +254,57 @@ class DataverseConnector(DataverseSubscriptions, ODataConnector):
         record_id = dv.id_from_entity_id(answer.headers.get("odata-entityid")) or op.id
         return WriteResult(ref=op.ref, ok=True, id=record_id, status=answer.status)
 
+    @staticmethod
+    def _state_op(entity: str, op: WriteOp) -> bool:
+        return (
+            op.kind == "update"
+            and op.id is not None
+            and "statecode" in op.values
+            and (state_request(entity, op.id, dict(op.values)) is not None)
+        )
+
+    def _write_state(self, entity: str, op: WriteOp) -> WriteResult:
+        """An update whose state only a request reaches: its other values first, then the
+        request (``FulfillSalesOrder``); other ops go as usual, one at a time."""
+        if not self._state_op(entity, op):
+            return self.write(entity, [op])[0]
+        assert op.id is not None
+        rest = {k: v for k, v in op.values.items() if k not in ("statecode", "statuscode")}
+        if rest:
+            [first] = self.write(entity, [WriteOp("update", op.ref, rest, id=op.id)])
+            if not first.ok:
+                return first
+        found = state_request(entity, op.id, dict(op.values))
+        assert found is not None
+        request, body = found
+        response = self.http.request("POST", request, json=body, idempotent=False)
+        failed = self._request_failed(op, response)
+        if failed is not None:
+            return failed
+        return WriteResult(ref=op.ref, ok=True, id=op.id, status=response.status_code)
+
+    def _request_failed(self, op: WriteOp, response: Any) -> WriteResult | None:
+        """The failed result of a request made for ``op`` (auth failures raise)."""
+        if ERRORS.classify(response.status_code) is Outcome.AUTH:
+            raise self.error(response, Phase.WRITE)
+        if response.status_code < 300:
+            return None
+        payload: Any = None
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = response.text
+        return failed_result(op.ref, op.id, response.status_code, payload)
+
     def _write_option(self, entity: str, op: WriteOp) -> WriteResult:
         try:
             action, body = dv.option_action(OPTION_SETS[entity], op)
         except (TypeError, ValueError) as exc:
             return WriteResult(ref=op.ref, ok=False, id=op.id, error=f"bad option value: {exc}")
         response = self.http.request("POST", action, json=body, idempotent=False)
-        if ERRORS.classify(response.status_code) is Outcome.AUTH:
-            raise self.error(response, Phase.WRITE)
-        if response.status_code >= 300:
-            payload: Any = None
-            try:
-                payload = response.json()
-            except ValueError:
-                payload = response.text
-            return failed_result(op.ref, op.id, response.status_code, payload)
+        failed = self._request_failed(op, response)
+        if failed is not None:
+            return failed
         value = body.get("Value")
         if response.status_code == 200 and response.content:
             value = response.json().get("NewOptionValue", value)

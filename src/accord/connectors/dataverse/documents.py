@@ -157,3 +157,23 @@ STATE_REQUESTS: dict[str, dict[int, str]] = {
     "salesorders": {2: "CancelSalesOrder", 3: "FulfillSalesOrder"},
 }
 """Entity set -> target statecode -> the request that reaches it (not an Update)."""
+CLOSE_ACTIVITIES: dict[str, tuple[str, str]] = {
+    "quotes": ("QuoteClose", "quoteid"),
+    "salesorders": ("OrderClose", "salesorderid"),
+}
+"""Entity set -> (the close activity its state requests take, the activity's lookup to it)."""
+
+
+def state_request(
+    entity: str, record_id: str, values: dict[str, object]
+) -> tuple[str, dict[str, object]] | None:
+    """The request (name, body) an update setting ``values`` takes when its ``statecode``
+    is reached only by a request (an order set Fulfilled: ``FulfillSalesOrder``)."""
+    state = values.get("statecode")
+    request = STATE_REQUESTS.get(entity, {}).get(state) if isinstance(state, int) else None
+    if request is None:
+        return None
+    activity, nav = CLOSE_ACTIVITIES[entity]
+    body: dict[str, object] = {activity: {f"{nav}@odata.bind": f"/{entity}({record_id})"}}
+    body["Status"] = values.get("statuscode", -1)
+    return request, body

@@ -1,0 +1,172 @@
+"""The order status back to Sales, end to end over the sandboxes: what Business Central does
+to a transferred order (release, partial shipments, the invoice) becomes one post each on the
+Sales order's timeline whatever the retries and crashes, and the Sales order is fulfilled and
+invoiced once BC posted everything (its order then gone by its own life)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from accord.state.document_tables import DocumentEvent
+from tests.documents.conftest import MAPPING, Intake
+from tests.sandboxes.business_central.test_custom_documents import act, set_quantities
+from tests.sandboxes.conftest import api_client
+
+RELEASED = "The order status has changed to Released."
+
+
+def posts(intake: Intake, order: str) -> list[str]:
+    rows = [p for p in intake.dv.all("posts") if p["_regardingobjectid_value"] == order]
+    return sorted(str(p["text"]) for p in rows)
+
+
+def transferred(intake: Intake, name: str, quantity: Decimal) -> tuple[str, dict[str, Any]]:
+    """A Sales order ``name`` of one line, created in BC: (Sales order id, BC order)."""
+    product = intake.products()[0]
+    order = intake.submit(name, [{"_productid_value": product["productid"], "quantity": quantity}])
+    made = intake.cli("orders", "create-in-erp", name)
+    assert made.code == 0, made.output
+    [bc_order] = intake.bc_orders(name)
+    return order, bc_order
+
+
+def status(intake: Intake, *names: str) -> dict[str, Any]:
+    ran = intake.cli("orders", "status", *names, "--json")
+    assert ran.code == 0, ran.output
+    [run] = json.loads(ran.stdout)["runs"]
+    return dict(run)
+
+
+def operate(intake: Intake, bc_order: str, action: str) -> None:
+    bc = intake.world.bc
+    with api_client(bc) as http:
+        done = act(http, bc, "salesOrderOperations", bc_order, action)
+        assert done.status_code == 204, done.text
+
+
+def test_a_release_in_bc_is_one_post_on_the_sales_order(intake: Intake) -> None:
+    order, bc_order = transferred(intake, "SO-ST-REL", Decimal(2))
+    assert bc_order["shipToCity"] and bc_order["shipToPostCode"]
+    [back] = status(intake, "SO-ST-REL")["documents"]  # where BC ships it flows back
+    assert back["messages"] == ["fields: shipto_city, shipto_line1, shipto_postalcode"]
+    assert status(intake, "SO-ST-REL")["documents"][0]["status"] == "unchanged"
+    intake.bc.update_raw("salesOrders", bc_order["id"], {"shipToCity": "Changed in BC"})
+    assert status(intake, "SO-ST-REL")["documents"][0]["messages"] == ["fields: shipto_city"]
+    sales = intake.sales_order(order)
+    assert (sales["shipto_city"], sales["shipto_postalcode"]) == (
+        "Changed in BC",
+        bc_order["shipToPostCode"],
+    )
+    assert (sales["statecode"], sales["statuscode"]) == (1, 3)  # unlocked, then Submitted again
+    assert posts(intake, order) == []
+    operate(intake, bc_order["id"], "release")
+    first = status(intake, "SO-ST-REL")
+    assert first["documents"][0]["status"] == "updated"
+    assert first["documents"][0]["messages"] == [f"released: posted ({bc_order['id']})"]
+    again = status(intake, "SO-ST-REL")
+    assert again["documents"][0]["status"] == "unchanged"
+    assert posts(intake, order) == [RELEASED]
+    sales = intake.sales_order(order)
+    assert (sales["statecode"], sales["statuscode"]) == (1, 3)  # still Submitted
+    history = intake.cli("documents", "history", MAPPING, "SO-ST-REL", "--json")
+    names = [e["name"] for e in json.loads(history.stdout)["documents"][0]["events"]]
+    assert names.count("posted:released") == 1
+    assert names.count("status:erp") == 1  # the BC order's number and status, recorded once
+
+
+def test_partial_shipments_and_the_invoice_post_once_then_the_order_is_fulfilled(
+    intake: Intake,
+) -> None:
+    order, bc_order = transferred(intake, "SO-ST-SHIP", Decimal(5))
+    bc = intake.world.bc
+    [line] = intake.bc_lines("SO-ST-SHIP")
+    with api_client(bc) as http:
+        set_quantities(http, bc, line["id"], 2, 0)  # the first shipment: 2 of 5
+    operate(intake, bc_order["id"], "ship")
+    status(intake)
+    status(intake, "SO-ST-SHIP")
+    [first] = [s for s in bc.store.all("salesShipments") if s["orderNumber"] == bc_order["number"]]
+    assert posts(intake, order) == sorted(
+        [RELEASED, f"A shipment has been created for the order ({first['number']})."]
+    )
+
+    operate(intake, bc_order["id"], "ship")  # the rest, 3
+    shipments = [
+        s for s in bc.store.all("salesShipments") if s["orderNumber"] == bc_order["number"]
+    ]
+    [second] = [s for s in shipments if s["id"] != first["id"]]
+    assert status(intake, "SO-ST-SHIP")["documents"][0]["status"] == "updated"
+    # a crash between the post and its record: the intent stays, the record is lost
+    with intake.world.hub.db.session() as session:
+        lost = session.execute(
+            delete(DocumentEvent).where(
+                DocumentEvent.name == "posted:shipped",
+                DocumentEvent.once_key.like(f"%:shipped:{second['id']}"),
+            )
+        )
+        assert lost.rowcount == 1
+    status(intake, "SO-ST-SHIP")  # finds the post by its text: not posted again
+    shipped = [f"A shipment has been created for the order ({s['number']})." for s in shipments]
+    assert posts(intake, order) == sorted([RELEASED, *shipped])
+    with intake.world.hub.db.session() as session:
+        found = session.scalars(
+            select(DocumentEvent).where(
+                DocumentEvent.name == "posted:shipped",
+                DocumentEvent.once_key.like(f"%:shipped:{second['id']}"),
+            )
+        ).all()
+        assert len(found) == 1 and found[0].detail["posts"]["crm"]
+
+    operate(intake, bc_order["id"], "invoice")  # BC deletes the order: fully invoiced
+    assert intake.bc_orders("SO-ST-SHIP") == []
+    [invoice] = [i for i in bc.store.all("salesInvoices") if i["orderNumber"] == bc_order["number"]]
+    last = status(intake, "SO-ST-SHIP")
+    assert last["documents"][0]["status"] == "finished"
+    for _ in range(2):  # no longer followed: nothing happens again
+        followed = [d["identity"] for d in status(intake)["documents"]]
+        assert "SO-ST-SHIP" not in followed
+    invoiced = f"An invoice has been created for the order ({invoice['number']})."
+    assert posts(intake, order) == sorted([RELEASED, *shipped, invoiced])
+    sales = intake.sales_order(order)
+    assert (sales["statecode"], sales["statuscode"]) == (4, 100003)  # Fulfilled, then Invoiced
+    assert str(sales["datefulfilled"])[:10] == str(second["postingDate"])[:10]
+    history = intake.cli("documents", "history", MAPPING, "SO-ST-SHIP", "--json")
+    names = [e["name"] for e in json.loads(history.stdout)["documents"][0]["events"]]
+    assert names.count("ended:erp") == 1 and names.count("status_finished") == 1
+    assert [n for n in names if n.startswith("write_back:")] == [
+        "write_back:1",
+        "write_back:2",
+        "write_back:3",
+    ]
+
+
+def test_status_of_an_unknown_order_exits_1(intake: Intake) -> None:
+    ran = intake.cli("orders", "status", "SO-NEVER-MADE", "--json")
+    assert ran.code == 1, ran.output
+    [doc] = json.loads(ran.stdout)["runs"][0]["documents"]
+    assert doc["status"] == "not_found"
+
+
+def test_a_quiet_pass_reads_each_entity_once_for_all_orders(intake: Intake) -> None:
+    """Nothing new: one read per header entity and per related entity, not per order."""
+    for name in ("SO-ST-QUIET-1", "SO-ST-QUIET-2"):
+        transferred(intake, name, Decimal(1))
+    status(intake)  # every followed order records its BC values once
+    for handle in (intake.world.bc, intake.world.dv):
+        handle.faults.reset_stats()
+    followed = status(intake)["documents"]
+    assert len(followed) >= 2 and {d["status"] for d in followed} == {"unchanged"}
+    counted: dict[str, int] = {}
+    for system, handle in (("erp", intake.world.bc), ("crm", intake.world.dv)):
+        routes = handle.faults.stats()["by_route"]
+        counted[system] = sum(
+            n
+            for route, n in routes.items()
+            if "oauth2" not in route and "openid" not in route and not route.endswith("companies")
+        )
+    # erp: orders, their operations page, posted shipments, posted invoices; crm: the orders
+    assert counted == {"erp": 4, "crm": 1}
