@@ -22,7 +22,7 @@ from typing import Any
 from accord.config.documents import DocumentMappingSpec
 from accord.config.filters import Filter, all_of, matches
 from accord.connectors.base import ChangeQuery, Record, WriteOp
-from accord.documents import dependencies, lines, writeback
+from accord.documents import actions, dependencies, lines, revisions, writeback
 from accord.documents.outcomes import (
     DocumentRun,
     Outcome,
@@ -81,7 +81,9 @@ class _Run:
         skipped: list[Outcome] = []
         if identities:
             found = connector.find_any(entity, self.identity_source, list(identities))
-            named = {str(r.values.get(self.identity_source)): r for r in found}
+            named: dict[str, Record] = {}
+            for r in sorted(found, key=self.preference):  # several share it: the last wins
+                named[str(r.values.get(self.identity_source))] = r
             for identity in identities:
                 record = named.get(identity)
                 if record is None:
@@ -95,6 +97,13 @@ class _Run:
                 for record in page.records:
                     chosen.setdefault(record.id, record)
         return list(chosen.values()), skipped
+
+    def preference(self, record: Record) -> tuple[bool, int]:
+        """Of source documents sharing an identity (a quote's revisions), the one taken on
+        demand: a triggered one, then the newest revision."""
+        condition = self.trigger()
+        triggered = condition is None or matches(condition, record.values)
+        return triggered, revisions.revision_of(self.doc, record.values) if self.doc.revision else 0
 
     # ------------------------------------------------------------------ one document
     def one(self, record: Record, asked: bool) -> Outcome:
@@ -125,16 +134,45 @@ class _Run:
                 ],
             )
         if coupling is not None and coupling.state == "coupled":
-            if triggered:  # its mark is gone (submitted again): mark it again, nothing twice
-                self.step(coupling, "writing_back")
+            if triggered and self.doc.write_back:  # its mark is gone (submitted again):
+                self.step(coupling, "writing_back")  # mark it again, nothing twice
                 return self.finish(record, coupling, identity, "already")
-            return Outcome(record.id, identity, "already", record_id(coupling, self.target))
+            return self.passed(
+                record,
+                coupling,
+                Outcome(record.id, identity, "already", record_id(coupling, self.target)),
+            )
         resumed = coupling is not None
         if coupling is not None and coupling.state == "writing_back":
             return self.finish(record, coupling, identity, "completed")
+        if coupling is None or coupling.state == "creating":
+            before = revisions.earlier(self.ctx, self.doc, self.mapping_id, record, identity)
+            if before is not None and before.converted is not None:
+                problem = revisions.converted_problem(self.doc, record, before)
+                return self.hold(record, coupling, identity, [problem])
+            if before is not None:
+                coupling = revisions.take_over(
+                    self.ctx,
+                    self.doc,
+                    self.mapping_id,
+                    coupling,
+                    record,
+                    identity,
+                    before,
+                    self.job_id,
+                )
         problems, header, planned = self.prepare(record, coupling)
         if problems:
             return self.hold(record, coupling, identity, problems)
+        fresh = False
+        if coupling is not None and coupling.state == "rebuilding":
+            problems = revisions.rebuild(
+                self.ctx, self.doc, self.mapping_id, coupling, self.settings, header, self.job_id
+            )
+            if problems:
+                return self.hold(record, coupling, identity, problems)
+            self.step(coupling, "lines" if self.doc.lines else "writing_back")
+            fresh = True
         if coupling is None:
             with self.ctx.db.session() as session:
                 coupling = state.intend(
@@ -149,7 +187,6 @@ class _Run:
                     reason="on demand" if asked else "trigger",
                     job_id=self.job_id,
                 )
-        fresh = False
         if coupling.state == "creating":
             try:
                 made, fresh = self.header(coupling, identity, header)
@@ -166,7 +203,25 @@ class _Run:
             if problems:
                 return self.hold(record, coupling, identity, problems)
             self.step(coupling, "writing_back", detail={"lines": written})
-        return self.finish(record, coupling, identity, "completed" if resumed else "created")
+        outcome = self.finish(record, coupling, identity, "completed" if resumed else "created")
+        return outcome if outcome.status == "held" else self.passed(record, coupling, outcome)
+
+    def passed(self, record: Record, coupling: Coupling, outcome: Outcome) -> Outcome:
+        """Run the actions due on this pass (a won quote made into an order), once each."""
+        if not any(a.run == "pass" for a in self.doc.actions):
+            return outcome
+        target = {"id": record_id(coupling, self.target)}
+        scope = Scope(self.settings, source=record.values, target=target)
+        done = actions.on_pass(
+            self.ctx, self.doc, self.mapping_id, coupling, record, scope, self.job_id
+        )
+        if done.problems:
+            return self.hold(record, coupling, outcome.identity, done.problems)
+        if done.status is not None:
+            outcome.status = done.status
+            outcome.target_id = done.target_id or outcome.target_id
+            outcome.messages += done.messages or []
+        return outcome
 
     def finish(self, record: Record, coupling: Coupling, identity: str, status: str) -> Outcome:
         target_id = record_id(coupling, self.target)
@@ -206,7 +261,11 @@ class _Run:
         problems += self.identity_problems(record)
         planned: list[Any] = []
         if doc.lines:
-            positions = lines.recorded_positions(self.ctx, coupling.id) if coupling else {}
+            positions = (
+                lines.recorded_positions(self.ctx, coupling.id)
+                if coupling is not None and coupling.state != "rebuilding"
+                else {}
+            )
             info = self.ctx.connector(self.target).entity(str(doc.lines.per_role[self.target]))
             planned, more = plan_lines(
                 doc,

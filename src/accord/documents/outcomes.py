@@ -22,8 +22,10 @@ class Outcome:
     identity: str
     status: str
     """``created``, ``completed`` (a stopped transfer finished), ``already`` (transferred
-    before), ``held``, ``failed`` (stopped by an error; the next run resumes it) or
-    ``not_found`` / ``not_triggered`` (asked for on demand)."""
+    before), ``converted`` (an action made it into another mapping's document, coupled
+    there), ``waiting`` (an action waits for a related record), ``held``, ``failed``
+    (stopped by an error; the next run resumes it) or ``not_found`` / ``not_triggered``
+    (asked for on demand)."""
     target_id: str | None = None
     messages: list[str] = field(default_factory=list)
 
@@ -40,7 +42,12 @@ class DocumentRun:
 
     def job_counts(self) -> Counter[str]:
         """The outcomes as the job log's counters."""
-        names = {"created": "inserted", "completed": "modified", "already": "unchanged"}
+        names = {
+            "created": "inserted",
+            "completed": "modified",
+            "converted": "modified",
+            "already": "unchanged",
+        }
         return Counter(
             names.get(o.status, "failed" if o.status in ("held", "failed") else "skipped")
             for o in self.outcomes
