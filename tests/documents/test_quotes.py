@@ -206,3 +206,33 @@ def test_a_revision_of_a_converted_quote_is_held(intake: Intake, dv_http: httpx.
     assert len(intake.bc_orders("QU-LATE")) == 1 and not bc_quotes(intake, "QU-LATE")
     retried = intake.cli("retry", "--json")  # nothing changed: held again, nothing made
     assert not bc_quotes(intake, "QU-LATE"), retried.output
+
+
+def test_killed_after_make_order_the_rerun_couples_the_order_it_made(
+    intake: Intake, dv_http: httpx.Client
+) -> None:
+    from tests.documents.test_order_intake_crashes import eventually, killed_after
+
+    quote = make_quote(intake, dv_http, "QU-KILL", "2027-01-31", 2)
+    assert take(intake, "QU-KILL")[0]["status"] == "created"
+    [bc_quote] = bc_quotes(intake, "QU-KILL")
+    order = ok(dv_http.post("ConvertQuoteToSalesOrder", json={"QuoteId": quote}))
+    with killed_after(
+        intake,
+        intake.bc,
+        "delete_raw",
+        lambda entity, key, *_: entity == "salesQuotes" and key == bc_quote["id"],
+        "quotes",
+        "create-in-erp",
+        "QU-KILL",
+    ):
+        pass
+    eventually(lambda: not bc_quotes(intake, "QU-KILL"))
+    [bc_order] = intake.bc_orders("QU-KILL")  # made, the answer lost
+    [doc] = take(intake, "QU-KILL")
+    assert (doc["status"], doc["target_id"]) == ("converted", bc_order["id"]), doc
+    assert [o["id"] for o in intake.bc_orders("QU-KILL")] == [bc_order["id"]]
+    coupled = {record_id(c, "crm"): record_id(c, "erp") for c in intake.world.couplings(MAPPING)}
+    assert coupled[order["salesorderid"]] == bc_order["id"]
+    [quote_coupling] = [c for c in intake.world.couplings(QUOTE) if record_id(c, "crm") == quote]
+    assert quote_coupling.state == "coupled" and not quote_coupling.skipped  # ended, not deleted
