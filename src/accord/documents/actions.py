@@ -176,19 +176,7 @@ def _couple(
         taken_target = record_id(taken, o_target) if taken is not None else None
         started = state.last_event(session, coupling.id, f"started:{action.name}") is not None
     if taken_target is not None:
-        what = f"{other.entity(o_source)} {o_identity}"
-        return Done(
-            problems=[
-                Problem(
-                    None,
-                    action.name,
-                    f"{what} was already transferred by {other.name} to "
-                    f"{other.entity(o_target)} {taken_target}; {action.operation} would make "
-                    f"a second one: delete that one in {o_target} (or this "
-                    f"{doc.entity(doc.target)}), then 'accord retry'",
-                )
-            ]
-        )
+        return _taken(ctx, doc, mapping_id, coupling, action, key, other, related, taken_target)
     made = _made(ctx, doc, other, other_id, record) if started else None
     if made is None:
         rid = record_id(coupling, action.role)
@@ -243,6 +231,45 @@ def _couple(
     number = made.values.get("number")
     message = f"{action.operation}: {other.entity(o_target)} {number or made.id}, coupled to "
     return Done("converted", made.id, [message + f"{other.entity(o_source)} {o_identity}"])
+
+
+def _taken(
+    ctx: SyncContext,
+    doc: DocumentMappingSpec,
+    mapping_id: int,
+    coupling: Coupling,
+    action: ActionSpec,
+    key: str,
+    other: DocumentMappingSpec,
+    related: Record,
+    taken: str,
+) -> Done:
+    """The related record went its own way first (the Sales order was transferred by order
+    intake): the action would make a second one. Held while this document's target exists;
+    once a person removed it, the document ends with the other mapping's record."""
+    o_source, o_target = roles(other)
+    rid = record_id(coupling, action.role)
+    what = f"{other.entity(o_source)} {related.values.get(other.identity[o_source])}"
+    entity = doc.entity(action.role)
+    if rid is not None and ctx.connector(action.role).get(entity, [rid]):
+        text = (
+            f"{what} was already transferred by {other.name} to {other.entity(o_target)} "
+            f"{taken}; {action.operation} would make a second one: delete {entity} {rid} in "
+            f"{action.role} (the order stands for it), then 'accord retry'"
+        )
+        return Done(problems=[Problem(None, action.name, text)])
+    with ctx.db.session() as session:
+        state.add_event(
+            session,
+            mapping_id,
+            coupling.id,
+            action.name,
+            role=action.role,
+            reason=f"{what} was transferred by {other.name}",
+            detail={"key": key, "id": taken, "related": related.id, "mapping": other.name},
+            once_key=key,
+        )
+    return Done("converted", taken, [f"{what} was transferred by {other.name} to {taken}"])
 
 
 def _related(

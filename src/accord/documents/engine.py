@@ -217,6 +217,8 @@ class _Run:
         )
         if done.problems:
             return self.hold(record, coupling, outcome.identity, done.problems)
+        if coupling.skipped or coupling.links[self.source].last_result == "failure":
+            self.step(coupling, "coupled")  # held on an earlier pass: through now
         if done.status is not None:
             outcome.status = done.status
             outcome.target_id = done.target_id or outcome.target_id
