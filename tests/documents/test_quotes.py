@@ -266,3 +266,21 @@ def test_a_won_quote_whose_order_intake_took_first_is_held_until_its_bc_quote_go
     assert (converted["status"], converted["target_id"]) == ("converted", bc_order["id"])
     assert take(intake, "QU-FIRST")[0]["status"] == "already"
     assert intake.bc_orders("QU-FIRST") == [bc_order]
+
+
+def test_active_quotes_are_taken_by_automatic_runs_only_when_set(
+    intake: Intake, dv_http: httpx.Client
+) -> None:
+    make_quote(intake, dv_http, "QU-AUTO", "2027-05-31", 1)
+    off = intake.cli("documents", "run", QUOTE, "--json")
+    assert off.code == 0, off.output
+    assert not bc_quotes(intake, "QU-AUTO")  # auto_process_quotes is off, as in BC
+    assert intake.cli("documents", "set", QUOTE, "auto_process_quotes", "true").code == 0
+    try:
+        ran = intake.cli("documents", "run", QUOTE, "--json")
+    finally:
+        intake.cli("documents", "set", QUOTE, "auto_process_quotes", "false")
+    statuses = {d["identity"]: d["status"] for d in json.loads(ran.stdout)["runs"][0]["documents"]}
+    assert statuses["QU-AUTO"] == "created", ran.output
+    [made] = bc_quotes(intake, "QU-AUTO")
+    assert made["validUntilDate"] == "2027-05-31"
