@@ -284,3 +284,20 @@ def test_active_quotes_are_taken_by_automatic_runs_only_when_set(
     assert statuses["QU-AUTO"] == "created", ran.output
     [made] = bc_quotes(intake, "QU-AUTO")
     assert made["validUntilDate"] == "2027-05-31"
+
+
+def test_a_make_order_that_business_central_refuses_holds_the_quote_with_its_message(
+    intake: Intake, dv_http: httpx.Client
+) -> None:
+    quote = make_quote(intake, dv_http, "QU-EMPTY", "2027-01-31", 0)  # no lines
+    order = ok(dv_http.post("ConvertQuoteToSalesOrder", json={"QuoteId": quote}))
+    ran = intake.cli("quotes", "create-in-erp", "QU-EMPTY", "--json")
+    assert ran.code == 1, ran.output
+    [doc] = json.loads(ran.stdout)["runs"][0]["documents"]
+    assert doc["status"] == "held"
+    assert "refused makeOrder" in doc["messages"][0]
+    assert "There is nothing to convert." in doc["messages"][0]
+    assert bc_quotes(intake, "QU-EMPTY") and not intake.bc_orders("QU-EMPTY")
+    assert order["salesorderid"] not in {
+        record_id(c, "crm") for c in intake.world.couplings(MAPPING)
+    }
