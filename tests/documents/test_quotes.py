@@ -301,3 +301,35 @@ def test_a_make_order_that_business_central_refuses_holds_the_quote_with_its_mes
     assert order["salesorderid"] not in {
         record_id(c, "crm") for c in intake.world.couplings(MAPPING)
     }
+
+
+def test_killed_after_the_archive_the_rerun_archives_once(
+    intake: Intake, dv_http: httpx.Client
+) -> None:
+    from tests.documents.test_order_intake_crashes import eventually, killed_after
+
+    first = make_quote(intake, dv_http, "QU-KILL-ARCH", "2027-01-31", 1)
+    assert take(intake, "QU-KILL-ARCH")[0]["status"] == "created"
+    [made] = bc_quotes(intake, "QU-KILL-ARCH")
+    second = revise(dv_http, first)
+    activate(dv_http, second)
+
+    def versions() -> list[dict[str, Any]]:
+        rows = intake.bc.all("salesQuoteArchives")
+        return [a for a in rows if a["documentId"] == made["id"]]
+
+    with killed_after(
+        intake,
+        intake.bc,
+        "insert_raw",
+        lambda entity, *_: entity == "salesQuoteArchives",
+        "quotes",
+        "create-in-erp",
+        "QU-KILL-ARCH",
+    ):
+        pass
+    eventually(lambda: len(versions()) == 1)
+    [doc] = take(intake, "QU-KILL-ARCH")
+    assert (doc["status"], doc["source_id"]) == ("completed", second), doc
+    assert [v["versionNumber"] for v in versions()] == [1]  # archived once
+    assert [q["id"] for q in bc_quotes(intake, "QU-KILL-ARCH")] == [made["id"]]

@@ -11,6 +11,7 @@ record is looked for before the action runs again: never two orders.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -68,25 +69,33 @@ def run_action(
     action: ActionSpec,
     scope: Scope,
     job_id: str | None,
+    made: Callable[[], int] | None = None,
 ) -> Problem | None:
     """Run ``action`` on the coupling's document of its role unless its key ran before; a
-    refusal is a problem that holds the document (a passing error raises)."""
+    refusal is a problem that holds the document (a passing error raises). ``made`` counts
+    what the action makes (the document's archived versions): counted when it starts, a
+    count grown since an unfinished start (a crash after the call) means it ran."""
     key = str(scope.render(action.key))
     if done(ctx, mapping_id, key):
         return None
     rid = record_id(coupling, action.role)
     assert rid is not None
+    counted = made() if made is not None else None
     with ctx.db.session() as session:
-        state.add_event(
-            session,
-            mapping_id,
-            coupling.id,
-            f"started:{action.name}",
-            role=action.role,
-            detail={"key": key},
-            job_id=job_id,
-        )
-    problem = _call(ctx, doc, action, rid)
+        prior = state.last_event(session, coupling.id, f"started:{action.name}")
+        before = prior.detail.get("before") if prior and prior.detail.get("key") == key else None
+        ran = counted is not None and before is not None and counted > int(before)
+        if not ran:
+            state.add_event(
+                session,
+                mapping_id,
+                coupling.id,
+                f"started:{action.name}",
+                role=action.role,
+                detail={"key": key, "before": counted},
+                job_id=job_id,
+            )
+    problem = None if ran else _call(ctx, doc, action, rid)
     if problem is not None:
         return problem
     with ctx.db.session() as session:
@@ -96,6 +105,7 @@ def run_action(
             coupling.id,
             action.name,
             role=action.role,
+            reason="found done after a stop" if ran else None,
             detail={"key": key, "id": rid},
             once_key=key,
             job_id=job_id,

@@ -10,13 +10,14 @@ ended by its own life (a quote made into an order) is held with an error."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from accord.config.documents import DocumentMappingSpec
+from accord.config.filters import where
 from accord.connectors.base import Record, WriteOp
 from accord.documents import actions, lines
 from accord.documents.values import Problem, Scope, roles
@@ -169,6 +170,21 @@ def take_over(
         return row
 
 
+def _versions(
+    ctx: SyncContext, doc: DocumentMappingSpec, target_id: str
+) -> Callable[[], int] | None:
+    """How many archived versions the target keeps of its document (``revision.archives``)."""
+    assert doc.revision is not None
+    if not doc.revision.archives:
+        return None
+    [(role, archives)] = doc.revision.archives.items()
+    [(their, mine)] = archives.link.items()
+    if mine != "id":
+        return None
+    connector = ctx.connector(role)
+    return lambda: connector.count(archives.entity, where(their, "eq", target_id))
+
+
 def rebuild(
     ctx: SyncContext,
     doc: DocumentMappingSpec,
@@ -190,7 +206,16 @@ def rebuild(
     scope = Scope(settings, source=earlier_values, target={"id": target_id})
     by_name = {a.name: a for a in doc.actions}
     for name in doc.revision.before_rebuild:
-        problem = actions.run_action(ctx, doc, mapping_id, coupling, by_name[name], scope, job_id)
+        problem = actions.run_action(
+            ctx,
+            doc,
+            mapping_id,
+            coupling,
+            by_name[name],
+            scope,
+            job_id,
+            _versions(ctx, doc, target_id),
+        )
         if problem is not None:
             return [problem]
     connector = ctx.connector(target)
