@@ -10,8 +10,10 @@ field (so a crash after the create never makes a second one) and created if abse
 lines are recorded, then written; the write-back marks the source. Anything that stops a
 document -- a customer filtered out, a write-in without the write-in item -- is found
 before the first write: the document is held with an error naming it, its line and what
-to fix, and the other documents go on. Nothing here knows a system: the flow is the
-template's.
+to fix, and the other documents go on. A new revision of a source document takes over its
+earlier revision's target (:mod:`~accord.documents.revisions`); actions due on a pass run
+once per key (:mod:`~accord.documents.actions`). Nothing here knows a system: the flow is
+the template's.
 """
 
 from __future__ import annotations
