@@ -10,7 +10,7 @@ from accord.cli import couple_commands as couple
 from accord.cli import inspect, privacy
 from accord.cli import setup_commands as setup
 from accord.cli import sync_commands as sync
-from accord.cli.documents_commands import documents_app, orders_app
+from accord.cli.documents_commands import documents_app, orders_app, quotes_app
 from accord.cli.invoice_commands import invoices_app
 from accord.cli.items import items_app
 from accord.cli.root import app, main_options, sandbox_app
@@ -41,6 +41,7 @@ for command in (
     app.command()(command)
 privacy.register(app)
 app.add_typer(orders_app, name="orders")
+app.add_typer(quotes_app, name="quotes")
 app.add_typer(documents_app, name="documents")
 app.add_typer(invoices_app, name="invoices")
 app.add_typer(template_app, name="template")

@@ -1,5 +1,5 @@
-"""Documents: ``accord orders create-in-erp | status``, ``accord documents run | status | set |
-history``.
+"""Documents: ``accord orders create-in-erp | status``, ``accord quotes create-in-erp |
+history``, ``accord documents run | status | set | history``.
 
 Exit codes (ADR 0009): 0 every document went through (or was transferred before); 1 a
 document was held, stopped or not found; 2 the command failed."""
@@ -14,7 +14,7 @@ import typer
 from accord.cli.common import EXIT_OK, EXIT_RECORDS, console, err_console, guarded, hub, print_json
 from accord.cli.root import IntegrationOpt, JsonOpt
 from accord.documents.outcomes import DocumentRun
-from accord.services import documents
+from accord.services import document_archives, documents
 
 orders_app = typer.Typer(help="Sales orders between the CRM and the ERP.", no_args_is_help=True)
 documents_app = typer.Typer(help="Document mappings (kind: document).", no_args_is_help=True)
@@ -178,3 +178,50 @@ def history(
             console.print(
                 f"  {e.occurred_at:%Y-%m-%d %H:%M:%S} {e.name}{where}{why}", highlight=False
             )
+
+
+quotes_app = typer.Typer(help="Sales quotes from the CRM to the ERP.", no_args_is_help=True)
+
+
+@quotes_app.command("create-in-erp")
+@guarded
+def quotes_create_in_erp(
+    names: Annotated[list[str], typer.Argument(help="Quote names (the CRM's quote Name).")],
+    mapping: DocMappingOpt = None,
+    integration: IntegrationOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Take the named quotes now (Microsoft: Process in Business Central).
+
+    An Active quote becomes an ERP quote (a new revision archives and rebuilds it); a won
+    quote whose CRM order exists becomes the ERP order, coupled to that order."""
+    h = hub()
+    name = mapping or documents.default_mapping(h, "quotes", integration)
+    finish_runs([documents.run(h, name, names, integration=integration)], json_out)
+
+
+@quotes_app.command("history")
+@guarded
+def quotes_history(
+    name: Annotated[str, typer.Argument(help="The quote's Name (or an id).")],
+    mapping: DocMappingOpt = None,
+    integration: IntegrationOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The archived versions of a quote in the ERP (one per earlier revision)."""
+    h = hub()
+    chosen = mapping or documents.default_mapping(h, "quotes", integration)
+    found = document_archives.archived_versions(h, chosen, name, integration=integration)
+    code = EXIT_OK if found.documents else EXIT_RECORDS
+    if json_out:
+        print_json({"exit_code": code, **asdict(found)})
+        raise typer.Exit(code)
+    if not found.documents:
+        err_console.print(f"no quote {name!r} in {chosen}")
+        raise typer.Exit(code)
+    if not found.versions:
+        console.print(f"{name}: no archived version")
+    for v in found.versions:
+        shown = ", ".join(f"{k} {v[k]}" for k in sorted(v) if k not in ("id",) and v[k] is not None)
+        console.print(f"{name}: {shown}", highlight=False)
+    raise typer.Exit(code)

@@ -138,7 +138,7 @@ class _Checker:
                 [*back.per_role, *back.when, *back.related, *back.unlock], f".write_back[{number}]"
             )
         for action in doc.actions:
-            self.roles_of([action.role, *action.when], f".actions[{action.name}]")
+            self.roles_of([action.role, *action.when, *action.related], f".actions[{action.name}]")
             if action.couples_to and action.couples_to not in self.documents:
                 self.fail(
                     f".actions[{action.name}].couples_to",
@@ -147,6 +147,7 @@ class _Checker:
                 )
         if doc.revision is not None:
             self.entities(doc.revision.per_role, ".revision", "revision field", every=False)
+            self.roles_of([*doc.revision.document, *doc.revision.archives], ".revision")
         self.roles_of(doc.ended_by, ".ended_by")
         self.roles_of(doc.events.record, ".events.record")
         for event in doc.events.timeline:

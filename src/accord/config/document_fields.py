@@ -74,8 +74,10 @@ def check_document_fields(doc: DocumentMappingSpec, entities: Descriptors) -> No
     for role, condition in doc.filters.items():
         c.condition(headers.get(role), condition, f".filters.{role}")
     if doc.revision is not None:
-        for role, name in doc.revision.per_role.items():
+        for role, name in [*doc.revision.per_role.items(), *doc.revision.document.items()]:
             c.fields(headers.get(role), [str(name)], ".revision")
+        for role, related in doc.revision.archives.items():
+            c.related(role, related, headers.get(role), ".revision.archives")
     lines: dict[str, EntityInfo | None] = {}
     if doc.lines is not None:
         spec = doc.lines
@@ -137,6 +139,8 @@ def _effects(
     for action in doc.actions:
         for role, condition in action.when.items():
             c.condition(headers.get(role), condition, f".actions[{action.name}].when")
+        for role, related in action.related.items():
+            c.related(role, related, headers.get(role), f".actions[{action.name}].related")
     for role, names in doc.events.record.items():
         c.fields(headers.get(role), names, ".events.record")
     for event in doc.events.timeline:

@@ -250,6 +250,9 @@ class ActionSpec(_Strict):
     name: str = Field(pattern=NAME_PATTERN)
     role: str
     operation: str = Field(min_length=1)
+    """The action bound to the role's document (``makeOrder``), or ``ENTITY/action`` for an
+    action of another entity set keyed by the document's id (an operations page:
+    ``salesQuoteOperations/archive``)."""
     run: ActionRun = "pass"
     """``create``: once the document is created; ``pass``: on a pass where ``when`` holds;
     ``demand``: only when asked (a command, or a revision's ``before_rebuild``)."""
@@ -259,6 +262,10 @@ class ActionSpec(_Strict):
     couples_to: str | None = None
     """A document mapping whose coupling takes the record the action creates (a quote's
     ``makeOrder`` -> the order mapping)."""
+    related: dict[str, RelatedSpec] = Field(default_factory=dict, max_length=1)
+    """With ``couples_to``: role -> the record of that role that becomes the source of the
+    created record's coupling (the Sales order made from the quote: ``{entity: salesorders,
+    link: {_quoteid_value: quoteid}}``); the action waits until it exists."""
 
     @model_validator(mode="after")
     def _check(self) -> ActionSpec:
@@ -335,6 +342,12 @@ class RevisionSpec(_PerRole):
 
     before_rebuild: list[str] = Field(default_factory=list)
     """Names of this mapping's actions (``run: demand``) run before the rebuild."""
+    document: dict[str, str] = Field(default_factory=dict)
+    """Role -> the field every revision of one document shares (``crm: quotenumber``); an
+    earlier revision is one with the same identity and, when given, the same value here."""
+    archives: dict[str, RelatedSpec] = Field(default_factory=dict, max_length=1)
+    """Role -> where that system keeps the archived versions of its document
+    (``erp: {entity: salesQuoteArchives, link: {documentId: id}}``), listed by history."""
 
 
 class SettingSpec(_Strict):

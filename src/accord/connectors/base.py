@@ -207,6 +207,17 @@ class ChangeSubscriber(Protocol):
 
 
 @runtime_checkable
+class ActionRunner(Protocol):
+    """A connector whose system runs actions bound to one record (Business Central's
+    ``makeOrder``, an operations page's ``archive``)."""
+
+    def run_action(self, entity: str, record_id: str, action: str) -> None:
+        """Run ``action`` on record ``record_id`` of ``entity``; raise a clear error when the
+        system refuses it (its message), transient or terminal as the error table says."""
+        ...
+
+
+@runtime_checkable
 class Connector(Protocol):
     """A connected system."""
 

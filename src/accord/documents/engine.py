@@ -10,8 +10,10 @@ field (so a crash after the create never makes a second one) and created if abse
 lines are recorded, then written; the write-back marks the source. Anything that stops a
 document -- a customer filtered out, a write-in without the write-in item -- is found
 before the first write: the document is held with an error naming it, its line and what
-to fix, and the other documents go on. Nothing here knows a system: the flow is the
-template's.
+to fix, and the other documents go on. A new revision of a source document takes over its
+earlier revision's target (:mod:`~accord.documents.revisions`); actions due on a pass run
+once per key (:mod:`~accord.documents.actions`). Nothing here knows a system: the flow is
+the template's.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 from accord.config.documents import DocumentMappingSpec
 from accord.config.filters import Filter, all_of, matches
 from accord.connectors.base import ChangeQuery, Record, WriteOp
-from accord.documents import dependencies, lines, writeback
+from accord.documents import actions, dependencies, lines, revisions, writeback
 from accord.documents.outcomes import (
     DocumentRun,
     Outcome,
@@ -83,7 +85,9 @@ class _Run:
         skipped: list[Outcome] = []
         if identities:
             found = connector.find_any(entity, self.identity_source, list(identities))
-            named = {str(r.values.get(self.identity_source)): r for r in found}
+            named: dict[str, Record] = {}
+            for r in sorted(found, key=self.preference):  # several share it: the last wins
+                named[str(r.values.get(self.identity_source))] = r
             for identity in identities:
                 record = named.get(identity)
                 if record is None:
@@ -97,6 +101,13 @@ class _Run:
                 for record in page.records:
                     chosen.setdefault(record.id, record)
         return list(chosen.values()), skipped
+
+    def preference(self, record: Record) -> tuple[bool, int]:
+        """Of source documents sharing an identity (a quote's revisions), the one taken on
+        demand: a triggered one, then the newest revision."""
+        condition = self.trigger()
+        triggered = condition is None or matches(condition, record.values)
+        return triggered, revisions.revision_of(self.doc, record.values) if self.doc.revision else 0
 
     # ------------------------------------------------------------------ one document
     def one(self, record: Record, asked: bool) -> Outcome:
@@ -130,13 +141,39 @@ class _Run:
             if triggered and self.marks:  # its mark is gone (submitted again): mark it again
                 self.step(coupling, "writing_back")
                 return self.finish(record, coupling, identity, "already")
-            return self.passed(record, coupling, identity, "already")
+            outcome = self.written_back(record, coupling, identity, "already")
+            return outcome if outcome.status == "held" else self.passed(record, coupling, outcome)
         resumed = coupling is not None
         if coupling is not None and coupling.state == "writing_back":
             return self.finish(record, coupling, identity, "completed")
+        if coupling is None or coupling.state == "creating":
+            before = revisions.earlier(self.ctx, self.doc, self.mapping_id, record, identity)
+            if before is not None and before.converted is not None:
+                problem = revisions.converted_problem(self.doc, record, before)
+                return self.hold(record, coupling, identity, [problem])
+            if before is not None:
+                coupling = revisions.take_over(
+                    self.ctx,
+                    self.doc,
+                    self.mapping_id,
+                    coupling,
+                    record,
+                    identity,
+                    before,
+                    self.job_id,
+                )
         problems, header, planned = self.prepare(record, coupling)
         if problems:
             return self.hold(record, coupling, identity, problems)
+        fresh = False
+        if coupling is not None and coupling.state == "rebuilding":
+            problems = revisions.rebuild(
+                self.ctx, self.doc, self.mapping_id, coupling, self.settings, header, self.job_id
+            )
+            if problems:
+                return self.hold(record, coupling, identity, problems)
+            self.step(coupling, "lines" if self.doc.lines else "writing_back")
+            fresh = True
         if coupling is None:
             with self.ctx.db.session() as session:
                 coupling = state.intend(
@@ -151,7 +188,6 @@ class _Run:
                     reason="on demand" if asked else "trigger",
                     job_id=self.job_id,
                 )
-        fresh = False
         if coupling.state == "creating":
             try:
                 made, fresh = self.header(coupling, identity, header)
@@ -168,7 +204,27 @@ class _Run:
             if problems:
                 return self.hold(record, coupling, identity, problems)
             self.step(coupling, "writing_back", detail={"lines": written})
-        return self.finish(record, coupling, identity, "completed" if resumed else "created")
+        outcome = self.finish(record, coupling, identity, "completed" if resumed else "created")
+        return outcome if outcome.status == "held" else self.passed(record, coupling, outcome)
+
+    def passed(self, record: Record, coupling: Coupling, outcome: Outcome) -> Outcome:
+        """Run the actions due on this pass (a won quote made into an order), once each."""
+        if not any(a.run == "pass" for a in self.doc.actions):
+            return outcome
+        target = {"id": record_id(coupling, self.target)}
+        scope = Scope(self.settings, source=record.values, target=target)
+        done = actions.on_pass(
+            self.ctx, self.doc, self.mapping_id, coupling, record, scope, self.job_id
+        )
+        if done.problems:
+            return self.hold(record, coupling, outcome.identity, done.problems)
+        if coupling.skipped or coupling.links[self.source].last_result == "failure":
+            self.step(coupling, "coupled")  # held on an earlier pass: through now
+        if done.status is not None:
+            outcome.status = done.status
+            outcome.target_id = done.target_id or outcome.target_id
+            outcome.messages += done.messages or []
+        return outcome
 
     def finish(self, record: Record, coupling: Coupling, identity: str, status: str) -> Outcome:
         scope = Scope(self.settings, source=record.values)
@@ -184,9 +240,11 @@ class _Run:
         if problems:
             return self.hold(record, coupling, identity, problems)
         self.step(coupling, "coupled")
-        return self.passed(record, coupling, identity, status)
+        return self.written_back(record, coupling, identity, status)
 
-    def passed(self, record: Record, coupling: Coupling, identity: str, status: str) -> Outcome:
+    def written_back(
+        self, record: Record, coupling: Coupling, identity: str, status: str
+    ) -> Outcome:
         """A transferred document: its ``after: pass`` write-backs now due (an invoice paid
         since) are written, once each; ``updated`` when one was."""
         target_id = record_id(coupling, self.target)
@@ -228,7 +286,11 @@ class _Run:
         problems += self.identity_problems(record)
         planned: list[Any] = []
         if doc.lines:
-            positions = lines.recorded_positions(self.ctx, coupling.id) if coupling else {}
+            positions = (
+                lines.recorded_positions(self.ctx, coupling.id)
+                if coupling is not None and coupling.state != "rebuilding"
+                else {}
+            )
             info = self.ctx.connector(self.target).entity(str(doc.lines.per_role[self.target]))
             planned, more = plan_lines(
                 doc,

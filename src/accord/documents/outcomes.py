@@ -23,9 +23,11 @@ class Outcome:
     status: str
     """``created``, ``completed`` (a stopped transfer finished), ``already`` (transferred
     before), ``updated`` (transferred before; a write-back after a pass was due, or a status
-    pass posted or wrote back), ``held``, ``failed`` (stopped by an error; the next run
-    resumes it) or ``not_found`` / ``not_triggered`` (asked for on demand); a status pass
-    also reports ``unchanged`` or ``finished`` (its status is no longer followed)."""
+    pass posted or wrote back), ``converted`` (an action made it into another mapping's
+    document, coupled there), ``waiting`` (an action waits for a related record), ``held``,
+    ``failed`` (stopped by an error; the next run resumes it) or ``not_found`` /
+    ``not_triggered`` (asked for on demand); a status pass also reports ``unchanged`` or
+    ``finished`` (its status is no longer followed)."""
     target_id: str | None = None
     messages: list[str] = field(default_factory=list)
 
@@ -49,6 +51,7 @@ class DocumentRun:
             "updated": "modified",  # a status pass posted or wrote back
             "finished": "modified",
             "unchanged": "unchanged",
+            "converted": "modified",
         }
         return Counter(
             names.get(o.status, "failed" if o.status in ("held", "failed") else "skipped")

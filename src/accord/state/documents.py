@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from accord.state.couplings import by_ids, link_of, new_coupling
@@ -79,9 +79,12 @@ def unfinished(
     session: Session, mapping_id: int, source: str, *, held: bool, limit: int = 5000
 ) -> list[str]:
     """Source ids of documents whose transfer stopped before its end (a crash, an error),
-    not held ones unless ``held``."""
+    not held ones unless ``held`` (then also finished documents held by an action due on a
+    pass, their last result a failure)."""
     conditions: list[Any] = [Coupling.state != "coupled"]
-    if not held:
+    if held:
+        conditions = [or_(Coupling.state != "coupled", CouplingLink.last_result == "failure")]
+    else:
         conditions.append(Coupling.skipped.is_(False))
     query = (
         select(CouplingLink.record_id)

@@ -266,3 +266,52 @@ def test_deep_insert_and_expand_details(dv: SandboxHandle, dv_http: httpx.Client
     assert len(listed[0]["order_details"]) == 2
     wrong = dv_http.get("salesorders", params={"$expand": "quote_details"})
     assert wrong.status_code == 400
+
+
+def test_convert_quote_to_sales_order(dv: SandboxHandle, dv_http: httpx.Client) -> None:
+    account = first(dv, "accounts")["accountid"]
+    product = first(dv, "products")["productid"]
+    quote = create(
+        dv_http,
+        "quotes",
+        {"name": "Q convert", "customerid_account@odata.bind": f"/accounts({account})"},
+    )
+    qid = quote["quoteid"]
+    detail = dv_http.post(
+        "quotedetails",
+        json={
+            "quoteid@odata.bind": f"/quotes({qid})",
+            "productid@odata.bind": f"/products({product})",
+            "quantity": 3,
+            "priceperunit": 2,
+        },
+    )
+    assert detail.status_code == 204, detail.text
+    draft = dv_http.post("ConvertQuoteToSalesOrder", json={"QuoteId": qid})
+    assert draft.status_code == 400 and "Active or Won" in draft.text
+    assert dv_http.patch(f"quotes({qid})", json={"statecode": 1}).status_code == 204
+    converted = dv_http.post(
+        "ConvertQuoteToSalesOrder", json={"QuoteId": qid, "ColumnSet": {"AllColumns": True}}
+    )
+    assert converted.status_code == 200, converted.text
+    order = converted.json()
+    assert (order["name"], order["_quoteid_value"], order["_customerid_value"]) == (
+        "Q convert",
+        qid,
+        account,
+    )
+    assert (order["statecode"], order["statuscode"]) == (0, 1)
+    assert order["ordernumber"].startswith("ORD-")
+    won = get(dv_http, f"quotes({qid})")
+    assert (won["statecode"], won["statuscode"]) == (2, 4)
+    lines = dv_http.get(
+        "salesorderdetails", params={"$filter": f"_salesorderid_value eq {order['salesorderid']}"}
+    ).json()["value"]
+    assert [(Decimal(str(d["quantity"])), d["_productid_value"]) for d in lines] == [
+        (Decimal(3), product)
+    ]
+    assert Decimal(str(order["totalamount"])) == Decimal("6.00")
+    missing = dv_http.post(
+        "ConvertQuoteToSalesOrder", json={"QuoteId": "00000000-0000-0000-0000-000000000001"}
+    )
+    assert missing.status_code == 404

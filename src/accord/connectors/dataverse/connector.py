@@ -86,6 +86,7 @@ class DataverseConnector(DataverseSubscriptions, ODataConnector):
 
     system = "dataverse"
     precision = "s"
+    action_namespace = "Microsoft.Dynamics.CRM"
     ENTITIES: ClassVar[Mapping[str, EntityInfo]] = ENTITIES
 
     def __init__(self, settings: ConnectionSettings, http: HttpClient) -> None:

@@ -33,6 +33,7 @@ from accord.errors import (
     ApiGroupMissingError,
     ConfigError,
     Phase,
+    TerminalError,
     UnknownEntityError,
 )
 
@@ -340,6 +341,19 @@ class ODataConnector(ABC):
                 params["$select"] = select
             records.extend(self._query(info, params, self.page_size(info)))
         return records
+
+    action_namespace: str = "Microsoft.NAV"
+    """The namespace of the service's bound actions (``…(<id>)/<namespace>.<action>``)."""
+
+    def run_action(self, entity: str, record_id: str, action: str) -> None:
+        """POST ``<entity set>(<id>)/<namespace>.<action>`` with no body (204 when done)."""
+        info = self.entity(entity)
+        if not is_guid(record_id):
+            raise TerminalError(f"{entity} {record_id!r} is not an id", phase=Phase.WRITE)
+        path = f"{self.collection(info)}({record_id})/{self.action_namespace}.{action}"
+        response = self.http.request("POST", path, idempotent=False)
+        if response.status_code not in (200, 204):
+            raise self.error(response, Phase.WRITE)
 
     def count(self, entity: str, filter: Filter | None = None) -> int:
         """``$count=true`` on a one-row page (both services cap ``/$count`` alike)."""

@@ -1,8 +1,10 @@
 """The Dataverse requests that move a sales document's state where an Update may not:
 ``WinQuote`` and ``CloseQuote`` (a ``QuoteClose`` activity and a ``Status``), ``ReviseQuote``
 (closes the quote as Revised and returns its next revision as a Draft copy with its details),
-``FulfillSalesOrder`` and ``CancelSalesOrder`` (an ``OrderClose`` and a ``Status``). The close
-activities themselves are not kept by the sandbox."""
+``ConvertQuoteToSalesOrder`` (wins an Active quote, then returns a new Active order made from
+it: name, customer, price list and currency, ``quoteid``, its details), ``FulfillSalesOrder``
+and ``CancelSalesOrder`` (an ``OrderClose`` and a ``Status``). The close activities
+themselves are not kept by the sandbox."""
 
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ _NOT_COPIED = frozenset(
 class Requests:
     """State requests of one Dataverse sandbox."""
 
-    names = frozenset({*_CLOSE, "ReviseQuote"})
+    names = frozenset({*_CLOSE, "ReviseQuote", "ConvertQuoteToSalesOrder"})
 
     def __init__(self, documents: DvDocuments) -> None:
         self.docs = documents
@@ -45,6 +47,8 @@ class Requests:
             raise refuse(BAD_SYNTAX, "The request body must be a JSON object.")
         if req.path == "ReviseQuote":
             return self.revise(req, body)
+        if req.path == "ConvertQuoteToSalesOrder":
+            return self.convert(req, body)
         entity, activity, allowed, state = _CLOSE[req.path]
         doc = DOCUMENTS[entity]
         header = self.target(doc, activity, body.get(activity))
@@ -115,5 +119,64 @@ class Requests:
         payload = {
             "@odata.context": f"{req.origin}{req.path_root}/$metadata#quotes/$entity",
             **entity_json(new, spec),
+        }
+        return Resp(200, payload)
+
+    def quote(self, name: str, body: Row) -> Row:
+        quote_id = body.get("QuoteId")
+        if not isinstance(quote_id, str) or not GUID_RE.match(quote_id):
+            raise refuse(BAD_SYNTAX, f"{name} needs 'QuoteId' (a GUID).")
+        row = self.store.get_raw("quotes", quote_id.lower())
+        if row is None:
+            raise refuse("0x80040217", f"quote With Id = {quote_id} Does Not Exist", 404)
+        return row
+
+    def convert(self, req: Req, body: Row) -> Resp:
+        """ConvertQuoteToSalesOrder: an Active quote is closed as Won (``QuoteCloseStatus``,
+        default Won) and a Won one stays so; the new order starts Active (New) with the
+        quote's name, customer, price list, currency and details."""
+        quote = self.quote(req.path, body)
+        if quote["statecode"] not in (1, 2):
+            raise refuse(
+                INVALID_STATE,
+                "ConvertQuoteToSalesOrder: the quote must be Active or Won; it is in state "
+                f"{quote['statecode']}.",
+            )
+        order_doc, quote_doc = DOCUMENTS["salesorders"], DOCUMENTS["quotes"]
+        spec = self.store.specs["salesorders"]
+        detail = self.store.specs[order_doc.details]
+        copied = (
+            "name",
+            "_customerid_value",
+            "_pricelevelid_value",
+            "_transactioncurrencyid_value",
+        )
+        with self.store.transaction():
+            if quote["statecode"] == 1:
+                status = quote_doc.model.valid_status(2, body.get("QuoteCloseStatus"))
+                if status is None:
+                    raise refuse(BAD_SYNTAX, "QuoteCloseStatus must be a Won status (4).")
+                self.store.update_raw("quotes", quote["quoteid"], {"statecode": 2, "statuscode": 4})
+            values = {k: quote.get(k) for k in copied if k in spec.field_map}
+            values |= {
+                "_quoteid_value": quote["quoteid"],
+                "statecode": 0,
+                "statuscode": 1,
+                order_doc.model.number_field: self.docs.next_number(order_doc),
+            }
+            order = self.store.insert_raw("salesorders", values)
+            for line in self.docs.details(quote_doc, quote["quoteid"]):
+                copy = {
+                    k: v
+                    for k, v in line.items()
+                    if k in detail.field_map and k not in _NOT_COPIED and k != "_quoteid_value"
+                }
+                copy[order_doc.parent_column] = order["salesorderid"]
+                self.store.insert_raw(order_doc.details, copy)
+            self.docs.totals(order_doc, order["salesorderid"])
+            order = self.store.get_raw("salesorders", order["salesorderid"]) or order
+        payload = {
+            "@odata.context": f"{req.origin}{req.path_root}/$metadata#salesorders/$entity",
+            **entity_json(order, spec),
         }
         return Resp(200, payload)

@@ -1,0 +1,335 @@
+"""Quotes, Dynamics 365 Sales -> Business Central, end to end over the sandboxes: an Active
+quote becomes a BC quote valid until its Effective To; each new revision archives the BC
+quote and rebuilds it; a won quote whose Sales order exists becomes the BC order through
+makeOrder, coupled to that Sales order so order intake never makes a second one; a
+revision of a converted quote is held. Quotes are made, revised, won and converted through
+the Dataverse requests, as a person in Sales does."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from accord.state.couplings import record_id
+from tests.documents.conftest import MAPPING, Intake
+from tests.sandboxes.conftest import api_client
+
+QUOTE = "QUOTE"
+
+
+@pytest.fixture(scope="module")
+def dv_http(intake: Intake) -> Iterator[httpx.Client]:
+    with api_client(intake.world.dv) as client:
+        yield client
+
+
+def ok(resp: httpx.Response) -> dict[str, Any]:
+    assert resp.status_code in (200, 201, 204), resp.text
+    return dict(resp.json()) if resp.content else {}
+
+
+def make_quote(intake: Intake, http: httpx.Client, name: str, effective_to: str, count: int) -> str:
+    """An Active quote ``name`` with ``count`` lines (made Draft, then activated)."""
+    made = ok(
+        http.post(
+            "quotes",
+            json={
+                "name": name,
+                "customerid_account@odata.bind": f"/accounts({intake.account()})",
+                "effectiveto": effective_to,
+            },
+            headers={"Prefer": "return=representation"},
+        )
+    )
+    add_lines(intake, http, made["quoteid"], count)
+    activate(http, made["quoteid"])
+    return str(made["quoteid"])
+
+
+def add_lines(intake: Intake, http: httpx.Client, quote: str, count: int, first: int = 1) -> None:
+    products = intake.products()
+    for n in range(count):
+        product = products[n % len(products)]["productid"]
+        ok(
+            http.post(
+                "quotedetails",
+                json={
+                    "quoteid@odata.bind": f"/quotes({quote})",
+                    "productid@odata.bind": f"/products({product})",
+                    "quantity": first + n,
+                    "priceperunit": 5,
+                    "sequencenumber": first + n,
+                },
+            )
+        )
+
+
+def activate(http: httpx.Client, quote: str) -> None:
+    ok(http.patch(f"quotes({quote})", json={"statecode": 1, "statuscode": 2}))
+
+
+def revise(http: httpx.Client, quote: str) -> str:
+    """ReviseQuote: the quote closes as Revised; its next revision is a Draft copy."""
+    return str(ok(http.post("ReviseQuote", json={"QuoteId": quote}))["quoteid"])
+
+
+def take(intake: Intake, *names: str) -> list[dict[str, Any]]:
+    ran = intake.cli("quotes", "create-in-erp", *names, "--json")
+    docs: list[dict[str, Any]] = json.loads(ran.stdout)["runs"][0]["documents"]
+    return docs
+
+
+def bc_quotes(intake: Intake, name: str) -> list[dict[str, Any]]:
+    return [q for q in intake.bc.all("salesQuotes") if q["externalDocumentNumber"] == name]
+
+
+def bc_quote_lines(intake: Intake, quote_id: str) -> list[dict[str, Any]]:
+    found = [r for r in intake.bc.all("salesQuoteLines") if r["documentId"] == quote_id]
+    return sorted(found, key=lambda r: r["sequence"])
+
+
+def test_three_revisions_leave_two_archived_versions(intake: Intake, dv_http: httpx.Client) -> None:
+    first = make_quote(intake, dv_http, "QU-REV", "2027-01-31", 2)
+    [doc] = take(intake, "QU-REV")
+    assert doc["status"] == "created", doc
+    [made] = bc_quotes(intake, "QU-REV")
+    assert made["validUntilDate"] == "2027-01-31"
+    assert made["customerId"] in intake.coupled("CUSTOMER", "erp")
+    assert [r["quantity"] for r in bc_quote_lines(intake, made["id"])] == [1, 2]
+
+    second = revise(dv_http, first)
+    ok(dv_http.patch(f"quotes({second})", json={"effectiveto": "2027-02-28"}))
+    add_lines(intake, dv_http, second, 1, first=3)
+    activate(dv_http, second)
+    [doc] = take(intake, "QU-REV")
+    assert (doc["status"], doc["source_id"], doc["target_id"]) == ("created", second, made["id"])
+    [rebuilt] = bc_quotes(intake, "QU-REV")
+    assert rebuilt["id"] == made["id"] and rebuilt["validUntilDate"] == "2027-02-28"
+    assert [r["quantity"] for r in bc_quote_lines(intake, made["id"])] == [1, 2, 3]
+
+    third = revise(dv_http, second)
+    ok(dv_http.patch(f"quotes({third})", json={"effectiveto": "2027-03-31"}))
+    activate(dv_http, third)
+    assert take(intake, "QU-REV")[0]["status"] == "created"
+    assert take(intake, "QU-REV")[0]["status"] == "already"  # asked again: nothing twice
+    [last] = bc_quotes(intake, "QU-REV")
+    assert last["id"] == made["id"] and last["validUntilDate"] == "2027-03-31"
+    archives = [a for a in intake.bc.all("salesQuoteArchives") if a["documentId"] == made["id"]]
+    assert sorted((a["versionNumber"], a["validUntilDate"]) for a in archives) == [
+        (1, "2027-01-31"),
+        (2, "2027-02-28"),
+    ]
+
+    shown = intake.cli("quotes", "history", "QU-REV", "--json")
+    assert shown.code == 0, shown.output
+    history = json.loads(shown.stdout)
+    assert history["documents"] == [made["id"]]
+    assert [(v["versionNumber"], v["validUntilDate"]) for v in history["versions"]] == [
+        (1, "2027-01-31"),
+        (2, "2027-02-28"),
+    ]
+    plain = intake.cli("quotes", "history", "QU-REV")
+    assert plain.code == 0 and plain.stdout.count("QU-REV:") == 2, plain.output
+    assert intake.cli("quotes", "history", "QU-NONE").code == 1
+
+
+def test_a_won_quote_becomes_the_bc_order_of_its_sales_order_once(
+    intake: Intake, dv_http: httpx.Client
+) -> None:
+    quote = make_quote(intake, dv_http, "QU-WON", "2027-01-31", 2)
+    assert take(intake, "QU-WON")[0]["status"] == "created"
+    [bc_quote] = bc_quotes(intake, "QU-WON")
+    ok(
+        dv_http.post(
+            "WinQuote",
+            json={"QuoteClose": {"quoteid@odata.bind": f"/quotes({quote})"}, "Status": 4},
+        )
+    )
+    [doc] = take(intake, "QU-WON")
+    assert doc["status"] == "waiting", doc  # no Sales order made from it yet
+    assert bc_quotes(intake, "QU-WON") and not intake.bc_orders("QU-WON")
+
+    order = ok(dv_http.post("ConvertQuoteToSalesOrder", json={"QuoteId": quote}))
+    assert (order["name"], order["_quoteid_value"], order["statecode"]) == ("QU-WON", quote, 0)
+    [doc] = take(intake, "QU-WON")
+    [bc_order] = intake.bc_orders("QU-WON")
+    assert (doc["status"], doc["target_id"]) == ("converted", bc_order["id"]), doc
+    assert not bc_quotes(intake, "QU-WON")  # makeOrder turned it into the order
+    assert [r["quantity"] for r in intake.bc_lines("QU-WON")] == [Decimal(1), Decimal(2)]
+    [coupling] = [
+        c for c in intake.world.couplings(MAPPING) if record_id(c, "crm") == order["salesorderid"]
+    ]
+    assert (coupling.state, record_id(coupling, "erp")) == ("coupled", bc_order["id"])
+    assert take(intake, "QU-WON")[0]["status"] == "already"
+
+    # submitted in Sales: order intake marks it and makes no second BC order
+    ok(dv_http.patch(f"salesorders({order['salesorderid']})", json={"statecode": 1}))
+    ran = intake.cli("orders", "create-in-erp", "QU-WON", "--json")
+    assert ran.code == 0, ran.output
+    assert json.loads(ran.stdout)["runs"][0]["documents"][0]["status"] == "already"
+    assert [o["id"] for o in intake.bc_orders("QU-WON")] == [bc_order["id"]]
+    assert intake.sales_order(order["salesorderid"])["lastbackofficesubmit"]
+    assert bc_quote["id"] not in {q["id"] for q in intake.bc.all("salesQuotes")}
+
+
+def test_a_revision_of_a_converted_quote_is_held(intake: Intake, dv_http: httpx.Client) -> None:
+    quote = make_quote(intake, dv_http, "QU-LATE", "2027-01-31", 1)
+    assert take(intake, "QU-LATE")[0]["status"] == "created"
+    ok(dv_http.post("ConvertQuoteToSalesOrder", json={"QuoteId": quote}))  # wins it too
+    assert take(intake, "QU-LATE")[0]["status"] == "converted"
+    old = intake.dv.get_raw("quotes", quote)
+    # a later revision of the same quote (Sales refuses ReviseQuote on a Won quote; a
+    # copy made by another tool or an import carries the next revision number)
+    intake.dv.insert(
+        "quotes",
+        {
+            "name": "QU-LATE",
+            "quotenumber": old["quotenumber"],
+            "revisionnumber": 1,
+            "_customerid_value": old["_customerid_value"],
+            "statecode": 1,
+            "statuscode": 2,
+        },
+    )
+    ran = intake.cli("quotes", "create-in-erp", "QU-LATE", "--json")
+    assert ran.code == 1, ran.output
+    [doc] = json.loads(ran.stdout)["runs"][0]["documents"]
+    assert doc["status"] == "held"
+    [message] = doc["messages"]
+    assert "QU-LATE" in message and "revision 1 cannot be taken" in message
+    assert "make a new" in message and "order" in message
+    assert len(intake.bc_orders("QU-LATE")) == 1 and not bc_quotes(intake, "QU-LATE")
+    retried = intake.cli("retry", "--json")  # nothing changed: held again, nothing made
+    assert not bc_quotes(intake, "QU-LATE"), retried.output
+
+
+def test_killed_after_make_order_the_rerun_couples_the_order_it_made(
+    intake: Intake, dv_http: httpx.Client
+) -> None:
+    from tests.documents.test_order_intake_crashes import eventually, killed_after
+
+    quote = make_quote(intake, dv_http, "QU-KILL", "2027-01-31", 2)
+    assert take(intake, "QU-KILL")[0]["status"] == "created"
+    [bc_quote] = bc_quotes(intake, "QU-KILL")
+    order = ok(dv_http.post("ConvertQuoteToSalesOrder", json={"QuoteId": quote}))
+    with killed_after(
+        intake,
+        intake.bc,
+        "delete_raw",
+        lambda entity, key, *_: entity == "salesQuotes" and key == bc_quote["id"],
+        "quotes",
+        "create-in-erp",
+        "QU-KILL",
+    ):
+        pass
+    eventually(lambda: not bc_quotes(intake, "QU-KILL"))
+    [bc_order] = intake.bc_orders("QU-KILL")  # made, the answer lost
+    [doc] = take(intake, "QU-KILL")
+    assert (doc["status"], doc["target_id"]) == ("converted", bc_order["id"]), doc
+    assert [o["id"] for o in intake.bc_orders("QU-KILL")] == [bc_order["id"]]
+    coupled = {record_id(c, "crm"): record_id(c, "erp") for c in intake.world.couplings(MAPPING)}
+    assert coupled[order["salesorderid"]] == bc_order["id"]
+    [quote_coupling] = [c for c in intake.world.couplings(QUOTE) if record_id(c, "crm") == quote]
+    assert quote_coupling.state == "coupled" and not quote_coupling.skipped  # ended, not deleted
+
+
+def test_a_won_quote_whose_order_intake_took_first_is_held_until_its_bc_quote_goes(
+    intake: Intake, dv_http: httpx.Client
+) -> None:
+    quote = make_quote(intake, dv_http, "QU-FIRST", "2027-01-31", 1)
+    assert take(intake, "QU-FIRST")[0]["status"] == "created"
+    [bc_quote] = bc_quotes(intake, "QU-FIRST")
+    order = ok(dv_http.post("ConvertQuoteToSalesOrder", json={"QuoteId": quote}))
+    ok(dv_http.patch(f"salesorders({order['salesorderid']})", json={"statecode": 1}))
+    assert intake.cli("orders", "create-in-erp", "QU-FIRST").code == 0  # intake went first
+    [bc_order] = intake.bc_orders("QU-FIRST")
+    ran = intake.cli("quotes", "create-in-erp", "QU-FIRST", "--json")
+    assert ran.code == 1, ran.output
+    [doc] = json.loads(ran.stdout)["runs"][0]["documents"]
+    assert doc["status"] == "held" and bc_order["id"] in doc["messages"][0]
+    assert f"delete salesQuotes {bc_quote['id']}" in doc["messages"][0]
+    assert intake.bc_orders("QU-FIRST") == [bc_order]  # makeOrder never ran
+
+    intake.bc.delete_raw("salesQuotes", bc_quote["id"])  # a BC user removes the quote
+    retried = intake.cli("retry", "--json")  # other held documents may stay held
+    [converted] = [
+        d
+        for run in json.loads(retried.stdout)["runs"]
+        for d in run["documents"]
+        if d["identity"] == "QU-FIRST"
+    ]
+    assert (converted["status"], converted["target_id"]) == ("converted", bc_order["id"])
+    assert take(intake, "QU-FIRST")[0]["status"] == "already"
+    assert intake.bc_orders("QU-FIRST") == [bc_order]
+
+
+def test_active_quotes_are_taken_by_automatic_runs_only_when_set(
+    intake: Intake, dv_http: httpx.Client
+) -> None:
+    make_quote(intake, dv_http, "QU-AUTO", "2027-05-31", 1)
+    off = intake.cli("documents", "run", QUOTE, "--json")
+    assert off.code == 0, off.output
+    assert not bc_quotes(intake, "QU-AUTO")  # auto_process_quotes is off, as in BC
+    assert intake.cli("documents", "set", QUOTE, "auto_process_quotes", "true").code == 0
+    try:
+        ran = intake.cli("documents", "run", QUOTE, "--json")
+    finally:
+        intake.cli("documents", "set", QUOTE, "auto_process_quotes", "false")
+    statuses = {d["identity"]: d["status"] for d in json.loads(ran.stdout)["runs"][0]["documents"]}
+    assert statuses["QU-AUTO"] == "created", ran.output
+    [made] = bc_quotes(intake, "QU-AUTO")
+    assert made["validUntilDate"] == "2027-05-31"
+
+
+def test_a_make_order_that_business_central_refuses_holds_the_quote_with_its_message(
+    intake: Intake, dv_http: httpx.Client
+) -> None:
+    quote = make_quote(intake, dv_http, "QU-EMPTY", "2027-01-31", 0)  # no lines
+    order = ok(dv_http.post("ConvertQuoteToSalesOrder", json={"QuoteId": quote}))
+    ran = intake.cli("quotes", "create-in-erp", "QU-EMPTY", "--json")
+    assert ran.code == 1, ran.output
+    [doc] = json.loads(ran.stdout)["runs"][0]["documents"]
+    assert doc["status"] == "held"
+    assert "refused makeOrder" in doc["messages"][0]
+    assert "There is nothing to convert." in doc["messages"][0]
+    assert bc_quotes(intake, "QU-EMPTY") and not intake.bc_orders("QU-EMPTY")
+    assert order["salesorderid"] not in {
+        record_id(c, "crm") for c in intake.world.couplings(MAPPING)
+    }
+
+
+def test_killed_after_the_archive_the_rerun_archives_once(
+    intake: Intake, dv_http: httpx.Client
+) -> None:
+    from tests.documents.test_order_intake_crashes import eventually, killed_after
+
+    first = make_quote(intake, dv_http, "QU-KILL-ARCH", "2027-01-31", 1)
+    assert take(intake, "QU-KILL-ARCH")[0]["status"] == "created"
+    [made] = bc_quotes(intake, "QU-KILL-ARCH")
+    second = revise(dv_http, first)
+    activate(dv_http, second)
+
+    def versions() -> list[dict[str, Any]]:
+        rows = intake.bc.all("salesQuoteArchives")
+        return [a for a in rows if a["documentId"] == made["id"]]
+
+    with killed_after(
+        intake,
+        intake.bc,
+        "insert_raw",
+        lambda entity, *_: entity == "salesQuoteArchives",
+        "quotes",
+        "create-in-erp",
+        "QU-KILL-ARCH",
+    ):
+        pass
+    eventually(lambda: len(versions()) == 1)
+    [doc] = take(intake, "QU-KILL-ARCH")
+    assert (doc["status"], doc["source_id"]) == ("completed", second), doc
+    assert [v["versionNumber"] for v in versions()] == [1]  # archived once
+    assert [q["id"] for q in bc_quotes(intake, "QU-KILL-ARCH")] == [made["id"]]
