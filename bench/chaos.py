@@ -20,18 +20,17 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from accord.sandboxes.common.faults import FAULT_KINDS
 from bench.chaos_model import Ledger, template_yaml
-from bench.procs import REPO, _env
+from bench.procs import REPO, _env, drop_queue, fresh_database
 
 Log = Callable[[str], None]
 BROKER = "amqp://guest:guest@127.0.0.1:5672//"
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 MAPPING = "CUSTOMER"
 RETRY = {"max_attempts": 8, "base_delay": 0.05, "max_delay": 0.5, "max_retry_after": 2.0}
 CLIENT_TIMEOUT = 2.0
@@ -191,7 +190,7 @@ def chaos(
     started = time.monotonic()
     with ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="accord-chaos-")))
-        url = database_url or stack.enter_context(_fresh_database())
+        url = database_url or stack.enter_context(fresh_database("accord_chaos"))
         sx = stack.enter_context(run_sandboxes(["business-central", "dataverse"], records=0))
         hub = Hub(Settings(home=folder / "home"), database_url=url)
         stack.callback(hub.close)
@@ -202,7 +201,7 @@ def chaos(
         template.write_text(template_yaml())
         setup.init_integration(hub, str(template), {"erp": "bc", "crm": "crm"})
         app = make_app(broker, queue)
-        stack.callback(_drop_queue, app, queue)
+        stack.callback(drop_queue, app, queue)
         fired: dict[str, Any] = {}
         for system in ("business-central", "dataverse"):
             fired[system] = (
@@ -295,26 +294,3 @@ def _settle(
     for kind, what in ledger.problems()[:20]:
         log(f"  {kind}: {what}")
     return figures, False
-
-
-@contextmanager
-def _fresh_database() -> Iterator[str]:
-    """A new PostgreSQL database for the run, dropped afterwards."""
-    import psycopg
-
-    name = f"accord_chaos_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _drop_queue(app: Any, queue: str) -> None:
-    try:
-        with app.connection_for_write() as conn:
-            conn.default_channel.queue_delete(queue)
-    finally:
-        app.close()

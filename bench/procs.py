@@ -14,6 +14,9 @@ import ssl
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -153,3 +156,33 @@ def run_child(module: str, config: dict[str, Any], timeout: float = 7200.0) -> d
         raise RuntimeError(f"{module} failed ({done.returncode}):\n{done.stderr[-4000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+PG_ADMIN = os.environ.get("ACCORD_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+"""A PostgreSQL database to connect to while creating and dropping a run's own database."""
+
+
+@contextmanager
+def fresh_database(prefix: str) -> Iterator[str]:
+    """A new PostgreSQL database named ``<prefix>_<random>`` for one run, dropped afterwards
+    (its SQLAlchemy URL)."""
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def drop_queue(app: Any, queue: str) -> None:
+    """Delete a run's private broker queue and close the Celery app."""
+    try:
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_delete(queue)
+    finally:
+        app.close()

@@ -24,7 +24,6 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from sqlalchemy import func, select
 
 from accord.config.settings import Settings
@@ -37,11 +36,10 @@ from accord.state.runtime_tables import WorkloadRow
 from accord.sync.full import full_sync
 from accord.testing.sandbox import settings_from_sandbox
 from bench.accord_side import MAPPING, PREREQUISITES, unfiltered
-from bench.procs import BC, DV, REPO, SandboxProcess, _env
+from bench.procs import BC, DV, REPO, SandboxProcess, _env, drop_queue, fresh_database
 
 Log = Callable[[str], None]
 BROKER = os.environ.get("ACCORD_BENCH_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
-POSTGRES = os.environ.get("ACCORD_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TARGET = 3.0
 """Four workers at least three times as fast as one (issue 8)."""
 
@@ -85,7 +83,7 @@ def _run(
         home = Path(tempfile.mkdtemp(prefix="accord-workers-"))
         stack.callback(shutil.rmtree, home, True)
         dv = stack.enter_context(SandboxProcess(DV, 0, seed))
-        url = stack.enter_context(_database())
+        url = stack.enter_context(fresh_database("accord_bench"))
         hub = Hub(Settings(home=home), database_url=url)
         stack.callback(hub.close)
         for side, box in (("bc", bc), ("dv", dv)):
@@ -98,7 +96,7 @@ def _run(
         stack.callback(_limit, bc, dv, 0.0)
         queue = f"accord-bench-{uuid.uuid4().hex[:10]}"
         app = make_app(broker, queue)
-        stack.callback(_drop_queue, app, queue)
+        stack.callback(drop_queue, app, queue)
         stack.enter_context(_workers(n, home, url, broker, queue, app))
         executor = CeleryExecutor(hub.db, app)
         started = time.perf_counter()
@@ -178,20 +176,6 @@ def _wait(keys: list[str], hub: Hub, timeout: float = 3600.0) -> dict[str, int]:
 
 
 @contextmanager
-def _database() -> Iterator[str]:
-    """A fresh PostgreSQL database for one run's state."""
-    name = f"accord_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = POSTGRES.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(POSTGRES, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextmanager
 def _workers(n: int, home: Path, url: str, broker: str, queue: str, app: Any) -> Iterator[None]:
     """``n`` ``accord worker`` processes on ``queue``, answering a ping before timing starts."""
     procs = []
@@ -223,14 +207,6 @@ def _workers(n: int, home: Path, url: str, broker: str, queue: str, app: Any) ->
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-
-
-def _drop_queue(app: Any, queue: str) -> None:
-    try:
-        with app.connection_for_write() as conn:
-            conn.default_channel.queue_delete(queue)
-    finally:
-        app.close()
 
 
 def rows(figures: dict[str, Any]) -> list[tuple[str, str, str]]:
