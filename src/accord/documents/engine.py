@@ -16,13 +16,13 @@ template's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from accord.config.documents import DocumentMappingSpec
 from accord.config.filters import Filter, all_of, matches
 from accord.connectors.base import ChangeQuery, Record, WriteOp
-from accord.documents import dependencies, lines, writeback
+from accord.documents import chunks, dependencies, lines, writeback
 from accord.documents.outcomes import (
     DocumentRun,
     Outcome,
@@ -35,7 +35,6 @@ from accord.documents.values import (
     Problem,
     Scope,
     field_values,
-    lookup_refs,
     plan_lines,
     roles,
 )
@@ -186,20 +185,23 @@ class _Run:
         return Outcome(record.id, identity, status, target_id)
 
     def prepare(
-        self, record: Record, coupling: Coupling | None
+        self,
+        record: Record,
+        coupling: Coupling | None,
+        source_lines: Sequence[Mapping[str, Any]] | None = None,
+        found: Lookups | None = None,
     ) -> tuple[list[Problem], dict[str, Any], list[Any]]:
-        """Everything the target needs, read and looked up before anything is written."""
+        """Everything the target needs, read and looked up before anything is written
+        (``source_lines`` and ``found``: already read and looked up for a chunk)."""
         doc = self.doc
-        source_lines = (
-            [r.values for r in lines.read_lines(self.ctx, doc, self.source, record.id)]
-            if doc.lines
-            else []
-        )
-        refs = lookup_refs(doc, doc.header, [record.values])
-        if doc.lines:
-            for key, values in lookup_refs(doc, doc.lines.fields, source_lines).items():
-                refs.setdefault(key, set()).update(values)
-        found = dependencies.resolve(self.ctx, doc, refs) if refs else Lookups()
+        if source_lines is None:
+            source_lines = (
+                [r.values for r in lines.read_lines(self.ctx, doc, self.source, record.id)]
+                if doc.lines
+                else []
+            )
+        if found is None:
+            found = dependencies.resolve_for(self.ctx, doc, [record.values], source_lines)
         scope = Scope(self.settings, source=record.values)
         header, problems = field_values(doc, doc.header, record.values, found, scope)
         header[self.identity_target] = record.values.get(self.identity_source)
@@ -396,25 +398,38 @@ def run_documents(
     result = DocumentRun(name, run.job_id, skipped)
     try:
         asked = set(identities)
-        for record in records:
-            wanted = str(record.values.get(run.identity_source)) in asked
+        fresh, others = chunks.fresh_ones(run, records)
+        for record in others:
             try:
                 # one worker per document: a second one (another run, another machine)
                 # would find no target yet and create it twice
                 with hold(ctx.db, f"document:{run.mapping_id}:{record.id}", ctx.owner):
-                    result.outcomes.append(run.one(record, wanted))
+                    result.outcomes.append(_alone(run, record, asked))
             except LeaseBusy:
                 identity = str(record.values.get(run.identity_source) or record.id)
                 busy = "another worker is transferring it now"
                 result.outcomes.append(Outcome(record.id, identity, "busy", messages=[busy]))
-            except AccordError as exc:
-                identity = str(record.values.get(run.identity_source) or record.id)
-                message = f"document {identity}: {exc}"
-                with ctx.db.session() as session:
-                    add_error(session, run.job_id, run.mapping_id, message, source_id=record.id)
-                result.outcomes.append(Outcome(record.id, identity, "failed", messages=[message]))
+        for start in range(0, len(fresh), chunks.CHUNK):  # the chunk holds their leases
+            part = fresh[start : start + chunks.CHUNK]
+            result.outcomes += chunks.transfer(
+                run, part, asked, lambda record: _alone(run, record, asked)
+            )
     finally:
         with ctx.db.session() as session:
             add_counts(session, run.job_id, result.job_counts())
             finish_job(session, run.job_id)
     return result
+
+
+def _alone(run: _Run, record: Record, asked: set[str]) -> Outcome:
+    """One document through its steps, under its lease; an error stops it alone (the next
+    run resumes it)."""
+    identity = str(record.values.get(run.identity_source) or record.id)
+    try:
+        return run.one(record, str(record.values.get(run.identity_source)) in asked)
+    except AccordError as exc:
+        message = f"document {identity}: {exc}"
+        with run.ctx.db.session() as session:
+            assert run.job_id is not None
+            add_error(session, run.job_id, run.mapping_id, message, source_id=record.id)
+        return Outcome(record.id, identity, "failed", messages=[message])
