@@ -37,8 +37,10 @@ from accord.state.models import Coupling
 if TYPE_CHECKING:
     from accord.documents.engine import _Run
 
-CHUNK = 100
-"""Documents per chunk: one Business Central batch of headers (its limit is 100)."""
+CHUNK = 1000
+"""Documents per chunk: one Dataverse batch (its limit is 1000) per write-back step."""
+PARENTS_PER_READ = 200
+"""Documents whose lines one filtered query reads (its URL stays well under the limits)."""
 
 
 def fresh_ones(run: _Run, records: list[Record]) -> tuple[list[Record], list[Record]]:
@@ -144,12 +146,12 @@ class _Chunk:
         assert spec is not None
         parent = spec.parent[run.source]
         grouped: dict[str, list[Record]] = {i: [] for i in ids}
-        query = ChangeQuery(filter=where(parent, "in", ids))
-        for page in run.ctx.connector(run.source).read_changes(
-            str(spec.per_role[run.source]), query
-        ):
-            for record in page.records:
-                grouped.setdefault(str(record.values.get(parent)), []).append(record)
+        connector, entity = run.ctx.connector(run.source), str(spec.per_role[run.source])
+        for start in range(0, len(ids), PARENTS_PER_READ):
+            query = ChangeQuery(filter=where(parent, "in", ids[start : start + PARENTS_PER_READ]))
+            for page in connector.read_changes(entity, query):
+                for record in page.records:
+                    grouped.setdefault(str(record.values.get(parent)), []).append(record)
         return {
             i: [r.values for r in lines.ordered(run.doc, run.source, rows)]
             for i, rows in grouped.items()
