@@ -36,7 +36,7 @@ def test_a_chunk_of_orders_is_made_once_each_with_a_batch_per_step(intake: Intak
         )
         for n, name in enumerate(names)
     }
-    intake.submit("CH-BAD", [{"_productid_value": str(uuid.uuid4())}])
+    bad = intake.submit("CH-BAD", [{"_productid_value": str(uuid.uuid4())}])
     bc = build_connector(intake.world.hub.connection("bc"))
     try:  # a BC order of that name exists already (made before a crash, say)
         customer = intake.coupled("CUSTOMER", "erp")[0]
@@ -98,3 +98,18 @@ def test_a_chunk_of_orders_is_made_once_each_with_a_batch_per_step(intake: Intak
     }
     assert statuses == {**{f"CH-{n}": "already" for n in range(5)}, "CH-5": "created"}
     assert all(len(intake.bc_orders(name)) == 1 for name in names)
+
+    # the held one, once fixed, is completed by the retry, once
+    [line] = [d for d in intake.dv.all("salesorderdetails") if d["_salesorderid_value"] == bad]
+    product = products[0]["productid"]
+    intake.dv.update_raw(
+        "salesorderdetails", line["salesorderdetailid"], {"_productid_value": product}
+    )
+    retried = intake.cli("retry", "--mapping", MAPPING, "--json")
+    outcomes = {
+        d["identity"]: d["status"] for d in json.loads(retried.stdout)["runs"][0]["documents"]
+    }
+    assert outcomes.get("CH-BAD") == "completed", retried.output
+    assert [r["lineObjectNumber"] for r in intake.bc_lines("CH-BAD")] == [
+        products[0]["item_number"]
+    ]

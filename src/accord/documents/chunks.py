@@ -15,7 +15,8 @@ ADR 0021: a crash leaves each document at a recorded step the next run resumes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import itertools
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -25,13 +26,13 @@ from accord.config.filters import matches, where
 from accord.connectors.base import ChangeQuery, Record, WriteOp
 from accord.documents import dependencies, lines
 from accord.documents.chunk_writes import mark_chunk, write_chunk_lines
-from accord.documents.outcomes import Outcome
+from accord.documents.outcomes import DocumentRun, Outcome
 from accord.documents.values import Problem
 from accord.errors import AccordError
 from accord.state import documents as state
 from accord.state.couplings import link_of
 from accord.state.jobs import add_error
-from accord.state.leases import LeaseSet
+from accord.state.leases import LeaseBusy, LeaseSet, hold
 from accord.state.models import Coupling
 
 if TYPE_CHECKING:
@@ -57,6 +58,45 @@ def fresh_ones(run: _Run, records: list[Record]) -> tuple[list[Record], list[Rec
         else:
             others.append(record)
     return fresh, others
+
+
+def parts(records: Iterator[Record], size: int = CHUNK) -> Iterator[list[Record]]:
+    """``records`` in lists of ``size``, read as they are needed."""
+    while part := list(itertools.islice(records, size)):
+        yield part
+
+
+def take(run: _Run, result: DocumentRun, records: list[Record], asked: set[str]) -> None:
+    """Documents the run touched before one by one, each under its lease; the others in
+    chunks (below)."""
+    fresh, others = fresh_ones(run, records) if records else ([], [])
+    for record in others:
+        try:
+            # one worker per document: a second one (another run, another machine)
+            # would find no target yet and create it twice
+            with hold(run.ctx.db, f"document:{run.mapping_id}:{record.id}", run.ctx.owner):
+                result.outcomes.append(_alone(run, record, asked))
+        except LeaseBusy:
+            identity = str(record.values.get(run.identity_source) or record.id)
+            busy = "another worker is transferring it now"
+            result.outcomes.append(Outcome(record.id, identity, "busy", messages=[busy]))
+    for start in range(0, len(fresh), CHUNK):  # the chunk holds their leases
+        part = fresh[start : start + CHUNK]
+        result.outcomes += transfer(run, part, asked, lambda record: _alone(run, record, asked))
+
+
+def _alone(run: _Run, record: Record, asked: set[str]) -> Outcome:
+    """One document through its steps, under its lease; an error stops it alone (the next
+    run resumes it)."""
+    identity = str(record.values.get(run.identity_source) or record.id)
+    try:
+        return run.one(record, str(record.values.get(run.identity_source)) in asked)
+    except AccordError as exc:
+        message = f"document {identity}: {exc}"
+        with run.ctx.db.session() as session:
+            assert run.job_id is not None
+            add_error(session, run.job_id, run.mapping_id, message, source_id=record.id)
+        return Outcome(record.id, identity, "failed", messages=[message])
 
 
 def transfer(

@@ -16,7 +16,8 @@ template's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from accord.config.documents import DocumentMappingSpec
@@ -43,7 +44,6 @@ from accord.mapping.fields import is_blank
 from accord.state import documents as state
 from accord.state.couplings import link_of, owners, record_id
 from accord.state.jobs import add_counts, add_error, finish_job, start_job
-from accord.state.leases import LeaseBusy, hold
 from accord.state.models import Coupling
 from accord.sync.context import SyncContext
 
@@ -89,11 +89,17 @@ class _Run:
                 else:
                     chosen.setdefault(record.id, record)
         elif automatic:
-            query = ChangeQuery(filter=self.trigger())
-            for page in connector.read_changes(entity, query):
-                for record in page.records:
-                    chosen.setdefault(record.id, record)
+            for record in self.triggered():
+                chosen.setdefault(record.id, record)
         return list(chosen.values()), skipped
+
+    def triggered(self) -> Iterator[Record]:
+        """Every source document meeting the trigger, a page at a time."""
+        query = ChangeQuery(filter=self.trigger())
+        for page in self.ctx.connector(self.source).read_changes(
+            self.doc.entity(self.source), query
+        ):
+            yield from page.records
 
     # ------------------------------------------------------------------ one document
     def one(self, record: Record, asked: bool) -> Outcome:
@@ -390,46 +396,23 @@ def run_documents(
     run = _Run(ctx, doc)
     run.held = held
     take_all = is_automatic(doc, run.settings) if automatic is None else automatic
-    records, skipped = run.candidates(identities, take_all, held)
-    if not records and not skipped:
+    streamed = take_all and not identities  # read a page at a time, taken chunk by chunk
+    records, skipped = run.candidates(identities, take_all and not streamed, held)
+    pages = chunks.parts(run.triggered()) if streamed else iter(())
+    first = next(pages, [])
+    if not records and not skipped and not first:
         return DocumentRun(name, None)  # nothing to do: no job logged
     with ctx.db.session() as session:
         run.job_id = start_job(session, run.mapping_id, doc.direction, "documents").id
     result = DocumentRun(name, run.job_id, skipped)
     try:
         asked = set(identities)
-        fresh, others = chunks.fresh_ones(run, records)
-        for record in others:
-            try:
-                # one worker per document: a second one (another run, another machine)
-                # would find no target yet and create it twice
-                with hold(ctx.db, f"document:{run.mapping_id}:{record.id}", ctx.owner):
-                    result.outcomes.append(_alone(run, record, asked))
-            except LeaseBusy:
-                identity = str(record.values.get(run.identity_source) or record.id)
-                busy = "another worker is transferring it now"
-                result.outcomes.append(Outcome(record.id, identity, "busy", messages=[busy]))
-        for start in range(0, len(fresh), chunks.CHUNK):  # the chunk holds their leases
-            part = fresh[start : start + chunks.CHUNK]
-            result.outcomes += chunks.transfer(
-                run, part, asked, lambda record: _alone(run, record, asked)
-            )
+        chunks.take(run, result, records, asked)
+        seen = {r.id for r in records}
+        for part in itertools.chain([first], pages):
+            chunks.take(run, result, [r for r in part if r.id not in seen], asked)
     finally:
         with ctx.db.session() as session:
             add_counts(session, run.job_id, result.job_counts())
             finish_job(session, run.job_id)
     return result
-
-
-def _alone(run: _Run, record: Record, asked: set[str]) -> Outcome:
-    """One document through its steps, under its lease; an error stops it alone (the next
-    run resumes it)."""
-    identity = str(record.values.get(run.identity_source) or record.id)
-    try:
-        return run.one(record, str(record.values.get(run.identity_source)) in asked)
-    except AccordError as exc:
-        message = f"document {identity}: {exc}"
-        with run.ctx.db.session() as session:
-            assert run.job_id is not None
-            add_error(session, run.job_id, run.mapping_id, message, source_id=record.id)
-        return Outcome(record.id, identity, "failed", messages=[message])
