@@ -1,13 +1,13 @@
 """``documents``: order intake, Sales -> Business Central, Accord against a hand-written
-baseline over the same sandboxes in the same run (both in this process).
+baseline over the same sandboxes in the same run (each in its own process).
 
 The Dataverse sandbox holds ``2 N`` Submitted orders of ``L`` lines for coupled accounts and
-products. The baseline takes the first N with the fewest requests the APIs allow, the marker
-and the identity counted: per order the BC identity lookup, one deep insert of header and
-lines, the order's lines from Dataverse, unlock (Active) and mark (date + Submitted). Accord
-then takes the other N with ``accord documents run 'SALES ORDER' --all`` (its service).
-Throughput is orders per second of each; requests are counted by the sandboxes.
-"""
+products. The baseline takes the first N one at a time with the fewest requests one order
+needs, the marker and the identity counted: the BC identity lookup, one deep insert of header
+and lines, the order's lines from Dataverse, unlock (Active) and mark (date + Submitted).
+Accord then takes the other N with ``accord documents run 'SALES ORDER' --all`` (its service,
+in chunks). Throughput is orders per second of each; requests are counted by the sandboxes
+and set against the fewest the APIs allow in batches (:func:`min_requests`)."""
 
 from __future__ import annotations
 
@@ -163,7 +163,7 @@ def documents_bench(orders: int, lines: int, log: Log, baseline: bool = True) ->
                 )
             operations.sync_full(hub, create_new=True)
             customers, items = _pairs(hub, "CUSTOMER"), _pairs(hub, "ITEM-PRODUCT")
-            log(f"seeding {2 * orders} orders of {lines} lines")
+            log(f"seeding {(1 + baseline) * orders} orders of {lines} lines")
             if baseline:
                 _seed(sx, "BASE", orders, lines, sorted(customers), sorted(items))
             _seed(sx, "ACCORD", orders, lines, sorted(customers), sorted(items))
