@@ -4,13 +4,14 @@ before the next write (one lease claim, one database session per step, one reque
 batch where the one-by-one engine sends one per document).
 
 Per chunk: the leases of its documents in one session; their lines read with one filtered
-query; lookups translated once; the intents of all recorded; the target looked for by the
-identities of all (one filtered query); the headers created in one batch, their ids
-recorded; the lines recorded, written in batches, recorded; the write-back (unlock, mark)
-in one batch per step, the unlock's own values recorded before it. A document that needs
-more than that -- found again in the target, refused, held -- goes on alone through the
-engine's own steps from where its state says, so every crash guarantee stays the one of
-ADR 0021: a crash leaves each document at a recorded step the next run resumes.
+query per 200 documents; lookups translated once; the intents of all recorded; the target
+looked for by the identities of all (one filtered query per 40); the headers created in
+batches, their ids recorded; the lines recorded, written in batches, recorded; the
+write-back (unlock, mark) in one batch per step, the unlock's own values recorded before it.
+A document that needs more than that -- found again in the target, refused, held -- goes on
+alone through the engine's own steps from where its state says, so every crash guarantee
+stays the one of ADR 0021: a crash leaves each document at a recorded step the next run
+resumes.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
 CHUNK = 1000
 """Documents per chunk: one Dataverse batch (its limit is 1000) per write-back step."""
+BUSY = "another worker is transferring it now"
 PARENTS_PER_READ = 200
 """Documents whose lines one filtered query reads (its URL stays well under the limits)."""
 
@@ -78,8 +80,7 @@ def take(run: _Run, result: DocumentRun, records: list[Record], asked: set[str])
                 result.outcomes.append(_alone(run, record, asked))
         except LeaseBusy:
             identity = str(record.values.get(run.identity_source) or record.id)
-            busy = "another worker is transferring it now"
-            result.outcomes.append(Outcome(record.id, identity, "busy", messages=[busy]))
+            result.outcomes.append(Outcome(record.id, identity, "busy", messages=[BUSY]))
     for start in range(0, len(fresh), CHUNK):  # the chunk holds their leases
         part = fresh[start : start + CHUNK]
         result.outcomes += transfer(run, part, asked, lambda record: _alone(run, record, asked))
@@ -112,8 +113,7 @@ def transfer(
             if keys[record.id] in leases.taken:
                 mine.append(record)
             else:
-                busy = "another worker is transferring it now"
-                outcomes.append(Outcome(record.id, _identity(run, record), "busy", messages=[busy]))
+                outcomes.append(Outcome(record.id, _identity(run, record), "busy", messages=[BUSY]))
         if mine:
             _Chunk(run, asked, one, outcomes).run(mine)
     return outcomes
