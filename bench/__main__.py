@@ -21,6 +21,9 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("--orders", type=int, default=200, help="orders each side takes")
     command.add_argument("--lines", type=int, default=5, help="lines per order")
     command.add_argument("--json", action="store_true", help="print one JSON object")
+    command.add_argument(
+        "--no-baseline", action="store_true", help="Accord alone (its memory at a large N)"
+    )
     _workers_parser(commands)
     _chaos_parser(commands)
     for name, text in (
@@ -137,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "documents":
         from bench.documents import documents_bench
 
-        figures = documents_bench(args.orders, args.lines, log)
+        figures = documents_bench(args.orders, args.lines, log, not args.no_baseline)
         print(json.dumps(figures) if args.json else json.dumps(figures, indent=2))
         return 0
     if args.command == "latency":

@@ -140,3 +140,49 @@ def test_killed_while_marking_the_sales_order_it_is_never_left_active(intake: In
     assert marked["lastbackofficesubmit"]
     assert len(intake.bc_orders("SO-KILL-MARK")) == 1
     assert len(intake.bc_lines("SO-KILL-MARK")) == 1
+
+
+def _nth(entity: str, count: int, unlock: bool = False) -> Callable[..., bool]:
+    """True at the ``count``-th write on ``entity`` (an unlock only, with ``unlock``)."""
+    seen: list[str] = []
+
+    def when(name: str, *call: Any) -> bool:
+        wanted = not unlock or (isinstance(call[1], dict) and call[1].get("statecode") == 0)
+        seen.extend([name] if name == entity and wanted else [])
+        return len(seen) == count
+
+    return when
+
+
+def test_a_chunk_killed_in_its_headers_is_completed_once(intake: Intake) -> None:
+    names = [f"SO-KILL-CHUNK-{n}" for n in range(3)]
+    orders = [intake.submit(name, lines_of(intake, 2)) for name in names]
+    with killed_after(
+        intake, intake.bc, "insert_raw", _nth("salesOrders", 2), "orders", "create-in-erp", *names
+    ):
+        pass
+    # the batch ends once released: three BC orders made, none recorded, none with lines
+    eventually(lambda: all(len(intake.bc_orders(name)) == 1 for name in names))
+    ran = intake.cli("orders", "create-in-erp", *names)
+    assert ran.code == 0, ran.output
+    for name, order in zip(names, orders, strict=True):
+        assert len(intake.bc_orders(name)) == 1
+        assert [r["quantity"] for r in intake.bc_lines(name)] == [1, 2]
+        assert intake.sales_order(order)["lastbackofficesubmit"], name
+
+
+def test_a_chunk_killed_while_unlocking_is_never_left_active(intake: Intake) -> None:
+    names = [f"SO-KILL-UNLOCK-{n}" for n in range(3)]
+    orders = [intake.submit(name, lines_of(intake, 1)) for name in names]
+    when = _nth("salesorders", 2, unlock=True)
+    with killed_after(intake, intake.dv, "update_raw", when, "orders", "create-in-erp", *names):
+        pass
+    # the unlock batch ends once released: all three Active, none marked
+    eventually(lambda: all(intake.sales_order(o)["statecode"] == 0 for o in orders))
+    ran = intake.cli("documents", "run", MAPPING)  # not automatic: only what stopped resumes
+    assert ran.code == 0, ran.output
+    for name, order in zip(names, orders, strict=True):
+        marked = intake.sales_order(order)
+        assert (marked["statecode"], marked["statuscode"]) == (1, 3), name
+        assert marked["lastbackofficesubmit"], name
+        assert len(intake.bc_orders(name)) == 1 and len(intake.bc_lines(name)) == 1

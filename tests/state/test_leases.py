@@ -17,7 +17,7 @@ from sqlalchemy import update
 
 from accord.state import leases
 from accord.state.db import Database
-from accord.state.leases import Holder, LeaseBusy, LeaseKeeper, LeaseLost, hold
+from accord.state.leases import Holder, LeaseBusy, LeaseKeeper, LeaseLost, LeaseSet, hold
 from accord.state.models import Lease
 from accord.state.store import load_integration
 from accord.state.types import utcnow
@@ -197,3 +197,12 @@ def test_a_pass_killed_mid_run_does_not_block_the_next_one(
         result = run_pass(ctx, "CURRENCY", "to_crm", PassOptions(kind="full"))
     assert result.status == "success"
     assert _row(world.hub.db, key) is None
+
+
+def test_a_lease_set_and_one_lease_exclude_each_other(db: Database) -> None:
+    with hold(db, "doc:b", "one-by-one"), LeaseSet(db, ["doc:a", "doc:b", "doc:c"], "chunk") as s:
+        assert s.taken == {"doc:a", "doc:c"}  # b is left to its holder
+        with pytest.raises(LeaseBusy), hold(db, "doc:a", "one-by-one"):
+            pass
+    assert _row(db, "doc:a") is None and _row(db, "doc:c") is None  # given up together
+    assert _row(db, "doc:b") is None

@@ -5,14 +5,30 @@ error that says which record and which filter."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from accord.config.documents import DocumentMappingSpec
 from accord.config.filters import matches
-from accord.documents.values import Lookups, roles
+from accord.documents.values import Lookups, lookup_refs, roles
 from accord.state.couplings import by_ids, translate
 from accord.sync.context import SyncContext
 from accord.sync.passes import PassOptions, run_pass
+
+
+def resolve_for(
+    ctx: SyncContext,
+    doc: DocumentMappingSpec,
+    headers: Sequence[Mapping[str, Any]],
+    source_lines: Sequence[Mapping[str, Any]],
+) -> Lookups:
+    """The lookup tables of documents ``headers`` with their ``source_lines`` (one
+    translation per table for all of them)."""
+    refs = lookup_refs(doc, doc.header, headers)
+    if doc.lines:
+        for key, values in lookup_refs(doc, doc.lines.fields, source_lines).items():
+            refs.setdefault(key, set()).update(values)
+    return resolve(ctx, doc, refs) if refs else Lookups()
 
 
 def resolve(ctx: SyncContext, doc: DocumentMappingSpec, refs: Mapping[str, set[str]]) -> Lookups:

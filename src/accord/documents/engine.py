@@ -18,13 +18,14 @@ the template's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from accord.config.documents import DocumentMappingSpec
 from accord.config.filters import Filter, all_of, matches
 from accord.connectors.base import ChangeQuery, Record, WriteOp
-from accord.documents import actions, dependencies, lines, revisions, writeback
+from accord.documents import actions, chunks, dependencies, lines, revisions, writeback
 from accord.documents.outcomes import (
     DocumentRun,
     Outcome,
@@ -37,7 +38,6 @@ from accord.documents.values import (
     Problem,
     Scope,
     field_values,
-    lookup_refs,
     plan_lines,
     roles,
 )
@@ -46,7 +46,6 @@ from accord.mapping.fields import is_blank
 from accord.state import documents as state
 from accord.state.couplings import link_of, owners, record_id
 from accord.state.jobs import add_counts, add_error, finish_job, start_job
-from accord.state.leases import LeaseBusy, hold
 from accord.state.models import Coupling
 from accord.sync.context import SyncContext
 
@@ -96,10 +95,8 @@ class _Run:
                 else:
                     chosen.setdefault(record.id, record)
         elif automatic:
-            query = ChangeQuery(filter=self.trigger())
-            for page in connector.read_changes(entity, query):
-                for record in page.records:
-                    chosen.setdefault(record.id, record)
+            for record in self.triggered():
+                chosen.setdefault(record.id, record)
         return list(chosen.values()), skipped
 
     def preference(self, record: Record) -> tuple[bool, int]:
@@ -108,6 +105,14 @@ class _Run:
         condition = self.trigger()
         triggered = condition is None or matches(condition, record.values)
         return triggered, revisions.revision_of(self.doc, record.values) if self.doc.revision else 0
+
+    def triggered(self) -> Iterator[Record]:
+        """Every source document meeting the trigger, a page at a time."""
+        query = ChangeQuery(filter=self.trigger())
+        for page in self.ctx.connector(self.source).read_changes(
+            self.doc.entity(self.source), query
+        ):
+            yield from page.records
 
     # ------------------------------------------------------------------ one document
     def one(self, record: Record, asked: bool) -> Outcome:
@@ -266,20 +271,23 @@ class _Run:
         )
 
     def prepare(
-        self, record: Record, coupling: Coupling | None
+        self,
+        record: Record,
+        coupling: Coupling | None,
+        source_lines: Sequence[Mapping[str, Any]] | None = None,
+        found: Lookups | None = None,
     ) -> tuple[list[Problem], dict[str, Any], list[Any]]:
-        """Everything the target needs, read and looked up before anything is written."""
+        """Everything the target needs, read and looked up before anything is written
+        (``source_lines`` and ``found``: already read and looked up for a chunk)."""
         doc = self.doc
-        source_lines = (
-            [r.values for r in lines.read_lines(self.ctx, doc, self.source, record.id)]
-            if doc.lines
-            else []
-        )
-        refs = lookup_refs(doc, doc.header, [record.values])
-        if doc.lines:
-            for key, values in lookup_refs(doc, doc.lines.fields, source_lines).items():
-                refs.setdefault(key, set()).update(values)
-        found = dependencies.resolve(self.ctx, doc, refs) if refs else Lookups()
+        if source_lines is None:
+            source_lines = (
+                [r.values for r in lines.read_lines(self.ctx, doc, self.source, record.id)]
+                if doc.lines
+                else []
+            )
+        if found is None:
+            found = dependencies.resolve_for(self.ctx, doc, [record.values], source_lines)
         scope = Scope(self.settings, source=record.values)
         header, problems = field_values(doc, doc.header, record.values, found, scope)
         header[self.identity_target] = record.values.get(self.identity_source)
@@ -472,31 +480,21 @@ def run_documents(
     run = _Run(ctx, doc)
     run.held = held
     take_all = is_automatic(doc, run.settings) if automatic is None else automatic
-    records, skipped = run.candidates(identities, take_all, held)
-    if not records and not skipped:
+    streamed = take_all and not identities  # read a page at a time, taken chunk by chunk
+    records, skipped = run.candidates(identities, take_all and not streamed, held)
+    pages = chunks.parts(run.triggered()) if streamed else iter(())
+    first = next(pages, [])
+    if not records and not skipped and not first:
         return DocumentRun(name, None)  # nothing to do: no job logged
     with ctx.db.session() as session:
         run.job_id = start_job(session, run.mapping_id, doc.direction, "documents").id
     result = DocumentRun(name, run.job_id, skipped)
     try:
         asked = set(identities)
-        for record in records:
-            wanted = str(record.values.get(run.identity_source)) in asked
-            try:
-                # one worker per document: a second one (another run, another machine)
-                # would find no target yet and create it twice
-                with hold(ctx.db, f"document:{run.mapping_id}:{record.id}", ctx.owner):
-                    result.outcomes.append(run.one(record, wanted))
-            except LeaseBusy:
-                identity = str(record.values.get(run.identity_source) or record.id)
-                busy = "another worker is transferring it now"
-                result.outcomes.append(Outcome(record.id, identity, "busy", messages=[busy]))
-            except AccordError as exc:
-                identity = str(record.values.get(run.identity_source) or record.id)
-                message = f"document {identity}: {exc}"
-                with ctx.db.session() as session:
-                    add_error(session, run.job_id, run.mapping_id, message, source_id=record.id)
-                result.outcomes.append(Outcome(record.id, identity, "failed", messages=[message]))
+        chunks.take(run, result, records, asked)
+        seen = {r.id for r in records}
+        for part in itertools.chain([first], pages):
+            chunks.take(run, result, [r for r in part if r.id not in seen], asked)
     finally:
         with ctx.db.session() as session:
             add_counts(session, run.job_id, result.job_counts())

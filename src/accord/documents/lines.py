@@ -24,7 +24,13 @@ def read_lines(ctx: SyncContext, doc: DocumentMappingSpec, role: str, header: st
     entity = str(spec.per_role[role])
     query = ChangeQuery(filter=where(spec.parent[role], "eq", header))
     found = [r for page in ctx.connector(role).read_changes(entity, query) for r in page.records]
-    order = spec.order_by.get(role) or spec.position.get(role)
+    return ordered(doc, role, found)
+
+
+def ordered(doc: DocumentMappingSpec, role: str, found: list[Record]) -> list[Record]:
+    """``found`` lines of ``role`` sorted in the order the mapping names (in place)."""
+    assert doc.lines is not None
+    order = doc.lines.order_by.get(role) or doc.lines.position.get(role)
     if order:
         found.sort(key=lambda r: (r.values.get(order) is None, r.values.get(order) or 0))
     return found

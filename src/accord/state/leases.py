@@ -241,3 +241,41 @@ def hold(
     """
     with LeaseKeeper(db, key, owner, ttl=ttl, beat=beat) as keeper:
         yield keeper
+
+
+class LeaseSet:
+    """Many leases taken and given up together, each in one session (a chunk of
+    documents): the keys someone alive holds are left out of :attr:`taken`; one heartbeat
+    thread renews them all. Same claims as :func:`acquire`, so a :class:`LeaseKeeper` of one
+    of the keys and a set holding it exclude each other."""
+
+    def __init__(self, db: Database, keys: list[str], owner: str, *, ttl: float = 60.0) -> None:
+        self.db, self.keys, self.owner, self.ttl = db, keys, owner, ttl
+        self.taken: set[str] = set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> LeaseSet:
+        with self.db.session() as session:
+            self.taken = {k for k in self.keys if acquire(session, k, self.owner, self.ttl)}
+        self._thread = threading.Thread(target=self._heartbeat, name="lease-set", daemon=True)
+        self._thread.start()
+        return self
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(self.ttl / 3):
+            try:
+                with self.db.session() as session:
+                    for key in self.taken:
+                        renew(session, key, self.owner, self.ttl)
+            except SQLAlchemyError:
+                continue
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        with self.db.session() as session:
+            session.execute(
+                delete(Lease).where(Lease.key.in_(list(self.taken)), Lease.owner == self.owner)
+            )

@@ -42,7 +42,12 @@ def _f(spec: str) -> Field:
     }[ftype]
     if name == "id":
         default = None  # the store assigns a fresh GUID
-    return Field(name, ftype, max_len, read_only, default, index=name in ("number", "code"))
+    return Field(name, ftype, max_len, read_only, default, index=name in _INDEXED)
+
+
+_INDEXED = ("number", "code", "documentId", "externalDocumentNumber")
+"""Columns the store indexes: numbers, a document's lines, an order found by its external
+document number (so the sandbox never scans a large table)."""
 
 
 def _spec(

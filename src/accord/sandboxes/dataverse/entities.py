@@ -41,6 +41,9 @@ INDEXED = {
     "internalemailaddress",
     "applicationid",
     "emailaddress1",
+    "_salesorderid_value",  # a document's lines
+    "_quoteid_value",
+    "_invoiceid_value",
 }
 _STD = (
     "statecode:int statuscode:int _ownerid_value:guid _createdby_value:guid "
