@@ -162,7 +162,8 @@ def test_a_sync_takes_submitted_orders_when_automatic(intake: Intake) -> None:
     finally:
         intake.cli("documents", "set", MAPPING, "auto_create_orders", "false")
     assert ran.code == 0, ran.output  # the excluded account's order is still held: not again
-    run, followed = json.loads(ran.stdout)["documents"]  # intake, then the status pass
+    runs = {(r["mapping"], r["kind"]): r for r in json.loads(ran.stdout)["documents"]}
+    run, followed = runs[MAPPING, "transfer"], runs[MAPPING, "status"]  # then its status pass
     statuses = {d["identity"]: d["status"] for d in run["documents"]}
     assert "SO-AUTO" in {d["identity"] for d in followed["documents"]}
     assert statuses["SO-AUTO"] == "created" and statuses["SO-EXCLUDED"] == "still_held"

@@ -170,3 +170,20 @@ def test_a_quiet_pass_reads_each_entity_once_for_all_orders(intake: Intake) -> N
         )
     # erp: orders, their operations page, posted shipments, posted invoices; crm: the orders
     assert counted == {"erp": 4, "crm": 1}
+
+
+def test_an_order_asked_again_is_not_fulfilled_before_bc_ended_it(intake: Intake) -> None:
+    """The pass write-backs wait for their ``ended``/``related``: asking for a transferred
+    order again (its transfer 'already', then its status pass) never fulfils it early."""
+    order, _ = transferred(intake, "SO-ST-AGAIN", Decimal(1))
+    again = intake.cli("orders", "create-in-erp", "SO-ST-AGAIN", "--json")
+    assert again.code == 0, again.output
+    assert json.loads(again.stdout)["runs"][0]["documents"][0]["status"] == "already"
+    ran = intake.cli("documents", "run", MAPPING, "SO-ST-AGAIN", "--json")
+    assert ran.code == 0, ran.output
+    runs = [
+        (r["kind"], d["status"]) for r in json.loads(ran.stdout)["runs"] for d in r["documents"]
+    ]
+    assert runs[0] == ("transfer", "already") and runs[1][0] == "status"
+    sales = intake.sales_order(order)
+    assert (sales["statecode"], sales["statuscode"]) == (1, 3)  # still Submitted

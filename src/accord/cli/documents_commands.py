@@ -28,6 +28,7 @@ DocMappingOpt = Annotated[
 def run_json(run: DocumentRun) -> dict[str, Any]:
     return {
         "mapping": run.mapping,
+        "kind": run.kind,
         "job_id": run.job_id,
         "counts": dict(run.counts),
         "documents": [
@@ -56,11 +57,12 @@ def finish_runs(runs: list[DocumentRun], json_out: bool, **extra: Any) -> NoRetu
 def show_runs(runs: list[DocumentRun]) -> None:
     """Each document's outcome, one line each; why held or stopped on stderr."""
     for run in runs:
+        name = run.mapping + (" (status)" if run.kind == "status" else "")
         if not run.outcomes:
-            console.print(f"{run.mapping}: no document to take.")
+            console.print(f"{name}: no document to take.")
         for o in run.outcomes:
             target = f" -> {o.target_id}" if o.target_id else ""
-            console.print(f"{run.mapping} {o.identity}: {o.status}{target}", highlight=False)
+            console.print(f"{name} {o.identity}: {o.status}{target}", highlight=False)
             for message in o.messages:
                 err_console.print(f"  {message}", highlight=False, soft_wrap=True)
 
@@ -127,10 +129,13 @@ def run(
     integration: IntegrationOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Run a document mapping: stopped transfers resume, then the named or triggered ones."""
+    """Run a document mapping: stopped transfers resume, then the named or triggered ones;
+    then its status pass over what it transferred (write-backs after a pass, posts)."""
     automatic = True if every else None
     finish_runs(
-        [documents.run(hub(), mapping, names or [], integration=integration, automatic=automatic)],
+        documents.run_and_follow(
+            hub(), mapping, names or [], integration=integration, automatic=automatic
+        ),
         json_out,
     )
 

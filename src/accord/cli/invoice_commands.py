@@ -36,7 +36,8 @@ def sync(
     """Transfer posted invoices to the CRM now (Microsoft: Create Invoice in Sales).
 
     A document transferred before is not made again; one paid in full (or canceled) since
-    is set Paid (Canceled) in the CRM. Without NUMBER: every posted invoice and credit memo."""
+    is set Paid (Canceled) in the CRM by the status pass that follows the transfer. Without
+    NUMBER: every posted invoice and credit memo."""
     h = hub()
     entities = ["salesCreditMemos"] if credit_memos else ["salesInvoices"]
     if not numbers and not credit_memos:
@@ -45,7 +46,10 @@ def sync(
         [mapping] if mapping else [documents.default_mapping(h, e, integration) for e in entities]
     )
     runs = [
-        documents.run(h, name, numbers or [], integration=integration, automatic=True)
+        run
         for name in names
+        for run in documents.run_and_follow(
+            h, name, numbers or [], integration=integration, automatic=True
+        )
     ]
     finish_runs(runs, json_out)

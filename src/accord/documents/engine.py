@@ -12,8 +12,9 @@ document -- a customer filtered out, a write-in without the write-in item -- is 
 before the first write: the document is held with an error naming it, its line and what
 to fix, and the other documents go on. A new revision of a source document takes over its
 earlier revision's target (:mod:`~accord.documents.revisions`); actions due on a pass run
-once per key (:mod:`~accord.documents.actions`). Nothing here knows a system: the flow is
-the template's.
+once per key (:mod:`~accord.documents.actions`); write-backs ``after: pass`` are the status
+pass's (:mod:`~accord.documents.status`), run after a transfer by the services. Nothing
+here knows a system: the flow is the template's.
 """
 
 from __future__ import annotations
@@ -146,8 +147,8 @@ class _Run:
             if triggered and self.marks:  # its mark is gone (submitted again): mark it again
                 self.step(coupling, "writing_back")
                 return self.finish(record, coupling, identity, "already")
-            outcome = self.written_back(record, coupling, identity, "already")
-            return outcome if outcome.status == "held" else self.passed(record, coupling, outcome)
+            outcome = Outcome(record.id, identity, "already", record_id(coupling, self.target))
+            return self.passed(record, coupling, outcome)
         resumed = coupling is not None
         if coupling is not None and coupling.state == "writing_back":
             return self.finish(record, coupling, identity, "completed")
@@ -245,30 +246,7 @@ class _Run:
         if problems:
             return self.hold(record, coupling, identity, problems)
         self.step(coupling, "coupled")
-        return self.written_back(record, coupling, identity, status)
-
-    def written_back(
-        self, record: Record, coupling: Coupling, identity: str, status: str
-    ) -> Outcome:
-        """A transferred document: its ``after: pass`` write-backs now due (an invoice paid
-        since) are written, once each; ``updated`` when one was."""
-        target_id = record_id(coupling, self.target)
-        if not any(b.after == "pass" for b in self.doc.write_back):
-            return Outcome(record.id, identity, status, target_id)
-        written, problems = writeback.write_back_pass(
-            self.ctx,
-            self.doc,
-            self.mapping_id,
-            coupling,
-            Scope(self.settings, source=record.values),
-            self.job_id,
-            read={self.source: record.values},
-        )
-        if problems:
-            return self.hold(record, coupling, identity, problems)
-        return Outcome(
-            record.id, identity, "updated" if written and status == "already" else status, target_id
-        )
+        return Outcome(record.id, identity, status, record_id(coupling, self.target))
 
     def prepare(
         self,

@@ -37,6 +37,8 @@ class DocumentRun:
     mapping: str
     job_id: str | None
     outcomes: list[Outcome] = field(default_factory=list)
+    kind: str = "transfer"
+    """``transfer`` (the engine's run) or ``status`` (the status pass after transfers)."""
 
     @property
     def counts(self) -> Counter[str]:

@@ -350,7 +350,7 @@ def run_status(ctx: SyncContext, name: str, identities: Sequence[str] = ()) -> D
     those named by ``identities``)."""
     doc = document_spec(ctx, name)
     if not doc.enabled or not follows_status(doc):
-        return DocumentRun(name, None)
+        return DocumentRun(name, None, kind="status")
     run = _Pass(ctx, doc)
     with ctx.db.session() as session:
         couplings = state.followed(session, run.mapping_id, list(identities))
@@ -362,10 +362,10 @@ def run_status(ctx: SyncContext, name: str, identities: Sequence[str] = ()) -> D
         if i not in named
     ]
     if not couplings:
-        return DocumentRun(name, None, missing)
+        return DocumentRun(name, None, missing, kind="status")
     with ctx.db.session() as session:
         run.job_id = start_job(session, run.mapping_id, f"to_{run.source}", "documents").id
-    result = DocumentRun(name, run.job_id, missing)
+    result = DocumentRun(name, run.job_id, missing, kind="status")
     try:
         for d in run.read(couplings):
             try:

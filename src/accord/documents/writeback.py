@@ -10,12 +10,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from accord.config.documents import DocumentMappingSpec, WriteBackSpec
-from accord.config.filters import matches
 from accord.connectors.base import WriteOp
 from accord.documents.values import Problem, Scope
 from accord.mapping.values import same
 from accord.state.couplings import record_id
-from accord.state.documents import add_event, last_event, once_done
+from accord.state.documents import add_event, last_event
 from accord.state.models import Coupling
 from accord.sync.context import SyncContext
 
@@ -43,80 +42,6 @@ def write_back(
             if found is not None:
                 problems.append(found)
     return problems
-
-
-def write_back_pass(
-    ctx: SyncContext,
-    doc: DocumentMappingSpec,
-    mapping_id: int,
-    coupling: Coupling,
-    scope: Scope,
-    job_id: str | None,
-    read: Mapping[str, Mapping[str, Any]] | None = None,
-) -> tuple[list[str], list[Problem]]:
-    """Run the ``after: pass`` write-backs whose ``when`` holds (a posted invoice Paid), each
-    once per document (its ``once_key`` event); what was written (``role:index``) and the
-    problems that stopped one. A role's record not in ``read`` is read first; a target that
-    already has the values (a crash after the write) is only recorded."""
-    written: list[str] = []
-    problems: list[Problem] = []
-    known = {role: dict(values) for role, values in (read or {}).items()}
-    for index, back in enumerate(doc.write_back):
-        if back.after != "pass":
-            continue
-        once = f"{coupling.id}:pass:{index}"
-        with ctx.db.session() as session:
-            if once_done(session, mapping_id, once):
-                continue
-        records = _records(ctx, doc, coupling, {*back.when, *back.per_role}, known)
-        if isinstance(records, Problem):
-            problems.append(records)
-            continue
-        if not all(matches(cond, records[role]) for role, cond in back.when.items()):
-            continue
-        for role, values in back.per_role.items():
-            wanted = scope.render(values)
-            now = records[role]
-            if any(not same(value, now.get(name)) for name, value in wanted.items()):
-                rid = record_id(coupling, role)
-                assert rid is not None
-                refused = _write(ctx.connector(role), doc.entity(role), rid, wanted)
-                if refused:
-                    problems.append(
-                        Problem(None, role, f"{role} refused the write-back: {refused}")
-                    )
-                    break
-        else:
-            with ctx.db.session() as session:
-                add_event(
-                    session,
-                    mapping_id,
-                    coupling.id,
-                    f"written_back:{'+'.join(back.per_role)}",
-                    reason="after pass: " + ", ".join(sorted(back.when)),
-                    detail={"values": scope.render(back.per_role)},
-                    once_key=once,
-                    job_id=job_id,
-                )
-            written.append(f"{'+'.join(back.per_role)}:{index}")
-    return written, problems
-
-
-def _records(
-    ctx: SyncContext,
-    doc: DocumentMappingSpec,
-    coupling: Coupling,
-    wanted: set[str],
-    known: dict[str, dict[str, Any]],
-) -> dict[str, dict[str, Any]] | Problem:
-    """Each role's header values, read where this run has not read them yet."""
-    for role in sorted(wanted - set(known)):
-        rid = record_id(coupling, role)
-        found = ctx.connector(role).get(doc.entity(role), [rid]) if rid else []
-        if not found:
-            return Problem(None, role, f"{doc.entity(role)} {rid} no longer exists in {role}")
-        known[role] = dict(found[0].values)
-    return known
 
 
 def write_one(

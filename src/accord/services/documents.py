@@ -17,6 +17,10 @@ from accord.errors import ConfigError
 from accord.services.hub import Hub
 from accord.state import documents as state
 from accord.state.store import IntegrationConfig, load_integration
+from accord.sync.context import SyncContext
+
+TRANSFERRED = ("created", "completed", "already", "updated", "converted")
+"""A transfer's outcomes whose document is coupled: the status pass follows it."""
 
 
 def _spec(config: IntegrationConfig, name: str) -> DocumentMappingSpec:
@@ -59,9 +63,42 @@ def run(
         return run_documents(ctx, mapping, identities, automatic=automatic)
 
 
+def transfer_and_follow(
+    ctx: SyncContext,
+    mapping: str,
+    identities: Sequence[str] = (),
+    *,
+    automatic: bool | None = None,
+) -> tuple[DocumentRun, DocumentRun | None]:
+    """Run one document mapping, then its status pass (its ``after: pass`` write-backs: an
+    invoice paid since set Paid; posts; fields back) over the transferred documents, or
+    only over those named and transferred now; None when there was nothing to follow."""
+    transfer = run_documents(ctx, mapping, identities, automatic=automatic)
+    taken = [o.identity for o in transfer.outcomes if o.status in TRANSFERRED]
+    if identities and not taken:
+        return transfer, None
+    followed = run_status(ctx, mapping, taken if identities else ())
+    followed.outcomes = [o for o in followed.outcomes if o.status != "not_found"]
+    return transfer, (followed if followed.job_id is not None else None)
+
+
+def run_and_follow(
+    hub: Hub,
+    mapping: str,
+    identities: Sequence[str] = (),
+    *,
+    integration: str | None = None,
+    automatic: bool | None = None,
+) -> list[DocumentRun]:
+    """:func:`run`, then the mapping's status pass (:func:`transfer_and_follow`): both runs."""
+    with hub.context(integration) as ctx:
+        transfer, followed = transfer_and_follow(ctx, mapping, identities, automatic=automatic)
+    return [transfer] if followed is None else [transfer, followed]
+
+
 def run_automatic(hub: Hub, integration: str | None = None) -> list[DocumentRun]:
-    """Each enabled document mapping whose trigger is automatic (a sync's documents), then
-    the status pass of each one that follows its documents after transfer."""
+    """Each enabled document mapping whose trigger is automatic (a sync's documents), each
+    followed by its status pass; the status pass of the others that follow their documents."""
     runs: list[DocumentRun] = []
     with hub.context(integration) as ctx:
         for doc in ctx.config.template.documents:
@@ -70,12 +107,15 @@ def run_automatic(hub: Hub, integration: str | None = None) -> list[DocumentRun]
             with ctx.db.session() as session:
                 mid = state.mapping_row_id(session, ctx.config.name, doc.name)
             if is_automatic(doc, settings_for(ctx, doc, mid)):
-                runs.append(run_documents(ctx, doc.name))
-        for doc in ctx.config.template.documents:
-            if doc.enabled and doc.mode == "transfer" and follows_status(doc):
-                status = run_status(ctx, doc.name)
-                if status.job_id is not None:
-                    runs.append(status)
+                transfer, followed = transfer_and_follow(ctx, doc.name)
+                runs.append(transfer)
+            elif follows_status(doc):
+                found = run_status(ctx, doc.name)
+                followed = found if found.job_id is not None else None
+            else:
+                continue
+            if followed is not None:
+                runs.append(followed)
     return runs
 
 

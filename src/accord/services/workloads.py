@@ -10,9 +10,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from accord.documents.engine import run_documents
-from accord.documents.outcomes import document_spec
-from accord.documents.status import follows_status, run_status
 from accord.errors import TransientError
 from accord.mapping.fields import PassDirection
 from accord.runtime.executor import Handler, LocalExecutor, Submitted
@@ -28,7 +25,7 @@ from accord.runtime.workloads import (
     Workload,
     new_key,
 )
-from accord.services import inbox, operations
+from accord.services import documents, inbox, operations
 from accord.services.hub import Hub
 from accord.sync.full import MappingRun, prepare, recommend
 from accord.sync.passes import PassOptions, PassResult, partition_full_pass, run_pass
@@ -123,11 +120,10 @@ def handlers(hub: Hub) -> dict[str, Handler]:
     def run_documents_now(w: Workload) -> dict[str, Any]:
         assert isinstance(w, RunDocuments)
         with hub.kept_context(w.integration) as ctx:
-            run = run_documents(ctx, w.mapping)
-            summary: dict[str, Any] = {"documents": dict(run.counts), "job_id": run.job_id}
-            if follows_status(document_spec(ctx, w.mapping)):  # what became of earlier ones
-                followed = run_status(ctx, w.mapping)
-                summary["status"] = dict(followed.counts)
+            run, followed = documents.transfer_and_follow(ctx, w.mapping)
+        summary: dict[str, Any] = {"documents": dict(run.counts), "job_id": run.job_id}
+        if followed is not None:  # what became of the transferred ones
+            summary["status"] = dict(followed.counts)
         return summary
 
     return {
