@@ -205,6 +205,7 @@ class _Pass:
             session.commit()  # no transaction across the reads below
             for part in chunks(retry, 200):
                 processor.process(self.source.get(entity, part, fields), (), retrying=True)
+            processor.deletions.retry_failed()
         query = ChangeQuery(filter=self._source_filter(), fields=fields, page_size=READ_PAGE_SIZE)
         if self.options.kind == "incremental" and mark is not None:
             since = mark.since - BOUNDARY if mark.since else None
