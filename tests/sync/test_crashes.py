@@ -327,3 +327,22 @@ def test_a_propagated_delete_that_failed_is_retried(
         run_pass(ctx, "CUSTOMER", "to_erp", PassOptions(kind="incremental"))
     assert bc.get("customers", customer_id) is None
     assert {c.state for c in world.couplings("CUSTOMER")} == {"coupled"}
+
+
+def test_a_reconciliation_carries_a_dataverse_delete_made_since_the_last_pass(
+    make_world: WorldFactory, tmp_path: Path
+) -> None:
+    """An account is deleted, then a reconciliation (a full sync) runs before any incremental
+    pass: its full read starts a new delta feed, which never reports that delete, so the
+    snapshot diff must run for Dataverse too (found by the chaos run: customers whose
+    accounts were deleted just before a reconciliation stayed)."""
+    template = custom_template(tmp_path, "CUSTOMER", deletion="propagate")
+    world = make_world(records=6, seed_overlap=0.0, template=template)
+    operations.sync_full(world.hub)
+    bc, dv = world.bc.store, world.dv.store
+    customer_id = bc.insert("customers", {"number": "R-1", "displayName": "Raced Ltd"})["id"]
+    operations.sync_incremental(world.hub, ["CUSTOMER"])
+    (account,) = dv.find_raw("accounts", {"name": "Raced Ltd"})
+    dv.delete("accounts", account["accountid"])
+    operations.sync_full(world.hub, ["CUSTOMER"])
+    assert bc.get("customers", customer_id) is None
