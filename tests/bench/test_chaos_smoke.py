@@ -13,9 +13,9 @@ from tests.runtime.test_celery_worker import BROKER, broker_reachable
 SAFE_FAULTS = ("throttle", "error", "timeout", "partial_batch")
 """Faults after which a request's outcome is known (it was refused). With a dropped connection
 the outcome of a write is unknown; with them in, a deleted record still present on the other
-side remains (docs/adr/0020: a run of this test with every kind failed once in two). The seed
-fixes the changes, the faults drawn and the change numbers at which workers are killed; only
-where a kill lands in a worker's work varies."""
+side remained (docs/adr/0020: with every kind this test failed once in two runs). The seed
+fixes the random draws, the faults drawn and the change numbers at which workers are killed;
+only where a kill lands in a worker's work varies."""
 
 
 def _run(postgres_url: str, seed: int, kinds: tuple[str, ...]) -> dict[str, object]:
