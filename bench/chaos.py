@@ -254,16 +254,23 @@ def _apply(
     rng: random.Random,
     log: Log,
 ) -> None:
-    """``ops`` changes at ``rate`` per second, killing a worker every ``kill_every`` seconds."""
+    """``ops`` changes at ``rate`` per second, killing a worker every ``kill_every`` seconds.
+
+    The kills are placed by change number (from their own seeded draw), not by the clock, so
+    a seed gives the same changes and the same kill points however fast the machine is."""
     begin = time.monotonic()
-    next_kill = begin + rng.uniform(*kill_every)
+    killer = random.Random(rng.randrange(1 << 30))
+
+    def gap() -> int:
+        return max(1, round(killer.uniform(*kill_every) * rate))
+
+    next_kill = gap()
     for op in range(ops):
         ledger.step(op)
-        now = time.monotonic()
-        if now >= next_kill:
-            killed = pool.kill(rng)
+        if op + 1 >= next_kill:
+            killed = pool.kill(killer)
             log(f"op {op}: killed {killed} (kill {pool.kills})")
-            next_kill = time.monotonic() + rng.uniform(*kill_every)
+            next_kill = op + 1 + gap()
         pause = begin + (op + 1) / rate - time.monotonic()
         if pause > 0:
             time.sleep(pause)

@@ -12,7 +12,10 @@ from tests.runtime.test_celery_worker import BROKER, broker_reachable
 
 SAFE_FAULTS = ("throttle", "error", "timeout", "partial_batch")
 """Faults after which a request's outcome is known (it was refused). With a dropped connection
-the outcome of a write is unknown, and the engine has defects there (docs/adr/0020)."""
+the outcome of a write is unknown; with them in, a deleted record still present on the other
+side remained (docs/adr/0020: with every kind this test failed once in two runs). The seed
+fixes the random draws, the faults drawn and the change numbers at which workers are killed;
+only where a kill lands in a worker's work varies."""
 
 
 def _run(postgres_url: str, seed: int, kinds: tuple[str, ...]) -> dict[str, object]:
@@ -24,7 +27,7 @@ def _run(postgres_url: str, seed: int, kinds: tuple[str, ...]) -> dict[str, obje
         seed=seed,
         rate=30.0,
         kill_every=(2.0, 3.5),
-        settle_timeout=30.0,
+        settle_timeout=120.0,
         reconcile_every=8.0,
         broker=BROKER,
         database_url=postgres_url,

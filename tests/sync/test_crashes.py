@@ -227,3 +227,122 @@ def test_edits_after_a_create_whose_outcome_was_lost_merge(
     assert operations.conflicts(world.hub) == []
     assert bc.get("customers", customer["id"])["phoneNumber"] == "+47 555"
     assert dv.get("accounts", account["accountid"])["address1_city"] == "Bergen"
+
+
+def test_an_update_whose_outcome_was_lost_is_not_taken_for_an_edit_there(
+    make_world: WorldFactory, crash_after_first_write: dict[str, int]
+) -> None:
+    """The account was updated, then the worker died before recording it; the customer is
+    edited again. The account holds what Accord wrote, recorded as the update's intent before
+    sending, so it is Accord's own echo and the new edit is carried (found by the chaos run:
+    the account looked edited there too and the edit was held as a conflict)."""
+    world = make_world(records=6, seed_overlap=0.0)
+    operations.sync_full(world.hub)
+    bc, dv = world.bc.store, world.dv.store
+    customer_id = bc.insert("customers", {"number": "U-1", "displayName": "Echo Ltd"})["id"]
+    operations.sync_incremental(world.hub, ["CUSTOMER"])
+    (account,) = dv.find_raw("accounts", {"name": "Echo Ltd"})
+    account_id = account["accountid"]
+    bc.update("customers", customer_id, {"city": "Bergen"})
+    crash_after_first_write["armed"] = 1
+    with world.context() as ctx, pytest.raises(Crash):
+        run_pass(ctx, "CUSTOMER", "to_crm", PassOptions(kind="incremental"))
+    assert dv.get("accounts", account_id)["address1_city"] == "Bergen"
+    bc.update("customers", customer_id, {"city": "Tromsø"})
+    dv.update("accounts", account_id, {"telephone1": "+47 555"})
+    for _ in range(2):
+        operations.sync_incremental(world.hub, ["CUSTOMER"])
+    assert operations.conflicts(world.hub) == []
+    assert dv.get("accounts", account_id)["address1_city"] == "Tromsø"
+    assert bc.get("customers", customer_id)["phoneNumber"] == "+47 555"
+
+
+def test_a_reconciliation_carries_the_delete_of_an_unfinished_creates_source(
+    make_world: WorldFactory, crash_after_first_write: dict[str, int], tmp_path: Path
+) -> None:
+    """The account was created, then the worker died before recording it (the coupling stays
+    ``creating``); the customer is deleted. Business Central shows no deletes: the
+    reconciliation's snapshot diff must find it among unfinished creates too, and the account
+    goes (found by the chaos run: only coupled records were checked)."""
+    template = custom_template(tmp_path, "CUSTOMER", deletion="propagate")
+    world = make_world(records=6, seed_overlap=0.0, template=template)
+    operations.sync_full(world.hub)
+    bc, dv = world.bc.store, world.dv.store
+    fresh = bc.insert("customers", {"number": "F-2", "displayName": "Gone Ltd"})
+    crash_after_first_write["armed"] = 1
+    with world.context() as ctx, pytest.raises(Crash):
+        run_pass(ctx, "CUSTOMER", "to_crm", PassOptions(kind="incremental"))
+    assert len(dv.find_raw("accounts", {"name": "Gone Ltd"})) == 1
+    bc.delete("customers", fresh["id"])
+    with world.context() as ctx:  # the reconciliation's pass from Business Central
+        run_pass(ctx, "CUSTOMER", "to_crm", PassOptions(kind="full"))
+    assert dv.find_raw("accounts", {"name": "Gone Ltd"}) == []
+    assert {c.state for c in world.couplings("CUSTOMER")} == {"coupled"}
+
+
+def test_an_unfinished_create_whose_counterpart_is_gone_takes_the_deletion_policy(
+    make_world: WorldFactory, crash_after_first_write: dict[str, int], tmp_path: Path
+) -> None:
+    """The account was created, then the worker died before recording it; the customer is
+    deleted. The pass the other way retries the unfinished create as an update of the
+    customer it knows: a 404 there means it was deleted, so the policy applies (found by the
+    chaos run: the 404 was recorded as a failure on every pass, the account left behind)."""
+    template = custom_template(tmp_path, "CUSTOMER", deletion="propagate")
+    world = make_world(records=6, seed_overlap=0.0, template=template)
+    operations.sync_full(world.hub)
+    bc, dv = world.bc.store, world.dv.store
+    fresh = bc.insert("customers", {"number": "F-3", "displayName": "Left Ltd"})
+    crash_after_first_write["armed"] = 1
+    with world.context() as ctx, pytest.raises(Crash):
+        run_pass(ctx, "CUSTOMER", "to_crm", PassOptions(kind="incremental"))
+    bc.delete("customers", fresh["id"])
+    with world.context() as ctx:
+        result = run_pass(ctx, "CUSTOMER", "to_erp", PassOptions(kind="incremental"))
+    assert result.counts["failed"] == 0, result.counts
+    assert dv.find_raw("accounts", {"name": "Left Ltd"}) == []
+    assert {c.state for c in world.couplings("CUSTOMER")} == {"coupled"}
+
+
+def test_a_propagated_delete_that_failed_is_retried(
+    make_world: WorldFactory, tmp_path: Path
+) -> None:
+    """An account is deleted; carrying the delete to Business Central fails. The delta feed
+    reports a delete once, so the next pass must retry it (found by the chaos run: the
+    customer stayed for good)."""
+    template = custom_template(tmp_path, "CUSTOMER", deletion="propagate")
+    world = make_world(records=6, seed_overlap=0.0, template=template)
+    operations.sync_full(world.hub)
+    bc, dv = world.bc.store, world.dv.store
+    customer_id = bc.insert("customers", {"number": "D-1", "displayName": "Doomed Ltd"})["id"]
+    operations.sync_incremental(world.hub, ["CUSTOMER"])
+    (account,) = dv.find_raw("accounts", {"name": "Doomed Ltd"})
+    dv.delete("accounts", account["accountid"])
+    world.bc.faults.add(status=400, method="DELETE", count=None)
+    world.bc.faults.add(status=400, path=r"\$batch", count=None)
+    with world.context() as ctx:
+        run_pass(ctx, "CUSTOMER", "to_erp", PassOptions(kind="incremental"))
+    assert bc.get("customers", customer_id) is not None  # the delete failed
+    world.bc.faults.clear()
+    with world.context() as ctx:
+        run_pass(ctx, "CUSTOMER", "to_erp", PassOptions(kind="incremental"))
+    assert bc.get("customers", customer_id) is None
+    assert {c.state for c in world.couplings("CUSTOMER")} == {"coupled"}
+
+
+def test_a_reconciliation_carries_a_dataverse_delete_made_since_the_last_pass(
+    make_world: WorldFactory, tmp_path: Path
+) -> None:
+    """An account is deleted, then a reconciliation (a full sync) runs before any incremental
+    pass: its full read starts a new delta feed, which never reports that delete, so the
+    snapshot diff must run for Dataverse too (found by the chaos run: customers whose
+    accounts were deleted just before a reconciliation stayed)."""
+    template = custom_template(tmp_path, "CUSTOMER", deletion="propagate")
+    world = make_world(records=6, seed_overlap=0.0, template=template)
+    operations.sync_full(world.hub)
+    bc, dv = world.bc.store, world.dv.store
+    customer_id = bc.insert("customers", {"number": "R-1", "displayName": "Raced Ltd"})["id"]
+    operations.sync_incremental(world.hub, ["CUSTOMER"])
+    (account,) = dv.find_raw("accounts", {"name": "Raced Ltd"})
+    dv.delete("accounts", account["accountid"])
+    operations.sync_full(world.hub, ["CUSTOMER"])
+    assert bc.get("customers", customer_id) is None

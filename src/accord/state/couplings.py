@@ -13,6 +13,10 @@ from accord.mapping.fields import is_blank
 from accord.state.models import Coupling, CouplingLink
 
 CHUNK = 500
+SENDING = "~sending"
+"""Reserved key of a link's ``synced``: what an update being sent to that link's record will
+make the baseline (field id -> role -> value), recorded before sending; kept until the next
+outcome is booked, so a write whose answer was lost is recognized as the engine's own."""
 
 
 def key_text(value: object) -> str | None:
@@ -63,7 +67,7 @@ def baseline(coupling: Coupling) -> dict[str, dict[str, Any]]:
     links = list(coupling.links.values())
     if len(links) < 2:
         return {}
-    keys = set(links[0].synced or {})
+    keys = set(links[0].synced or {}) - {SENDING}
     for link in links[1:]:
         keys &= set(link.synced or {})
     return {key: {link.role: link.synced[key] for link in links} for key in keys}
@@ -144,13 +148,32 @@ def retry_first(session: Session, mapping_id: int, source: str, limit: int = 500
     )
 
 
-def unseen_ids(session: Session, mapping_id: int, role: str, job_id: str | None) -> list[str]:
-    """``role`` ids of coupled records that the full read of job ``job_id`` did not see."""
+def undeleted_ids(session: Session, mapping_id: int, role: str, limit: int = 5000) -> list[str]:
+    """``role`` ids of records deleted there whose counterpart's delete failed (the coupling
+    kept, ``deleted_role`` set): a feed reports a delete once, so a pass retries these."""
     return _role_ids(
         session,
         mapping_id,
         role,
-        Coupling.state == "coupled",
+        Coupling.state.in_(("coupled", "creating")),
+        Coupling.deleted_role == role,
+        limit=limit,
+    )
+
+
+def unseen_ids(
+    session: Session, mapping_id: int, role: str, job_id: str | None, *, unfinished: bool = False
+) -> list[str]:
+    """``role`` ids of coupled records that the full read of job ``job_id`` did not see; with
+    ``unfinished`` also of unfinished creates (``creating``: a create whose outcome was lost,
+    whose source may be deleted meanwhile where the system shows no deletes). Only for a role
+    whose ids the system assigns: such an id is never a planned one of a create into it."""
+    states = ("coupled", "creating") if unfinished else ("coupled",)
+    return _role_ids(
+        session,
+        mapping_id,
+        role,
+        Coupling.state.in_(states),
         (Coupling.seen_job != job_id) | Coupling.seen_job.is_(None),
     )
 

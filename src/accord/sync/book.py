@@ -80,6 +80,48 @@ class Book:
         s.ledger.link(source_link, **source_values)
         s.ledger.link(dest_link, **dest_values)
 
+    def sending(self, row: Coupling, decision: Decision) -> None:
+        """Record what an update is about to write (its update intent, committed before it is
+        sent): if its answer is lost, the next pass sees the value it wrote as its own echo
+        (:meth:`echoes`), not as an edit of the destination's."""
+        s = self.s
+        keys = [r.key for r in s.mapping.rules_for(s.direction) if r.field(s.dest_role)]
+        written = {r.key for r in s.mapping.rules if r.field(s.dest_role) in decision.values}
+        pairs = {k: decision.baseline[k] for k in keys if k in written and k in decision.baseline}
+        if pairs:
+            link = couplings.link_of(row, s.dest_role)
+            s.ledger.link(link, synced={**(link.synced or {}), couplings.SENDING: pairs})
+
+    def echoes(self, row: Coupling, record: Record, dest: Record | None) -> None:
+        """Before deciding: a recorded update whose value is in place on its record completed
+        (its answer was lost): that field's pair becomes the baseline, as booking it would
+        have made it. Works from either direction's pass."""
+        s = self.s
+        current = {s.source_role: record, s.dest_role: dest}
+        rules = {r.key: r for r in s.mapping.rules}
+        arrived: dict[str, dict[str, Any]] = {}
+        for role, link in row.links.items():
+            sent = (link.synced or {}).get(couplings.SENDING) or {}
+            holder = current.get(role)
+            values = holder.values if holder is not None else {}
+            for key, pair in sent.items():
+                name = rules[key].field(role) if key in rules else None
+                if (
+                    name is not None
+                    and name in values
+                    and role in pair
+                    and same(canonical(values[name]), pair[role])
+                ):
+                    arrived[key] = pair
+        if not arrived:
+            return
+        for role, link in row.links.items():
+            synced = dict(link.synced or {})
+            synced.update({k: pair[role] for k, pair in arrived.items() if role in pair})
+            left = {k: v for k, v in synced.get(couplings.SENDING, {}).items() if k not in arrived}
+            synced.pop(couplings.SENDING, None)
+            s.ledger.link(link, synced={**synced, **({couplings.SENDING: left} if left else {})})
+
     def _adopt_stored_values(self, decision: Decision, written: Record, *, created: bool) -> None:
         """The destination may normalize what we wrote, or fill what we left out (a default
         owner): the baseline keeps what it stored. On an update only the written fields are

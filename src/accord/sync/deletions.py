@@ -104,6 +104,17 @@ class DeletionHandler:
                 self._survivor_of_deleted_source(row, action)
         self._delete_survivors(to_delete)
 
+    def retry_failed(self) -> None:
+        """Deletes that failed last time (the source is gone, its counterpart still there):
+        the source's feed does not report them again, so they are retried first."""
+        p = self.p
+        if p.dry_run or SOURCE_GONE[self.policy] != "delete":
+            return
+        ids = couplings.undeleted_ids(p.session, p.mapping_id, p.source_role)
+        if ids:
+            self.source_deleted(ids)
+            p.commit()
+
     def _survivor_of_deleted_source(self, row: Coupling, action: Action) -> None:
         p = self.p
         dest_id = p.dest_id(row)
@@ -197,9 +208,16 @@ class DeletionHandler:
             )
 
     def snapshot_deletes(self) -> None:
-        """After a full read: couplings whose source was not seen and is gone are deletes."""
+        """After a full read: couplings whose source was not seen and is gone are deletes --
+        also of unfinished creates, whose created record then takes the deletion policy."""
         p = self.p
-        unseen = couplings.unseen_ids(p.session, p.mapping_id, p.source_role, p.job_id)
+        unseen = couplings.unseen_ids(
+            p.session,
+            p.mapping_id,
+            p.source_role,
+            p.job_id,
+            unfinished=not p.source_info.client_ids,
+        )
         p.commit()
         entity = p.mapping.entity(p.source_role)
         for part in couplings.chunks(unseen, 200):

@@ -54,14 +54,17 @@ class Update:
 
 
 Submit = Callable[[list[WriteOp], Callable[[list[WriteResult]], None]], None]
+Gone = Callable[[Record, Coupling], None]
 
 
 class Inserts:
     """The create stages of one pass."""
 
-    def __init__(self, scope: PassScope, book: Book):
+    def __init__(self, scope: PassScope, book: Book, gone: Gone):
         self.s = scope
         self.book = book
+        self.gone = gone
+        """Applies the deletion policy to an intent whose known counterpart is gone."""
         self._empty: bool | None = None
 
     def owners(self, dest_ids: Sequence[str]) -> dict[str, Coupling]:
@@ -188,6 +191,7 @@ class Inserts:
             return
         ops: list[WriteOp] = []
         pending: dict[str, tuple[Record, Decision, Coupling]] = {}
+        updated: set[str] = set()  # refs that update a counterpart the intent already knows
         intents = self.book.intents([i.record for i in inserts if i.row is None])
         for item in inserts:
             row = item.row or intents.get(item.record.id)
@@ -197,6 +201,7 @@ class Inserts:
             planned = s.dest_id(row)
             ref = f"c{len(ops)}"
             if planned and not s.dest_info.client_ids:
+                updated.add(ref)
                 ops.append(WriteOp("update", ref, item.decision.values, id=planned))
             else:
                 ops.append(WriteOp("create", ref, item.decision.values, id=planned))
@@ -231,6 +236,10 @@ class Inserts:
                     s.ledger.coupling(row, state="coupled")
                     self.book.success(record, row, decision, None, result)
                     s.counts["inserted"] += 1
+                elif result.not_found and result.ref in updated:
+                    # the intent's known counterpart (made by a create whose answer was lost,
+                    # or the source of an intent from the other direction) was deleted there
+                    self.gone(record, row)
                 else:
                     self.book.failure(record, row, describe(result))
 

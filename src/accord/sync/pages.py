@@ -47,8 +47,8 @@ class PageProcessor(PassScope):
     def __init__(self, *args: object, **kwargs: object):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.book = Book(self)
-        self.inserts = Inserts(self, self.book)
         self.deletions = DeletionHandler(self)
+        self.inserts = Inserts(self, self.book, self.deletions.destination_deleted)
         self._committed: Counter[str] = Counter()
         self._retried: set[str] = set()
         self._pool: ThreadPoolExecutor | None = None
@@ -140,6 +140,8 @@ class PageProcessor(PassScope):
         if row is not None and dest is None and dest_id in chunk.fetched:
             self.deletions.destination_deleted(record, row)
             return
+        if row is not None and not self.dry_run:
+            self.book.echoes(row, record, dest)
         decision = decide(
             self.mapping,
             self.direction,
@@ -178,6 +180,7 @@ class PageProcessor(PassScope):
         for item in updates:
             if self._settled_without_write(item):
                 continue
+            self.book.sending(item.row, item.decision)
             ref = f"u{len(ops)}"
             etag = item.dest.etag if item.dest is not None else None
             ops.append(
@@ -196,6 +199,8 @@ class PageProcessor(PassScope):
                 else:
                     self.book.failure(item.record, item.row, describe(result))
 
+        if ops:
+            self.commit()  # the update intents are durable before anything is sent
         self.submit(ops, written)
 
     def _settled_without_write(self, item: Update) -> bool:

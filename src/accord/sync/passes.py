@@ -19,7 +19,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from accord.config.filters import Filter
-from accord.connectors.base import ChangeQuery, ChangeTracking
+from accord.connectors.base import ChangeQuery
 from accord.errors import AccordError, ConfigError, Phase, TransientError
 from accord.mapping.fields import CompiledMapping, PassDirection
 from accord.observability import observe_pass
@@ -209,6 +209,7 @@ class _Pass:
             session.commit()  # no transaction across the reads below
             for part in chunks(retry, 200):
                 processor.process(self.source.get(entity, part, fields), (), retrying=True)
+            processor.deletions.retry_failed()
         query = ChangeQuery(filter=self._source_filter(), fields=fields, page_size=READ_PAGE_SIZE)
         if self.options.kind == "incremental" and mark is not None:
             since = mark.since - BOUNDARY if mark.since else None
@@ -257,7 +258,9 @@ class _Pass:
         return session.get(Watermark, (self.mapping_id, self.source_role))
 
     def _finish(self, session: Session, processor: PageProcessor, mark: _NewMark | None) -> None:
-        if self.options.kind == "full" and self._snapshot_deletes():
+        if self.options.kind == "full":
+            # also where the source has a delta feed: a full read starts a new one, so deletes
+            # made since the last incremental read would be reported by neither
             processor.detect_snapshot_deletes()
         if mark is not None:
             self._move_mark(session, mark)
@@ -272,12 +275,6 @@ class _Pass:
         if mark.token is not None:
             row.token = mark.token
         row.updated_at = utcnow()
-
-    def _snapshot_deletes(self) -> bool:
-        """Whether deletes must be found by a snapshot diff: the source reports none (BC), or
-        a filtered Dataverse read could not use its delta link."""
-        info = self.source.entity(self.mapping.entity(self.source_role))
-        return info.change_tracking != ChangeTracking.DELTA or self._source_filter() is not None
 
     def _fail(self, job_id: str, exc: AccordError) -> None:
         with self.ctx.db.session() as session:
