@@ -29,10 +29,10 @@ from accord.connectors.base import ChangeQuery, Record, WriteOp
 from accord.documents import actions, chunks, dependencies, lines, revisions, writeback
 from accord.documents.outcomes import (
     DocumentRun,
+    MappingWork,
     Outcome,
     document_spec,
     is_automatic,
-    settings_for,
 )
 from accord.documents.values import (
     Lookups,
@@ -40,7 +40,6 @@ from accord.documents.values import (
     Scope,
     field_values,
     plan_lines,
-    roles,
 )
 from accord.errors import AccordError, ConfigError
 from accord.mapping.fields import is_blank
@@ -55,16 +54,11 @@ class Refused(AccordError):
     """The target refused the document's header for what it holds (not a passing error)."""
 
 
-class _Run:
+class _Run(MappingWork):
     def __init__(self, ctx: SyncContext, doc: DocumentMappingSpec) -> None:
-        self.ctx, self.doc = ctx, doc
-        self.source, self.target = roles(doc)
-        with ctx.db.session() as session:
-            self.mapping_id = state.mapping_row_id(session, ctx.config.name, doc.name)
-        self.settings = settings_for(ctx, doc, self.mapping_id)
+        super().__init__(ctx, doc)
         self.identity_source = doc.identity[self.source]
         self.identity_target = doc.identity[self.target]
-        self.job_id: str | None = None
         self.held = False
         self.marks = any(b.after == "create" for b in doc.write_back)
         """A triggered coupled document lost its mark (submitted again): mark it again."""

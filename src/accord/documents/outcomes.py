@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accord.config.documents import DocumentMappingSpec
-from accord.documents.values import Scope
+from accord.documents.values import Scope, roles
 from accord.errors import ConfigError
 from accord.state import documents as state
 from accord.sync.context import SyncContext
@@ -86,3 +86,16 @@ def is_automatic(doc: DocumentMappingSpec, settings: dict[str, Any]) -> bool:
     if isinstance(automatic, str):
         return bool(Scope(settings).render(automatic))
     return automatic
+
+
+class MappingWork:
+    """What a run over one document mapping starts from: its roles, its state row, its
+    settings and (once started) its job."""
+
+    def __init__(self, ctx: SyncContext, doc: DocumentMappingSpec) -> None:
+        self.ctx, self.doc = ctx, doc
+        self.source, self.target = roles(doc)
+        with ctx.db.session() as session:
+            self.mapping_id = state.mapping_row_id(session, ctx.config.name, doc.name)
+        self.settings = settings_for(ctx, doc, self.mapping_id)
+        self.job_id: str | None = None

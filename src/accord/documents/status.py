@@ -32,8 +32,8 @@ from accord.config.documents import DocumentMappingSpec, RelatedSpec, TimelineSp
 from accord.config.filters import matches
 from accord.connectors.base import Record, WriteOp
 from accord.documents import writeback
-from accord.documents.outcomes import DocumentRun, Outcome, document_spec, settings_for
-from accord.documents.values import Scope, roles
+from accord.documents.outcomes import DocumentRun, MappingWork, Outcome, document_spec
+from accord.documents.values import Scope
 from accord.errors import AccordError, ConfigError
 from accord.mapping.values import same
 from accord.state import documents as state
@@ -74,14 +74,8 @@ class _Doc:
         return next((link.natural_key or "" for link in self.coupling.links.values()), "")
 
 
-class _Pass:
-    def __init__(self, ctx: SyncContext, doc: DocumentMappingSpec) -> None:
-        self.ctx, self.doc = ctx, doc
-        self.source, self.target = roles(doc)
-        with ctx.db.session() as session:
-            self.mapping_id = state.mapping_row_id(session, ctx.config.name, doc.name)
-        self.settings = settings_for(ctx, doc, self.mapping_id)
-        self.job_id: str | None = None
+class _Pass(MappingWork):
+    """One status pass over a mapping's transferred documents."""
 
     # ------------------------------------------------------------------ reading
     def wanted_related(self) -> dict[RelatedKey, RelatedSpec]:
