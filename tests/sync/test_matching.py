@@ -54,7 +54,9 @@ def test_fresh_state_database_against_systems_in_sync_creates_nothing(
         template = custom_template(tmp_path, "CUSTOMER")  # as make_world's
         setup.init_integration(fresh, template, {"erp": "bc", "crm": "crm"})
         runs = operations.sync_full(fresh)
-        assert all(r.status == "success" for r in runs), [(r.mapping, r.message) for r in runs]
+        assert all(r.status == "success" for r in runs), [
+            (r.mapping, r.status, r.message) for r in runs if r.status != "success"
+        ]
         operations.sync_incremental(fresh)
     finally:
         fresh.close()

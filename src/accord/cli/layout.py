@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -73,17 +74,25 @@ class Grid:
 
     def print(self, console: Console) -> None:
         """As a table when it fits the terminal, else one block per row."""
-        if self.fits(console.width):
-            console.print(self.table())
+        width = terminal_width(console)
+        if self.fits(width):
+            console.print(self.table(), width=width)
             return
-        console.print(f"[bold]{self.title}[/]")
+        console.print(f"[bold]{self.title}[/]", width=width)
         label = max((len(c) for c in self.columns), default=0)
         for row in self.rows:
-            console.print("─" * min(console.width, 40), style="dim")
+            console.print("─" * min(width, 40), style="dim", width=width)
             for name, cell in zip(self.columns, row, strict=False):
-                console.print(f"{name:<{label}}  {cell}", highlight=False)
+                console.print(f"{name:<{label}}  {cell}", highlight=False, width=width)
 
 
 def cell_width(cell: str) -> int:
     """Terminal cells the widest line of ``cell`` takes (Rich markup not counted)."""
     return max((Text.from_markup(line).cell_len for line in cell.splitlines()), default=0)
+
+
+def terminal_width(console: Console) -> int:
+    """``COLUMNS`` when set (read at each call: a console made earlier keeps its first
+    width), else the console's own."""
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else console.width

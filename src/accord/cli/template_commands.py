@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from accord.cli.common import console, fail, guarded, hub, when
+from accord.cli.layout import terminal_width
 from accord.config.template_diff import FieldDiff, MappingDiff
 from accord.services import templates
 from accord.services.hub import Hub
@@ -172,7 +173,7 @@ def _print_json(data: dict[str, Any]) -> None:
 
 
 def _show(plan: UpgradePlan) -> None:
-    width = max(console.width, 40)
+    width = max(terminal_width(console), 40)
     for line in describe(plan):
         body = line.lstrip(" ")
         indent = " " * (len(line) - len(body))

@@ -138,6 +138,10 @@ class TableMappingSpec(_WithRoles):
     """At first sight (a pair coupled by match, no history) two different values go to this
     role; unset, they follow ``conflict`` (hold by default): never a silent overwrite."""
     deletion: DeletionPolicy = "ignore"
+    creates: bool = True
+    """Off: the mapping only updates the counterparts it couples by match and never creates
+    one; a record without one is counted skipped (not failed) and tried again when it changes
+    (item availability on the products ITEM-PRODUCT makes)."""
     create_new_if_no_match: bool = False
     """In match-based coupling (and a full sync's coupling), create counterparts for records
     with no unique match; off, they are reported, not created (Microsoft's default)."""

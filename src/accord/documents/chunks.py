@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from accord.config.filters import matches, where
-from accord.connectors.base import ChangeQuery, Record, WriteOp
+from accord.connectors.base import ChangeQuery, ChangeTracking, Record, WriteOp
 from accord.documents import dependencies, lines
 from accord.documents.chunk_writes import mark_chunk, write_chunk_lines
 from accord.documents.outcomes import DocumentRun, Outcome
@@ -190,8 +190,15 @@ class _Chunk:
         parent = spec.parent[run.source]
         grouped: dict[str, list[Record]] = {i: [] for i in ids}
         connector, entity = run.ctx.connector(run.source), str(spec.per_role[run.source])
-        for start in range(0, len(ids), PARENTS_PER_READ):
-            query = ChangeQuery(filter=where(parent, "in", ids[start : start + PARENTS_PER_READ]))
+        if connector.entity(entity).change_tracking is ChangeTracking.SNAPSHOT:
+            # lines a service lists only per document (Business Central's): one read each
+            per_parent = [ChangeQuery(filter=where(parent, "eq", i)) for i in ids]
+        else:
+            per_parent = [
+                ChangeQuery(filter=where(parent, "in", ids[start : start + PARENTS_PER_READ]))
+                for start in range(0, len(ids), PARENTS_PER_READ)
+            ]
+        for query in per_parent:
             for page in connector.read_changes(entity, query):
                 for record in page.records:
                     grouped.setdefault(str(record.values.get(parent)), []).append(record)

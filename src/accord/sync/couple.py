@@ -184,6 +184,7 @@ def match_couple(
             "mark the fields to match on in the template"
         )
     create = mapping.spec.create_new_if_no_match if create_new is None else create_new
+    create = create and mapping.spec.creates
     result = CouplingResult(mapping_name, None)
     with ctx.db.session() as session:
         result.job_id = jobs.start_job(session, mapping_id, to_role(target), "coupling").id
@@ -226,7 +227,10 @@ def match_couple(
             committed = result.counts["coupled"]
             session.commit()
         result.counts["unmatched"] = len(unmatched)
-        if report_unmatched or create:
+        if not mapping.spec.creates:  # nothing to create, so nothing left undone: skipped
+            result.counts["skipped"] += len(unmatched)
+            result.counts["unmatched"] = 0
+        elif report_unmatched or create:
             _finish_unmatched(ctx, mapping, mapping_id, session, result, unmatched, create, target)
         jobs.finish_job(session, result.job_id)
         session.commit()

@@ -184,6 +184,9 @@ class Inserts:
     def create(self, inserts: list[Insert], submit: Submit) -> None:
         """Record the intents (committed before anything is sent), then create."""
         s = self.s
+        if inserts and not s.mapping.spec.creates:  # only updates what it couples: skipped
+            s.counts["skipped"] += len(inserts)
+            return
         if s.dry_run:
             for item in inserts:
                 s.counts["inserted"] += 1
