@@ -74,16 +74,16 @@ class Grid:
 
     def print(self, console: Console) -> None:
         """As a table when it fits the terminal, else one block per row."""
-        width = terminal_width(console)
-        if self.fits(width):
-            console.print(self.table(), width=width)
+        out = sized(console, terminal_width(console))
+        if self.fits(out.width):
+            out.print(self.table())
             return
-        console.print(f"[bold]{self.title}[/]", width=width)
+        out.print(f"[bold]{self.title}[/]")
         label = max((len(c) for c in self.columns), default=0)
         for row in self.rows:
-            console.print("─" * min(width, 40), style="dim", width=width)
+            out.print("─" * min(out.width, 40), style="dim")
             for name, cell in zip(self.columns, row, strict=False):
-                console.print(f"{name:<{label}}  {cell}", highlight=False, width=width)
+                out.print(f"{name:<{label}}  {cell}", highlight=False)
 
 
 def cell_width(cell: str) -> int:
@@ -96,3 +96,16 @@ def terminal_width(console: Console) -> int:
     width), else the console's own."""
     columns = os.environ.get("COLUMNS", "")
     return int(columns) if columns.isdigit() and int(columns) > 0 else console.width
+
+
+def sized(console: Console, width: int) -> Console:
+    """``console``, or one like it writing to the same file at ``width`` (a console keeps
+    the width it was made with, and rich never prints wider than that)."""
+    if width == console.width:
+        return console
+    return Console(
+        file=console.file,
+        width=width,
+        force_terminal=console.is_terminal,
+        no_color=console.no_color or console.color_system is None,
+    )
