@@ -117,6 +117,10 @@ def test_roles_are_checked_where_they_are_used(tmp_path: Path) -> None:
     data["roles"] = {"ERP": "business-central", "crm": "dataverse"}
     with pytest.raises(ConfigError, match="'ERP' is not a role name"):
         load_template(write(tmp_path, data))
+    data = base()
+    data["mappings"][0]["same_records_as"] = {"bc": "customers"}
+    with pytest.raises(ConfigError, match=r"same_records_as: 'bc' is not valid; valid: erp, crm"):
+        load_template(write(tmp_path, data))
 
 
 def test_option_map_gives_a_value_per_role(tmp_path: Path) -> None:

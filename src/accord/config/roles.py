@@ -25,7 +25,12 @@ def check_roles(template: TemplateSpec) -> None:
         where = f"mappings[{m.name}]"
         _check_named(m.per_role, roles, where, "entity", every=True)
         _check_choice(m.direction, valid, f"{where}.direction")
-        for label, keys in (("filters", m.filters), ("new_record_defaults", m.new_record_defaults)):
+        per_role_settings = (
+            ("filters", m.filters),
+            ("new_record_defaults", m.new_record_defaults),
+            ("same_records_as", m.same_records_as),
+        )
+        for label, keys in per_role_settings:
             for role in keys:
                 _check_choice(role, list(roles), f"{where}.{label}")
         if m.initial_master is not None:
