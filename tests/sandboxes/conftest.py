@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from accord.sandboxes import SandboxHandle, SandboxSet, run_sandboxes

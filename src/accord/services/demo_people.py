@@ -113,7 +113,7 @@ class Salesperson(Person):
 
     def posts(self, regarding: str) -> list[str]:
         found = self.rows("posts", f"_regardingobjectid_value eq {regarding}")
-        return [str(p["text"]) for p in sorted(found, key=lambda p: str(p["createdon"]))]
+        return [str(p["text"]) for p in found]  # as Sales lists them
 
     def invoices(self, number: str) -> list[Row]:
         return self.rows("invoices", f"invoicenumber eq '{number}'")

@@ -66,6 +66,11 @@ def money(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value or 0))
 
 
+def qty(value: Any) -> str:
+    """A quantity as a person writes it (``1.0`` -> ``1``)."""
+    return format(money(value).normalize(), "f")
+
+
 def one(run: DocumentRun, *expected: str) -> Outcome:
     """The run's one outcome, which must be one of ``expected``."""
     if len(run.outcomes) != 1 or run.outcomes[0].status not in expected:
@@ -150,15 +155,15 @@ class LeadToCash:
         ]
         made = self.sales.make_quote(NAME, accounts[0], lines, "2027-01-31")
         self.quote.update(account=account["name"], sales_revisions=[made["quoteid"]])
-        step.say(f"Quote {NAME} for {account['name']} ({account.get('accountnumber')}), Active")
+        number = f" ({account['accountnumber']})" if account.get("accountnumber") else ""
+        step.say(f"Quote {NAME} for account {account['name']}{number}, Active")
         self.quote_lines(step, made["quoteid"])
 
     def quote_lines(self, step: Step, quote: str) -> None:
         for line in self.sales.quote_lines(quote):
             product = self.sales.call("GET", f"products({line['_productid_value']})")
             step.say(
-                f"  {money(line['quantity'])} x {product['name']} at "
-                f"{money(line['priceperunit'])}"
+                f"  {qty(line['quantity'])} x {product['name']} at {money(line['priceperunit'])}"
             )
         total = self.sales.quote(quote).get("totalamount")
         if total is not None:
@@ -179,7 +184,7 @@ class LeadToCash:
     def bc_quote_lines(self, step: Step, quote: str) -> None:
         for line in self.bc.quote_lines(quote):
             step.say(
-                f"  {money(line['quantity'])} x {line['lineObjectNumber']} "
+                f"  {qty(line['quantity'])} x {line['lineObjectNumber']} "
                 f"{line['description']} at {money(line['unitPrice'])}"
             )
 
@@ -208,7 +213,7 @@ class LeadToCash:
             f"BC quote {self.quote['bc_quote_number']} rebuilt in place; archived versions "
             f"(quotes history): {versions}"
         )
-        self.bc_quote_lines(step, done.target_id)
+        self.bc_quote_lines(step, self.quote["bc_quote_id"])
 
     # ------------------------------------------------------------------ the order
     def win(self, step: Step) -> None:
@@ -234,7 +239,8 @@ class LeadToCash:
             bc_order_number=order["number"],
             coupled_bc_order_id=coupling.records.get("erp"),
         )
-        step.say(f"makeOrder: BC order {order['number']}; BC quote {self.quote['bc_quote_number']} gone")
+        gone = self.quote["bc_quote_number"]
+        step.say(f"makeOrder: BC order {order['number']}; BC quote {gone} gone")
         step.say(
             f"SALES ORDER couples Sales order {self.order['sales_order_number']} to BC order "
             f"{order['number']} ({coupling.state})"
@@ -264,7 +270,7 @@ class LeadToCash:
             quantity = money(line["quantity"])
             part = (quantity // 2 or quantity) if n == 0 else Decimal(0)
             self.bc.to_ship(line["id"], part)
-            step.say(f"Line {line['sequence']}: Qty. to Ship {part} of {quantity}")
+            step.say(f"Line {line['sequence']}: Qty. to Ship {qty(part)} of {qty(quantity)}")
         self.bc.act("salesOrderOperations", self.order["bc_order_id"], "release")
         status = self.bc.operations(self.order["bc_order_id"])["status"]
         step.say(f"salesOrderOperations/release: order {self.order['bc_order_number']} {status}")
@@ -276,8 +282,8 @@ class LeadToCash:
         step.say(f"salesOrderOperations/ship: posted shipment {shipments[-1]['number']}")
         for line in self.bc.order_lines(self.order["bc_order_id"]):
             step.say(
-                f"  line {line['sequence']}: shipped {money(line['shippedQuantity'])} "
-                f"of {money(line['quantity'])}"
+                f"  line {line['sequence']}: shipped {qty(line['shippedQuantity'])} "
+                f"of {qty(line['quantity'])}"
             )
 
     def post_invoice(self, step: Step) -> None:
@@ -307,10 +313,11 @@ class LeadToCash:
         events = Counter(
             e.name.removeprefix("posted:") for e in history.events if e.name.startswith("posted:")
         )
+        new = [p for p in posts if p not in self.order.get("posts", [])]
         self.order.update(posts=posts, timeline=dict(events))
+        for text in new:
+            step.say(f"Posted on the Sales order's timeline: {text}")
         step.say(f"Timeline of Sales order {self.order['sales_order_number']}: {len(posts)} posts")
-        for text in posts:
-            step.say(f"  {text}")
 
     def finish_order(self, step: Step) -> None:
         self.status_pass(step)
@@ -344,7 +351,7 @@ class LeadToCash:
         self.sales_invoice(step, sales)
         for line in lines:
             step.say(
-                f"  {money(line['quantity'])} x {line.get('productdescription') or '-'} at "
+                f"  {qty(line['quantity'])} x {line.get('productdescription') or '-'} at "
                 f"{money(line['priceperunit'])}, tax {money(line['tax'])}"
             )
         if self.invoice["sales_total"] != self.invoice["bc_total"]:

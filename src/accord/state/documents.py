@@ -266,7 +266,7 @@ def finished(session: Session, mapping_id: int, keys: Sequence[str]) -> dict[str
     found: dict[str, Coupling] = {}
     for natural, record, coupling in rows:
         for key in (natural, record):
-            if key in keys:
+            if key is not None and key in keys:
                 found.setdefault(key, coupling)
     return found
 
