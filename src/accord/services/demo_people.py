@@ -21,6 +21,18 @@ GROUP = "/api/accord/integration/v1.0"
 """Business Central's custom API group (docs/custom-api-group.md)."""
 
 
+def money(value: Any) -> Decimal:
+    """An amount or quantity as an exact decimal (a missing one is an error, not 0)."""
+    if value is None or isinstance(value, bool | float):
+        raise RefusedError(f"expected an exact amount or quantity, got {value!r}")
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def qty(value: Any) -> str:
+    """A quantity as a person writes it (``1.0`` -> ``1``)."""
+    return format(money(value).normalize(), "f")
+
+
 class RefusedError(AccordError):
     """A system refused what a person asked of it (its own message kept)."""
 

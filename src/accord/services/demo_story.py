@@ -24,7 +24,7 @@ from accord.documents.outcomes import DocumentRun, Outcome
 from accord.errors import AccordError
 from accord.services import document_archives, documents
 from accord.services.demo import BC, DV, DemoWorld, coupled
-from accord.services.demo_people import BcUser, Row, Salesperson
+from accord.services.demo_people import BcUser, Row, Salesperson, money, qty
 
 SALES, ACCORD, ERP = "Sales", "Accord", "Business Central"
 QUOTE, ORDER, INVOICE = "QUOTE", "SALES ORDER", "SALES INVOICE"
@@ -60,15 +60,6 @@ class Story:
     @property
     def ok(self) -> bool:
         return len(self.steps) == self.planned and all(s.ok for s in self.steps)
-
-
-def money(value: Any) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value or 0))
-
-
-def qty(value: Any) -> str:
-    """A quantity as a person writes it (``1.0`` -> ``1``)."""
-    return format(money(value).normalize(), "f")
 
 
 def one(run: DocumentRun, *expected: str) -> Outcome:
@@ -109,11 +100,11 @@ class LeadToCash:
             (SALES, "The Sales order submitted", self.submit),
             (ACCORD, "Order intake: the BC order is already there", self.intake),
             (ERP, "Qty. to Ship set, the order released", self.release),
-            (ACCORD, "Status pass", self.status_pass),
+            (ACCORD, "Status pass: the release on the Sales order", self.status_pass),
             (ERP, "A first shipment (part of the order)", self.ship),
-            (ACCORD, "Status pass", self.status_pass),
+            (ACCORD, "Status pass: the shipment on the Sales order", self.status_pass),
             (ERP, "The rest shipped", self.ship),
-            (ACCORD, "Status pass", self.status_pass),
+            (ACCORD, "Status pass: the second shipment on the Sales order", self.status_pass),
             (ERP, "The invoice posted", self.post_invoice),
             (ACCORD, "Status pass: the Sales order fulfilled and invoiced", self.finish_order),
             (ACCORD, "invoices sync: the posted invoice in Sales", self.take_invoice),
