@@ -41,7 +41,9 @@ def run_demo(*, records: int, seed: int, json_out: bool = False) -> int:
             print_outcome(story)
     code = EXIT_OK if story.ok else EXIT_RECORDS
     if json_out:
-        print_json({"exit_code": code, **facts, "story": story_json(story), "home": str(home)})
+        print_json(
+            {"exit_code": code, **facts, "story": story_json(story), "home": str(home.resolve())}
+        )
         return code
     console.print(f"\nDemo state kept in {home} (its secret key beside it). Try:")
     console.print(

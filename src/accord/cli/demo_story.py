@@ -7,6 +7,8 @@ from dataclasses import asdict
 from typing import Any
 
 from rich.markup import escape
+from rich.padding import Padding
+from rich.text import Text
 
 from accord.cli.common import console
 from accord.cli.layout import Grid, sized, terminal_width
@@ -21,10 +23,10 @@ def print_step(step: Step) -> None:
     mark = "[green]ok[/]" if step.ok else "[bold red]FAILED[/]"
     system = f"[{STYLE.get(step.system, 'white')}]{step.system:<16}[/]"
     out.print(f"{step.number:>2}. {system} {escape(step.title)}  {mark}", highlight=False)
-    for line in step.lines:
-        out.print(f"      {escape(line)}", highlight=False)
+    for line in step.lines:  # wrapped lines keep the indent
+        out.print(Padding(Text(line), (0, 0, 0, 6)), highlight=False)
     if step.error:
-        out.print(f"      [red]{escape(step.error)}[/]", highlight=False)
+        out.print(Padding(Text(step.error, style="red"), (0, 0, 0, 6)), highlight=False)
 
 
 def print_outcome(story: Story) -> None:
