@@ -129,6 +129,8 @@ def test_partial_shipments_and_the_invoice_post_once_then_the_order_is_fulfilled
     for _ in range(2):  # no longer followed: nothing happens again
         followed = [d["identity"] for d in status(intake)["documents"]]
         assert "SO-ST-SHIP" not in followed
+    [asked] = status(intake, "SO-ST-SHIP")["documents"]  # by name: finished, not "not found"
+    assert (asked["status"], asked["source_id"]) == ("finished", order), asked
     invoiced = f"An invoice has been created for the order ({invoice['number']})."
     assert posts(intake, order) == sorted([RELEASED, *shipped, invoiced])
     sales = intake.sales_order(order)

@@ -138,6 +138,32 @@ def test_three_revisions_leave_two_archived_versions(intake: Intake, dv_http: ht
     assert intake.cli("quotes", "history", "QU-NONE").code == 1
 
 
+def test_one_revision_is_one_archived_version_in_the_history(
+    intake: Intake, dv_http: httpx.Client
+) -> None:
+    """The revision's own coupling names the BC quote twice (its link and its ``revision``
+    event): the history still lists it, and its archived version, once."""
+    first = make_quote(intake, dv_http, "QU-ONE-REV", "2027-01-31", 1)
+    assert take(intake, "QU-ONE-REV")[0]["status"] == "created"
+    [made] = bc_quotes(intake, "QU-ONE-REV")
+    second = revise(dv_http, first)
+    activate(dv_http, second)
+    assert take(intake, "QU-ONE-REV")[0]["status"] == "created"
+    shown = intake.cli("quotes", "history", "QU-ONE-REV", "--json")
+    assert shown.code == 0, shown.output
+    history = json.loads(shown.stdout)
+    assert history["documents"] == [made["id"]]
+    assert [v["versionNumber"] for v in history["versions"]] == [1]
+    events = intake.cli("documents", "history", QUOTE, "QU-ONE-REV", "--json")
+    keys = [
+        e["detail"]["key"]
+        for doc in json.loads(events.stdout)["documents"]
+        for e in doc["events"]
+        if e["name"] == "archive"
+    ]
+    assert keys == [f"{made['id']}:archive:0"]  # the archived revision's number, 0
+
+
 def test_a_won_quote_becomes_the_bc_order_of_its_sales_order_once(
     intake: Intake, dv_http: httpx.Client
 ) -> None:

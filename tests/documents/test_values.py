@@ -79,6 +79,14 @@ def test_placeholders_keep_a_whole_value_typed_and_fill_text() -> None:
     assert scope.render({"k": "${source.name}:${today}"}) == {"k": "SO-1:2026-11-27"}
 
 
+def test_a_zero_in_text_is_written_and_only_a_missing_value_is_blank() -> None:
+    """A quote's first revision is 0: its archive key must say so (not end blank)."""
+    scope = Scope({}, source={"revision": 0, "paid": Decimal("0.00"), "none": None})
+    assert scope.render("q:archive:${source.revision}") == "q:archive:0"
+    assert scope.render("${source.paid} paid") == "0.00 paid"
+    assert scope.render("[${source.none}]") == "[]"
+
+
 def test_lines_get_positions_items_write_ins_and_comment_lines() -> None:
     doc = mapping()
     rows = [

@@ -2,46 +2,19 @@
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from accord.sandboxes import SandboxHandle, SandboxSet, run_sandboxes
+from accord.testing.sandbox import api_client
+from accord.testing.sandbox import sandbox_tls as tls
+from accord.testing.sandbox import sandbox_token as token_for
+
+__all__ = ["api_client", "tls", "token_for"]
 
 RECORDS = 240
-
-
-def tls(handle: SandboxHandle) -> ssl.SSLContext:
-    """An SSL context trusting the sandbox CA."""
-    return ssl.create_default_context(cafile=handle.ca_cert)
-
-
-def token_for(handle: SandboxHandle) -> str:
-    """Client-credentials token from the sandbox's own token endpoint."""
-    resp = httpx.post(
-        handle.token_url,
-        data={
-            "grant_type": "client_credentials",
-            "client_id": handle.client_id,
-            "client_secret": handle.client_secret,
-            "scope": handle.scope,
-        },
-        verify=tls(handle),
-    )
-    resp.raise_for_status()
-    return str(resp.json()["access_token"])
-
-
-def api_client(handle: SandboxHandle) -> httpx.Client:
-    """An httpx client with a bearer token, trusting the sandbox CA."""
-    return httpx.Client(
-        base_url=handle.base_url + "/",
-        verify=tls(handle),
-        headers={"Authorization": f"Bearer {token_for(handle)}", "Accept": "application/json"},
-        timeout=30,
-    )
 
 
 @pytest.fixture(scope="session")

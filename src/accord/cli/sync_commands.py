@@ -229,8 +229,11 @@ def run(
 def demo(
     records: Annotated[int, typer.Option(help="Customers in the sample data.")] = 200,
     seed: Annotated[int, typer.Option(help="Random seed for the sample data.")] = 7,
+    json_out: JsonOpt = False,
 ) -> None:
-    """Start the sandboxes, set up, full sync, change both sides, incremental sync, report."""
+    """Start the sandboxes, set up, full sync, change both sides, incremental sync, then a
+    quote to cash (quote, revision, order, shipments, invoice, payment), step by step.
+    Exit 1 when a step of that story failed."""
     from accord.cli.demo import run_demo
 
-    run_demo(records=records, seed=seed)
+    raise typer.Exit(run_demo(records=records, seed=seed, json_out=json_out))

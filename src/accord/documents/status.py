@@ -348,10 +348,18 @@ def run_status(ctx: SyncContext, name: str, identities: Sequence[str] = ()) -> D
     run = _Pass(ctx, doc)
     with ctx.db.session() as session:
         couplings = state.followed(session, run.mapping_id, list(identities))
-    named = {link.natural_key for c in couplings for link in c.links.values()}
-    named |= {link.record_id for c in couplings for link in c.links.values()}
+        named = {link.natural_key for c in couplings for link in c.links.values()}
+        named |= {link.record_id for c in couplings for link in c.links.values()}
+        ended = state.finished(session, run.mapping_id, [i for i in identities if i not in named])
     missing = [
-        Outcome("", i, "not_found", messages=[f"no transferred {doc.name} document {i!r}"])
+        Outcome(
+            record_id(ended[i], run.source) or "",
+            i,
+            "finished",
+            messages=["finished before: it ended and every write-back ran; no longer followed"],
+        )
+        if i in ended
+        else Outcome("", i, "not_found", messages=[f"no transferred {doc.name} document {i!r}"])
         for i in identities
         if i not in named
     ]

@@ -91,7 +91,12 @@ class Scope:
         whole = PLACEHOLDER.fullmatch(value)
         if whole:
             return self.value(whole.group(1))
-        return PLACEHOLDER.sub(lambda m: str(self.value(m.group(1)) or ""), value)
+        return PLACEHOLDER.sub(lambda m: _text(self.value(m.group(1))), value)
+
+
+def _text(value: Any) -> str:
+    """A placeholder's value in text: blank only when missing (a 0 is written)."""
+    return "" if value is None else str(value)
 
 
 def roles(doc: DocumentMappingSpec) -> tuple[str, str]:

@@ -54,12 +54,17 @@ def demo_world(
             hub.close()
 
 
-def coupled_customers(hub: Hub, limit: int) -> list[tuple[str, str, str | None]]:
-    """(BC id, Dataverse id, customer number) of the first coupled customers."""
+def coupled(hub: Hub, mapping: str, limit: int) -> list[tuple[str, str, str | None]]:
+    """(BC id, Dataverse id, BC natural key) of a mapping's first coupled records."""
     with hub.db.session() as session:
         config = load_integration(session)
-        rows = couplings.pairs(session, config.mapping_ids["CUSTOMER"], ("erp", "crm"), limit)
+        rows = couplings.pairs(session, config.mapping_ids[mapping], ("erp", "crm"), limit)
     return [(str(a), str(b), c) for a, b, c in rows]
+
+
+def coupled_customers(hub: Hub, limit: int) -> list[tuple[str, str, str | None]]:
+    """(BC id, Dataverse id, customer number) of the first coupled customers."""
+    return coupled(hub, "CUSTOMER", limit)
 
 
 def change_both_sides(world: DemoWorld) -> list[str]:

@@ -42,7 +42,9 @@ def archived_versions(
             for coupling, events in state.history(session, mid, key):
                 found = [coupling.links[target].record_id if target in coupling.links else None]
                 found += [e.detail.get("target") for e in events if e.name == "revision"]
-                ids += [str(i) for i in found if i and str(i) not in ids]
+                for found_id in found:  # the link and the revision event name it twice
+                    if found_id and str(found_id) not in ids:
+                        ids.append(str(found_id))
         result = ArchivedVersions(mapping, key, ids)
         connector = ctx.connector(role)
         [(their, mine)] = archives.link.items()

@@ -247,6 +247,30 @@ def followed(
     return list(session.scalars(query.order_by(Coupling.id).limit(limit)))
 
 
+def finished(session: Session, mapping_id: int, keys: Sequence[str]) -> dict[str, Coupling]:
+    """Of ``keys`` (identities or ids), those naming a transferred document whose status is
+    no longer followed (it ended and every write-back ran), with its coupling."""
+    done = select(DocumentEvent.coupling_id).where(
+        DocumentEvent.mapping_id == mapping_id, DocumentEvent.name == FOLLOWED_UNTIL
+    )
+    rows = session.execute(
+        select(CouplingLink.natural_key, CouplingLink.record_id, Coupling)
+        .join(Coupling, Coupling.id == CouplingLink.coupling_id)
+        .where(
+            CouplingLink.mapping_id == mapping_id,
+            CouplingLink.coupling_id.in_(done),
+            CouplingLink.natural_key.in_(list(keys)) | CouplingLink.record_id.in_(list(keys)),
+        )
+        .order_by(Coupling.id)
+    ).all()
+    found: dict[str, Coupling] = {}
+    for natural, record, coupling in rows:
+        for key in (natural, record):
+            if key is not None and key in keys:
+                found.setdefault(key, coupling)
+    return found
+
+
 def has_event(session: Session, mapping_id: int, once_key: str) -> bool:
     """Whether the event keyed ``once_key`` happened."""
     found = session.scalar(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
+
+import httpx
 
 from accord.connectors.registry import ConnectionSettings, plugin, systems
 
@@ -45,3 +48,35 @@ def settings_from_sandbox(
     model = plugin(system).settings_model
     settings: ConnectionSettings = model.from_sandbox(facts, name or f"{system}-sandbox", **values)
     return settings
+
+
+def sandbox_tls(handle: Any) -> ssl.SSLContext:
+    """An SSL context trusting the sandbox's CA."""
+    return ssl.create_default_context(cafile=handle.ca_cert)
+
+
+def sandbox_token(handle: Any) -> str:
+    """A client-credentials token from the sandbox's own token endpoint."""
+    resp = httpx.post(
+        handle.token_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": handle.client_id,
+            "client_secret": handle.client_secret,
+            "scope": handle.scope,
+        },
+        verify=sandbox_tls(handle),
+    )
+    resp.raise_for_status()
+    return str(resp.json()["access_token"])
+
+
+def api_client(handle: Any) -> httpx.Client:
+    """An HTTP client of the sandbox's API root with a bearer token, as a user's app has:
+    how tests and the demo act in a system as its users do."""
+    return httpx.Client(
+        base_url=handle.base_url + "/",
+        verify=sandbox_tls(handle),
+        headers={"Authorization": f"Bearer {sandbox_token(handle)}", "Accept": "application/json"},
+        timeout=30,
+    )
