@@ -99,7 +99,7 @@ class LeadToCash:
             (ACCORD, "The won quote made the BC order (makeOrder)", self.make_order),
             (SALES, "The Sales order submitted", self.submit),
             (ACCORD, "Order intake: the BC order is already there", self.intake),
-            (ERP, "Qty. to Ship set, the order released", self.release),
+            (ERP, "The order released, Qty. to Ship set", self.release),
             (ACCORD, "Status pass: the release on the Sales order", self.status_pass),
             (ERP, "A first shipment (part of the order)", self.ship),
             (ACCORD, "Status pass: the shipment on the Sales order", self.status_pass),
@@ -256,15 +256,15 @@ class LeadToCash:
 
     # ------------------------------------------------------------------ in Business Central
     def release(self, step: Step) -> None:
+        self.bc.act("salesOrderOperations", self.order["bc_order_id"], "release")
+        status = self.bc.operations(self.order["bc_order_id"])["status"]
+        step.say(f"salesOrderOperations/release: order {self.order['bc_order_number']} {status}")
         lines = self.bc.order_lines(self.order["bc_order_id"])
-        for n, line in enumerate(lines):
+        for n, line in enumerate(lines):  # BC allows Qty. to Ship on a released order
             quantity = money(line["quantity"])
             part = (quantity // 2 or quantity) if n == 0 else Decimal(0)
             self.bc.to_ship(line["id"], part)
             step.say(f"Line {line['sequence']}: Qty. to Ship {qty(part)} of {qty(quantity)}")
-        self.bc.act("salesOrderOperations", self.order["bc_order_id"], "release")
-        status = self.bc.operations(self.order["bc_order_id"])["status"]
-        step.say(f"salesOrderOperations/release: order {self.order['bc_order_number']} {status}")
 
     def ship(self, step: Step) -> None:
         self.bc.act("salesOrderOperations", self.order["bc_order_id"], "ship")

@@ -69,6 +69,19 @@ def test_release_refuses_line_edits_until_reopened(
     )
     assert edit.status_code == 400
     assert "Status must be equal to 'Open'" in edit.json()["error"]["message"]
+    to_ship = bc_http.patch(  # Qty. to Ship has no TestStatusOpen in BC
+        url(bc, f"salesOrderLines({line['id']})"),
+        json={"shipQuantity": 2},
+        headers={"If-Match": "*"},
+    )
+    assert to_ship.status_code == 200, to_ship.text
+    assert to_ship.json()["shipQuantity"] == 2 and to_ship.json()["quantity"] == 3
+    mixed = bc_http.patch(
+        url(bc, f"salesOrderLines({line['id']})"),
+        json={"shipQuantity": 1, "quantity": 4},
+        headers={"If-Match": "*"},
+    )
+    assert mixed.status_code == 400 and "Status must be equal to 'Open'" in mixed.text
     added = bc_http.post(
         url(bc, f"salesOrders({head['id']})/salesOrderLines"),
         json={"itemId": item["id"], "quantity": 1},

@@ -174,13 +174,16 @@ class LineRules:
                 f"Current value is '{shipped - invoiced}'."
             )
 
-    def editable(self, kind: DocumentKind, header: Row) -> None:
-        """The document may change: not posted, and (orders, quotes) not released."""
+    def editable(self, kind: DocumentKind, header: Row, *, released_ok: bool = False) -> None:
+        """The document may change: not posted, and (orders, quotes) not released unless the
+        change is one BC allows on a released order (``released_ok``)."""
         if header["status"] not in kind.editable:
             raise dialog(
                 f"{kind.type_name} {header['number']} has been posted and can no longer be "
                 "modified."
             )
+        if released_ok:
+            return
         status = header_status(self.store, kind.header, header["id"], header.get(COMPANY))
         if status != "Open":
             raise dialog(

@@ -48,6 +48,10 @@ _ADDRESS = {
 DATE_FIELDS = ("orderDate", "documentDate", "invoiceDate", "creditMemoDate", "postingDate")
 
 
+_EDITABLE_WHEN_RELEASED = frozenset({"shipQuantity", "invoiceQuantity"})
+"""Line fields BC validates without Status = Open (Qty. to Ship, Qty. to Invoice)."""
+
+
 class BcDocuments(LineRules):
     """Document rules for one Business Central sandbox."""
 
@@ -288,14 +292,17 @@ class BcDocuments(LineRules):
         denied = self.res._precondition(req, row)
         if denied is not None:
             return denied
-        header = self.header_of(company, kind, row["documentId"])
+        patch = None if req.method == "DELETE" else req.json()
+        # BC lets Qty. to Ship / Qty. to Invoice change on a released order (no TestStatusOpen)
+        released_ok = isinstance(patch, dict) and set(patch) <= _EDITABLE_WHEN_RELEASED
+        header = self.header_of(company, kind, row["documentId"], released_ok=released_ok)
         with self.store.transaction():
             if req.method == "DELETE":
                 self.check_removable(kind, header, row)
                 self.store.delete_raw(kind.lines, key, company)
                 self.totals(company, kind, header["id"])
                 return Resp(204)
-            values = coerce_body(spec, req.json(), self.res.options, creating=False)
+            values = coerce_body(spec, patch, self.res.options, creating=False)
             for fixed in ("id", "documentId"):
                 values.pop(fixed, None)
             merged = self.line_values(company, kind, header, {**row, **values}, values)
@@ -304,7 +311,9 @@ class BcDocuments(LineRules):
             self.totals(company, kind, header["id"])
         return self.reply(req, company, spec, updated, 200)
 
-    def header_of(self, company: str, kind: DocumentKind, document: Any) -> Row:
+    def header_of(
+        self, company: str, kind: DocumentKind, document: Any, *, released_ok: bool = False
+    ) -> Row:
         header = (
             self.store.get_raw(kind.header, str(document).lower(), company)
             if isinstance(document, str) and GUID_RE.match(document)
@@ -315,7 +324,7 @@ class BcDocuments(LineRules):
                 f"The {kind.type_name} does not exist. Identification fields and values: "
                 f"Id='{document or ''}'"
             )
-        self.editable(kind, header)
+        self.editable(kind, header, released_ok=released_ok)
         return header
 
     def lines(self, company: str, kind: DocumentKind, document: str) -> list[Row]:
