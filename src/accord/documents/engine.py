@@ -20,7 +20,7 @@ here knows a system: the flow is the template's.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from accord.config.documents import DocumentMappingSpec
 from accord.connectors.base import Record
@@ -45,7 +45,7 @@ class _Run(ChoosingWork):
     def __init__(self, ctx: SyncContext, doc: DocumentMappingSpec) -> None:
         super().__init__(ctx, doc)
         self.held = False
-        self.marks = any(b.after == "create" for b in doc.write_back)
+        self.marks = any(b.after == "create" and self.source in b.per_role for b in doc.write_back)
         """A triggered coupled document lost its mark (submitted again): mark it again."""
 
     # ------------------------------------------------------------------ one document
@@ -96,7 +96,7 @@ class _Run(ChoosingWork):
         if coupling.state == "coupled":
             if triggered and self.marks:  # its mark is gone (submitted again): mark it again
                 self.step(coupling, "writing_back")
-                return self.finish(record, coupling, identity, "already")
+                return self.finish(record, coupling, identity, "already", {self.source})
             outcome = Outcome(record.id, identity, "already", record_id(coupling, self.target))
             return self.passed(record, coupling, outcome)
         if coupling.state == "writing_back":
@@ -197,7 +197,15 @@ class _Run(ChoosingWork):
             outcome.messages += done.messages or []
         return outcome
 
-    def finish(self, record: Record, coupling: Coupling, identity: str, status: str) -> Outcome:
+    def finish(
+        self,
+        record: Record,
+        coupling: Coupling,
+        identity: str,
+        status: str,
+        roles: Collection[str] | None = None,
+    ) -> Outcome:
+        """The write-backs after creation (``roles``: only onto these), then coupled."""
         scope = Scope(self.settings, source=record.values)
         problems = writeback.write_back(
             self.ctx,
@@ -207,6 +215,7 @@ class _Run(ChoosingWork):
             scope,
             self.job_id,
             read={self.source: record.values},
+            roles=roles,
         )
         if problems:
             return self.hold(record, coupling, identity, problems)
