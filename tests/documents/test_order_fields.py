@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from tests.documents.conftest import MAPPING, Intake
+from tests.documents.test_order_status import operate
 from tests.documents.test_quotes import bc_quote_lines, bc_quotes, dv_http, make_quote, ok, take
 
 __all__ = ["dv_http"]  # the module-scoped Dataverse client fixture of test_quotes
@@ -159,3 +160,29 @@ def test_requests_per_order_with_its_header_fields(intake: Intake) -> None:
         for system, handle in (("erp", intake.world.bc), ("crm", intake.world.dv))
     }
     assert counted == {"erp": 5, "crm": 4}
+
+
+def test_a_resubmitted_order_is_marked_again_without_touching_its_released_bc_order(
+    intake: Intake,
+) -> None:
+    """Submitted again in Sales (its mark cleared) after BC released the order: only the mark
+    is written again; the BC write-backs (discount, texts) are not repeated, which a released
+    order would refuse."""
+    product = intake.products()[0]
+    order = intake.submit("SO-FIELDS-AGAIN", [{"_productid_value": product["productid"]}])
+    intake.dv.update_raw(
+        "salesorders",
+        order,
+        {"ordernumber": "ORD-7003", "discountamount": 1, "totaldiscountamount": 1},
+    )
+    assert intake.cli("orders", "create-in-erp", "SO-FIELDS-AGAIN").code == 0
+    [made] = intake.bc_orders("SO-FIELDS-AGAIN")
+    operate(intake, made["id"], "release")
+    intake.dv.update_raw("salesorders", order, {"lastbackofficesubmit": None})
+    ran = intake.cli("orders", "create-in-erp", "SO-FIELDS-AGAIN", "--json")
+    assert ran.code == 0, ran.output
+    [doc] = json.loads(ran.stdout)["runs"][0]["documents"]
+    assert (doc["status"], doc["target_id"]) == ("already", made["id"]), doc
+    assert intake.sales_order(order)["lastbackofficesubmit"]
+    [still] = intake.bc_orders("SO-FIELDS-AGAIN")
+    assert (still["id"], still["discountAmount"]) == (made["id"], Decimal(1))
