@@ -10,6 +10,7 @@ from typing import Any
 
 from accord.connectors.base import WriteOp
 from accord.services import operations
+from accord.state.couplings import record_id
 from tests.cli.helpers import on
 from tests.worlds import World, WorldFactory
 
@@ -86,3 +87,45 @@ def test_availability_reaches_the_product_and_follows_orders(make_world: WorldFa
     blocked = next(i for i in world.bc.store.all("items", company) if i["blocked"])
     refused = on(world, "items", "availability", blocked["number"])
     assert refused.code == 2 and "has no Sales product yet" in refused.stderr
+
+
+def test_an_item_made_from_a_sales_product_gets_its_availability(
+    make_world: WorldFactory,
+) -> None:
+    """ITEM AVAILABILITY reaches the product ITEM-PRODUCT coupled the item to, not a product
+    of the item's number: an item made in BC from a Sales product has a number of its own."""
+    world = make_world(records=8, template="bc-sales")
+    company = world.bc.company_id
+    seeded = {i["id"] for i in world.bc.store.all("items", company)}
+    runs = operations.sync_full(world.hub, PRODUCTS, create_new=True)
+    assert all(r.status == "success" for r in runs), [(r.mapping, r.message) for r in runs]
+    pairs = {
+        record_id(c, "erp"): record_id(c, "crm")
+        for c in world.couplings("ITEM-PRODUCT")
+        if c.state == "coupled"
+    }
+    made = [
+        (item, pairs[item["id"]])
+        for item in world.bc.store.all("items", company)
+        if item["id"] not in seeded and item["id"] in pairs and not item["blocked"]
+    ]
+    assert made, "the sync made no item from a Sales product"
+    item, product_id = made[0]
+    assert world.dv.store.get("products", product_id)["productnumber"] != item["number"]
+
+    place_order(world, item, 2)
+    ran = on(world, "items", "availability", item["number"], "--json")
+    assert ran.code == 0, ran.output
+    shown = json.loads(ran.stdout)
+    assert shown["product_id"] == product_id
+    available = Decimal(str(shown["availableQuantity"]))
+    assert available == Decimal(str(shown["inventory"])) - 2
+    product = world.dv.store.get("products", product_id)
+    assert Decimal(str(product["quantityonhand"])) == available
+
+    place_order(world, item, 1)  # and on the scheduled pass
+    world.bc.clock.advance(1)
+    results = operations.sync_incremental(world.hub, ["ITEM AVAILABILITY"])
+    assert [r.status for r in results] == ["success"], results
+    product = world.dv.store.get("products", product_id)
+    assert Decimal(str(product["quantityonhand"])) == available - 1

@@ -183,3 +183,62 @@ def test_an_uncoupled_value_leaves_the_field_blank_when_the_field_says_so() -> N
     assert coupled["orderId"] == "SO-1"
     _, held = field_values(doc, doc.header, {"_customerid_value": "other"}, found, Scope({}))
     assert [p.field for p in held] == ["_customerid_value"]  # the default: held
+
+
+def _with_freight() -> DocumentMappingSpec:
+    spec = mapping().model_dump(by_alias=True, exclude_unset=True)
+    spec["settings"]["freight_number"] = {"required": False}
+    spec["charges"] = [
+        {
+            "name": "FREIGHT",
+            "crm": "freight",
+            "line": {"lineType": "Account", "lineObjectNumber": "${setting.freight_number}"},
+        }
+    ]
+    return DocumentMappingSpec.model_validate(spec)
+
+
+def test_a_charge_is_a_line_after_the_others_that_keeps_its_position() -> None:
+    doc = _with_freight()
+    rows = [{"id": "a", "seq": 1, "product": "p1"}]
+    lookups, header = items(doc, {"p1": "I"}), {"freight": Decimal("4.20")}
+    scope = Scope({"freight_number": "6100"}, source=header)
+    planned, problems = plan_lines(doc, rows, lookups, scope, lambda n: 10, {})
+    assert problems == []
+    assert [(p.key, p.kind, p.position) for p in planned] == [
+        ("a", "line", 10000),
+        ("charge:FREIGHT", "charge", 20000),
+    ]
+    assert planned[1].values == {
+        "lineType": "Account",
+        "lineObjectNumber": "6100",
+        "unitPrice": Decimal("4.20"),
+        "quantity": Decimal(1),
+        "sequence": 20000,
+    }
+    # a line added later goes after the charge, which stays where it was written
+    rows.append({"id": "b", "seq": 2, "product": "p1"})
+    positions = {"a": 10000, "charge:FREIGHT": 20000}
+    planned, _ = plan_lines(doc, rows, lookups, scope, lambda n: 10, positions)
+    assert [(p.key, p.position) for p in planned] == [
+        ("a", 10000),
+        ("b", 30000),
+        ("charge:FREIGHT", 20000),
+    ]
+
+
+@pytest.mark.parametrize("amount", [None, Decimal(0)])
+def test_no_charge_line_without_an_amount(amount: Decimal | None) -> None:
+    doc = _with_freight()
+    scope = Scope({}, source={"freight": amount})
+    planned, problems = plan_lines(doc, [], Lookups(), scope, lambda n: 10, {})
+    assert (planned, problems) == ([], [])
+
+
+def test_a_charge_whose_setting_is_blank_is_a_problem_naming_it() -> None:
+    doc = _with_freight()
+    scope = Scope({}, source={"freight": Decimal(3)})
+    planned, problems = plan_lines(doc, [], Lookups(), scope, lambda n: 10, {})
+    assert planned == []
+    [problem] = problems
+    assert problem.field == "freight" and "${setting.freight_number}" in problem.message

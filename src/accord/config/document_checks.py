@@ -135,7 +135,8 @@ class _Checker:
                 self.fail(f".charges[{charge.name}]", f"name the {self.source} amount field")
         for number, back in enumerate(doc.write_back):
             self.roles_of(
-                [*back.per_role, *back.when, *back.related, *back.unlock], f".write_back[{number}]"
+                [*back.per_role, *back.when, *back.related, *back.unlock, *back.entity],
+                f".write_back[{number}]",
             )
         for action in doc.actions:
             self.roles_of([action.role, *action.when, *action.related], f".actions[{action.name}]")

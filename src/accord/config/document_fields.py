@@ -129,7 +129,9 @@ def _effects(
     for number, back in enumerate(doc.write_back):
         place = f".write_back[{number}]"
         for role, values in [*back.per_role.items(), *back.unlock.items()]:
-            c.fields(headers.get(role), values, place)
+            own = back.entity.get(role)
+            info = c.entity(role, own, f"{place}.entity") if own else headers.get(role)
+            c.fields(info, values, place)
         for role, condition in back.when.items():
             related = back.related.get(role)
             info = (

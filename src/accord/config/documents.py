@@ -227,6 +227,10 @@ class WriteBackSpec(_PerRole):
     ended: str | None = None
     """A role: run once the document ended by its own life there (its header is gone and
     one of ``ended_by``'s records exists: an order fully shipped and invoiced)."""
+    entity: dict[str, str] = Field(default_factory=dict)
+    """Role -> another entity of that role that holds the document under the same id (a
+    custom API page over the same header: Work Description), written instead of the
+    document's own entity."""
 
     @model_validator(mode="after")
     def _check(self) -> WriteBackSpec:

@@ -142,6 +142,11 @@ class TableMappingSpec(_WithRoles):
     """Off: the mapping only updates the counterparts it couples by match and never creates
     one; a record without one is counted skipped (not failed) and tried again when it changes
     (item availability on the products ITEM-PRODUCT makes)."""
+    couple_through: str | None = None
+    """Another table mapping over the same records under the same ids on both roles
+    (ITEM-PRODUCT for item availability): a record's counterpart is the one that mapping
+    coupled it to, not a match by values; one it did not couple is skipped (``creates``
+    off) or created."""
     create_new_if_no_match: bool = False
     """In match-based coupling (and a full sync's coupling), create counterparts for records
     with no unique match; off, they are reported, not created (Microsoft's default)."""
@@ -233,6 +238,11 @@ class TemplateSpec(_Strict):
                         f"mapping {m.name} depends on unknown mapping {dep!r}; "
                         f"valid: {', '.join(sorted(known))}"
                     )
+            if m.couple_through is not None and m.couple_through not in m.depends_on:
+                raise ValueError(
+                    f"mapping {m.name} couples through {m.couple_through!r}: list it in "
+                    f"depends_on (valid: {', '.join(sorted(known - {m.name}))})"
+                )
             for f in m.fields:
                 if f.lookup and f.lookup not in known:
                     raise ValueError(

@@ -42,6 +42,7 @@ _MAPPING_NOTES = {
     "entities": "the same records under the same ids (same_records_as): couplings and "
     "baselines are kept; the next pass reads the new entity from the start",
     "same_records_as": "says which entity's records this one's are",
+    "couple_through": "affects how records without a coupling find their counterpart only",
 }
 
 
@@ -268,6 +269,7 @@ _READS_KEPT = frozenset(
         "interval_seconds",
         "overlap_seconds",
         "create_new_if_no_match",
+        "couple_through",
         "initial_sync",
         "sync_after_coupling",
         "sync_only_coupled",

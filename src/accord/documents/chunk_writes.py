@@ -89,7 +89,7 @@ def mark_chunk(run: _Run, items: Sequence[tuple[Record, Coupling]]) -> Problems:
     the write-back's values written together with them."""
     doc, problems = run.doc, Problems()
     backs = [b for b in doc.write_back if b.after == "create"]
-    if any(role != run.source for b in backs for role in b.per_role):
+    if any(role != run.source for b in backs for role in b.unlock):
         for record, coupling in items:  # the target's values must be read: one by one
             found = writeback.write_back(
                 run.ctx,
@@ -106,19 +106,20 @@ def mark_chunk(run: _Run, items: Sequence[tuple[Record, Coupling]]) -> Problems:
     for back in backs:
         for role, values in back.per_role.items():
             todo = [(r, c) for r, c in items if c.id not in problems]
-            _mark(run, role, values, back.unlock.get(role, {}), todo, problems)
+            entity = back.entity.get(role) or doc.entity(role)
+            _mark(run, role, entity, values, back.unlock.get(role, {}), todo, problems)
     return problems
 
 
 def _mark(
     run: _Run,
     role: str,
+    entity: str,
     values: Any,
     unlock: dict[str, Any],
     items: list[tuple[Record, Coupling]],
     problems: Problems,
 ) -> None:
-    entity = run.doc.entity(role)
     connector = run.ctx.connector(role)
     originals = {c.id: {name: r.values.get(name) for name in unlock} for r, c in items}
     if unlock:
@@ -141,9 +142,12 @@ def _mark(
         ]
         for (_, coupling), error in _write(connector, entity, role, locked, lambda _: unlock):
             problems[coupling.id] = [Problem(None, role, f"{role} refused to unlock it: {error}")]
-    rendered = {c.id: Scope(run.settings, source=r.values).render(values) for r, c in items}
+    rendered = {
+        c.id: writeback.given(Scope(run.settings, source=r.values).render(values)) for r, c in items
+    }
     todo = [(r, c) for r, c in items if c.id not in problems]
     marks = {c.id: {**rendered[c.id], **originals[c.id]} for _, c in todo}
+    todo = [(r, c) for r, c in todo if marks[c.id]]  # all blank: nothing to write
     refused = _write(connector, entity, role, todo, lambda c: marks[c.id])
     back = [(r, c) for (r, c), _ in refused if originals[c.id]]
     put_back = {c.id for (_, c), _ in refused} - {

@@ -37,10 +37,11 @@ def ordered(doc: DocumentMappingSpec, role: str, found: list[Record]) -> list[Re
 
 
 def recorded_positions(ctx: SyncContext, coupling_id: int) -> dict[str, int]:
-    """Source line key -> the position recorded for it (comment lines left out)."""
+    """Source line key (or ``charge:NAME``) -> the position recorded for it (comment lines
+    left out: they follow their line)."""
     with ctx.db.session() as session:
         rows = planned_lines(session, coupling_id)
-        return {r.source_key: r.position for r in rows if r.kind == "line"}
+        return {r.source_key: r.position for r in rows if r.kind != "comment"}
 
 
 def _differs(values: Mapping[str, Any], record: Record) -> bool:

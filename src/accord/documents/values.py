@@ -7,10 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from accord.config.documents import (
     PLACEHOLDER,
+    ChargeSpec,
     DocumentFieldSpec,
     DocumentMappingSpec,
     LinesSpec,
@@ -163,8 +165,8 @@ def field_values(
             if problem is not None:
                 problems.append(Problem(line, src, problem))
                 continue
-        if value is None and name in out:
-            continue  # a blank text never clears what an earlier field gave
+        if value is None and (spec.not_null or name in out):
+            continue  # never written blank; a blank never clears what an earlier field gave
         out[name] = value
     return out, problems
 
@@ -275,7 +277,48 @@ def plan_lines(
                 made[position_field] = base + number
             text = f"{label}, comment line {number}"
             planned.append(PlannedLine(base + number, f"{key}#{number}", "comment", made, text))
+    for charge in doc.charges:
+        line, problem = _charge(charge, source, scope)
+        if problem is not None:
+            problems.append(problem)
+        if line is None:
+            continue
+        key = f"charge:{charge.name}"
+        if key in positions:
+            base = positions[key]
+        else:
+            next_free += POSITION_STEP
+            base = next_free
+        if position_field := spec.position.get(target):
+            line[position_field] = base
+        planned.append(PlannedLine(base, key, "charge", line, f"charge {charge.name}"))
     return planned, problems
+
+
+def _charge(
+    charge: ChargeSpec, source: str, scope: Scope
+) -> tuple[dict[str, Any] | None, Problem | None]:
+    """The target line of a header amount (freight), None when there is no amount; a
+    problem when the line's values (a setting: the freight account) are not set."""
+    field_name = str(charge.per_role[source])
+    amount = scope.source.get(field_name)
+    if is_blank(amount):
+        return None, None
+    amount = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+    if charge.skip_zero and amount == 0:
+        return None, None
+    line = scope.render(charge.line)
+    missing = [f"{name} ({charge.line[name]})" for name, value in line.items() if is_blank(value)]
+    if missing:
+        text = (
+            f"{amount} needs a {charge.name} line, whose {', '.join(missing)} is not set; "
+            "set it with 'accord documents set'"
+        )
+        return None, Problem(None, field_name, text)
+    line[charge.amount_field] = amount
+    if charge.quantity_field:
+        line[charge.quantity_field] = Decimal(1)
+    return line, None
 
 
 def _overflow(

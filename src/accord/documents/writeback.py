@@ -6,7 +6,7 @@ leaves it unlocked: the next run finds the record and finishes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from accord.config.documents import DocumentMappingSpec, WriteBackSpec
@@ -27,14 +27,18 @@ def write_back(
     scope: Scope,
     job_id: str | None,
     read: Mapping[str, Mapping[str, Any]] | None = None,
+    roles: Collection[str] | None = None,
 ) -> list[Problem]:
-    """Run the write-backs due after creation; the problems that stopped one. ``read``:
-    per role, the document's values as this run read them (no need to read it again)."""
+    """Run the write-backs due after creation (``roles``: only those onto these roles); the
+    problems that stopped one. ``read``: per role, the document's values as this run read
+    them (no need to read it again)."""
     problems: list[Problem] = []
     for back in doc.write_back:
         if back.after != "create":
             continue  # 'pass' write-backs belong to the status flows (not order intake)
         for role, values in back.per_role.items():
+            if roles is not None and role not in roles:
+                continue
             known = (read or {}).get(role)
             found = write_one(
                 ctx, doc, mapping_id, coupling, back, role, scope.render(values), job_id, known
@@ -55,18 +59,24 @@ def write_one(
     job_id: str | None,
     known: Mapping[str, Any] | None,
 ) -> Problem | None:
-    """Write ``values`` onto ``role``'s document, unlocking it first when ``back`` says
-    (its own values of the unlocked fields recorded, then put back with ``values``)."""
-    entity = doc.entity(role)
+    """Write ``values`` onto ``role``'s document (or the entity ``back`` names for it),
+    unlocking it first when ``back`` says (its own values of the unlocked fields recorded,
+    then put back with ``values``). A blank value is not written: the target keeps its own."""
+    entity = back.entity.get(role) or doc.entity(role)
     rid = record_id(coupling, role)
     assert rid is not None
     connector = ctx.connector(role)
     unlock = back.unlock.get(role, {})
-    if known is None:
+    values = given(values)
+    gone = Problem(None, role, f"{entity} {rid} no longer exists in {role}")
+    if not values and not unlock:
+        return None
+    if known is None and unlock:  # its own values of the unlocked fields are kept
         current = connector.get(entity, [rid])
         if not current:
-            return Problem(None, role, f"{entity} {rid} no longer exists in {role}")
+            return gone
         known = current[0].values
+    known = known or {}
     now = dict(known)
     original: dict[str, Any] = {}
     if unlock:
@@ -89,6 +99,8 @@ def write_one(
             if refused:
                 return Problem(None, role, f"{role} refused to unlock it: {refused}")
     refused = _write(connector, entity, rid, {**values, **original})
+    if refused == NOT_FOUND:
+        return gone
     if refused:
         if original and _write(connector, entity, rid, original) is None:
             refused += "; its own values were put back"
@@ -116,6 +128,16 @@ def _pending_original(ctx: SyncContext, coupling_id: int, role: str) -> dict[str
         return dict(unlocked.detail.get("original") or {})
 
 
+def given(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` without the blank ones (None): a write-back never clears a field."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
+NOT_FOUND = "not found"
+
+
 def _write(connector: Any, entity: str, rid: str, values: Mapping[str, Any]) -> str | None:
     [result] = connector.write(entity, [WriteOp("update", "w", dict(values), id=rid)])
-    return None if result.ok else str(result.error)
+    if result.ok:
+        return None
+    return NOT_FOUND if result.not_found else str(result.error)

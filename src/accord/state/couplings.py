@@ -91,6 +91,19 @@ def _of_role(link: Any, mapping_id: int, role: str) -> Any:
     return and_(link.mapping_id == mapping_id, link.role == role)
 
 
+def partners(
+    session: Session, mapping_id: int, role: str, other: str, ids: Iterable[str]
+) -> dict[str, str]:
+    """Of ``ids`` (records of ``role``), those ``mapping_id`` has coupled, with the ``other``
+    role's record each is coupled to."""
+    found: dict[str, str] = {}
+    for rid, row in by_ids(session, mapping_id, role, ids).items():
+        partner = record_id(row, other)
+        if row.state == "coupled" and partner is not None:
+            found[rid] = partner
+    return found
+
+
 def by_ids(session: Session, mapping_id: int, role: str, ids: Iterable[str]) -> dict[str, Coupling]:
     """Couplings of ``mapping_id`` whose ``role`` record id is in ``ids``, keyed by that id."""
     wanted = list(dict.fromkeys(ids))

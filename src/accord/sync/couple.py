@@ -178,7 +178,8 @@ def match_couple(
     source = source_role or mapping.roles[0]
     target = mapping.other(source)
     matcher = _Matcher(ctx, mapping, source, target)
-    if not matcher.groups:
+    through = mapping.spec.couple_through
+    if not matcher.groups and through is None:
         raise ConfigError(
             f"mapping {mapping_name} has no field with 'match: true'; "
             "mark the fields to match on in the template"
@@ -188,7 +189,8 @@ def match_couple(
     result = CouplingResult(mapping_name, None)
     with ctx.db.session() as session:
         result.job_id = jobs.start_job(session, mapping_id, to_role(target), "coupling").id
-    matcher.preload()
+    if through is None:
+        matcher.preload()
     reader = ctx.connector(source)
     entity = mapping.entity(source)
     fields = mapping.fields_of(source)
@@ -207,7 +209,10 @@ def match_couple(
             known = couplings.by_ids(session, mapping_id, source, [r.id for r in records])
             session.commit()
             fresh = [r for r in records if r.id not in known]
-            options = {r.id: _unique_candidates(matcher, r) for r in fresh}
+            if through is None:
+                options = {r.id: _unique_candidates(matcher, r) for r in fresh}
+            else:
+                options = _coupled_through(ctx, session, through, source, target, fresh)
             for record in fresh:
                 target_id = _first_free(options[record.id], session, mapping_id, target)
                 if target_id is None:
@@ -252,6 +257,16 @@ def match_couple_each_role(
         for each, ids in part.coupled.items():
             total.coupled[each].extend(ids)
     return total
+
+
+def _coupled_through(
+    ctx: SyncContext, session: Any, through: str, source: Role, target: Role, fresh: list[Record]
+) -> dict[str, list[str]]:
+    """Per record, the ``target`` record mapping ``through`` coupled it to (the same records
+    under the same ids; ``couple_through``), or none."""
+    ids = [r.id for r in fresh]
+    found = couplings.partners(session, ctx.mapping_id(through), source, target, ids)
+    return {rid: [found[rid]] if rid in found else [] for rid in ids}
 
 
 def _unique_candidates(matcher: _Matcher, record: Record) -> list[str]:

@@ -84,6 +84,9 @@ class Inserts:
         if not inserts or self._dest_empty():
             return
         s = self.s
+        if s.mapping.spec.couple_through is not None:
+            self._through(inserts, updates, lookups)
+            return
         scope = s.mapping.spec.filters.get(s.dest_role)
         fields = list(s.dest_fields())
         fields += sorted({str(c.field) for c in scope.conditions()} - set(fields)) if scope else []
@@ -104,6 +107,25 @@ class Inserts:
                 self._adopt(item, outcome.found[rid], updates, lookups)
             else:
                 remaining.append(item)
+        inserts[:] = remaining
+
+    def _through(self, inserts: list[Insert], updates: list[Update], lookups: Lookups) -> None:
+        """Couple each record to the counterpart the mapping ``couple_through`` names coupled
+        it to (the same records under the same ids); the others stay to be created (or
+        skipped)."""
+        s = self.s
+        other = s.ctx.mapping_id(str(s.mapping.spec.couple_through))
+        ids = [i.record.id for i in inserts]
+        wanted = couplings.partners(s.session, other, s.source_role, s.dest_role, ids)
+        entity = s.mapping.entity(s.dest_role)
+        found = {r.id: r for r in s.dest.get(entity, list(set(wanted.values())))} if wanted else {}
+        remaining: list[Insert] = []
+        for item in inserts:
+            match = found.get(wanted.get(item.record.id, ""))
+            if match is None:
+                remaining.append(item)
+            else:
+                self._adopt(item, match, updates, lookups)
         inserts[:] = remaining
 
     def _owner_states(self, dest_ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:

@@ -97,12 +97,12 @@ def test_release_refuses_line_edits_until_reopened(
     assert refused.status_code == 400 and "nothing to release" in refused.text
     wrong = act(bc_http, bc, "salesOrderOperations", head["id"], "shipAndInvoice")
     assert wrong.status_code == 400 and "not bound" in wrong.text
-    patch = bc_http.patch(
+    patch = bc_http.patch(  # read-only: dropped, as the sandbox's read-only policy says
         group(bc, f"salesOrderOperations({head['id']})"),
         json={"status": "Released"},
         headers={"If-Match": "*"},
     )
-    assert patch.status_code == 405
+    assert patch.status_code == 200 and patch.json()["status"] == "Open", patch.text
 
 
 def test_two_partial_shipments_then_one_invoice(bc: SandboxHandle, bc_http: httpx.Client) -> None:

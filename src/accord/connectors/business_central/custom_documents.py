@@ -14,6 +14,9 @@ API_GROUP = "accord/integration/v1.0"
 """``<publisher>/<group>/<version>`` of the extension's API pages."""
 
 _OPERATION = "id:g number externalDocumentNumber customerNumber status:o lastArchivedVersion:i "
+_TEXTS = " yourReference workDescription"
+_WRITABLE = frozenset({"yourReference", "workDescription"})
+"""The only fields of the pages a client writes (PATCH on the operations pages, ADR 0024)."""
 _ARCHIVE = (
     "id:g documentId:g number versionNumber:i externalDocumentNumber customerId:g "
     "customerNumber customerName documentDate:dt currencyCode totalAmountExcludingTax:d "
@@ -27,10 +30,10 @@ _ARCHIVE_LINE = (
 _PAGES = {
     "salesOrderOperations": (
         f"{_OPERATION} completelyShipped:b lastShipmentNumber lastInvoiceNumber "
-        "lastModifiedDateTime:t",
+        f"lastModifiedDateTime:t{_TEXTS}",
         "number",
     ),
-    "salesQuoteOperations": (f"{_OPERATION} lastModifiedDateTime:t", "number"),
+    "salesQuoteOperations": (f"{_OPERATION} lastModifiedDateTime:t{_TEXTS}", "number"),
     "salesOrderArchives": (f"{_ARCHIVE} status:o lastModifiedDateTime:t", None),
     "salesOrderArchiveLines": (f"{_ARCHIVE_LINE} shippedQuantity:d invoicedQuantity:d", None),
     "salesQuoteArchives": (
@@ -68,7 +71,7 @@ _DOCUMENT_OF = {
 
 def _page(name: str, text: str, natural_key: str | None) -> EntityInfo:
     names = {item.partition(":")[0] for item in text.split()}
-    info = _info(name, text, names, natural_key)
+    info = _info(name, text, names - _WRITABLE, natural_key)
     target = _DOCUMENT_OF.get(name)
     fields = dict(info.fields)
     if target is not None and "documentId" in fields:

@@ -39,6 +39,7 @@ _LOOKUPS = {
 _LENGTHS = {
     "number": 20,
     "externalDocumentNumber": 35,
+    "yourReference": 35,
     "customerNumber": 20,
     "description": 100,
     "description2": 50,

@@ -65,8 +65,19 @@ def _computed(name: str, type_name: str, fields: str, **extra: Any) -> EntitySpe
     return replace(_read_only(name, type_name, fields, **extra), modified=None)
 
 
+_TEXTS = "yourReference::35 workDescription"
+"""The Sales Header fields v2.0 lacks that Microsoft's order and quote intake set (Your
+Reference, Work Description: a Blob, no length); the only writable fields of the pages."""
+
+
+def _operations(name: str, type_name: str, fields: str, **extra: Any) -> EntitySpec:
+    """An operations page: read-only but for :data:`_TEXTS` (PATCH; no POST, no DELETE)."""
+    page = _computed(name, type_name, f"{fields} {_TEXTS}", **extra)
+    return replace(page, extra={**page.extra, "read_only": False, "modify_only": True})
+
+
 SPECS: tuple[EntitySpec, ...] = (
-    _computed(
+    _operations(
         "salesOrderOperations",
         "salesOrderOperation",
         f"{_OPERATION} completelyShipped:bool::ro lastShipmentNumber::20:ro "
@@ -75,7 +86,7 @@ SPECS: tuple[EntitySpec, ...] = (
         defaults={"status": "Open"},
         actions=("release", "reopen", "ship", "invoice", "archive"),
     ),
-    _computed(
+    _operations(
         "salesQuoteOperations",
         "salesQuoteOperation",
         f"{_OPERATION} {_MOD}",

@@ -189,7 +189,7 @@ class BcResources:
 
     def create(self, req: Req, spec: EntitySpec, company: str) -> Resp:
         """POST: 201 with the full entity; id and number assigned when absent."""
-        if spec.extra.get("read_only"):
+        if spec.extra.get("read_only") or spec.extra.get("modify_only"):
             return error(
                 405,
                 "BadRequest_MethodNotAllowed",
@@ -231,7 +231,7 @@ class BcResources:
         self, req: Req, spec: EntitySpec, company: str, key: str, verb: str
     ) -> Row | Resp:
         """The row a PATCH or DELETE may change, or the error that refuses it."""
-        if spec.extra.get("read_only"):
+        if spec.extra.get("read_only") or (spec.extra.get("modify_only") and verb == "DELETE"):
             return error(
                 405,
                 "BadRequest_MethodNotAllowed",
