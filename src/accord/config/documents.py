@@ -266,6 +266,10 @@ class ActionSpec(_Strict):
     """With ``couples_to``: role -> the record of that role that becomes the source of the
     created record's coupling (the Sales order made from the quote: ``{entity: salesorders,
     link: {_quoteid_value: quoteid}}``); the action waits until it exists."""
+    raise_: str | None = Field(default=None, alias="raise", pattern=NAME_PATTERN)
+    """A business event raised once when the action has run (``order.released``)."""
+    copy_: list[str] = Field(default_factory=list, alias="copy")
+    """Fields the event carries, from the source document (then the target's)."""
 
     @model_validator(mode="after")
     def _check(self) -> ActionSpec:

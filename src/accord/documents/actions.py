@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from accord.config.documents import ActionSpec, DocumentMappingSpec
 from accord.config.filters import matches
 from accord.connectors.base import ActionRunner, Record
+from accord.documents.effects import copied, raise_event
 from accord.documents.outcomes import document_spec
 from accord.documents.values import Problem, Scope, roles
 from accord.errors import AccordError, ConfigError
@@ -110,7 +112,27 @@ def run_action(
             once_key=key,
             job_id=job_id,
         )
+        raised(session, doc, mapping_id, coupling, action, key, scope, job_id)
     return None
+
+
+def raised(
+    session: Session,
+    doc: DocumentMappingSpec,
+    mapping_id: int,
+    coupling: Coupling,
+    action: ActionSpec,
+    key: str,
+    scope: Scope,
+    job_id: str | None,
+) -> None:
+    """The action's business event, once per its key, with the action's record."""
+    if action.raise_ is not None:
+        values = copied(action.copy_, scope.source, scope.target)
+        raise_event(
+            session, doc, mapping_id, coupling, action.raise_, key, values,
+            role=action.role, job_id=job_id,
+        )  # fmt: skip
 
 
 def _call(
@@ -238,6 +260,7 @@ def _couple(
             once_key=key,
             job_id=job_id,
         )
+        raised(session, doc, mapping_id, coupling, action, key, scope, job_id)
     number = made.values.get("number")
     message = f"{action.operation}: {other.entity(o_target)} {number or made.id}, coupled to "
     return Done("converted", made.id, [message + f"{other.entity(o_source)} {o_identity}"])

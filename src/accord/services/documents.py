@@ -205,3 +205,47 @@ def history(
             )
             for coupling, events in state.history(session, mid, key)
         ]
+
+
+@dataclass
+class BusinessEvent:
+    """A business event a document raised (``order.shipped``), as listeners read it."""
+
+    id: int
+    event: str
+    mapping: str
+    identity: str
+    records: dict[str, str | None]
+    values: dict[str, Any]
+    occurred_at: datetime
+
+
+def business_events(
+    hub: Hub,
+    mapping: str | None = None,
+    *,
+    after: int = 0,
+    name: str | None = None,
+    limit: int = 500,
+    integration: str | None = None,
+) -> list[BusinessEvent]:
+    """The business events raised by the integration's documents (or one mapping's) after
+    event id ``after``, oldest first."""
+    with hub.db.session() as session:
+        config = load_integration(session, integration)
+        names = [mapping] if mapping else [d.name for d in config.template.documents]
+        if mapping:
+            _spec(config, mapping)
+        ids = {state.mapping_row_id(session, config.name, n): n for n in names}
+        return [
+            BusinessEvent(
+                e.id,
+                str(e.detail.get("event") or e.name.removeprefix("event:")),
+                ids[e.mapping_id],
+                str(e.detail.get("identity") or ""),
+                dict(e.detail.get("records") or {}),
+                dict(e.detail.get("values") or {}),
+                e.occurred_at,
+            )
+            for e in state.business_events(session, ids, after=after, name=name, limit=limit)
+        ]
