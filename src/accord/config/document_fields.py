@@ -56,6 +56,7 @@ class _Fields:
     ) -> EntityInfo | None:
         info = self.entity(role, related.entity, place)
         self.fields(info, related.link, f"{place}.link")
+        self.condition(info, related.when, f"{place}.when")
         self.fields(header, related.link.values(), f"{place}.link")
         return info
 

@@ -209,6 +209,9 @@ class RelatedSpec(_Strict):
 
     entity: str = Field(min_length=1)
     link: dict[str, str] = Field(min_length=1)
+    when: Filter | None = None
+    """A condition the related record must meet to count (an action's ``related`` waits
+    until it holds: the Sales order made from a won quote is Submitted)."""
 
 
 class WriteBackSpec(_PerRole):
@@ -266,6 +269,10 @@ class ActionSpec(_Strict):
     """With ``couples_to``: role -> the record of that role that becomes the source of the
     created record's coupling (the Sales order made from the quote: ``{entity: salesorders,
     link: {_quoteid_value: quoteid}}``); the action waits until it exists."""
+    waiting: list[str] = Field(default_factory=list)
+    """Names of this mapping's ``run: demand`` actions run (once each) while this action
+    waits for its ``related`` record (a won quote whose Sales order is not Submitted yet is
+    released in BC)."""
     raise_: str | None = Field(default=None, alias="raise", pattern=NAME_PATTERN)
     """A business event raised once when the action has run (``order.released``)."""
     copy_: list[str] = Field(default_factory=list, alias="copy")
@@ -406,14 +413,16 @@ class DocumentMappingSpec(_PerRole):
                 raise ValueError(f"{label} repeat: {', '.join(dupes)}")
         if self.charges and self.lines is None:
             raise ValueError("'charges' become lines: the document needs 'lines'")
+        demand = {a.name for a in self.actions if a.run == "demand"}
+        named = [(f"actions[{a.name}].waiting", n) for a in self.actions for n in a.waiting]
         if self.revision is not None:
-            known = {a.name for a in self.actions}
-            for name in self.revision.before_rebuild:
-                if name not in known:
-                    raise ValueError(
-                        f"revision.before_rebuild: unknown action {name!r}; valid: "
-                        + (", ".join(sorted(known)) or "(none)")
-                    )
+            named += [("revision.before_rebuild", n) for n in self.revision.before_rebuild]
+        for place, name in named:
+            if name not in demand:
+                raise ValueError(
+                    f"{place}: {name!r} is not an action run on demand; valid: "
+                    + (", ".join(sorted(demand)) or "(none)")
+                )
         return self
 
     def entity(self, role: str) -> str:

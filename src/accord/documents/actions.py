@@ -174,6 +174,12 @@ def on_pass(
                 return Done(problems=[problem])
             continue
         result = _couple(ctx, doc, mapping_id, coupling, record, action, scope, job_id)
+        if result.status == "waiting":
+            for name in action.waiting:  # meanwhile (a won quote released)
+                meanwhile = next(a for a in doc.actions if a.name == name)
+                problem = run_action(ctx, doc, mapping_id, coupling, meanwhile, scope, job_id)
+                if problem is not None:
+                    return Done(problems=[problem])
         if result.problems or result.status == "waiting":
             return result
     return result
@@ -320,6 +326,9 @@ def _related(
             "waiting",
             messages=[f"{action.name} waits for its {spec.entity} (none has {equals} yet)"],
         )
+    if spec.when is not None and len(found) == 1 and not matches(spec.when, found[0].values):
+        text = f"{action.name} waits until its {spec.entity} {found[0].id} meets {spec.when}"
+        return Done("waiting", messages=[text])
     if len(found) > 1:
         text = f"{len(found)} {spec.entity} have {equals}; {action.name} needs one"
         return Done(problems=[Problem(None, action.name, text)])

@@ -26,13 +26,13 @@ from accord.state import documents as state
 from accord.state.couplings import record_id
 from accord.state.models import Coupling
 
-RelatedKey = tuple[str, str, tuple[tuple[str, str], ...]]
+RelatedKey = tuple[str, str, tuple[tuple[str, str], ...], str]
 EVENT_PREFIX = "event:"
 """History rows of business events are named ``event:<name>``."""
 
 
 def related_key(role: str, related: RelatedSpec) -> RelatedKey:
-    return role, related.entity, tuple(sorted(related.link.items()))
+    return role, related.entity, tuple(sorted(related.link.items())), repr(related.when)
 
 
 def pass_direction(doc: DocumentMappingSpec) -> str:

@@ -103,6 +103,7 @@ class _Pass(Effects):
                     r
                     for r in records
                     if wanted is not None
+                    and (spec.when is None or matches(spec.when, r.values))
                     and same(r.values.get(first), wanted)
                     and all(same(r.values.get(f), header.get(m)) for f, m in rest)
                 ]

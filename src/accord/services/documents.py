@@ -101,7 +101,7 @@ def run_automatic(hub: Hub, integration: str | None = None) -> list[DocumentRun]
     followed by its status pass; the status pass of the others that follow their documents."""
     runs: list[DocumentRun] = []
     with hub.context(integration) as ctx:
-        for doc in ctx.config.template.documents:
+        for doc in run_order(ctx.config.template.documents):
             if not doc.enabled or doc.mode != "transfer":
                 continue
             with ctx.db.session() as session:
@@ -117,6 +117,19 @@ def run_automatic(hub: Hub, integration: str | None = None) -> list[DocumentRun]
             if followed is not None:
                 runs.append(followed)
     return runs
+
+
+def run_order(docs: Sequence[DocumentMappingSpec]) -> list[DocumentMappingSpec]:
+    """The template's document mappings, each one whose action ``couples_to`` another moved
+    before it: a won quote makes the BC order before order intake would make its own."""
+    order = list(docs)
+    for doc in docs:
+        targets = {a.couples_to for a in doc.actions if a.couples_to}
+        places = [i for i, other in enumerate(order) if other.name in targets]
+        if places and order.index(doc) > min(places):
+            order.remove(doc)
+            order.insert(min(places), doc)
+    return order
 
 
 def status(
