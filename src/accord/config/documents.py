@@ -109,6 +109,9 @@ class DocumentFieldSpec(_PerRole):
     """The table mapping whose couplings translate this reference (``CUSTOMER``)."""
     lookup_by: dict[str, Literal["id", "key"]] = Field(default_factory=dict)
     fallback: FallbackSpec | None = None
+    lookup_field: str | None = None
+    """Take this field of the looked-up record instead of its id: a credit memo's invoice,
+    translated through the invoices' couplings, gives that Sales invoice's order."""
     uncoupled: Literal["hold", "blank"] = "hold"
     """A looked-up value with no coupling: hold the document (a customer not coupled), or
     leave the field blank (an invoice from an order that did not come from the CRM)."""
@@ -126,8 +129,11 @@ class DocumentFieldSpec(_PerRole):
             raise ValueError("a one-sided field needs a 'constant' to write")
         if self.constant is not None and len(named) != 1:
             raise ValueError("'constant' goes with exactly one role's field")
-        if (self.fallback or self.lookup_by or self.uncoupled != "hold") and not self.lookup:
-            raise ValueError("'fallback', 'lookup_by' and 'uncoupled' go with a 'lookup'")
+        extras = self.fallback or self.lookup_by or self.lookup_field
+        if (extras or self.uncoupled != "hold") and not self.lookup:
+            raise ValueError(
+                "'fallback', 'lookup_by', 'lookup_field' and 'uncoupled' go with a 'lookup'"
+            )
         _valid_placeholders(self.constant, "constant")
         return self
 
