@@ -197,6 +197,10 @@ class TriggerSpec(_Strict):
     when: Filter | None = None
     event: str | None = Field(default=None, pattern=NAME_PATTERN)
     automatic: bool | str = True
+    watermark: bool = False
+    """Automatic runs read only the source documents changed since the last complete run
+    (the source's modified time, less ``overlap_seconds``), not every triggered one."""
+    overlap_seconds: int = Field(default=300, ge=0)
 
     @model_validator(mode="after")
     def _check(self) -> TriggerSpec:

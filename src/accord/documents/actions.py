@@ -24,6 +24,7 @@ from accord.connectors.base import ActionRunner, Record
 from accord.documents.effects import copied, raise_event
 from accord.documents.outcomes import document_spec
 from accord.documents.values import Problem, Scope, roles
+from accord.documents.watermarks import WAITING
 from accord.errors import AccordError, ConfigError
 from accord.state import documents as state
 from accord.state.couplings import link_of, owners, record_id
@@ -175,6 +176,12 @@ def on_pass(
             continue
         result = _couple(ctx, doc, mapping_id, coupling, record, action, scope, job_id)
         if result.status == "waiting":
+            with ctx.db.session() as session:  # read again by id under a watermark
+                state.add_event(
+                    session, mapping_id, coupling.id, WAITING + action.name,
+                    role=action.role, reason="; ".join(result.messages or []),
+                    once_key=f"{coupling.id}:{WAITING}{action.name}", job_id=job_id,
+                )  # fmt: skip
             for name in action.waiting:  # meanwhile (a won quote released)
                 meanwhile = next(a for a in doc.actions if a.name == name)
                 problem = run_action(ctx, doc, mapping_id, coupling, meanwhile, scope, job_id)

@@ -25,7 +25,7 @@ from typing import Any
 
 from accord.config.documents import DocumentMappingSpec
 from accord.config.filters import Filter, all_of, matches
-from accord.connectors.base import ChangeQuery, Record, WriteOp
+from accord.connectors.base import Record, WriteOp
 from accord.documents import actions, chunks, dependencies, lines, revisions, writeback
 from accord.documents.outcomes import (
     DocumentRun,
@@ -41,6 +41,7 @@ from accord.documents.values import (
     field_values,
     plan_lines,
 )
+from accord.documents.watermarks import Window
 from accord.errors import AccordError, ConfigError
 from accord.mapping.fields import is_blank
 from accord.state import documents as state
@@ -62,6 +63,7 @@ class _Run(MappingWork):
         self.held = False
         self.marks = any(b.after == "create" for b in doc.write_back)
         """A triggered coupled document lost its mark (submitted again): mark it again."""
+        self.window = Window(ctx, doc, self.mapping_id, self.source)
 
     # ------------------------------------------------------------------ choosing
     def trigger(self) -> Filter | None:
@@ -102,12 +104,9 @@ class _Run(MappingWork):
         return triggered, revisions.revision_of(self.doc, record.values) if self.doc.revision else 0
 
     def triggered(self) -> Iterator[Record]:
-        """Every source document meeting the trigger, a page at a time."""
-        query = ChangeQuery(filter=self.trigger())
-        for page in self.ctx.connector(self.source).read_changes(
-            self.doc.entity(self.source), query
-        ):
-            yield from page.records
+        """Every source document meeting the trigger (changed since the watermark, when
+        the trigger keeps one), a page at a time."""
+        yield from self.window.read(self.trigger())
 
     # ------------------------------------------------------------------ one document
     def one(self, record: Record, asked: bool) -> Outcome:
@@ -467,6 +466,7 @@ def run_documents(
         seen = {r.id for r in records}
         for part in itertools.chain([first], pages):
             chunks.take(run, result, [r for r in part if r.id not in seen], asked)
+        run.window.close(result.outcomes)
     finally:
         with ctx.db.session() as session:
             add_counts(session, run.job_id, result.job_counts())
