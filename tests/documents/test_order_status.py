@@ -130,7 +130,8 @@ def test_partial_shipments_and_the_invoice_post_once_then_the_order_is_fulfilled
         followed = [d["identity"] for d in status(intake)["documents"]]
         assert "SO-ST-SHIP" not in followed
     invoiced = f"An invoice has been created for the order ({invoice['number']})."
-    assert posts(intake, order) == sorted([RELEASED, *shipped, invoiced])
+    posted = f"Invoice '{invoice['number']}' for order '{bc_order['number']}' has been posted."
+    assert posts(intake, order) == sorted([RELEASED, *shipped, invoiced, posted])
     sales = intake.sales_order(order)
     assert (sales["statecode"], sales["statuscode"]) == (4, 100003)  # Fulfilled, then Invoiced
     assert str(sales["datefulfilled"])[:10] == str(second["postingDate"])[:10]
