@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 from accord.api.deps import ExecutorDep, HubDep, require_token
 from accord.api.errors import ERRORS
 from accord.api.schemas import (
-    BusinessEventOut,
     ConflictOut,
     ConnectionOut,
     CoupleRequest,
@@ -225,7 +224,7 @@ def get_job(hub: HubDep, job_id: str) -> dict[str, Any]:
     return asdict(catalog.job(hub, job_id))
 
 
-@router.get("/documents/events", response_model=list[BusinessEventOut], tags=["documents"])
+@router.get("/documents/events", response_model=list[documents.BusinessEvent], tags=["documents"])
 def list_business_events(
     hub: HubDep,
     integration: IntegrationQ = None,

@@ -156,16 +156,6 @@ class JobOut(BaseModel):
     counts: dict[str, int]
 
 
-class BusinessEventOut(BaseModel):
-    id: int
-    event: str
-    mapping: str
-    identity: str
-    records: dict[str, str | None]
-    values: dict[str, Any]
-    occurred_at: datetime
-
-
 class ErrorRowOut(BaseModel):
     mapping: str
     job_id: str
