@@ -107,6 +107,14 @@ class ActionSpec(Strict):
         return self
 
 
+class RegardingSpec(Strict):
+    """A post on another record than the document: the one its header's ``field`` names,
+    of ``entity`` (the order's account: ``{field: _customerid_value, entity: accounts}``)."""
+
+    field: str = Field(min_length=1)
+    entity: str = Field(min_length=1)
+
+
 class TimelineSpec(PerRole):
     """One event, raised once per document (or once per related record, ``each``) whatever
     the retries: when ``when`` first holds, post a text on a role's timeline
@@ -118,6 +126,8 @@ class TimelineSpec(PerRole):
     each: dict[str, RelatedSpec] = Field(default_factory=dict, max_length=1)
     raise_: str | None = Field(default=None, alias="raise", pattern=NAME_PATTERN)
     copy_: list[str] = Field(default_factory=list, alias="copy")
+    regarding: dict[str, RegardingSpec] = Field(default_factory=dict)
+    """Role -> post on the record the document's header names there, not the document."""
 
     @model_validator(mode="after")
     def _check(self) -> TimelineSpec:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from accord.config.documents import DocumentMappingSpec, RelatedSpec, TimelineSpec
-from accord.connectors.base import Record, WriteOp
+from accord.connectors.base import Record, Reference, WriteOp
 from accord.documents.outcomes import MappingWork
 from accord.documents.values import Scope, roles
 from accord.errors import AccordError, ConfigError
@@ -136,13 +136,16 @@ class Effects(MappingWork):
         posted: dict[str, str | None] = {}
         for role, text in event.per_role.items():
             rid = record_id(d.coupling, role)
+            on = event.regarding.get(role)
+            if on is not None:  # on the record the header names (its account)
+                rid = str(d.known.get(role, {}).get(on.field) or "") or None
             if rid is None:
                 continue
             body = str(scope.render(text))
             again = not self.once(
                 d, f"intent:{done_key}:{role}", f"posting:{event.name}", role=role, text=body
             )
-            posted[role] = self.post(role, rid, body, again)
+            posted[role] = self.post(role, rid, body, again, on.entity if on else None)
         with self.ctx.db.session() as session:
             state.add_event(
                 session,
@@ -169,9 +172,12 @@ class Effects(MappingWork):
         what = "posted" if posted else f"raised {event.raise_}"
         d.done.append(f"{event.name}: {what}" + (f" ({key})" if key != "document" else ""))
 
-    def post(self, role: str, rid: str, text: str, again: bool) -> str | None:
-        """Post ``text`` on ``rid``'s timeline; when ``again`` (an intent without its record:
-        a crash), the post written then is found by its document and text instead."""
+    def post(
+        self, role: str, rid: str, text: str, again: bool, entity: str | None = None
+    ) -> str | None:
+        """Post ``text`` on ``rid``'s timeline (a record of ``entity`` when not the
+        document); when ``again`` (an intent without its record: a crash), the post written
+        then is found by its record and text instead."""
         spec = self.doc.events.post.get(role)
         if spec is None:
             raise ConfigError(
@@ -183,7 +189,8 @@ class Effects(MappingWork):
             found = connector.find(spec.entity, {spec.regarding: rid, spec.text: text}, limit=1)
             if found:
                 return found[0].id
-        values = {**spec.values, spec.regarding: rid, spec.text: text}
+        regarding = rid if entity is None else Reference(entity, rid)
+        values = {**spec.values, spec.regarding: regarding, spec.text: text}
         [result] = connector.write(spec.entity, [WriteOp("create", "post", values)])
         if not result.ok:
             raise AccordError(f"{role} refused the post {text!r}: {result.error}")
