@@ -24,6 +24,8 @@ def empty_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+EVENTS = {"released": 1, "shipped": 2, "invoiced": 1, "invoice_posted": 1, "posted_on_account": 1}
+
 def history(url: str, mapping: str, key: str) -> list[dict[str, Any]]:
     ran = accord("documents", "history", mapping, key, "--json", env={"ACCORD_DATABASE_URL": url})
     assert ran.code == 0, ran.output
@@ -58,10 +60,11 @@ def test_the_demo_tells_the_lead_to_cash_story_and_its_facts_hold(tmp_path: Path
         for e in coupled["events"]
         if e["name"].startswith("posted:")
     )
-    # one timeline post per event: the release, each of two shipments, the invoice
-    assert posted == order["timeline"] == {"released": 1, "shipped": 2, "invoiced": 1}
+    # one timeline post per event: the release, each of two shipments, the invoice, and
+    # the invoice's posting (on the order and on the account)
+    assert posted == order["timeline"] == EVENTS
     assert len(order["shipments"]) == 2
-    assert len(order["posts"]) == len(set(order["posts"])) == 4
+    assert len(order["posts"]) == len(set(order["posts"])) == 5  # the account's is not here
     assert order["sales_state"] == {"statecode": 4, "statuscode": 100003}  # Invoiced
 
     # the posted invoice in Sales, with its lines and BC's totals, then Paid
@@ -81,5 +84,5 @@ def test_the_demo_prints_each_step_of_the_story(tmp_path: Path) -> None:
     steps = re.findall(r"^ ?(\d+)\. (Sales|Accord|Business Central) .* ok$", out, re.MULTILINE)
     assert [int(number) for number, _ in steps] == list(range(1, 20))
     assert "archived versions (quotes history): [1]" in out
-    assert out.count("Posted on the Sales order's timeline:") == 4
+    assert out.count("Posted on the Sales order's timeline:") == 5
     assert max(len(line) for line in out.splitlines()) <= 120

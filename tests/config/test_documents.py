@@ -181,7 +181,12 @@ BAD = [
     (
         _set(("header", 1, "uncoupled"), "blank"),
         f"{SO}.header[crm=requestdeliveryby:erp=requestedDeliveryDate]: 'fallback', "
-        "'lookup_by' and 'uncoupled' go with a 'lookup'",
+        "'lookup_by', 'lookup_field' and 'uncoupled' go with a 'lookup'",
+    ),
+    (
+        _set(("header", 1, "lookup_field"), "name"),
+        f"{SO}.header[crm=requestdeliveryby:erp=requestedDeliveryDate]: 'fallback', "
+        "'lookup_by', 'lookup_field' and 'uncoupled' go with a 'lookup'",
     ),
     (_set(("sales",), "orders"), f"{SO}: 'sales' is neither a setting nor a role"),
     (_drop("erp"), f"{SO}: no entity named for role erp"),

@@ -1,8 +1,8 @@
 """Posted invoices and credit memos, Business Central -> Sales, end to end over the
 sandboxes: an order taken from Sales, shipped and invoiced in BC becomes a Sales invoice with
 its lines, totals and tax, tied to the Sales order; paid in two payments it stays open after
-the first and is Paid after the second; a credit memo becomes a negative Sales invoice;
-nothing is made twice."""
+the first and is Paid after the second; a credit memo becomes a negative Sales invoice tied to
+the order of the invoice it credits (held until that invoice came); nothing is made twice."""
 
 from __future__ import annotations
 
@@ -138,7 +138,7 @@ def test_a_credit_memo_becomes_a_negative_sales_invoice(
     intake: Intake, bc_http: httpx.Client
 ) -> None:
     product = intake.products()[0]
-    _, invoice = posted_invoice(
+    order, invoice = posted_invoice(
         intake,
         bc_http,
         "SO-CREDITED",
@@ -151,20 +151,33 @@ def test_a_credit_memo_becomes_a_negative_sales_invoice(
     assert posted.status_code == 204, posted.text
     [memo] = [m for m in intake.bc.all("salesCreditMemos") if m["id"] == draft["id"]]
 
-    [made] = sync(intake, "--credit-memos", memo["number"])  # nothing after: no status pass
-    assert made["status"] == "created"
+    # the credited invoice has not come to Sales yet: the memo waits for it, held
+    early = intake.cli("invoices", "sync", "--credit-memos", memo["number"], "--json")
+    assert early.code == 1, early.output
+    [held] = json.loads(early.stdout)["runs"][0]["documents"]
+    assert held["status"] == "held" and invoice["id"] in held["messages"][0], held
+    assert "invoiceId" in held["messages"][0] and INVOICES in held["messages"][0]
+    assert sales_invoices(intake, memo["number"]) == []
+    # the credited invoice, paid by the memo in BC, comes Paid
+    came = done(sync(intake, invoice["number"]))
+    assert came == [("transfer", "created"), ("status", "updated")]
+    assert sales_invoices(intake, invoice["number"])[0]["statecode"] == 2
+    retried = intake.cli("retry", "--json")
+    [made] = [
+        d
+        for run in json.loads(retried.stdout)["runs"]
+        for d in run["documents"]
+        if d["identity"] == memo["number"]
+    ]
+    assert made["status"] == "completed", retried.output  # held, then finished
     [sales] = sales_invoices(intake, memo["number"])
     assert sales["description"] == f"Credit memo {memo['number']}"
-    assert sales["_salesorderid_value"] is None
+    assert sales["_salesorderid_value"] == order  # the order of the invoice it credits
     assert [
         (d["_productid_value"], d["quantity"]) for d in details(intake, sales["invoiceid"])
     ] == [(product["productid"], Decimal(-2))]
     assert sales["totalamount"] == -Decimal(str(memo["totalAmountIncludingTax"]))
     assert sales["totaltax"] == -Decimal(str(memo["totalTaxAmount"]))
-    # the credited invoice, paid by the memo in BC, comes Paid
-    came = done(sync(intake, invoice["number"]))
-    assert came == [("transfer", "created"), ("status", "updated")]
-    assert sales_invoices(intake, invoice["number"])[0]["statecode"] == 2
     again = done(sync(intake, "--credit-memos", memo["number"]))
     assert again == [("transfer", "already")]
     assert len(sales_invoices(intake, memo["number"])) == 1

@@ -132,7 +132,11 @@ def test_partial_shipments_and_the_invoice_post_once_then_the_order_is_fulfilled
     [asked] = status(intake, "SO-ST-SHIP")["documents"]  # by name: finished, not "not found"
     assert (asked["status"], asked["source_id"]) == ("finished", order), asked
     invoiced = f"An invoice has been created for the order ({invoice['number']})."
-    assert posts(intake, order) == sorted([RELEASED, *shipped, invoiced])
+    posted = f"Invoice '{invoice['number']}' for order '{bc_order['number']}' has been posted."
+    assert posts(intake, order) == sorted([RELEASED, *shipped, invoiced, posted])
+    account = intake.sales_order(order)["_customerid_value"]  # and once on the account
+    on_account = f"'Order {bc_order['number']}' has been posted in Business Central"
+    assert posts(intake, account).count(f"{on_account} (invoice {invoice['number']}).") == 1
     sales = intake.sales_order(order)
     assert (sales["statecode"], sales["statuscode"]) == (4, 100003)  # Fulfilled, then Invoiced
     assert str(sales["datefulfilled"])[:10] == str(second["postingDate"])[:10]

@@ -78,6 +78,14 @@ def revise(http: httpx.Client, quote: str) -> str:
     return str(ok(http.post("ReviseQuote", json={"QuoteId": quote}))["quoteid"])
 
 
+def submitted_order(http: httpx.Client, quote: str) -> dict[str, Any]:
+    """The Sales order made from ``quote`` (which wins it), submitted: the BC order is made
+    from the quote only now (reference §1.16)."""
+    order = ok(http.post("ConvertQuoteToSalesOrder", json={"QuoteId": quote}))
+    ok(http.patch(f"salesorders({order['salesorderid']})", json={"statecode": 1}))
+    return order
+
+
 def take(intake: Intake, *names: str) -> list[dict[str, Any]]:
     ran = intake.cli("quotes", "create-in-erp", *names, "--json")
     docs: list[dict[str, Any]] = json.loads(ran.stdout)["runs"][0]["documents"]
@@ -182,6 +190,19 @@ def test_a_won_quote_becomes_the_bc_order_of_its_sales_order_once(
 
     order = ok(dv_http.post("ConvertQuoteToSalesOrder", json={"QuoteId": quote}))
     assert (order["name"], order["_quoteid_value"], order["statecode"]) == ("QU-WON", quote, 0)
+    # reference §1.16: the Sales order is not Submitted yet, so the BC quote is only released
+    [doc] = take(intake, "QU-WON")
+    assert doc["status"] == "waiting" and "meets" in doc["messages"][0], doc
+    assert not intake.bc_orders("QU-WON")
+    [operations] = [r for r in intake.bc.all("salesQuoteOperations") if r["id"] == bc_quote["id"]]
+    assert operations["status"] == "Released"
+    assert take(intake, "QU-WON")[0]["status"] == "waiting"  # released once, still waiting
+    history = intake.cli("documents", "history", QUOTE, "QU-WON", "--json")
+    names = [e["name"] for e in json.loads(history.stdout)["documents"][0]["events"]]
+    assert names.count("release") == 1 and "make_order" not in names
+
+    # Submitted in Sales: now the BC order is made from the quote
+    ok(dv_http.patch(f"salesorders({order['salesorderid']})", json={"statecode": 1}))
     [doc] = take(intake, "QU-WON")
     [bc_order] = intake.bc_orders("QU-WON")
     assert (doc["status"], doc["target_id"]) == ("converted", bc_order["id"]), doc
@@ -192,9 +213,12 @@ def test_a_won_quote_becomes_the_bc_order_of_its_sales_order_once(
     ]
     assert (coupling.state, record_id(coupling, "erp")) == ("coupled", bc_order["id"])
     assert take(intake, "QU-WON")[0]["status"] == "already"
+    converted = json.loads(intake.cli("documents", "events", QUOTE, "--json").stdout)["events"]
+    assert [(e["event"], e["values"]["name"]) for e in converted if e["identity"] == "QU-WON"] == [
+        ("quote.converted", "QU-WON")
+    ]
 
-    # submitted in Sales: order intake marks it and makes no second BC order
-    ok(dv_http.patch(f"salesorders({order['salesorderid']})", json={"statecode": 1}))
+    # order intake marks it and makes no second BC order
     ran = intake.cli("orders", "create-in-erp", "QU-WON", "--json")
     assert ran.code == 0, ran.output
     assert json.loads(ran.stdout)["runs"][0]["documents"][0]["status"] == "already"
@@ -206,7 +230,7 @@ def test_a_won_quote_becomes_the_bc_order_of_its_sales_order_once(
 def test_a_revision_of_a_converted_quote_is_held(intake: Intake, dv_http: httpx.Client) -> None:
     quote = make_quote(intake, dv_http, "QU-LATE", "2027-01-31", 1)
     assert take(intake, "QU-LATE")[0]["status"] == "created"
-    ok(dv_http.post("ConvertQuoteToSalesOrder", json={"QuoteId": quote}))  # wins it too
+    submitted_order(dv_http, quote)  # wins it too
     assert take(intake, "QU-LATE")[0]["status"] == "converted"
     old = intake.dv.get_raw("quotes", quote)
     # a later revision of the same quote (Sales refuses ReviseQuote on a Won quote; a
@@ -242,7 +266,7 @@ def test_killed_after_make_order_the_rerun_couples_the_order_it_made(
     quote = make_quote(intake, dv_http, "QU-KILL", "2027-01-31", 2)
     assert take(intake, "QU-KILL")[0]["status"] == "created"
     [bc_quote] = bc_quotes(intake, "QU-KILL")
-    order = ok(dv_http.post("ConvertQuoteToSalesOrder", json={"QuoteId": quote}))
+    order = submitted_order(dv_http, quote)
     with killed_after(
         intake,
         intake.bc,
@@ -316,7 +340,7 @@ def test_a_make_order_that_business_central_refuses_holds_the_quote_with_its_mes
     intake: Intake, dv_http: httpx.Client
 ) -> None:
     quote = make_quote(intake, dv_http, "QU-EMPTY", "2027-01-31", 0)  # no lines
-    order = ok(dv_http.post("ConvertQuoteToSalesOrder", json={"QuoteId": quote}))
+    order = submitted_order(dv_http, quote)
     ran = intake.cli("quotes", "create-in-erp", "QU-EMPTY", "--json")
     assert ran.code == 1, ran.output
     [doc] = json.loads(ran.stdout)["runs"][0]["documents"]
@@ -359,3 +383,33 @@ def test_killed_after_the_archive_the_rerun_archives_once(
     assert (doc["status"], doc["source_id"]) == ("completed", second), doc
     assert [v["versionNumber"] for v in versions()] == [1]  # archived once
     assert [q["id"] for q in bc_quotes(intake, "QU-KILL-ARCH")] == [made["id"]]
+
+
+def test_a_sync_makes_the_bc_order_from_the_won_quote_before_order_intake(
+    intake: Intake, dv_http: httpx.Client
+) -> None:
+    """Both automatic: the won quote's makeOrder runs before order intake, which then only
+    marks the Sales order; one BC order, made from the quote."""
+    quote = make_quote(intake, dv_http, "QU-SYNC", "2027-01-31", 1)
+    assert take(intake, "QU-SYNC")[0]["status"] == "created"
+    order = submitted_order(dv_http, quote)
+    automatic = ((QUOTE, "auto_process_quotes"), (MAPPING, "auto_create_orders"))
+    for mapping, setting in automatic:
+        assert intake.cli("documents", "set", mapping, setting, "true").code == 0
+    try:
+        ran = intake.cli("sync", "--json")
+    finally:
+        for mapping, setting in automatic:
+            intake.cli("documents", "set", mapping, setting, "false")
+    runs = [r for r in json.loads(ran.stdout)["documents"] if r["kind"] == "transfer"]
+    seen = [
+        (r["mapping"], d["status"])
+        for r in runs
+        for d in r["documents"]
+        if d["identity"] == "QU-SYNC"
+    ]
+    assert seen == [(QUOTE, "converted"), (MAPPING, "already")], ran.output
+    [bc_order] = intake.bc_orders("QU-SYNC")
+    assert not bc_quotes(intake, "QU-SYNC")  # the order is the quote made into one
+    assert intake.sales_order(order["salesorderid"])["lastbackofficesubmit"]
+    assert {record_id(c, "erp") for c in intake.world.couplings(MAPPING)} >= {bc_order["id"]}

@@ -30,7 +30,7 @@ from accord.errors import ConfigError
 from accord.mapping.fields import target_of
 from accord.runtime.executor import Executor
 from accord.runtime.workloads import Couple, Reconcile, SyncPass, SyncRecords, Workload, new_key
-from accord.services import catalog, operations
+from accord.services import catalog, documents, operations
 from accord.services import status as status_service
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token)], responses=ERRORS)
@@ -222,6 +222,23 @@ def list_jobs(
 @router.get("/jobs/{job_id}", response_model=JobOut, tags=["jobs"])
 def get_job(hub: HubDep, job_id: str) -> dict[str, Any]:
     return asdict(catalog.job(hub, job_id))
+
+
+@router.get("/documents/events", response_model=list[documents.BusinessEvent], tags=["documents"])
+def list_business_events(
+    hub: HubDep,
+    integration: IntegrationQ = None,
+    mapping: str | None = None,
+    after: Annotated[int, Query(ge=0, description="Only events after this id.")] = 0,
+    name: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> list[dict[str, Any]]:
+    """Business events raised by documents (``order.shipped``), oldest first; pass the last
+    id seen as ``after`` to read on."""
+    found = documents.business_events(
+        hub, mapping, after=after, name=name, limit=limit, integration=integration
+    )
+    return [asdict(e) for e in found]
 
 
 @router.get("/errors", response_model=list[ErrorRowOut], tags=["errors"])

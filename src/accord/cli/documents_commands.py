@@ -185,6 +185,37 @@ def history(
             )
 
 
+@documents_app.command("events")
+@guarded
+def events(
+    mapping: Annotated[
+        str | None, typer.Argument(help="Document mapping (default: every one).")
+    ] = None,
+    after: Annotated[
+        int, typer.Option("--after", help="Only events after this id (a listener's cursor).")
+    ] = 0,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Only this event, e.g. order.shipped.")
+    ] = None,
+    integration: IntegrationOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Business events the documents raised (order.shipped, invoice.paid), oldest first."""
+    found = documents.business_events(
+        hub(), mapping, after=after, name=name, integration=integration
+    )
+    if json_out:
+        print_json({"events": [asdict(e) for e in found]})
+        return
+    for e in found:
+        values = ", ".join(f"{k}={v}" for k, v in e.values.items())
+        console.print(
+            f"{e.id} {e.occurred_at:%Y-%m-%d %H:%M:%S} {e.event} {e.mapping} {e.identity}"
+            + (f" ({values})" if values else ""),
+            highlight=False,
+        )
+
+
 quotes_app = typer.Typer(help="Sales quotes from the CRM to the ERP.", no_args_is_help=True)
 
 

@@ -153,7 +153,7 @@ class _Checker:
         self.roles_of(doc.events.record, ".events.record")
         for event in doc.events.timeline:
             place = f".events.timeline[{event.name}]"
-            self.roles_of([*event.per_role, *event.when, *event.each], place)
+            self.roles_of([*event.per_role, *event.when, *event.each, *event.regarding], place)
         self.settings()
 
     def entities(self, named: dict[str, Any], place: str, what: str, every: bool = True) -> None:

@@ -56,6 +56,7 @@ class _Fields:
     ) -> EntityInfo | None:
         info = self.entity(role, related.entity, place)
         self.fields(info, related.link, f"{place}.link")
+        self.condition(info, related.when, f"{place}.when")
         self.fields(header, related.link.values(), f"{place}.link")
         return info
 
@@ -155,6 +156,9 @@ def _effects(
             c.condition(info, condition, f"{place}.when")
         for role, related in event.each.items():
             c.related(role, related, headers.get(role), f"{place}.each")
+        for role, on in event.regarding.items():
+            c.fields(headers.get(role), [on.field], f"{place}.regarding")
+            c.entity(role, on.entity, f"{place}.regarding")
     for role, post in doc.events.post.items():
         info = c.entity(role, post.entity, f".events.post.{role}")
         c.fields(info, [post.regarding, post.text, *post.values], f".events.post.{role}")

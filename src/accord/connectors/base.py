@@ -60,6 +60,18 @@ class FieldInfo:
     write_as: str | None = None
     """Where a write puts the value when that is not the field itself (a Dataverse lookup
     is written through its navigation property: ``<write_as>@odata.bind``)."""
+    targets: Mapping[str, str] | None = None
+    """For a lookup that may point at several entities (a post's regarding record): entity ->
+    where a write puts a :class:`Reference` to it (``accounts: regardingobjectid_account``)."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A lookup value naming its entity, for lookups that may point at several (a post
+    regarding an account rather than an order); reads give the plain id."""
+
+    entity: str
+    id: str
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from accord.config.documents import ActionSpec, DocumentMappingSpec
 from accord.config.filters import matches
 from accord.connectors.base import ActionRunner, Record
+from accord.documents.effects import copied, raise_event
 from accord.documents.outcomes import document_spec
 from accord.documents.values import Problem, Scope, roles
+from accord.documents.watermarks import WAITING
 from accord.errors import AccordError, ConfigError
 from accord.state import documents as state
 from accord.state.couplings import link_of, owners, record_id
@@ -110,7 +113,27 @@ def run_action(
             once_key=key,
             job_id=job_id,
         )
+        raised(session, doc, mapping_id, coupling, action, key, scope, job_id)
     return None
+
+
+def raised(
+    session: Session,
+    doc: DocumentMappingSpec,
+    mapping_id: int,
+    coupling: Coupling,
+    action: ActionSpec,
+    key: str,
+    scope: Scope,
+    job_id: str | None,
+) -> None:
+    """The action's business event, once per its key, with the action's record."""
+    if action.raise_ is not None:
+        values = copied(action.copy_, scope.source, scope.target)
+        raise_event(
+            session, doc, mapping_id, coupling, action.raise_, key, values,
+            role=action.role, job_id=job_id,
+        )  # fmt: skip
 
 
 def _call(
@@ -152,6 +175,18 @@ def on_pass(
                 return Done(problems=[problem])
             continue
         result = _couple(ctx, doc, mapping_id, coupling, record, action, scope, job_id)
+        if result.status == "waiting":
+            with ctx.db.session() as session:  # read again by id under a watermark
+                state.add_event(
+                    session, mapping_id, coupling.id, WAITING + action.name,
+                    role=action.role, reason="; ".join(result.messages or []),
+                    once_key=f"{coupling.id}:{WAITING}{action.name}", job_id=job_id,
+                )  # fmt: skip
+            for name in action.waiting:  # meanwhile (a won quote released)
+                meanwhile = next(a for a in doc.actions if a.name == name)
+                problem = run_action(ctx, doc, mapping_id, coupling, meanwhile, scope, job_id)
+                if problem is not None:
+                    return Done(problems=[problem])
         if result.problems or result.status == "waiting":
             return result
     return result
@@ -238,6 +273,7 @@ def _couple(
             once_key=key,
             job_id=job_id,
         )
+        raised(session, doc, mapping_id, coupling, action, key, scope, job_id)
     number = made.values.get("number")
     message = f"{action.operation}: {other.entity(o_target)} {number or made.id}, coupled to "
     return Done("converted", made.id, [message + f"{other.entity(o_source)} {o_identity}"])
@@ -297,6 +333,9 @@ def _related(
             "waiting",
             messages=[f"{action.name} waits for its {spec.entity} (none has {equals} yet)"],
         )
+    if spec.when is not None and len(found) == 1 and not matches(spec.when, found[0].values):
+        text = f"{action.name} waits until its {spec.entity} {found[0].id} meets {spec.when}"
+        return Done("waiting", messages=[text])
     if len(found) > 1:
         text = f"{len(found)} {spec.entity} have {equals}; {action.name} needs one"
         return Done(problems=[Problem(None, action.name, text)])

@@ -6,15 +6,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from accord.config.filters import Filter, all_of, matches
-from accord.connectors.base import ChangeQuery, Record
+from accord.connectors.base import Record
 from accord.documents import revisions
 from accord.documents.outcomes import Outcome
 from accord.documents.targets import TargetWork
+from accord.documents.watermarks import Window
 from accord.state import documents as state
 
 
 class ChoosingWork(TargetWork):
     """A document run's choice of source documents."""
+
+    window: Window
+    """The trigger's watermark (what changed since the last complete run, when it keeps one)."""
 
     def trigger(self) -> Filter | None:
         parts = [f for f in (self.doc.trigger.when, self.doc.filters.get(self.source)) if f]
@@ -57,9 +61,6 @@ class ChoosingWork(TargetWork):
         return self.is_triggered(record), revision
 
     def triggered(self) -> Iterator[Record]:
-        """Every source document meeting the trigger, a page at a time."""
-        query = ChangeQuery(filter=self.trigger())
-        for page in self.ctx.connector(self.source).read_changes(
-            self.doc.entity(self.source), query
-        ):
-            yield from page.records
+        """Every source document meeting the trigger (changed since the watermark, when
+        the trigger keeps one), a page at a time."""
+        yield from self.window.read(self.trigger())

@@ -11,6 +11,7 @@ from typing import Any
 from accord.config.documents import DocumentMappingSpec
 from accord.config.filters import matches
 from accord.documents.values import Lookups, lookup_refs, roles
+from accord.mapping.fields import is_blank
 from accord.state.couplings import by_ids, translate
 from accord.sync.context import SyncContext
 from accord.sync.passes import PassOptions, run_pass
@@ -37,7 +38,7 @@ def resolve(ctx: SyncContext, doc: DocumentMappingSpec, refs: Mapping[str, set[s
     source, target = roles(doc)
     found = Lookups()
     for key, values in refs.items():
-        name, source_by, target_by = key.split("|")
+        name, source_by, target_by, *then = key.split("|")
         table = _translate(ctx, name, (source, source_by), (target, target_by), values)
         missing = sorted(set(values) - set(table))
         reasons: dict[str, str] = {}
@@ -49,9 +50,34 @@ def resolve(ctx: SyncContext, doc: DocumentMappingSpec, refs: Mapping[str, set[s
                 for value in exported:
                     if value not in table:
                         reasons[value] = _export_failed(ctx, name, source, value)
+        if then:
+            table = _fields_of(ctx, name, target, then[0], table, reasons)
         found.tables[key] = table
         found.reasons[key] = reasons
     return found
+
+
+def _fields_of(
+    ctx: SyncContext,
+    mapping: str,
+    role: str,
+    field: str,
+    table: dict[str, str],
+    reasons: dict[str, str],
+) -> dict[str, str]:
+    """``table`` (source value -> record id) made source value -> that record's ``field``
+    ('' when blank); a coupled record that is gone gets a reason instead."""
+    documents = {d.name: d for d in ctx.config.template.documents}
+    spec = documents[mapping] if mapping in documents else ctx.mapping(mapping).spec
+    entity = spec.entity(role)
+    records = {r.id: r.values for r in ctx.connector(role).get(entity, sorted(set(table.values())))}
+    taken: dict[str, str] = {}
+    for value, rid in table.items():
+        if rid in records:
+            taken[value] = "" if is_blank(records[rid].get(field)) else str(records[rid][field])
+        else:
+            reasons[value] = f"{entity} {rid}, coupled to {value} in {mapping}, is gone from {role}"
+    return taken
 
 
 def _translate(

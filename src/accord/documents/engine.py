@@ -29,6 +29,7 @@ from accord.documents.choosing import ChoosingWork
 from accord.documents.outcomes import DocumentRun, Outcome, document_spec, is_automatic
 from accord.documents.targets import Refused
 from accord.documents.values import Problem, Scope
+from accord.documents.watermarks import Window
 from accord.errors import ConfigError
 from accord.state import documents as state
 from accord.state.couplings import record_id
@@ -47,6 +48,7 @@ class _Run(ChoosingWork):
         self.held = False
         self.marks = any(b.after == "create" and self.source in b.per_role for b in doc.write_back)
         """A triggered coupled document lost its mark (submitted again): mark it again."""
+        self.window = Window(ctx, doc, self.mapping_id, self.source)
 
     # ------------------------------------------------------------------ one document
     def one(self, record: Record, asked: bool) -> Outcome:
@@ -261,6 +263,7 @@ def run_documents(
         seen = {r.id for r in records}
         for part in itertools.chain([first], pages):
             chunks.take(run, result, [r for r in part if r.id not in seen], asked)
+        run.window.close(result.outcomes)
     finally:
         with ctx.db.session() as session:
             add_counts(session, run.job_id, result.job_counts())

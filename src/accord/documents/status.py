@@ -25,16 +25,21 @@ passes leave it. Nothing here names a system: the flow is the template's.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from accord.config.documents import DocumentMappingSpec, RelatedSpec, TimelineSpec, WriteBackSpec
 from accord.config.filters import matches
-from accord.connectors.base import Record, WriteOp
 from accord.documents import writeback
-from accord.documents.outcomes import DocumentRun, MappingWork, Outcome, document_spec
-from accord.documents.values import Scope
-from accord.errors import AccordError, ConfigError
+from accord.documents.effects import (
+    Effects,
+    Followed,
+    RelatedKey,
+    pass_direction,
+    plain,
+    related_key,
+)
+from accord.documents.outcomes import DocumentRun, Outcome, document_spec
+from accord.errors import AccordError
 from accord.mapping.values import same
 from accord.state import documents as state
 from accord.state.couplings import record_id
@@ -42,8 +47,6 @@ from accord.state.jobs import add_counts, add_error, finish_job, start_job
 from accord.state.leases import LeaseBusy, hold
 from accord.state.models import Coupling
 from accord.sync.context import SyncContext
-
-RelatedKey = tuple[str, str, tuple[tuple[str, str], ...]]
 
 
 def follows_status(doc: DocumentMappingSpec) -> bool:
@@ -53,28 +56,7 @@ def follows_status(doc: DocumentMappingSpec) -> bool:
     )
 
 
-def _key(role: str, related: RelatedSpec) -> RelatedKey:
-    return role, related.entity, tuple(sorted(related.link.items()))
-
-
-@dataclass
-class _Doc:
-    """One followed document as this pass sees it."""
-
-    coupling: Coupling
-    headers: dict[str, Mapping[str, Any] | None] = field(default_factory=dict)
-    """Role -> its header as read now (None: gone)."""
-    known: dict[str, Mapping[str, Any]] = field(default_factory=dict)
-    """Role -> its header, or its last recorded values when gone."""
-    related: dict[RelatedKey, list[Record]] = field(default_factory=dict)
-    done: list[str] = field(default_factory=list)
-
-    @property
-    def identity(self) -> str:
-        return next((link.natural_key or "" for link in self.coupling.links.values()), "")
-
-
-class _Pass(MappingWork):
+class _Pass(Effects):
     """One status pass over a mapping's transferred documents."""
 
     # ------------------------------------------------------------------ reading
@@ -85,11 +67,11 @@ class _Pass(MappingWork):
         pairs += [(r, s) for b in doc.write_back if b.after == "pass" for r, s in b.related.items()]
         pairs += [(r, s) for r, specs in doc.ended_by.items() for s in specs]
         for role, spec in pairs:
-            found.setdefault(_key(role, spec), spec)
+            found.setdefault(related_key(role, spec), spec)
         return found
 
-    def read(self, couplings: Sequence[Coupling]) -> list[_Doc]:
-        docs = [_Doc(c) for c in couplings]
+    def read(self, couplings: Sequence[Coupling]) -> list[Followed]:
+        docs = [Followed(c) for c in couplings]
         for role in (self.source, self.target):
             ids = [rid for d in docs if (rid := record_id(d.coupling, role))]
             read = {
@@ -121,12 +103,13 @@ class _Pass(MappingWork):
                     r
                     for r in records
                     if wanted is not None
+                    and (spec.when is None or matches(spec.when, r.values))
                     and same(r.values.get(first), wanted)
                     and all(same(r.values.get(f), header.get(m)) for f, m in rest)
                 ]
         return docs
 
-    def remember(self, d: _Doc) -> None:
+    def remember(self, d: Followed) -> None:
         """Record each role's ``events.record`` fields when they changed; a header that is
         gone is known by its last recorded values."""
         for role in (self.source, self.target):
@@ -139,7 +122,7 @@ class _Pass(MappingWork):
                     d.known[role] = before
                     continue
                 d.known[role] = header
-                now = {n: _plain(header.get(n)) for n in names}
+                now = {n: plain(header.get(n)) for n in names}
                 if names and now != {n: before.get(n) for n in names}:
                     state.add_event(
                         session,
@@ -153,12 +136,12 @@ class _Pass(MappingWork):
                     )
 
     # ------------------------------------------------------------------ one document
-    def ended(self, d: _Doc, role: str) -> bool:
+    def ended(self, d: Followed, role: str) -> bool:
         if d.headers.get(role) is not None or record_id(d.coupling, role) is None:
             return False
-        return any(d.related.get(_key(role, s)) for s in self.doc.ended_by.get(role, []))
+        return any(d.related.get(related_key(role, s)) for s in self.doc.ended_by.get(role, []))
 
-    def one(self, d: _Doc) -> Outcome:
+    def one(self, d: Followed) -> Outcome:
         cid = d.coupling.id
         self.flow_back(d)
         for role in self.doc.ended_by:
@@ -185,7 +168,7 @@ class _Pass(MappingWork):
             d.done + notes,
         )
 
-    def flow_back(self, d: _Doc) -> None:
+    def flow_back(self, d: Followed) -> None:
         """Header fields mapped towards the source take the target's values while the
         target's header exists (plain values; unlocked as the source's write-back says)."""
         source, target = self.source, self.target
@@ -214,14 +197,14 @@ class _Pass(MappingWork):
         d.headers[source] = d.known[source] = {**here, **values}
         d.done.append("fields: " + ", ".join(sorted(values)))
 
-    def occurrences(self, d: _Doc, event: TimelineSpec) -> list[tuple[Mapping[str, Any], str]]:
+    def occurrences(self, d: Followed, event: TimelineSpec) -> list[tuple[Mapping[str, Any], str]]:
         """(related record values, key) of each time ``event`` holds for the document."""
         if event.each:
             [(role, spec)] = event.each.items()
             condition = event.when.get(role)
             return [
                 (r.values, r.id)
-                for r in d.related.get(_key(role, spec), [])
+                for r in d.related.get(related_key(role, spec), [])
                 if condition is None or matches(condition, r.values)
             ]
         for role, condition in event.when.items():
@@ -230,57 +213,7 @@ class _Pass(MappingWork):
                 return []
         return [({}, "document")]
 
-    def scope(self, d: _Doc, related: Mapping[str, Any]) -> Scope:
-        return Scope(
-            self.settings,
-            source=d.known.get(self.source, {}),
-            target=d.known.get(self.target, {}),
-            related=related,
-        )
-
-    # ------------------------------------------------------------------ effects
-    def fire(self, d: _Doc, event: TimelineSpec, related: Mapping[str, Any], key: str) -> None:
-        """Post ``event`` once: intent, post (or find it again), record."""
-        cid = d.coupling.id
-        done_key = f"{cid}:{event.name}:{key}"
-        with self.ctx.db.session() as session:
-            if state.has_event(session, self.mapping_id, done_key):
-                return
-        scope = self.scope(d, related)
-        posted: dict[str, str | None] = {}
-        for role, text in event.per_role.items():
-            rid = record_id(d.coupling, role)
-            if rid is None:
-                continue
-            body = str(scope.render(text))
-            again = not self.once(
-                d, f"intent:{done_key}:{role}", f"posting:{event.name}", role=role, text=body
-            )
-            posted[role] = self.post(role, rid, body, again)
-        self.once(d, done_key, f"posted:{event.name}", related=key, posts=posted)
-        d.done.append(f"{event.name}: posted" + (f" ({key})" if key != "document" else ""))
-
-    def post(self, role: str, rid: str, text: str, again: bool) -> str | None:
-        """Post ``text`` on ``rid``'s timeline; when ``again`` (an intent without its record:
-        a crash), the post written then is found by its document and text instead."""
-        spec = self.doc.events.post.get(role)
-        if spec is None:
-            raise ConfigError(
-                f"{self.doc.name}: events.post names no post entity for {role} "
-                "({entity, regarding, text})"
-            )
-        connector = self.ctx.connector(role)
-        if again:
-            found = connector.find(spec.entity, {spec.regarding: rid, spec.text: text}, limit=1)
-            if found:
-                return found[0].id
-        values = {**spec.values, spec.regarding: rid, spec.text: text}
-        [result] = connector.write(spec.entity, [WriteOp("create", "post", values)])
-        if not result.ok:
-            raise AccordError(f"{role} refused the post {text!r}: {result.error}")
-        return result.id
-
-    def write_back(self, d: _Doc, number: int, back: WriteBackSpec) -> bool:
+    def write_back(self, d: Followed, number: int, back: WriteBackSpec) -> bool:
         """Run one pass write-back once, when it is due; True when it ran (now or before)."""
         done_key = f"{d.coupling.id}:write_back:{number}"
         with self.ctx.db.session() as session:
@@ -290,7 +223,7 @@ class _Pass(MappingWork):
             return False
         related: Mapping[str, Any] = {}
         for role, spec in back.related.items():
-            found = d.related.get(_key(role, spec), [])
+            found = d.related.get(related_key(role, spec), [])
             condition = back.when.get(role)
             found = [r for r in found if condition is None or matches(condition, r.values)]
             if not found:
@@ -318,25 +251,6 @@ class _Pass(MappingWork):
         self.once(d, done_key, f"write_back:{number}")
         d.done.append(f"write-back {number + 1}: " + ", ".join(back.per_role))
         return True
-
-    def once(self, d: _Doc, key: str, name: str, **detail: Any) -> bool:
-        role, source = detail.pop("role", None), detail.pop("source", "accord")
-        with self.ctx.db.session() as session:
-            return state.add_event(
-                session,
-                self.mapping_id,
-                d.coupling.id,
-                name,
-                role=role,
-                source=source,
-                detail=detail,
-                once_key=key[:200],
-                job_id=self.job_id,
-            )
-
-
-def _plain(value: Any) -> Any:
-    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
 
 
 def run_status(ctx: SyncContext, name: str, identities: Sequence[str] = ()) -> DocumentRun:
@@ -366,7 +280,7 @@ def run_status(ctx: SyncContext, name: str, identities: Sequence[str] = ()) -> D
     if not couplings:
         return DocumentRun(name, None, missing, kind="status")
     with ctx.db.session() as session:
-        run.job_id = start_job(session, run.mapping_id, f"to_{run.source}", "documents").id
+        run.job_id = start_job(session, run.mapping_id, pass_direction(doc), "documents").id
     result = DocumentRun(name, run.job_id, missing, kind="status")
     try:
         for d in run.read(couplings):

@@ -30,7 +30,8 @@ def table_key(spec: DocumentFieldSpec, roles: tuple[str, str]) -> str:
     """Which lookup table a field reads: its mapping and how each role refers (id or key)."""
     assert spec.lookup is not None
     by = [spec.lookup_by.get(role, "id") for role in roles]
-    return f"{spec.lookup}|{by[0]}|{by[1]}"
+    then = f"|{spec.lookup_field}" if spec.lookup_field else ""
+    return f"{spec.lookup}|{by[0]}|{by[1]}{then}"
 
 
 @dataclass
@@ -202,7 +203,7 @@ def _looked_up(
         return None, why or (
             f"{value} is not coupled in mapping {spec.lookup}; couple it, or synchronize it first"
         )
-    return found, None
+    return found or None, None  # '': coupled, its lookup_field blank
 
 
 def split_text(text: str, first: int, rest: int) -> list[str]:

@@ -101,7 +101,7 @@ def run_automatic(hub: Hub, integration: str | None = None) -> list[DocumentRun]
     followed by its status pass; the status pass of the others that follow their documents."""
     runs: list[DocumentRun] = []
     with hub.context(integration) as ctx:
-        for doc in ctx.config.template.documents:
+        for doc in run_order(ctx.config.template.documents):
             if not doc.enabled or doc.mode != "transfer":
                 continue
             with ctx.db.session() as session:
@@ -117,6 +117,19 @@ def run_automatic(hub: Hub, integration: str | None = None) -> list[DocumentRun]
             if followed is not None:
                 runs.append(followed)
     return runs
+
+
+def run_order(docs: Sequence[DocumentMappingSpec]) -> list[DocumentMappingSpec]:
+    """The template's document mappings, each one whose action ``couples_to`` another moved
+    before it: a won quote makes the BC order before order intake would make its own."""
+    order = list(docs)
+    for doc in docs:
+        targets = {a.couples_to for a in doc.actions if a.couples_to}
+        places = [i for i, other in enumerate(order) if other.name in targets]
+        if places and order.index(doc) > min(places):
+            order.remove(doc)
+            order.insert(min(places), doc)
+    return order
 
 
 def status(
@@ -204,4 +217,48 @@ def history(
                 ],
             )
             for coupling, events in state.history(session, mid, key)
+        ]
+
+
+@dataclass
+class BusinessEvent:
+    """A business event a document raised (``order.shipped``), as listeners read it."""
+
+    id: int
+    event: str
+    mapping: str
+    identity: str
+    records: dict[str, str | None]
+    values: dict[str, Any]
+    occurred_at: datetime
+
+
+def business_events(
+    hub: Hub,
+    mapping: str | None = None,
+    *,
+    after: int = 0,
+    name: str | None = None,
+    limit: int = 500,
+    integration: str | None = None,
+) -> list[BusinessEvent]:
+    """The business events raised by the integration's documents (or one mapping's) after
+    event id ``after``, oldest first."""
+    with hub.db.session() as session:
+        config = load_integration(session, integration)
+        names = [mapping] if mapping else [d.name for d in config.template.documents]
+        if mapping:
+            _spec(config, mapping)
+        ids = {state.mapping_row_id(session, config.name, n): n for n in names}
+        return [
+            BusinessEvent(
+                e.id,
+                str(e.detail.get("event") or e.name.removeprefix("event:")),
+                ids[e.mapping_id],
+                str(e.detail.get("identity") or ""),
+                dict(e.detail.get("records") or {}),
+                dict(e.detail.get("values") or {}),
+                e.occurred_at,
+            )
+            for e in state.business_events(session, ids, after=after, name=name, limit=limit)
         ]

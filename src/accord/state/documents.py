@@ -279,3 +279,22 @@ def has_event(session: Session, mapping_id: int, once_key: str) -> bool:
         )
     )
     return found is not None
+
+
+def business_events(
+    session: Session,
+    mapping_ids: Mapping[int, str],
+    *,
+    after: int = 0,
+    name: str | None = None,
+    limit: int = 500,
+) -> list[DocumentEvent]:
+    """The business events (history rows ``event:<name>``) of the mappings ``mapping_ids``
+    recorded after event id ``after``, oldest first: a listener's cursor is the last id."""
+    wanted = f"event:{name}" if name else None
+    query = select(DocumentEvent).where(
+        DocumentEvent.mapping_id.in_(list(mapping_ids)),
+        DocumentEvent.id > after,
+        DocumentEvent.name == wanted if wanted else DocumentEvent.name.like("event:%"),
+    )
+    return list(session.scalars(query.order_by(DocumentEvent.id).limit(limit)))

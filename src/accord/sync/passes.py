@@ -237,19 +237,7 @@ class _Pass:
     def _safe_mark(
         self, server_time: datetime | None, newest: datetime | None, start: datetime
     ) -> datetime | None:
-        """The time up to which every change has certainly been read.
-
-        A change not yet visible when the feed was read can only carry a modified-on from
-        before then by at most the overlap window (a long transaction, a skewed writer), so
-        the mark is the source's own clock at the read -- or, without it, the newest change
-        seen -- minus the overlap; never past this pass's start. With nothing changed the
-        mark still moves with the source's clock, so idle passes do not re-read old rows.
-        """
-        anchor = server_time or newest
-        if anchor is None:
-            return None
-        mark = anchor - timedelta(seconds=self.mapping.spec.overlap_seconds)
-        return min(mark, start)
+        return safe_mark(server_time, newest, start, self.mapping.spec.overlap_seconds)
 
     def _source_filter(self) -> Filter | None:
         return self.mapping.spec.filters.get(self.source_role)
@@ -282,6 +270,23 @@ class _Pass:
                 session, job_id, self.mapping_id, f"pass stopped: {exc}", detail=exc.detail
             )
             jobs.finish_job(session, job_id, message=str(exc), stopped=True)
+
+
+def safe_mark(
+    server_time: datetime | None, newest: datetime | None, start: datetime, overlap_seconds: int
+) -> datetime | None:
+    """The time up to which every change has certainly been read.
+
+    A change not yet visible when the feed was read can only carry a modified-on from
+    before then by at most the overlap window (a long transaction, a skewed writer), so
+    the mark is the source's own clock at the read -- or, without it, the newest change
+    seen -- minus the overlap; never past this pass's start. With nothing changed the
+    mark still moves with the source's clock, so idle passes do not re-read old rows.
+    """
+    anchor = server_time or newest
+    if anchor is None:
+        return None
+    return min(anchor - timedelta(seconds=overlap_seconds), start)
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,11 @@ from typing import Any
 
 import httpx
 
-from accord.connectors.base import EntityInfo, Record, WriteOp
+from accord.connectors.base import EntityInfo, Record, Reference, WriteOp
 from accord.connectors.dataverse.entities import OptionSet
 from accord.connectors.http import HttpClient
 from accord.connectors.odata import multipart
+from accord.errors import ConfigError
 
 HEADERS = {"OData-MaxVersion": "4.0", "OData-Version": "4.0"}
 _ENTITY_ID = re.compile(r"\(([0-9a-fA-F-]{36})\)\s*$")
@@ -39,7 +40,12 @@ def request_body(info: EntityInfo, values: Mapping[str, Any]) -> dict[str, Any]:
         field = info.fields.get(name)
         if "@" in name or (field is not None and field.read_only):
             continue
-        if field is None or field.write_as is None or field.lookup_entity is None:
+        if isinstance(value, Reference):
+            nav = (field.targets or {}).get(value.entity) if field is not None else None
+            if nav is None:
+                raise ConfigError(f"{info.name}.{name} cannot point at {value.entity}")
+            body[f"{nav}@odata.bind"] = f"/{value.entity}({value.id})"
+        elif field is None or field.write_as is None or field.lookup_entity is None:
             body[name] = value
         else:
             bind = f"/{field.lookup_entity}({value})" if value else None

@@ -152,6 +152,19 @@ TABLES: tuple[Table, ...] = (
     ),
 )
 
+TARGETS: dict[str, dict[str, dict[str, str]]] = {
+    "posts": {
+        "_regardingobjectid_value": {
+            "salesorders": "regardingobjectid_salesorder",
+            "accounts": "regardingobjectid_account",
+            "quotes": "regardingobjectid_quote",
+            "invoices": "regardingobjectid_invoice",
+        }
+    }
+}
+"""Entity set -> polymorphic lookup -> the entity sets it may point at and the navigation
+property a write binds for each (a post regards an order, an account, a quote or an invoice)."""
+
 STATE_REQUESTS: dict[str, dict[int, str]] = {
     "quotes": {2: "WinQuote", 3: "CloseQuote"},
     "salesorders": {2: "CancelSalesOrder", 3: "FulfillSalesOrder"},

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accord.connectors.base import ChangeTracking, EntityInfo, FieldInfo, FieldType
-from accord.connectors.dataverse.documents import TABLES
+from accord.connectors.dataverse.documents import TABLES, TARGETS
 
 S, D, B, G, T, OPT, INT, DT = (
     FieldType.STRING,
@@ -116,7 +116,13 @@ def _entity(
     infos = [FieldInfo(key, G, read_only=True)]
     infos += [f if isinstance(f, FieldInfo) else FieldInfo(f) for f in fields]
     infos += [
-        FieldInfo(n, FieldType.LOOKUP, lookup_entity=lk.target, write_as=lk.nav)
+        FieldInfo(
+            n,
+            FieldType.LOOKUP,
+            lookup_entity=lk.target,
+            write_as=lk.nav,
+            targets=TARGETS.get(name, {}).get(n),
+        )
         for n, lk in lookups.items()
     ]
     infos.append(FieldInfo(MODIFIED, T, read_only=True))
