@@ -26,6 +26,7 @@ def empty_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 EVENTS = {"released": 1, "shipped": 2, "invoiced": 1, "invoice_posted": 1, "posted_on_account": 1}
 
+
 def history(url: str, mapping: str, key: str) -> list[dict[str, Any]]:
     ran = accord("documents", "history", mapping, key, "--json", env={"ACCORD_DATABASE_URL": url})
     assert ran.code == 0, ran.output
