@@ -13,6 +13,7 @@ from accord.config.settings import Settings
 from accord.connectors.base import Connector
 from accord.connectors.registry import ConnectionSettings, build_connector
 from accord.mapping.fields import Role
+from accord.state.connections import seal_plain_options
 from accord.state.db import Database
 from accord.state.location import check_state, key_box
 from accord.state.models import Connection, Integration, TableMapping
@@ -44,6 +45,8 @@ class Hub:
         check_state(url, self.settings.home, create=create)
         self.db = Database(url)
         self.box = key_box(url, self.settings.home, self.settings.secret_key)
+        with self.db.session() as session:  # an older state's webhook secrets, sealed now
+            seal_plain_options(session, self.box)
         self._kept = _Kept()
 
     def connection(self, name: str) -> ConnectionSettings:
