@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AUTH_KINDS",
+    "SECRET_OPTIONS",
     "ApiKey",
     "AuthSettings",
     "Basic",
@@ -37,7 +38,6 @@ __all__ = [
     "DeviceCode",
     "JwtBearer",
     "RefreshToken",
-    "SECRET_OPTIONS",
     "SessionLogin",
     "auth_model",
 ]
