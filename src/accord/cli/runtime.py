@@ -57,7 +57,11 @@ def worker(
     from accord.runtime import celery_app
     from accord.services.workloads import handlers
 
+    from accord.connectors.http.shared_gate import shares
+
     h = hub()
+    if shares(broker) and h.settings.rate_limit_storage == "memory://":
+        h.settings.rate_limit_storage = broker  # workers share each endpoint's gate (ADR 0025)
     app = celery_app.make_app(broker, queue)
     celery_app.bind(app, h.db, handlers(h))
     stop = threading.Event()
