@@ -54,10 +54,9 @@ def worker(
     ] = None,
 ) -> None:
     """Run workloads from the broker until stopped (any number of workers, one database)."""
+    from accord.connectors.http.shared_gate import shares
     from accord.runtime import celery_app
     from accord.services.workloads import handlers
-
-    from accord.connectors.http.shared_gate import shares
 
     h = hub()
     if shares(broker) and h.settings.rate_limit_storage == "memory://":
