@@ -183,11 +183,16 @@ class LeaseKeeper:
         """Seconds since the lease was taken (0 if never taken)."""
         return 0.0 if self._taken_at is None else time.monotonic() - self._taken_at
 
-    def take(self) -> bool:
-        """Acquire the lease and start the heartbeat; False if someone alive holds it."""
-        with self.db.session() as session:
-            if not acquire(session, self.key, self.owner, self.ttl):
-                return False
+    def take(self, session: Session | None = None) -> bool:
+        """Acquire the lease and start the heartbeat; False if someone alive holds it.
+
+        With ``session`` the claim is part of the caller's transaction (one commit for it and
+        what the caller records with it); the caller releases the keeper if that fails."""
+        if session is None:
+            with self.db.session() as own:
+                return self.take(own)
+        if not acquire(session, self.key, self.owner, self.ttl):
+            return False
         self._taken_at = time.monotonic()
         self._lost.clear()
         self._stop.clear()
@@ -202,14 +207,18 @@ class LeaseKeeper:
         if self.lost:
             raise LeaseLost(self.key)
 
-    def release(self) -> None:
-        """Stop the heartbeat and give the lease up (if it is still ours)."""
+    def release(self, session: Session | None = None) -> None:
+        """Stop the heartbeat and give the lease up (if it is still ours); with ``session``,
+        as part of the caller's transaction."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-        with self.db.session() as session:
+        if session is not None:
             release(session, self.key, self.owner)
+            return
+        with self.db.session() as own:
+            release(own, self.key, self.owner)
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(self.beat):
