@@ -115,7 +115,7 @@ class Hub:
             ).add_columns(literal("")),
         ).order_by(text_clause("1, 2"))
         digest = hashlib.sha256()
-        with self.db.engine.connect() as conn:
+        with self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             for row in conn.execute(rows):
                 digest.update(repr(tuple(row)).encode())
         return digest.hexdigest()
