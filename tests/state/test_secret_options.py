@@ -18,24 +18,13 @@ from accord.state.connections import save_connection, seal_plain_options
 from accord.state.db import Database
 from accord.state.models import Connection
 from accord.state.secrets import SecretBox
+from tests.state.test_location import crm_settings
 
 KEY, SIGNING = "k3y-in-clear", "whsec_c2lnbmluZyBzZWNyZXQ="
 
 
 def crm() -> DataverseSettings:
-    return DataverseSettings.model_validate(
-        {
-            "name": "crm",
-            "base_url": "https://org.example.test/api/data/v9.2",
-            "auth": {
-                "kind": "client_credentials",
-                "token_url": "https://login.example.test/t/oauth2/v2.0/token",
-                "client_id": "app",
-                "client_secret": "s3cr3t",
-            },
-            "options": {"page_size": 50, "webhook_key": KEY, "webhook_secret": SIGNING},
-        }
-    )
+    return crm_settings({"page_size": 50, "webhook_key": KEY, "webhook_secret": SIGNING})
 
 
 def raw_settings(db: Database) -> str:
