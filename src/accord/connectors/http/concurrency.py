@@ -166,16 +166,17 @@ class AdaptiveConcurrency:
         """Wait out the shared pause and for a shared slot (holding the local one)."""
         assert self.shared is not None
         while True:
-            token, wait = self.shared.try_acquire()
+            token, wait, paused = self.shared.try_acquire()
             if token is not None:
                 return token
             started = self._clock()
-            if wait > 0.05:  # a pause another process set: this process's threads wait too
+            if paused:  # a pause another process set: this process's threads wait too
                 with self._cond:
                     self.resume_at = max(self.resume_at, started + wait)
             self._sleep(wait)
-            with self._cond:
-                self.paused_seconds += self._clock() - started
+            if paused:
+                with self._cond:
+                    self.paused_seconds += self._clock() - started
 
     def release(self, ticket: Ticket, throttled_for: float | None = None) -> float:
         """Give the slot back; ``throttled_for``: the answer was throttled, pause that long.

@@ -79,14 +79,16 @@ class SharedGate:
         self._acquire = client.register_script(_ACQUIRE)
         self._release = client.register_script(_RELEASE)
 
-    def try_acquire(self) -> tuple[str | None, float]:
-        """A slot's token and 0, or None and how long to wait: the shared pause still to
-        run, or a short poll when every slot is taken."""
+    def try_acquire(self) -> tuple[str | None, float, bool]:
+        """``(token, 0, False)`` with a slot; else ``(None, wait, paused)``: the shared pause
+        still to run (``paused``), or a short poll when every slot is taken."""
         token = uuid.uuid4().hex
         result = int(self._call(self._acquire, [token, self.ceiling, self._lease_ms]))
         if result == 1:
-            return token, 0.0
-        return None, (-result / 1000 if result < 0 else POLL_SECONDS)
+            return token, 0.0, False
+        if result < 0:
+            return None, -result / 1000, True
+        return None, POLL_SECONDS, False
 
     def release(self, token: str, pause_seconds: float | None = None) -> float:
         """Give the slot back; ``pause_seconds``: pause every process at least that long.
