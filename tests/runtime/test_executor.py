@@ -166,3 +166,27 @@ def test_transient_failures_come_back_with_backoff_then_give_up(tmp_path: Path) 
         assert unknown.row.message == "this worker has no handler for 'reconcile' workloads"
     finally:
         db.dispose()
+
+
+def test_a_workload_costs_two_commits_and_leaves_no_lease(database_url: str) -> None:
+    """The lease goes with the start, its release with the outcome: per workload a worker
+    commits twice (it was four), and nothing is left held afterwards."""
+    from sqlalchemy import event
+
+    from accord.state.models import Lease
+
+    db = Database(database_url)
+    try:
+        submit_row(db, Reconcile(key="two-commits"))
+        commits: list[int] = []
+        event.listen(db.engine, "commit", lambda _conn: commits.append(1))
+        outcome = execute(db, {"reconcile": lambda _w: {"ok": True}}, "two-commits")
+        assert outcome.status == "done" and len(commits) == 2
+        again = execute(db, {"reconcile": lambda _w: {"ok": True}}, "two-commits")
+        assert again.status == "finished-before"
+        with db.session() as session:
+            assert session.scalar(select(func.count()).select_from(Lease)) == 0
+            row = fetch(db, "two-commits")
+            assert row is not None and row.result == {"ok": True}
+    finally:
+        db.dispose()

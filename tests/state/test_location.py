@@ -4,6 +4,7 @@ the layout before (key in the home, SQLite elsewhere) still opens; nothing is ma
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -16,9 +17,10 @@ from accord.state.location import NoStateError, check_state, key_box
 from accord.state.secrets import KEY_FILE, SecretBox
 
 
-def crm_settings() -> DataverseSettings:
+def crm_settings(options: dict[str, Any] | None = None) -> DataverseSettings:
     return DataverseSettings.model_validate(
         {
+            "options": options or {},
             "name": "crm",
             "base_url": "https://org.example.test/api/data/v9.2",
             "auth": {

@@ -54,10 +54,13 @@ def worker(
     ] = None,
 ) -> None:
     """Run workloads from the broker until stopped (any number of workers, one database)."""
+    from accord.connectors.http.shared_gate import shares
     from accord.runtime import celery_app
     from accord.services.workloads import handlers
 
     h = hub()
+    if shares(broker) and h.settings.rate_limit_storage == "memory://":
+        h.settings.rate_limit_storage = broker  # workers share each endpoint's gate (ADR 0025)
     app = celery_app.make_app(broker, queue)
     celery_app.bind(app, h.db, handlers(h))
     stop = threading.Event()

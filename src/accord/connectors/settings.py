@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from accord.connectors.auth_settings import (
     ApiKey,
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AUTH_KINDS",
+    "SECRET_OPTIONS",
     "ApiKey",
     "AuthSettings",
     "Basic",
@@ -50,6 +51,9 @@ _VARIANTS: tuple[type[BaseModel], ...] = (
     Basic,
     SessionLogin,
 )
+SECRET_OPTIONS = frozenset({"webhook_key", "webhook_secret"})
+"""Options that are secrets (a receiver's key, a signing secret): held as ``SecretStr``, so
+they are sealed at rest like credentials and masked wherever settings are shown."""
 AUTH_KINDS: tuple[str, ...] = tuple(v.model_fields["kind"].default for v in _VARIANTS)
 """Every auth kind, in the order the CLI lists them."""
 
@@ -83,6 +87,24 @@ class ConnectionSettings(BaseModel):
     options: Mapping[str, Any] = Field(default_factory=dict)
     cache_dir: Path | None = Field(default=None, exclude=True)
     """Where token caches live (device code); set by the hub, never stored."""
+
+    @field_validator("options", mode="after")
+    @classmethod
+    def _secret_options(cls, options: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Secret options become ``SecretStr`` (also when an older state stored them plain)."""
+        if not SECRET_OPTIONS & set(options):
+            return options
+        return {
+            k: SecretStr(str(v)) if k in SECRET_OPTIONS and not isinstance(v, SecretStr) else v
+            for k, v in options.items()
+        }
+
+    def secret_option(self, name: str) -> str | None:
+        """The plain value of the secret option ``name``, or None when it is not set."""
+        value = self.options.get(name)
+        if isinstance(value, SecretStr):
+            return value.get_secret_value() or None
+        return str(value) if value else None
 
     def default_scope(self) -> str | None:
         """The OAuth scope requested when the auth settings name none."""

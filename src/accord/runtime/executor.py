@@ -68,24 +68,39 @@ def execute(
     keeper = leases.LeaseKeeper(
         db, f"workload:{key}", owner, ttl=lease_seconds, beat=lease_seconds / 3
     )
-    if not keeper.take():
-        return Outcome(key, "busy", "another worker is running it")
-    try:
+    released = False
+    try:  # the lease and the start in one transaction, the outcome and the release in one
+        early: Outcome | None = None
         with db.session() as session:
+            if not keeper.take(session):
+                released = True  # nothing was taken
+                return Outcome(key, "busy", "another worker is running it")
             row = table.start(session, key, owner)
             if row is None:
                 found = table.get(session, key)
-                status: Status = "missing" if found is None else "finished-before"
-                return Outcome(key, status)
-            payload, attempts = dict(row.payload), row.attempts
-        return _run(db, handlers, key, payload, attempts)
+                early = Outcome(key, "missing" if found is None else "finished-before")
+                keeper.release(session)
+            else:
+                payload, attempts = dict(row.payload), row.attempts
+        if early is not None:
+            released = True
+            return early
+        outcome, result = _run(handlers, key, payload, attempts)
+        stored = "queued" if outcome.status == "retry" else outcome.status
+        with db.session() as session:
+            table.finish(session, key, stored, message=outcome.message, result=result)
+            keeper.release(session)
+        released = True
+        return outcome
     finally:
-        keeper.release()
+        if not released:
+            keeper.release()
 
 
 def _run(
-    db: Database, handlers: Handlers, key: str, payload: dict[str, Any], attempts: int
-) -> Outcome:
+    handlers: Handlers, key: str, payload: dict[str, Any], attempts: int
+) -> tuple[Outcome, dict[str, Any] | None]:
+    """Run the handler; what came of it and the result to store."""
     log = get_logger(workload=key, kind=payload.get("kind"))
     started = time.monotonic()
     outcome: Outcome
@@ -110,14 +125,11 @@ def _run(
     except Exception as exc:  # one bad workload never stops the worker
         log.exception("workload crashed")
         outcome = Outcome(key, "failed", f"{type(exc).__name__}: {exc}")
-    stored = "queued" if outcome.status == "retry" else outcome.status
-    with db.session() as session:
-        table.finish(session, key, stored, message=outcome.message, result=result)
     observe_workload(str(payload.get("kind")), outcome.status, time.monotonic() - started)
     (log.info if outcome.status == "done" else log.warning)(
         "workload " + outcome.status, message=outcome.message
     )
-    return outcome
+    return outcome, result
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, literal, select, union_all
+from sqlalchemy import text as text_clause
 
 from accord.config.settings import Settings
 from accord.connectors.base import Connector
 from accord.connectors.registry import ConnectionSettings, build_connector
 from accord.mapping.fields import Role
+from accord.state.connections import seal_plain_options
 from accord.state.db import Database
 from accord.state.location import check_state, key_box
 from accord.state.models import Connection, Integration, TableMapping
@@ -44,6 +46,8 @@ class Hub:
         check_state(url, self.settings.home, create=create)
         self.db = Database(url)
         self.box = key_box(url, self.settings.home, self.settings.secret_key)
+        with self.db.session() as session:  # an older state's webhook secrets, sealed now
+            seal_plain_options(session, self.box)
         self._kept = _Kept()
 
     def connection(self, name: str) -> ConnectionSettings:
@@ -97,15 +101,23 @@ class Hub:
             raise
 
     def _stamp(self) -> str:
-        """A digest of what a sync context is built from (a few small rows)."""
+        """A digest of what a sync context is built from (a few small rows, one query)."""
+        text = Text()
+        rows = union_all(
+            select(
+                literal("i"), Integration.id, Integration.name, cast(Integration.spec, text)
+            ).add_columns(cast(Integration.connections, text)),
+            select(literal("m"), TableMapping.id, TableMapping.name, literal("")).add_columns(
+                cast(TableMapping.integration_id, text)
+            ),
+            select(
+                literal("c"), Connection.id, Connection.name, cast(Connection.settings, text)
+            ).add_columns(literal("")),
+        ).order_by(text_clause("1, 2"))
         digest = hashlib.sha256()
-        with self.db.session() as session:
-            for row in session.scalars(select(Integration).order_by(Integration.id)):
-                digest.update(repr((row.id, row.name, row.spec, row.connections)).encode())
-            for mapping in session.scalars(select(TableMapping).order_by(TableMapping.id)):
-                digest.update(repr((mapping.id, mapping.name, mapping.integration_id)).encode())
-            for conn in session.scalars(select(Connection).order_by(Connection.id)):
-                digest.update(repr((conn.id, conn.name, conn.settings)).encode())
+        with self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for row in conn.execute(rows):
+                digest.update(repr(tuple(row)).encode())
         return digest.hexdigest()
 
     def close(self) -> None:

@@ -194,7 +194,7 @@ def _secret(hub: Hub, connection: str, option: str) -> str | Reply:
         settings = hub.connection(connection)
     except AccordError:
         return refuse(404, f"no connection named {connection!r}")
-    value = settings.options.get(option)
-    if not value:
+    value = settings.secret_option(option)
+    if value is None:
         return refuse(404, f"connection {connection!r} has no {option} set (accord connect --set)")
-    return str(value)
+    return value

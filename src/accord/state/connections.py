@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.connectors.registry import ConnectionSettings, settings_from_document
+from accord.connectors.settings import SECRET_OPTIONS
 from accord.errors import ConfigError
 from accord.state.models import Connection
 from accord.state.secrets import SecretBox
@@ -65,6 +66,31 @@ def load_connection(session: Session, box: SecretBox, name: str) -> ConnectionSe
         )
     document = unseal(row.settings, box)
     return settings_from_document({**document, "name": row.name, "system": row.system})
+
+
+def seal_plain_options(session: Session, box: SecretBox) -> int:
+    """Seal secret options an older Accord stored in clear (``webhook_key``,
+    ``webhook_secret``); returns how many connections changed. Nothing is done while the key
+    cannot be opened: sealing with a new key would lock out the secrets already sealed."""
+    changed = 0
+    rows = session.scalars(select(Connection)).all()
+    plain = [r for r in rows if _plain_secret_options(r.settings)]
+    if plain and not box.can_open:
+        return 0
+    for row in plain:
+        options = dict(row.settings["options"])
+        for key in _plain_secret_options(row.settings):
+            options[key] = {SEALED: box.encrypt(str(options[key]))}
+        row.settings = {**row.settings, "options": options}
+        changed += 1
+    return changed
+
+
+def _plain_secret_options(document: Any) -> list[str]:
+    options = document.get("options") if isinstance(document, Mapping) else None
+    if not isinstance(options, Mapping):
+        return []
+    return [k for k in SECRET_OPTIONS if k in options and not isinstance(options[k], Mapping)]
 
 
 def connection_names(session: Session) -> list[str]:

@@ -60,9 +60,8 @@ def finish_job(
 ) -> Job:
     """Close a job: ``failed`` if it stopped early, ``error`` if records failed, else
     ``success`` (Microsoft's per-direction job status)."""
-    job = session.get(Job, job_id)
+    job = session.get(Job, job_id, populate_existing=True)  # counters as stored: one read
     assert job is not None
-    session.refresh(job)
     job.finished_at = utcnow()
     job.status = "failed" if stopped else ("error" if job.failed else "success")
     job.message = message

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import Table, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from accord.errors import AccordError, Phase
@@ -110,19 +112,8 @@ def acquire(
         "boot_id": me.boot_id,
         "heartbeat_at": now,
     }
-    claimed = session.execute(
-        update(Lease)
-        .where(Lease.key == key, or_(Lease.expires_at < now, Lease.owner == owner))
-        .values(**values)
-    )
-    if claimed.rowcount:  # type: ignore[attr-defined]
+    if _claim(session, key, owner, values):
         return True
-    try:
-        with session.begin_nested():
-            session.add(Lease(key=key, **values))
-        return True
-    except IntegrityError:
-        pass
     current = session.execute(select(Lease).where(Lease.key == key)).scalar_one_or_none()
     if current is None or not holder_is_dead(current, me):
         return False
@@ -134,6 +125,24 @@ def acquire(
         .execution_options(synchronize_session=False)
     )
     return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+
+def _claim(session: Session, key: str, owner: str, values: dict[str, Any]) -> bool:
+    """Insert the lease, or take it over when it lapsed or is ``owner``'s already: one
+    statement (``INSERT … ON CONFLICT DO UPDATE … WHERE``) on PostgreSQL and SQLite."""
+    table = cast(Table, Lease.__table__)
+    dialect = session.get_bind().dialect.name
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = (
+        make(table)
+        .values(key=key, **values)
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_=values,
+            where=or_(table.c.expires_at < values["heartbeat_at"], table.c.owner == owner),
+        )
+    )
+    return session.execute(upsert.returning(table.c.key)).first() is not None
 
 
 def renew(session: Session, key: str, owner: str, seconds: float) -> bool:
@@ -183,11 +192,16 @@ class LeaseKeeper:
         """Seconds since the lease was taken (0 if never taken)."""
         return 0.0 if self._taken_at is None else time.monotonic() - self._taken_at
 
-    def take(self) -> bool:
-        """Acquire the lease and start the heartbeat; False if someone alive holds it."""
-        with self.db.session() as session:
-            if not acquire(session, self.key, self.owner, self.ttl):
-                return False
+    def take(self, session: Session | None = None) -> bool:
+        """Acquire the lease and start the heartbeat; False if someone alive holds it.
+
+        With ``session`` the claim is part of the caller's transaction (one commit for it and
+        what the caller records with it); the caller releases the keeper if that fails."""
+        if session is None:
+            with self.db.session() as own:
+                return self.take(own)
+        if not acquire(session, self.key, self.owner, self.ttl):
+            return False
         self._taken_at = time.monotonic()
         self._lost.clear()
         self._stop.clear()
@@ -202,14 +216,18 @@ class LeaseKeeper:
         if self.lost:
             raise LeaseLost(self.key)
 
-    def release(self) -> None:
-        """Stop the heartbeat and give the lease up (if it is still ours)."""
+    def release(self, session: Session | None = None) -> None:
+        """Stop the heartbeat and give the lease up (if it is still ours); with ``session``,
+        as part of the caller's transaction."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-        with self.db.session() as session:
+        if session is not None:
             release(session, self.key, self.owner)
+            return
+        with self.db.session() as own:
+            release(own, self.key, self.owner)
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(self.beat):

@@ -61,6 +61,11 @@ class SecretBox:
         """Where the key in use comes from (a file path or ``ACCORD_SECRET_KEY``)."""
         return self._source
 
+    @property
+    def can_open(self) -> bool:
+        """Whether a key is at hand (given, or a key file exists) without making one."""
+        return self._fernet is not None or self.existing_file() is not None
+
     def existing_file(self) -> Path | None:
         """The key file that would be read: the primary path, else an older layout's."""
         for candidate in [p for p in (self.path, *self.fallbacks) if p is not None]:

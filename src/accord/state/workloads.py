@@ -40,15 +40,20 @@ def get(session: Session, key: str) -> WorkloadRow | None:
 
 def start(session: Session, key: str, worker: str) -> WorkloadRow | None:
     """Mark a workload running (one more attempt); None when it has finished already."""
-    row = session.get(WorkloadRow, key, populate_existing=True, with_for_update=True)
-    if row is None or row.status in FINISHED:
-        return None
-    row.status = "running"
-    row.attempts += 1
-    row.worker = worker
-    row.started_at = utcnow()
-    row.message = None
-    return row
+    started = (
+        update(WorkloadRow)
+        .where(WorkloadRow.key == key, WorkloadRow.status.not_in(FINISHED))
+        .values(
+            status="running",
+            attempts=WorkloadRow.attempts + 1,
+            worker=worker,
+            started_at=utcnow(),
+            message=None,
+        )
+        .returning(WorkloadRow)
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(started).one_or_none()  # one statement, the row locked by it
 
 
 def finish(

@@ -13,6 +13,7 @@ finished; a mapping whose dependency failed outright is held.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -44,10 +45,13 @@ def recommend(ctx: SyncContext, mapping_name: str) -> Recommendation:
     spec = mapping.spec
     if spec.initial_sync != "auto":
         return spec.initial_sync
-    counts = [
-        ctx.connector(role).count(spec.entity(role), spec.filters.get(role))
-        for role in mapping.roles
-    ]
+    with ThreadPoolExecutor(len(mapping.roles)) as pool:  # both sides at once
+        counts = list(
+            pool.map(
+                lambda role: ctx.connector(role).count(spec.entity(role), spec.filters.get(role)),
+                mapping.roles,
+            )
+        )
     if not any(counts):
         return "none"
     if all(counts) and match_groups(mapping):

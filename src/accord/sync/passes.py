@@ -132,19 +132,24 @@ class _Pass:
             result.counts = processor.counts
             result.status = "preview"
             return result
-        if not self.keeper.take():
-            raise PassBusy(
-                f"{self.mapping.name} {self.direction} is already running on another worker"
-            )
-        try:
+        try:  # the lease and the job in one transaction
             with self.ctx.db.session() as session:
-                if not self.options.part:  # other parts' jobs run under their own leases
-                    jobs.abandon_stale(session, self.mapping_id, self.direction)
-                job = jobs.start_job(session, self.mapping_id, self.direction, self.options.kind)
-                result.job_id = job.id
+                taken = self.keeper.take(session)
+                if taken:
+                    if not self.options.part:  # other parts' jobs run under their own leases
+                        jobs.abandon_stale(session, self.mapping_id, self.direction)
+                    job = jobs.start_job(
+                        session, self.mapping_id, self.direction, self.options.kind
+                    )
+                    result.job_id = job.id
         except BaseException:
             self.keeper.release()
             raise
+        if not taken:
+            raise PassBusy(
+                f"{self.mapping.name} {self.direction} is already running on another worker"
+            )
+        released = False
         try:
             with self.ctx.db.new_session() as session:
                 processor = self._processor(session, job.id)
@@ -152,7 +157,9 @@ class _Pass:
                 self._finish(session, processor, watermark)
                 result.counts = processor.counts
                 done = jobs.finish_job(session, job.id)
+                self.keeper.release(session)  # given up with the job's last commit
                 session.commit()
+                released = True
                 result.status = done.status
         except AccordError as exc:
             self._fail(job.id, exc)
@@ -173,7 +180,8 @@ class _Pass:
                 integration=self.ctx.config.name,
                 job_id=result.job_id,
             )
-            self.keeper.release()
+            if not released:
+                self.keeper.release()
         return result
 
     def _processor(self, session: Session, job_id: str | None) -> PageProcessor:

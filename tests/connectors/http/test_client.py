@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import httpx
 import pytest
 import respx
@@ -207,3 +209,20 @@ def test_every_request_on_the_wire_takes_a_rate_limit_slot() -> None:
     client.get("x")
     assert client.request_count == 2
     assert sum(limiter.try_acquire() for _ in range(100)) == 98  # two slots were taken
+
+
+def test_an_in_process_window_follows_the_limiters_clock_and_starts_no_thread() -> None:
+    now = [1000.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    limiter = RateLimiter("3/10 seconds", "local", clock=lambda: now[0], sleep=sleep)
+    threads = threading.active_count()
+    assert [limiter.try_acquire() for _ in range(4)] == [True, True, True, False]
+    now[0] += 4.0
+    limiter.acquire()  # the first hit leaves the window 10 s after it was taken
+    assert sum(slept) == pytest.approx(6.0) and limiter.waited == pytest.approx(6.0)
+    assert threading.active_count() == threads

@@ -7,6 +7,10 @@ only a request sent after the last cut cuts again) and pauses every new request 
 connection until the ``Retry-After`` the service gave (else the policy's backoff) has passed.
 Each answer that used the whole limit (or came back while others waited for a slot) grows it
 by ``increase / limit``: one slot per round of answers.
+
+With a :class:`~accord.connectors.http.shared_gate.SharedGate` (workers sharing a Redis), the
+pause and the ``max_in_flight`` slots are shared by every process using the endpoint; the
+AIMD limit stays each process's own (ADR 0025).
 """
 
 from __future__ import annotations
@@ -15,10 +19,14 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from accord.errors import ConfigError
+from accord.observability.logs import get_logger
+
+if TYPE_CHECKING:
+    from accord.connectors.http.shared_gate import SharedGate
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,8 @@ class Ticket:
 
     sent_at: float
     full: bool
+    token: str | None = None
+    """The shared slot held, when the gate is shared."""
 
 
 class AdaptiveConcurrency:
@@ -96,8 +106,12 @@ class AdaptiveConcurrency:
         settings: ConcurrencySettings | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedGate | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings or ConcurrencySettings()
+        self.shared = shared
+        self._sleep = sleep
         self.limit = float(self.settings.max_in_flight)
         self.in_flight = 0
         self.resume_at = -math.inf
@@ -139,12 +153,43 @@ class AdaptiveConcurrency:
                 else:
                     break
             self.in_flight += 1
-            return Ticket(now, self.in_flight >= self.slots or self._waiting > 0)
+            ticket = Ticket(now, self.in_flight >= self.slots or self._waiting > 0)
+        if self.shared is None:
+            return ticket
+        try:
+            return replace(ticket, token=self._take_shared())
+        except BaseException:
+            self.release(ticket)
+            raise
+
+    def _take_shared(self) -> str:
+        """Wait out the shared pause and for a shared slot (holding the local one)."""
+        assert self.shared is not None
+        while True:
+            token, wait, paused = self.shared.try_acquire()
+            if token is not None:
+                return token
+            started = self._clock()
+            if paused:  # a pause another process set: this process's threads wait too
+                with self._cond:
+                    self.resume_at = max(self.resume_at, started + wait)
+            self._sleep(wait)
+            if paused:
+                with self._cond:
+                    self.paused_seconds += self._clock() - started
 
     def release(self, ticket: Ticket, throttled_for: float | None = None) -> float:
         """Give the slot back; ``throttled_for``: the answer was throttled, pause that long.
         Returns the end of the pause (``-inf`` when none was ever set)."""
+        shared_left = 0.0
+        if self.shared is not None and ticket.token is not None:
+            try:
+                shared_left = self.shared.release(ticket.token, throttled_for)
+            except Exception as exc:  # the slot's lease ends on its own
+                get_logger().warning("shared rate gate not released", error=str(exc))
         with self._cond:
+            if shared_left > 0:
+                self.resume_at = max(self.resume_at, self._clock() + shared_left)
             self.in_flight -= 1
             now = self._clock()
             if throttled_for is not None:

@@ -14,6 +14,7 @@ from accord.connectors.base import ChangeTracking, EntityInfo, FieldType, Record
 from accord.connectors.http import HttpClient, RateLimiter, RetryPolicy
 from accord.connectors.http.concurrency import AdaptiveConcurrency, ConcurrencySettings
 from accord.connectors.http.outcomes import DEFAULT_ERRORS, ErrorPolicy
+from accord.connectors.http.shared_gate import SharedGate, shares
 from accord.connectors.odata.described import Defaults, Description, fetch_model
 from accord.connectors.odata.described import describe as describe_entities
 from accord.connectors.odata.errors import call_error
@@ -87,12 +88,17 @@ def build_http(
     auth = settings.build_auth()
     url = base_url or settings.base_url
     limit = options.get("rate_limit", default_rate_limit)
+    endpoint = f"{settings.system}:{httpx.URL(url).netloc.decode()}:{settings.principal}"
+    storage = str(options.get("rate_limit_storage") or "memory://")
     limiter = None
     if limit:
-        limiter = RateLimiter(
-            str(limit),
-            f"{settings.system}:{httpx.URL(url).host}:{settings.principal}",
-            storage_uri=str(options.get("rate_limit_storage") or "memory://"),
+        limiter = RateLimiter(str(limit), endpoint, storage_uri=storage)
+    timeout = float(options.get("timeout", 120.0))
+    concurrency = _concurrency(settings, options.get("concurrency"), max_in_flight)
+    shared = None
+    if shares(storage):  # workers sharing a Redis share the pause and the slots (ADR 0025)
+        shared = SharedGate(
+            storage, endpoint, concurrency.max_in_flight, lease_seconds=timeout + 30
         )
     return HttpClient(
         url,
@@ -101,10 +107,10 @@ def build_http(
         policy=RetryPolicy.from_options(options.get("retry")),
         errors=errors,
         limiter=limiter,
-        gate=AdaptiveConcurrency(_concurrency(settings, options.get("concurrency"), max_in_flight)),
+        gate=AdaptiveConcurrency(concurrency, shared=shared),
         headers=headers,
         ca_cert=settings.ca_cert,
-        timeout=float(options.get("timeout", 120.0)),
+        timeout=timeout,
     )
 
 
