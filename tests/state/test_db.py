@@ -15,11 +15,12 @@ from accord.config.loader import load_template
 from accord.connectors.business_central.connector import BusinessCentralSettings
 from accord.connectors.settings import ClientCredentials
 from accord.errors import ConfigError
+from accord.services.connections import load_connection, save_connection
 from accord.state import couplings, leases
 from accord.state.db import Database
 from accord.state.models import Watermark
 from accord.state.secrets import SecretBox
-from accord.state.store import load_connection, load_integration, save_connection, save_integration
+from accord.state.store import load_integration, save_integration
 
 
 @pytest.fixture

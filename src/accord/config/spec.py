@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from accord.config.company import CompanySpec
+from accord.config.dependencies import dependency_order
 from accord.config.documents import DocumentMappingSpec
 from accord.config.filters import Filter
 
@@ -249,8 +250,6 @@ class TemplateSpec(_Strict):
                         f"mapping {m.name} field {f.key} looks up unknown mapping "
                         f"{f.lookup!r}; valid: {', '.join(sorted(known))}"
                     )
-        from accord.sync.plan import dependency_order
-
         dependency_order({m.name: m.depends_on for m in self.mappings})
         return self
 

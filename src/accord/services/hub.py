@@ -14,11 +14,11 @@ from accord.config.settings import Settings
 from accord.connectors.base import Connector
 from accord.connectors.registry import ConnectionSettings, build_connector
 from accord.mapping.fields import Role
-from accord.state.connections import seal_plain_options
+from accord.services.connections import load_connection, seal_plain_options
 from accord.state.db import Database
 from accord.state.location import check_state, key_box
 from accord.state.models import Connection, Integration, TableMapping
-from accord.state.store import load_connection, load_integration
+from accord.state.store import load_integration
 from accord.sync.context import Progress, SyncContext
 
 

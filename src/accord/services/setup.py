@@ -14,9 +14,10 @@ from accord.connectors.base import Connector
 from accord.connectors.registry import ConnectionSettings, build_connector
 from accord.errors import ConfigError, TransientError
 from accord.mapping.check import TemplateCheck, check_template
+from accord.services.connections import save_connection
 from accord.services.hub import Hub
 from accord.state.models import Coupling, Integration, TableMapping
-from accord.state.store import save_connection, save_integration
+from accord.state.store import save_integration
 
 
 def connect(hub: Hub, settings: ConnectionSettings, *, check: bool = True) -> None:

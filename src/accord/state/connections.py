@@ -1,20 +1,19 @@
-"""Saving and loading connections: one settings document per row, secrets sealed.
+"""Connection rows: one settings document per row, secrets sealed.
 
-Every ``SecretStr`` of the settings model is stored as ``{"$secret": <Fernet token>}``;
-loading opens them again and validates the document with the system's settings model.
+Every ``SecretStr`` of a settings document is stored as ``{"$secret": <Fernet token>}``;
+reading opens them again. Which system's settings model a document is typed by is the
+services' concern (:mod:`accord.services.connections`): this layer knows no connector.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.connectors.registry import ConnectionSettings, settings_from_document
-from accord.connectors.settings import SECRET_OPTIONS
 from accord.errors import ConfigError
 from accord.state.models import Connection
 from accord.state.secrets import SecretBox
@@ -45,18 +44,20 @@ def unseal(value: Any, box: SecretBox) -> Any:
     return value
 
 
-def save_connection(session: Session, box: SecretBox, settings: ConnectionSettings) -> None:
-    """Insert or replace a connection; its secrets are stored encrypted."""
-    row = session.scalar(select(Connection).where(Connection.name == settings.name))
+def store_document(
+    session: Session, box: SecretBox, name: str, system: str, document: Mapping[str, Any]
+) -> None:
+    """Insert or replace the connection ``name``; the document's secrets are stored sealed."""
+    row = session.scalar(select(Connection).where(Connection.name == name))
     if row is None:
-        row = Connection(name=settings.name)
+        row = Connection(name=name)
         session.add(row)
-    row.system = settings.system
-    row.settings = seal(settings.model_dump(mode="python"), box)
+    row.system = system
+    row.settings = seal(document, box)
 
 
-def load_connection(session: Session, box: SecretBox, name: str) -> ConnectionSettings:
-    """The connection called ``name``, typed by its system's settings model."""
+def read_document(session: Session, box: SecretBox, name: str) -> dict[str, Any]:
+    """The connection ``name``'s settings document, secrets opened, with its name and system."""
     row = session.scalar(select(Connection).where(Connection.name == name))
     if row is None:
         names = connection_names(session)
@@ -64,33 +65,32 @@ def load_connection(session: Session, box: SecretBox, name: str) -> ConnectionSe
             f"no connection named {name!r}; known connections: "
             f"{', '.join(names) or '(none; run accord connect)'}"
         )
-    document = unseal(row.settings, box)
-    return settings_from_document({**document, "name": row.name, "system": row.system})
+    return {**unseal(row.settings, box), "name": row.name, "system": row.system}
 
 
-def seal_plain_options(session: Session, box: SecretBox) -> int:
+def seal_plain_options(session: Session, box: SecretBox, secret_options: Collection[str]) -> int:
     """Seal secret options an older Accord stored in clear (``webhook_key``,
     ``webhook_secret``); returns how many connections changed. Nothing is done while the key
     cannot be opened: sealing with a new key would lock out the secrets already sealed."""
     changed = 0
     rows = session.scalars(select(Connection)).all()
-    plain = [r for r in rows if _plain_secret_options(r.settings)]
+    plain = [r for r in rows if _plain_secret_options(r.settings, secret_options)]
     if plain and not box.can_open:
         return 0
     for row in plain:
         options = dict(row.settings["options"])
-        for key in _plain_secret_options(row.settings):
+        for key in _plain_secret_options(row.settings, secret_options):
             options[key] = {SEALED: box.encrypt(str(options[key]))}
         row.settings = {**row.settings, "options": options}
         changed += 1
     return changed
 
 
-def _plain_secret_options(document: Any) -> list[str]:
+def _plain_secret_options(document: Any, secret_options: Collection[str]) -> list[str]:
     options = document.get("options") if isinstance(document, Mapping) else None
     if not isinstance(options, Mapping):
         return []
-    return [k for k in SECRET_OPTIONS if k in options and not isinstance(options[k], Mapping)]
+    return [k for k in secret_options if k in options and not isinstance(options[k], Mapping)]
 
 
 def connection_names(session: Session) -> list[str]:

@@ -10,8 +10,6 @@ from sqlalchemy.orm import Session
 from accord.config.loader import parse_template
 from accord.config.spec import TemplateSpec
 from accord.errors import ConfigError
-from accord.state.connections import load_connection as load_connection  # re-exported
-from accord.state.connections import save_connection as save_connection  # re-exported
 from accord.state.models import Integration, TableMapping
 
 

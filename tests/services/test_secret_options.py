@@ -12,9 +12,9 @@ from sqlalchemy import select, text
 
 from accord.config.settings import Settings
 from accord.connectors.dataverse.connector import DataverseSettings
+from accord.services.connections import save_connection, seal_plain_options
 from accord.services.hub import Hub
 from accord.services.setup import connection_summary
-from accord.state.connections import save_connection, seal_plain_options
 from accord.state.db import Database
 from accord.state.models import Connection
 from accord.state.secrets import SecretBox

@@ -15,13 +15,8 @@ from sqlalchemy import text
 from accord.connectors.business_central.connector import BusinessCentralSettings
 from accord.connectors.dataverse.connector import DataverseSettings
 from accord.errors import ConfigError
-from accord.state.connections import (
-    connection_names,
-    load_connection,
-    save_connection,
-    seal,
-    unseal,
-)
+from accord.services.connections import load_connection, save_connection
+from accord.state.connections import connection_names, seal, unseal
 from accord.state.db import MIGRATIONS_DIR, Database, make_engine, normalize_url
 from accord.state.secrets import SecretBox
 

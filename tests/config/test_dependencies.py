@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from accord.sync.plan import dependency_levels, dependency_order
+from accord.config.dependencies import dependency_levels, dependency_order
 
 
 def test_dependencies_come_first() -> None:
