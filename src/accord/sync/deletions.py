@@ -17,6 +17,7 @@ from accord.connectors.base import Record, WriteOp
 from accord.mapping.fields import Role
 from accord.state import couplings
 from accord.state.models import Coupling
+from accord.sync.book import transient
 from accord.sync.decide import Action, decide
 from accord.sync.inserts import Insert
 from accord.sync.links import lookups_for
@@ -201,7 +202,8 @@ class DeletionHandler:
                 p.session.delete(row)
                 p.counts["deleted"] += 1
             else:
-                p.book.failure(record, row, f"could not delete {record.id}: {result.error}")
+                message = f"could not delete {record.id}: {result.error}"
+                p.book.failure(record, row, message, transient=transient(result))
         else:
             p.book.failure(
                 record, row, DELETED_COUNTERPART.format(role=p.dest_role, id=p.dest_id(row))

@@ -15,7 +15,7 @@ from accord.connectors.base import Record, WriteOp, WriteResult
 from accord.mapping.fields import Lookups, Role
 from accord.state import couplings
 from accord.state.models import Coupling
-from accord.sync.book import Book
+from accord.sync.book import Book, transient
 from accord.sync.decide import Decision, decide
 from accord.sync.matching import AWAITING, CreateMatcher
 from accord.sync.scope import PassScope
@@ -244,7 +244,7 @@ class Inserts:
                     # or the source of an intent from the other direction) was deleted there
                     self.gone(record, row)
                 else:
-                    self.book.failure(record, row, describe(result))
+                    self.book.failure(record, row, describe(result), transient=transient(result))
 
         def planned_of(ref: str) -> str | None:
             return s.dest_id(pending[ref][2])

@@ -1,0 +1,47 @@
+"""Writes whose outcome is lost or refused for a moment (found by the chaos run, ADR 0020):
+faults injected by rule in the sandboxes, so each scenario is deterministic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from accord.services import operations
+from accord.sync.passes import PassOptions, run_pass
+from tests.worlds import World, WorldFactory, custom_template
+
+
+STALE = {
+    "error": {
+        "code": "0x80060882",
+        "message": "The version of the existing record doesn't match the RowVersion property "
+        "provided.",
+    }
+}
+
+
+def _pass(world: World, direction: str) -> None:
+    with world.context() as ctx:
+        run_pass(ctx, "CUSTOMER", direction, PassOptions(kind="incremental"))
+
+
+def test_a_stale_etag_twice_in_a_row_does_not_stop_the_record(make_world: WorldFactory) -> None:
+    """The account is edited between the pass's read and its write, twice in a row (412, a
+    stale etag). That is no error of the record's: the next pass reads it again and carries
+    the edit (found by the chaos run: the same error twice marked the coupling skipped, and
+    the customer's edits never reached Dataverse again)."""
+    world = make_world(records=6, seed_overlap=0.0)
+    operations.sync_full(world.hub)
+    bc, dv = world.bc.store, world.dv.store
+    customer_id = bc.insert("customers", {"number": "S-1", "displayName": "Stale Ltd"})["id"]
+    operations.sync_incremental(world.hub, ["CUSTOMER"])
+    (account,) = dv.find_raw("accounts", {"name": "Stale Ltd"})
+    stale = world.dv.faults.add(
+        status=412, method="PATCH", path=r"accounts\(", inner=True, count=2, body=STALE
+    )
+    for city in ("Bergen", "Tromsø"):
+        bc.update("customers", customer_id, {"city": city})
+        _pass(world, "to_crm")
+    assert stale.hits == 2
+    _pass(world, "to_crm")
+    assert dv.get("accounts", account["accountid"])["address1_city"] == "Tromsø"
+    assert not any(c.skipped for c in world.couplings("CUSTOMER"))
