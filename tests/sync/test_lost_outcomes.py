@@ -45,3 +45,35 @@ def test_a_stale_etag_twice_in_a_row_does_not_stop_the_record(make_world: WorldF
     _pass(world, "to_crm")
     assert dv.get("accounts", account["accountid"])["address1_city"] == "Tromsø"
     assert not any(c.skipped for c in world.couplings("CUSTOMER"))
+
+
+def _lose_next_batch_answer(world: World, system: str) -> None:
+    """The next ``$batch`` to ``system`` is carried out, and its answer never arrives."""
+    box = world.bc if system == "business-central" else world.dv
+    box.faults.add(method="POST", path=r"\$batch", drop=True, after=True, count=1)
+
+
+def test_a_source_deleted_after_its_create_lost_its_answer_takes_the_made_record_along(
+    make_world: WorldFactory, tmp_path: Path
+) -> None:
+    """An account is created in Business Central and the answer is lost (BC assigns ids, so
+    the intent knows none); the account is then deleted. With deletes propagating, the
+    customer the create made goes too: found by what the create sent (found by the chaos
+    run: the intent was dropped, the customer stayed uncoupled and came back to Dataverse)."""
+    template = custom_template(tmp_path, "CUSTOMER", deletion="propagate")
+    world = make_world(records=6, seed_overlap=0.0, template=template)
+    operations.sync_full(world.hub)
+    bc, dv = world.bc.store, world.dv.store
+    account_id = dv.insert("accounts", {"name": "Dropped Ltd", "address1_city": "Oslo"})[
+        "accountid"
+    ]
+    _lose_next_batch_answer(world, "business-central")
+    _pass(world, "to_erp")
+    assert len(bc.find_raw("customers", {"displayName": "Dropped Ltd"})) == 1
+    assert "creating" in {c.state for c in world.couplings("CUSTOMER")}
+    dv.delete("accounts", account_id)
+    _pass(world, "to_erp")
+    _pass(world, "to_crm")
+    assert bc.find_raw("customers", {"displayName": "Dropped Ltd"}) == []
+    assert dv.find_raw("accounts", {"name": "Dropped Ltd"}) == []
+    assert {c.state for c in world.couplings("CUSTOMER")} == {"coupled"}

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import IntegrityError
+
 from accord.config.spec import to_role
 from accord.connectors.base import Record, WriteOp
 from accord.mapping.fields import Role
@@ -87,6 +89,7 @@ class DeletionHandler:
         """The source reported these ids deleted (tombstones, delta links, snapshot diff)."""
         p = self.p
         found = couplings.by_ids(p.session, p.mapping_id, p.source_role, ids)
+        self._link_what_lost_creates_made(list(found.values()))
         to_delete: list[Coupling] = []
         for source_id, row in found.items():
             # an unfinished create whose destination id is known may have created it (its
@@ -104,6 +107,25 @@ class DeletionHandler:
             else:
                 self._survivor_of_deleted_source(row, action)
         self._delete_survivors(to_delete)
+
+    def _link_what_lost_creates_made(self, rows: list[Coupling]) -> None:
+        """Unfinished creates into a destination that assigns ids know no id when the answer
+        was lost; what they made is found by what they sent and linked, so the deletion
+        policy reaches it (else it would stay, uncoupled, and come back the other way)."""
+        p = self.p
+        unknown = [r for r in rows if r.state == "creating" and p.dest_id(r) is None]
+        if p.dry_run or not unknown or p.dest_info.client_ids:
+            return
+        made = p.inserts.find_made(unknown)
+        for row in unknown:
+            if row.id not in made:
+                continue
+            try:
+                with p.session.begin_nested():
+                    p.link_record(row, p.dest_role, made[row.id])
+                    p.session.flush()
+            except IntegrityError:  # another worker coupled it meanwhile: not ours
+                p.session.refresh(row)
 
     def retry_failed(self) -> None:
         """Deletes that failed last time (the source is gone, its counterpart still there):

@@ -17,6 +17,7 @@ from accord.state import couplings
 from accord.state.models import Coupling
 from accord.sync.book import Book, transient
 from accord.sync.decide import Decision, decide
+from accord.sync.links import lookups_for
 from accord.sync.matching import AWAITING, CreateMatcher
 from accord.sync.scope import PassScope
 
@@ -168,18 +169,55 @@ class Inserts:
         Empty when the intent never sent anything."""
         if row is None or row.state != "creating":
             return {}
+        replayed = self._replay(row, record.id, lookups)
+        if replayed is None:  # both halves (a planned id): the baseline itself, or nothing
+            return couplings.baseline(row)
+        half, replay = replayed
+        return {k: v for k, v in replay.baseline.items() if k in half}
+
+    def _replay(
+        self, row: Coupling, record_id: str, lookups: Lookups | None
+    ) -> tuple[dict[str, Any], Decision] | None:
+        """The create an intent sent, decided again from the half of the baseline it stored
+        (the source's values; destinations that assign ids have no other half): that half
+        and the decision. None unless exactly one half is stored."""
         roles = (self.s.source_role, self.s.dest_role)
         sent = [(r, row.links[r].synced) for r in roles if r in row.links and row.links[r].synced]
-        if len(sent) != 1:  # both halves (a planned id): the baseline itself, or nothing
-            return couplings.baseline(row)
+        if len(sent) != 1:
+            return None
         (origin, half), (target,) = sent[0], [r for r in roles if r != sent[0][0]]
         mapping = self.s.mapping
         names = {rule.key: rule.field(origin) for rule in mapping.rules}
         values = {name: v for k, v in half.items() if (name := names.get(k))}
-        then = Record(record.id, values)
+        then = Record(record_id, values)
+        if lookups is None:
+            lookups = lookups_for(self.s, [then])
         replay = decide(mapping, to_role(target), then, None, None, lookups, explain=False,
                         create_uncoupled=True)  # fmt: skip
-        return {k: v for k, v in replay.baseline.items() if k in half}
+        return half, replay
+
+    def find_made(self, rows: Sequence[Coupling]) -> dict[int, Record]:
+        """Per unfinished create into a destination that assigns ids (the intent holds no id
+        when the answer was lost): the record it made, found by what it sent -- one match
+        that no coupling holds. Intents that never sent anything find nothing."""
+        s = self.s
+        sent: dict[str, dict[str, Any]] = {}
+        rows_of: dict[str, Coupling] = {}
+        for row in rows:
+            source_id = s.source_id(row)
+            if source_id is None or s.dest_role in row.links:
+                continue  # only creates from this source whose destination id is unknown
+            replayed = self._replay(row, source_id, None)
+            if replayed is not None and replayed[1].values:
+                sent[source_id], rows_of[source_id] = replayed[1].values, row
+        if not sent or self._dest_empty():
+            return {}
+        matcher = CreateMatcher(
+            s.mapping, s.dest_role, s.dest, list(s.dest_fields()), self._owner_states
+        )
+        found = matcher.resolve(sent).found
+        owned = self.owners([r.id for r in found.values()])
+        return {rows_of[sid].id: r for sid, r in found.items() if r.id not in owned}
 
     def create(self, inserts: list[Insert], submit: Submit) -> None:
         """Record the intents (committed before anything is sent), then create."""
