@@ -77,3 +77,45 @@ def test_a_source_deleted_after_its_create_lost_its_answer_takes_the_made_record
     assert bc.find_raw("customers", {"displayName": "Dropped Ltd"}) == []
     assert dv.find_raw("accounts", {"name": "Dropped Ltd"}) == []
     assert {c.state for c in world.couplings("CUSTOMER")} == {"coupled"}
+
+
+def test_a_planned_create_whose_answer_was_lost_does_not_make_a_deleted_account_again(
+    make_world: WorldFactory, tmp_path: Path
+) -> None:
+    """The account is created with the id Accord chose and the answer is lost; a person
+    deletes the account before the retry. The retry must not make it again (an upsert to a
+    deleted id creates it): the account stays deleted and, deletes propagating, the customer
+    goes too (found by the chaos run: records deleted in Dataverse came back)."""
+    template = custom_template(tmp_path, "CUSTOMER", deletion="propagate")
+    world = make_world(records=6, seed_overlap=0.0, template=template)
+    operations.sync_full(world.hub)
+    bc, dv = world.bc.store, world.dv.store
+    customer_id = bc.insert("customers", {"number": "P-1", "displayName": "Planned Ltd"})["id"]
+    _lose_next_batch_answer(world, "dataverse")
+    _pass(world, "to_crm")
+    (account,) = dv.find_raw("accounts", {"name": "Planned Ltd"})
+    dv.delete("accounts", account["accountid"])
+    for direction in ("to_crm", "to_erp", "to_crm", "to_erp"):
+        _pass(world, direction)
+    assert dv.find_raw("accounts", {"name": "Planned Ltd"}) == []
+    assert bc.get("customers", customer_id) is None
+    assert {c.state for c in world.couplings("CUSTOMER")} == {"coupled"}
+
+
+def test_a_planned_create_that_never_arrived_is_made_once_the_feed_shows_no_delete(
+    make_world: WorldFactory,
+) -> None:
+    """The create's connection drops before Dataverse does anything: the retry finds no
+    account, and makes it once a read of Dataverse's changes has shown no delete of it."""
+    world = make_world(records=6, seed_overlap=0.0)
+    operations.sync_full(world.hub)
+    bc, dv = world.bc.store, world.dv.store
+    bc.insert("customers", {"number": "N-1", "displayName": "Never Ltd", "city": "Oslo"})
+    world.dv.faults.add(method="POST", path=r"\$batch", drop=True, count=1)
+    _pass(world, "to_crm")
+    assert dv.find_raw("accounts", {"name": "Never Ltd"}) == []
+    for direction in ("to_crm", "to_erp", "to_crm"):
+        _pass(world, direction)
+    (account,) = dv.find_raw("accounts", {"name": "Never Ltd"})
+    assert account["address1_city"] == "Oslo"
+    assert {c.state for c in world.couplings("CUSTOMER")} == {"coupled"}

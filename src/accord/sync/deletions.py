@@ -19,6 +19,7 @@ from accord.connectors.base import Record, WriteOp
 from accord.mapping.fields import Role
 from accord.state import couplings
 from accord.state.models import Coupling
+from accord.state.types import utcnow
 from accord.sync.book import transient
 from accord.sync.decide import Action, decide
 from accord.sync.inserts import Insert
@@ -62,6 +63,8 @@ class DeletionHandler:
     def __init__(self, processor: PageProcessor):
         self.p = processor
         self.policy = processor.mapping.spec.deletion
+        self.started = utcnow()
+        """Before this pass read anything (what :meth:`release_absent` compares with)."""
 
     def _preview(self, source_id: str, dest_id: str | None, action: Action) -> None:
         self.p.counts[_COUNTER[action]] += 1
@@ -126,6 +129,15 @@ class DeletionHandler:
                     p.session.flush()
             except IntegrityError:  # another worker coupled it meanwhile: not ours
                 p.session.refresh(row)
+
+    def release_absent(self) -> None:
+        """After a read of this source's changes: planned creates into it that were found
+        missing before the read began and whose delete it did not report never arrived;
+        they are made on their next try (a reported delete took the deletion policy)."""
+        p = self.p
+        if not p.dry_run and p.source_info.client_ids:
+            couplings.release_absent(p.session, p.mapping_id, p.source_role, self.started)
+            p.commit()
 
     def retry_failed(self) -> None:
         """Deletes that failed last time (the source is gone, its counterpart still there):

@@ -15,6 +15,7 @@ from accord.connectors.base import Record, WriteOp, WriteResult
 from accord.mapping.fields import Lookups, Role
 from accord.state import couplings
 from accord.state.models import Coupling
+from accord.state.types import utcnow
 from accord.sync.book import Book, transient
 from accord.sync.decide import Decision, decide
 from accord.sync.links import lookups_for
@@ -233,6 +234,7 @@ class Inserts:
         ops: list[WriteOp] = []
         pending: dict[str, tuple[Record, Decision, Coupling]] = {}
         updated: set[str] = set()  # refs that update a counterpart the intent already knows
+        probed: set[str] = set()  # refs that retry a planned create as an update
         intents = self.book.intents([i.record for i in inserts if i.row is None])
         for item in inserts:
             row = item.row or intents.get(item.record.id)
@@ -244,6 +246,20 @@ class Inserts:
             if planned and not s.dest_info.client_ids:
                 updated.add(ref)
                 ops.append(WriteOp("update", ref, item.decision.values, id=planned))
+            elif planned and item.row is not None and couplings.baseline(row):
+                # sent before, its outcome unknown: an upsert would make again what a person
+                # deleted meanwhile, so only update what is there (If-Match: *) -- unless a
+                # read of the destination's changes since showed it never arrived
+                link = couplings.link_of(row, s.dest_role)
+                if link.last_result == couplings.ABSENT:
+                    s.counts["skipped"] += 1  # until a read of the destination's deletes
+                    continue
+                never_arrived = link.last_result == couplings.MISSING
+                link.last_result = None  # a lost answer again: probed again
+                if not never_arrived:
+                    probed.add(ref)
+                kind = "create" if never_arrived else "update"
+                ops.append(WriteOp(kind, ref, item.decision.values, id=planned))
             else:
                 ops.append(WriteOp("create", ref, item.decision.values, id=planned))
             pending[ref] = (item.record, item.decision, row)
@@ -277,6 +293,8 @@ class Inserts:
                     s.ledger.coupling(row, state="coupled")
                     self.book.success(record, row, decision, None, result)
                     s.counts["inserted"] += 1
+                elif result.not_found and result.ref in probed:
+                    self._absent(row)
                 elif result.not_found and result.ref in updated:
                     # the intent's known counterpart (made by a create whose answer was lost,
                     # or the source of an intent from the other direction) was deleted there
@@ -288,6 +306,13 @@ class Inserts:
             return s.dest_id(pending[ref][2])
 
         submit(ops, created)
+
+    def _absent(self, row: Coupling) -> None:
+        """A planned create retried as an update found nothing: mark it (and when) until a
+        read of the destination's changes tells a delete from a create that never arrived."""
+        self.s.ledger.link(couplings.link_of(row, self.s.dest_role), last_result=couplings.ABSENT)
+        self.s.ledger.coupling(row, updated_at=utcnow())
+        self.s.counts["skipped"] += 1
 
 
 def describe(result: WriteResult) -> str:
