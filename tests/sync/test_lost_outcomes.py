@@ -9,7 +9,6 @@ from accord.services import operations
 from accord.sync.passes import PassOptions, run_pass
 from tests.worlds import World, WorldFactory, custom_template
 
-
 STALE = {
     "error": {
         "code": "0x80060882",
