@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from accord.config.filters import matches
 from accord.config.spec import to_role
-from accord.connectors.base import Record, WriteOp, WriteResult
+from accord.connectors.base import Record, WriteKind, WriteOp, WriteResult
 from accord.mapping.fields import Lookups, Role
 from accord.state import couplings
 from accord.state.models import Coupling
@@ -258,7 +258,7 @@ class Inserts:
                 link.last_result = None  # a lost answer again: probed again
                 if not never_arrived:
                     probed.add(ref)
-                kind = "create" if never_arrived else "update"
+                kind: WriteKind = "create" if never_arrived else "update"
                 ops.append(WriteOp(kind, ref, item.decision.values, id=planned))
             else:
                 ops.append(WriteOp("create", ref, item.decision.values, id=planned))
