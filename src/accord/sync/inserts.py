@@ -300,12 +300,21 @@ class Inserts:
                     # or the source of an intent from the other direction) was deleted there
                     self.gone(record, row)
                 else:
+                    if result.status is not None and result.ref not in updated | probed:
+                        self._refused(row)
                     self.book.failure(record, row, describe(result), transient=transient(result))
 
         def planned_of(ref: str) -> str | None:
             return s.dest_id(pending[ref][2])
 
         submit(ops, created)
+
+    def _refused(self, row: Coupling) -> None:
+        """A planned create the destination answered with an error made nothing: its next
+        try creates again (no probe needed)."""
+        if self.s.dest_info.client_ids and self.s.dest_id(row):
+            link = couplings.link_of(row, self.s.dest_role)
+            self.s.ledger.link(link, last_result=couplings.MISSING)
 
     def _absent(self, row: Coupling) -> None:
         """A planned create retried as an update found nothing: mark it (and when) until a
