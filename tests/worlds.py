@@ -60,6 +60,18 @@ class World:
             condition = ctx.mapping(mapping).spec.filters.get(role)
         return [r for r in rows if condition is None or matches(condition, r)]
 
+    def carried_customer(self, number: str, name: str) -> tuple[str, str]:
+        """A customer made in Business Central and carried to Dataverse by an incremental
+        sync: (customer id, account id)."""
+        from accord.services import operations
+
+        customer_id = str(
+            self.bc.store.insert("customers", {"number": number, "displayName": name})["id"]
+        )
+        operations.sync_incremental(self.hub, ["CUSTOMER"])
+        (account,) = self.dv.store.find_raw("accounts", {"name": name})
+        return customer_id, str(account["accountid"])
+
     def coupled_pairs(self, mapping: str) -> set[tuple[str | None, str | None]]:
         """(erp id, crm id) of every coupled pair."""
         return {

@@ -108,3 +108,21 @@ def test_batch_limits(dv: SandboxHandle, dv_http: httpx.Client) -> None:
     ctype, body = batch([[part("GET", "accounts")]])
     get_in_cs = dv_http.post("$batch", content=body, headers={"Content-Type": ctype})
     assert get_in_cs.status_code == 400
+
+
+def test_fault_rules_for_operations_inside_a_batch(
+    dv: SandboxHandle, dv_http: httpx.Client
+) -> None:
+    """``inner`` rules answer for one operation of a ``$batch`` (with ``after``, once it is
+    done); whole requests and the other operations are not hit."""
+    dv.faults.add(status=412, method="POST", path="^accounts$", inner=True, count=1)
+    dv.faults.add(status=503, method="POST", path="^accounts$", inner=True, after=True, count=1)
+    names = ["Inner One", "Inner Two", "Inner Three"]
+    ctype, body = batch([part("POST", "accounts", {"name": name}) for name in names])
+    resp = dv_http.post(
+        "$batch", content=body, headers={"Content-Type": ctype, "Prefer": "odata.continue-on-error"}
+    )
+    assert resp.status_code == 200
+    assert statuses(resp) == [412, 503, 204]
+    made = [len(dv.store.find_raw("accounts", {"name": name})) for name in names]
+    assert made == [0, 1, 1]

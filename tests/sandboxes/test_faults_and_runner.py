@@ -44,6 +44,14 @@ def test_dropped_connection_and_latency(dv: SandboxHandle, dv_http: httpx.Client
     assert slow.status_code == 429 and slow.headers["retry-after"] == "3"
 
 
+def test_a_rule_after_the_work(dv: SandboxHandle, dv_http: httpx.Client) -> None:
+    """``after``: the app does the work, then the rule answers (the outcome is lost)."""
+    dv.faults.add(status=503, method="POST", path="accounts$", after=True, count=1)
+    lost = dv_http.post("accounts", json={"name": "Made Anyway Ltd"})
+    assert lost.status_code == 503
+    assert len(dv.store.find_raw("accounts", {"name": "Made Anyway Ltd"})) == 1
+
+
 def test_empty_sandboxes_and_json(tmp_path: object) -> None:
     with run_sandboxes(
         ["dataverse", "business-central"],

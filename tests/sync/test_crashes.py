@@ -239,10 +239,7 @@ def test_an_update_whose_outcome_was_lost_is_not_taken_for_an_edit_there(
     world = make_world(records=6, seed_overlap=0.0)
     operations.sync_full(world.hub)
     bc, dv = world.bc.store, world.dv.store
-    customer_id = bc.insert("customers", {"number": "U-1", "displayName": "Echo Ltd"})["id"]
-    operations.sync_incremental(world.hub, ["CUSTOMER"])
-    (account,) = dv.find_raw("accounts", {"name": "Echo Ltd"})
-    account_id = account["accountid"]
+    customer_id, account_id = world.carried_customer("U-1", "Echo Ltd")
     bc.update("customers", customer_id, {"city": "Bergen"})
     crash_after_first_write["armed"] = 1
     with world.context() as ctx, pytest.raises(Crash):

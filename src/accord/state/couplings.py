@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, inspect, or_, select
+from sqlalchemy import and_, inspect, or_, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -17,6 +18,17 @@ SENDING = "~sending"
 """Reserved key of a link's ``synced``: what an update being sent to that link's record will
 make the baseline (field id -> role -> value), recorded before sending; kept until the next
 outcome is booked, so a write whose answer was lost is recognized as the engine's own."""
+
+
+ABSENT = "absent"
+"""``last_result`` of the planned link of an unfinished create into a system taking the
+caller's ids, found missing when retried: it never arrived, or it arrived and was deleted
+there. It is not made again until a read of that system's changes since has shown no delete
+(:func:`release_absent`, which marks it :data:`MISSING`); a delete found there takes the
+deletion policy instead."""
+MISSING = "missing"
+"""``last_result`` of the planned link of an unfinished create known never to have arrived:
+its next try creates it (and clears the mark before sending)."""
 
 
 def key_text(value: object) -> str | None:
@@ -262,3 +274,26 @@ def pairs(
         .limit(limit)
     ).all()
     return [(a, b, c) for a, b, c in rows]
+
+
+def release_absent(session: Session, mapping_id: int, role: str, before: datetime) -> int:
+    """Unfinished creates into ``role`` found missing (:data:`ABSENT`) before ``before``,
+    when a read of ``role``'s changes that began at ``before`` reported no delete of them
+    (a delete would have ended them): they never arrived, and are created on the next try.
+    Returns how many."""
+    marked = select(Coupling.id).where(
+        Coupling.mapping_id == mapping_id,
+        Coupling.state == "creating",
+        Coupling.updated_at < before,
+    )
+    result = session.execute(
+        update(CouplingLink)
+        .where(
+            _of_role(CouplingLink, mapping_id, role),
+            CouplingLink.last_result == ABSENT,
+            CouplingLink.coupling_id.in_(marked),
+        )
+        .values(last_result=MISSING)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -168,8 +168,12 @@ class Book:
             pairs.append((key, value))
         return content_hash(pairs)
 
-    def failure(self, record: Record, row: Coupling | None, message: str) -> None:
-        """Count and keep one record's failure; the same error twice in a row skips it."""
+    def failure(
+        self, record: Record, row: Coupling | None, message: str, *, transient: bool = False
+    ) -> None:
+        """Count and keep one record's failure; the same error twice in a row skips it --
+        unless it is ``transient`` (throttled, a 5xx, a stale etag: nothing wrong with the
+        record), which the next pass retries however often it repeats."""
         s = self.s
         s.counts["failed"] += 1
         if s.dry_run:
@@ -183,7 +187,7 @@ class Book:
                 return
             row.state = "creating"
         link = couplings.link_of(row, s.source_role)
-        if link.last_error == message and link.last_job not in (None, s.job_id):
+        if not transient and link.last_error == message and link.last_job not in (None, s.job_id):
             row.skipped = True
         self.result(row, "failure", message)
         assert s.job_id is not None
@@ -239,6 +243,11 @@ class Book:
         # links first: adding a coupling cascades to the links it holds
         s.ledger.attach([*(link for own in links for link in own), *rows.values()])
         return rows
+
+
+def transient(result: WriteResult) -> bool:
+    """A write that failed for a moment, not for what it carried: retried, never skipped."""
+    return result.retryable or result.conflict
 
 
 def new_guids(count: int) -> list[str]:

@@ -12,11 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import IntegrityError
+
 from accord.config.spec import to_role
 from accord.connectors.base import Record, WriteOp
 from accord.mapping.fields import Role
 from accord.state import couplings
 from accord.state.models import Coupling
+from accord.state.types import utcnow
+from accord.sync.book import transient
 from accord.sync.decide import Action, decide
 from accord.sync.inserts import Insert
 from accord.sync.links import lookups_for
@@ -59,6 +63,8 @@ class DeletionHandler:
     def __init__(self, processor: PageProcessor):
         self.p = processor
         self.policy = processor.mapping.spec.deletion
+        self.started = utcnow()
+        """Before this pass read anything (what :meth:`release_absent` compares with)."""
 
     def _preview(self, source_id: str, dest_id: str | None, action: Action) -> None:
         self.p.counts[_COUNTER[action]] += 1
@@ -86,6 +92,7 @@ class DeletionHandler:
         """The source reported these ids deleted (tombstones, delta links, snapshot diff)."""
         p = self.p
         found = couplings.by_ids(p.session, p.mapping_id, p.source_role, ids)
+        self._link_what_lost_creates_made(list(found.values()))
         to_delete: list[Coupling] = []
         for source_id, row in found.items():
             # an unfinished create whose destination id is known may have created it (its
@@ -103,6 +110,34 @@ class DeletionHandler:
             else:
                 self._survivor_of_deleted_source(row, action)
         self._delete_survivors(to_delete)
+
+    def _link_what_lost_creates_made(self, rows: list[Coupling]) -> None:
+        """Unfinished creates into a destination that assigns ids know no id when the answer
+        was lost; what they made is found by what they sent and linked, so the deletion
+        policy reaches it (else it would stay, uncoupled, and come back the other way)."""
+        p = self.p
+        unknown = [r for r in rows if r.state == "creating" and p.dest_id(r) is None]
+        if p.dry_run or not unknown or p.dest_info.client_ids:
+            return
+        made = p.inserts.find_made(unknown)
+        for row in unknown:
+            if row.id not in made:
+                continue
+            try:
+                with p.session.begin_nested():
+                    p.link_record(row, p.dest_role, made[row.id])
+                    p.session.flush()
+            except IntegrityError:  # another worker coupled it meanwhile: not ours
+                p.session.refresh(row)
+
+    def release_absent(self) -> None:
+        """After a read of this source's changes: planned creates into it that were found
+        missing before the read began and whose delete it did not report never arrived;
+        they are made on their next try (a reported delete took the deletion policy)."""
+        p = self.p
+        if not p.dry_run and p.source_info.client_ids:
+            couplings.release_absent(p.session, p.mapping_id, p.source_role, self.started)
+            p.commit()
 
     def retry_failed(self) -> None:
         """Deletes that failed last time (the source is gone, its counterpart still there):
@@ -201,7 +236,8 @@ class DeletionHandler:
                 p.session.delete(row)
                 p.counts["deleted"] += 1
             else:
-                p.book.failure(record, row, f"could not delete {record.id}: {result.error}")
+                message = f"could not delete {record.id}: {result.error}"
+                p.book.failure(record, row, message, transient=transient(result))
         else:
             p.book.failure(
                 record, row, DELETED_COUNTERPART.format(role=p.dest_role, id=p.dest_id(row))

@@ -11,12 +11,14 @@ from sqlalchemy.exc import IntegrityError
 
 from accord.config.filters import matches
 from accord.config.spec import to_role
-from accord.connectors.base import Record, WriteOp, WriteResult
+from accord.connectors.base import Record, WriteKind, WriteOp, WriteResult
 from accord.mapping.fields import Lookups, Role
 from accord.state import couplings
 from accord.state.models import Coupling
-from accord.sync.book import Book
+from accord.state.types import utcnow
+from accord.sync.book import Book, transient
 from accord.sync.decide import Decision, decide
+from accord.sync.links import lookups_for
 from accord.sync.matching import AWAITING, CreateMatcher
 from accord.sync.scope import PassScope
 
@@ -190,18 +192,55 @@ class Inserts:
         Empty when the intent never sent anything."""
         if row is None or row.state != "creating":
             return {}
+        replayed = self._replay(row, record.id, lookups)
+        if replayed is None:  # both halves (a planned id): the baseline itself, or nothing
+            return couplings.baseline(row)
+        half, replay = replayed
+        return {k: v for k, v in replay.baseline.items() if k in half}
+
+    def _replay(
+        self, row: Coupling, record_id: str, lookups: Lookups | None
+    ) -> tuple[dict[str, Any], Decision] | None:
+        """The create an intent sent, decided again from the half of the baseline it stored
+        (the source's values; destinations that assign ids have no other half): that half
+        and the decision. None unless exactly one half is stored."""
         roles = (self.s.source_role, self.s.dest_role)
         sent = [(r, row.links[r].synced) for r in roles if r in row.links and row.links[r].synced]
-        if len(sent) != 1:  # both halves (a planned id): the baseline itself, or nothing
-            return couplings.baseline(row)
+        if len(sent) != 1:
+            return None
         (origin, half), (target,) = sent[0], [r for r in roles if r != sent[0][0]]
         mapping = self.s.mapping
         names = {rule.key: rule.field(origin) for rule in mapping.rules}
         values = {name: v for k, v in half.items() if (name := names.get(k))}
-        then = Record(record.id, values)
+        then = Record(record_id, values)
+        if lookups is None:
+            lookups = lookups_for(self.s, [then])
         replay = decide(mapping, to_role(target), then, None, None, lookups, explain=False,
                         create_uncoupled=True)  # fmt: skip
-        return {k: v for k, v in replay.baseline.items() if k in half}
+        return half, replay
+
+    def find_made(self, rows: Sequence[Coupling]) -> dict[int, Record]:
+        """Per unfinished create into a destination that assigns ids (the intent holds no id
+        when the answer was lost): the record it made, found by what it sent -- one match
+        that no coupling holds. Intents that never sent anything find nothing."""
+        s = self.s
+        sent: dict[str, dict[str, Any]] = {}
+        rows_of: dict[str, Coupling] = {}
+        for row in rows:
+            source_id = s.source_id(row)
+            if source_id is None or s.dest_role in row.links:
+                continue  # only creates from this source whose destination id is unknown
+            replayed = self._replay(row, source_id, None)
+            if replayed is not None and replayed[1].values:
+                sent[source_id], rows_of[source_id] = replayed[1].values, row
+        if not sent or self._dest_empty():
+            return {}
+        matcher = CreateMatcher(
+            s.mapping, s.dest_role, s.dest, list(s.dest_fields()), self._owner_states
+        )
+        found = matcher.resolve(sent).found
+        owned = self.owners([r.id for r in found.values()])
+        return {rows_of[sid].id: r for sid, r in found.items() if r.id not in owned}
 
     def create(self, inserts: list[Insert], submit: Submit) -> None:
         """Record the intents (committed before anything is sent), then create."""
@@ -217,6 +256,7 @@ class Inserts:
         ops: list[WriteOp] = []
         pending: dict[str, tuple[Record, Decision, Coupling]] = {}
         updated: set[str] = set()  # refs that update a counterpart the intent already knows
+        probed: set[str] = set()  # refs that retry a planned create as an update
         intents = self.book.intents([i.record for i in inserts if i.row is None])
         for item in inserts:
             row = item.row or intents.get(item.record.id)
@@ -228,6 +268,20 @@ class Inserts:
             if planned and not s.dest_info.client_ids:
                 updated.add(ref)
                 ops.append(WriteOp("update", ref, item.decision.values, id=planned))
+            elif planned and item.row is not None and couplings.baseline(row):
+                # sent before, its outcome unknown: an upsert would make again what a person
+                # deleted meanwhile, so only update what is there (If-Match: *) -- unless a
+                # read of the destination's changes since showed it never arrived
+                link = couplings.link_of(row, s.dest_role)
+                if link.last_result == couplings.ABSENT:
+                    s.counts["skipped"] += 1  # until a read of the destination's deletes
+                    continue
+                never_arrived = link.last_result == couplings.MISSING
+                link.last_result = None  # a lost answer again: probed again
+                if not never_arrived:
+                    probed.add(ref)
+                kind: WriteKind = "create" if never_arrived else "update"
+                ops.append(WriteOp(kind, ref, item.decision.values, id=planned))
             else:
                 ops.append(WriteOp("create", ref, item.decision.values, id=planned))
             pending[ref] = (item.record, item.decision, row)
@@ -261,17 +315,35 @@ class Inserts:
                     s.ledger.coupling(row, state="coupled")
                     self.book.success(record, row, decision, None, result)
                     s.counts["inserted"] += 1
+                elif result.not_found and result.ref in probed:
+                    self._absent(row)
                 elif result.not_found and result.ref in updated:
                     # the intent's known counterpart (made by a create whose answer was lost,
                     # or the source of an intent from the other direction) was deleted there
                     self.gone(record, row)
                 else:
-                    self.book.failure(record, row, describe(result))
+                    if result.status is not None and result.ref not in updated | probed:
+                        self._refused(row)
+                    self.book.failure(record, row, describe(result), transient=transient(result))
 
         def planned_of(ref: str) -> str | None:
             return s.dest_id(pending[ref][2])
 
         submit(ops, created)
+
+    def _refused(self, row: Coupling) -> None:
+        """A planned create the destination answered with an error made nothing: its next
+        try creates again (no probe needed)."""
+        if self.s.dest_info.client_ids and self.s.dest_id(row):
+            link = couplings.link_of(row, self.s.dest_role)
+            self.s.ledger.link(link, last_result=couplings.MISSING)
+
+    def _absent(self, row: Coupling) -> None:
+        """A planned create retried as an update found nothing: mark it (and when) until a
+        read of the destination's changes tells a delete from a create that never arrived."""
+        self.s.ledger.link(couplings.link_of(row, self.s.dest_role), last_result=couplings.ABSENT)
+        self.s.ledger.coupling(row, updated_at=utcnow())
+        self.s.counts["skipped"] += 1
 
 
 def describe(result: WriteResult) -> str:

@@ -17,7 +17,7 @@ from accord.connectors.base import Record, WriteOp, WriteResult
 from accord.observability import get_logger, observe_page
 from accord.state import couplings, jobs
 from accord.state.models import Coupling
-from accord.sync.book import Book
+from accord.sync.book import Book, transient
 from accord.sync.conflicts import hold_conflict
 from accord.sync.decide import Decision, decide
 from accord.sync.deletions import DeletionHandler
@@ -197,7 +197,9 @@ class PageProcessor(PassScope):
                 elif result.not_found:
                     self.deletions.destination_deleted(item.record, item.row)
                 else:
-                    self.book.failure(item.record, item.row, describe(result))
+                    self.book.failure(
+                        item.record, item.row, describe(result), transient=transient(result)
+                    )
 
         if ops:
             self.commit()  # the update intents are durable before anything is sent

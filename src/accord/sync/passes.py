@@ -258,6 +258,8 @@ class _Pass:
             # also where the source has a delta feed: a full read starts a new one, so deletes
             # made since the last incremental read would be reported by neither
             processor.detect_snapshot_deletes()
+        if self.options.kind in ("incremental", "full"):
+            processor.deletions.release_absent()
         if mark is not None:
             self._move_mark(session, mark)
 

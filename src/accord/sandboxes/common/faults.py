@@ -1,7 +1,9 @@
 """Fault injection, latency, rate limiting and request statistics (ASGI middleware).
 
 Rules are consumed in order: the first rule matching a request's method and path (regex
-searched in the path) with uses left answers instead of the app, after its delay. A per-sandbox
+searched in the path) with uses left answers instead of the app, after its delay (with
+``after``, once the app has done the work: its outcome is lost; with ``inner``, the rule
+answers for one operation inside a ``$batch`` instead of a whole request). A per-sandbox
 rate limit answers 429 with ``Retry-After`` and the system's error body. Statistics count every
 request by ``METHOD /path`` with entity keys folded to ``({key})``.
 
@@ -56,6 +58,11 @@ class FaultRule:
     delay: float = 0.0
     drop: bool = False
     body: dict[str, Any] | None = None
+    after: bool = False
+    """The app does the work first; then the rule answers (or drops): the outcome is lost."""
+    inner: bool = False
+    """Applies to the operations inside a ``$batch`` (``path`` relative to the API root)
+    instead of to whole requests."""
     hits: int = 0
     _rx: re.Pattern[str] | None = field(default=None, repr=False)
 
@@ -113,6 +120,10 @@ class RandomFaults:
             return self._rng.random() < self.batch_failure_rate
 
 
+async def _swallow(message: Any) -> None:
+    """An ASGI ``send`` that discards the app's answer (the work is done, the answer lost)."""
+
+
 def route_key(method: str, path: str) -> str:
     """``METHOD /path`` with entity keys folded, e.g. ``GET /api/data/v9.2/accounts({key})``."""
     return f"{method} {_KEY.sub('({key})', path)}"
@@ -145,9 +156,11 @@ class Faults:
         delay: float = 0.0,
         drop: bool = False,
         body: dict[str, Any] | None = None,
+        after: bool = False,
+        inner: bool = False,
     ) -> FaultRule:
         """Append a rule; returns it (``rule.hits`` tells how often it fired)."""
-        rule = FaultRule(status, path, method, count, retry_after, delay, drop, body)
+        rule = FaultRule(status, path, method, count, retry_after, delay, drop, body, after, inner)
         with self._lock:
             self.rules.append(rule)
         return rule
@@ -164,6 +177,11 @@ class Faults:
         from accord.sandboxes.common.http import Resp
 
         def run(req: Req) -> Resp:
+            rule = self._match(req.method, req.path, inner=True)
+            if rule is not None:
+                if rule.after:
+                    dispatch(req)
+                return Resp(rule.status, self._body(rule), self._retry_after(rule))
             partial = _PARTIAL.get()
             if partial is None or not partial.fails_operation():
                 return dispatch(req)
@@ -215,10 +233,10 @@ class Faults:
             self.counters[name] += amount
 
     # ------------------------------------------------------------------ decisions
-    def _match(self, method: str, path: str) -> FaultRule | None:
+    def _match(self, method: str, path: str, inner: bool = False) -> FaultRule | None:
         with self._lock:
             for rule in self.rules:
-                if rule.matches(method, path):
+                if rule.inner == inner and rule.matches(method, path):
                     rule.hits += 1
                     return rule
         return None
@@ -257,6 +275,8 @@ class Faults:
             if rule is not None:
                 if rule.delay:
                     await asyncio.sleep(rule.delay)
+                if rule.after:
+                    await app(scope, receive, _swallow)
                 await self._answer(send, rule)
                 return
             chance = self.random
@@ -284,11 +304,7 @@ class Faults:
                 _PARTIAL.reset(token)
             return
         if kind == "drop_after":  # the app does the work; its answer never arrives
-
-            async def swallow(message: Any) -> None:
-                return None
-
-            await app(scope, receive, swallow)
+            await app(scope, receive, _swallow)
             await self._drop(send)
         if kind == "drop":
             await self._drop(send)
@@ -302,11 +318,17 @@ class Faults:
     async def _answer(self, send: Send, rule: FaultRule) -> None:
         if rule.drop:
             await self._drop(send)
-        headers: list[tuple[bytes, bytes]] = []
-        if rule.retry_after is not None:
-            headers.append((b"retry-after", str(math.ceil(rule.retry_after)).encode()))
-        body = rule.body if rule.body is not None else self.error_body(rule.status, "fault")
-        await self._send_json(send, rule.status, body, headers)
+        headers = [(k.lower().encode(), v.encode()) for k, v in self._retry_after(rule).items()]
+        await self._send_json(send, rule.status, self._body(rule), headers)
+
+    def _body(self, rule: FaultRule) -> dict[str, Any]:
+        return rule.body if rule.body is not None else self.error_body(rule.status, "fault")
+
+    @staticmethod
+    def _retry_after(rule: FaultRule) -> dict[str, str]:
+        if rule.retry_after is None:
+            return {}
+        return {"Retry-After": str(math.ceil(rule.retry_after))}
 
     @staticmethod
     async def _drop(send: Send) -> None:
@@ -349,6 +371,7 @@ class Faults:
         async def add_fault(request: Request) -> Response:
             spec = await request.json()
             allowed = {"status", "path", "count", "retry_after", "method", "delay", "drop", "body"}
+            allowed |= {"after", "inner"}
             unknown = set(spec) - allowed
             if unknown:
                 return JSONResponse({"error": f"unknown fields {sorted(unknown)}"}, 400)

@@ -1,0 +1,118 @@
+"""Writes whose outcome is lost or refused for a moment (found by the chaos run, ADR 0020):
+faults injected by rule in the sandboxes, so each scenario is deterministic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from accord.services import operations
+from accord.sync.passes import PassOptions, run_pass
+from tests.worlds import World, WorldFactory, custom_template
+
+STALE = {
+    "error": {
+        "code": "0x80060882",
+        "message": "The version of the existing record doesn't match the RowVersion property "
+        "provided.",
+    }
+}
+
+
+def _pass(world: World, direction: str) -> None:
+    with world.context() as ctx:
+        run_pass(ctx, "CUSTOMER", direction, PassOptions(kind="incremental"))
+
+
+def test_a_stale_etag_twice_in_a_row_does_not_stop_the_record(make_world: WorldFactory) -> None:
+    """The account is edited between the pass's read and its write, twice in a row (412, a
+    stale etag). That is no error of the record's: the next pass reads it again and carries
+    the edit (found by the chaos run: the same error twice marked the coupling skipped, and
+    the customer's edits never reached Dataverse again)."""
+    world = make_world(records=6, seed_overlap=0.0)
+    operations.sync_full(world.hub)
+    bc, dv = world.bc.store, world.dv.store
+    customer_id, account_id = world.carried_customer("S-1", "Stale Ltd")
+    stale = world.dv.faults.add(
+        status=412, method="PATCH", path=r"accounts\(", inner=True, count=2, body=STALE
+    )
+    for city in ("Bergen", "Tromsø"):
+        bc.update("customers", customer_id, {"city": city})
+        _pass(world, "to_crm")
+    assert stale.hits == 2
+    _pass(world, "to_crm")
+    assert dv.get("accounts", account_id)["address1_city"] == "Tromsø"
+    assert not any(c.skipped for c in world.couplings("CUSTOMER"))
+
+
+def _lose_next_batch_answer(world: World, system: str) -> None:
+    """The next ``$batch`` to ``system`` is carried out, and its answer never arrives."""
+    box = world.bc if system == "business-central" else world.dv
+    box.faults.add(method="POST", path=r"\$batch", drop=True, after=True, count=1)
+
+
+def test_a_source_deleted_after_its_create_lost_its_answer_takes_the_made_record_along(
+    make_world: WorldFactory, tmp_path: Path
+) -> None:
+    """An account is created in Business Central and the answer is lost (BC assigns ids, so
+    the intent knows none); the account is then deleted. With deletes propagating, the
+    customer the create made goes too: found by what the create sent (found by the chaos
+    run: the intent was dropped, the customer stayed uncoupled and came back to Dataverse)."""
+    template = custom_template(tmp_path, "CUSTOMER", deletion="propagate")
+    world = make_world(records=6, seed_overlap=0.0, template=template)
+    operations.sync_full(world.hub)
+    bc, dv = world.bc.store, world.dv.store
+    account_id = dv.insert("accounts", {"name": "Dropped Ltd", "address1_city": "Oslo"})[
+        "accountid"
+    ]
+    _lose_next_batch_answer(world, "business-central")
+    _pass(world, "to_erp")
+    assert len(bc.find_raw("customers", {"displayName": "Dropped Ltd"})) == 1
+    assert "creating" in {c.state for c in world.couplings("CUSTOMER")}
+    dv.delete("accounts", account_id)
+    _pass(world, "to_erp")
+    _pass(world, "to_crm")
+    assert bc.find_raw("customers", {"displayName": "Dropped Ltd"}) == []
+    assert dv.find_raw("accounts", {"name": "Dropped Ltd"}) == []
+    assert {c.state for c in world.couplings("CUSTOMER")} == {"coupled"}
+
+
+def test_a_planned_create_whose_answer_was_lost_does_not_make_a_deleted_account_again(
+    make_world: WorldFactory, tmp_path: Path
+) -> None:
+    """The account is created with the id Accord chose and the answer is lost; a person
+    deletes the account before the retry. The retry must not make it again (an upsert to a
+    deleted id creates it): the account stays deleted and, deletes propagating, the customer
+    goes too (found by the chaos run: records deleted in Dataverse came back)."""
+    template = custom_template(tmp_path, "CUSTOMER", deletion="propagate")
+    world = make_world(records=6, seed_overlap=0.0, template=template)
+    operations.sync_full(world.hub)
+    bc, dv = world.bc.store, world.dv.store
+    customer_id = bc.insert("customers", {"number": "P-1", "displayName": "Planned Ltd"})["id"]
+    _lose_next_batch_answer(world, "dataverse")
+    _pass(world, "to_crm")
+    (account,) = dv.find_raw("accounts", {"name": "Planned Ltd"})
+    dv.delete("accounts", account["accountid"])
+    for direction in ("to_crm", "to_erp", "to_crm", "to_erp"):
+        _pass(world, direction)
+    assert dv.find_raw("accounts", {"name": "Planned Ltd"}) == []
+    assert bc.get("customers", customer_id) is None
+    assert {c.state for c in world.couplings("CUSTOMER")} == {"coupled"}
+
+
+def test_a_planned_create_that_never_arrived_is_made_once_the_feed_shows_no_delete(
+    make_world: WorldFactory,
+) -> None:
+    """The create's connection drops before Dataverse does anything: the retry finds no
+    account, and makes it once a read of Dataverse's changes has shown no delete of it."""
+    world = make_world(records=6, seed_overlap=0.0)
+    operations.sync_full(world.hub)
+    bc, dv = world.bc.store, world.dv.store
+    bc.insert("customers", {"number": "N-1", "displayName": "Never Ltd", "city": "Oslo"})
+    world.dv.faults.add(method="POST", path=r"\$batch", drop=True, count=1)
+    _pass(world, "to_crm")
+    assert dv.find_raw("accounts", {"name": "Never Ltd"}) == []
+    for direction in ("to_crm", "to_erp", "to_crm"):
+        _pass(world, direction)
+    (account,) = dv.find_raw("accounts", {"name": "Never Ltd"})
+    assert account["address1_city"] == "Oslo"
+    assert {c.state for c in world.couplings("CUSTOMER")} == {"coupled"}
