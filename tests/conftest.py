@@ -54,12 +54,18 @@ def shared_dir() -> Path:
 
 
 @contextmanager
-def fresh_postgres(prefix: str = "accord_test") -> Iterator[str]:
-    """The URL of a fresh, empty PostgreSQL database, dropped afterwards."""
+def fresh_postgres(prefix: str = "accord_test", template: str | None = None) -> Iterator[str]:
+    """The URL of a fresh PostgreSQL database, dropped afterwards: empty, or a copy of the
+    database ``template`` (which nobody may be connected to)."""
     need(pg_available(), "PostgreSQL is not reachable at " + PG_ADMIN_URL)
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     with _pg_connect() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
+        # test databases only: a commit does not wait for its WAL flush (a crash of the
+        # PostgreSQL server, never of Accord, could lose the last commits; tests kill only
+        # Accord). The product's databases keep PostgreSQL's default.
+        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
     try:
         yield f"{base}/{name}"
@@ -75,11 +81,32 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def migrated_postgres() -> Iterator[str]:
+    """The name of a PostgreSQL database migrated to the newest revision, made once per
+    process (xdist worker), for tests to start from copies of it."""
+    from accord.state.db import make_engine, migrate
+
+    with fresh_postgres("accord_template") as url:
+        engine = make_engine(url)
+        try:
+            migrate(engine)
+        finally:
+            engine.dispose()  # a database being copied may have no connections
+        yield url.rsplit("/", 1)[1]
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Every state and integration test runs on both databases."""
+    """Every state and integration test runs on both databases. A world (``make_world``)
+    migrates its database first thing, so its PostgreSQL database starts as a copy of one
+    already migrated (the same schema, without running the migrations per test); the other
+    tests get an empty database."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'state.db'}"
+    elif "make_world" in request.fixturenames:
+        with fresh_postgres(template=request.getfixturevalue("migrated_postgres")) as url:
+            yield url
     else:
         yield request.getfixturevalue("postgres_url")
 

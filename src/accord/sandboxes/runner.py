@@ -267,6 +267,8 @@ def run_sandboxes(
         yield SandboxSet(handles, tls)
     finally:
         for handle in handles.values():
+            handle.server.request_stop()  # all at once: each takes a tick of its loop
+        for handle in handles.values():
             handle.server.stop()
             for close in handle.core.closers:
                 close()

@@ -103,10 +103,14 @@ class Server:
                 raise RuntimeError(f"sandbox server on port {self.port} did not start")
             time.sleep(0.01)
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Ask the server to exit and wait for its thread."""
+    def request_stop(self) -> None:
+        """Ask the server to exit without waiting (several stop at once)."""
         self.server.should_exit = True
         self.server.force_exit = True  # do not wait for idle keep-alive connections
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the server to exit and wait for its thread."""
+        self.request_stop()
         if self._thread is not None:
             self._thread.join(timeout)
         with contextlib.suppress(OSError):

@@ -67,7 +67,8 @@ class TableStore:
         with self.engine.begin() as conn:
             for pragma in ("journal_mode=WAL", "synchronous=OFF", "temp_store=MEMORY"):
                 conn.exec_driver_sql(f"PRAGMA {pragma}")
-        self.meta.create_all(self.engine)
+        # the file was just removed: no look-ups of what exists (they cost more than the DDL)
+        self.meta.create_all(self.engine, checkfirst=False)
         self.conn = self.engine.connect()
         self._sql_insert = {
             n: (
@@ -130,7 +131,7 @@ class TableStore:
                     if spec.view_of is not None:
                         continue  # the owner's indexes serve the same table
                     for index in self._make_indexes(spec, self.tables[name]):
-                        index.create(self.conn, checkfirst=True)
+                        index.create(self.conn, checkfirst=False)  # built once (_indexed)
                 self.conn.exec_driver_sql("ANALYZE")
             self._indexed = True
 
