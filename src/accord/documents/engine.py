@@ -26,7 +26,15 @@ from typing import Any
 from accord.config.documents import DocumentMappingSpec
 from accord.config.filters import Filter, all_of, matches
 from accord.connectors.base import ChangeQuery, Record, WriteOp
-from accord.documents import actions, chunks, dependencies, lines, revisions, writeback
+from accord.documents import (
+    actions,
+    chunks,
+    deep_insert,
+    dependencies,
+    lines,
+    revisions,
+    writeback,
+)
 from accord.documents.outcomes import (
     DocumentRun,
     MappingWork,
@@ -190,11 +198,14 @@ class _Run(MappingWork):
                 )
         if coupling.state == "creating":
             try:
-                made, fresh = self.header(coupling, identity, header)
+                made, fresh = self.header(coupling, identity, header, planned)
+            except deep_insert.RefusedLines as exc:
+                return self.hold(record, coupling, identity, exc.problems)
             except Refused as exc:
                 return self.hold(record, coupling, identity, [Problem(None, "header", str(exc))])
             coupling.links[self.target].record_id = made
-            self.step(coupling, "lines" if self.doc.lines else "writing_back", made)
+            whole = fresh and deep_insert.applies(self.doc)  # made with all its lines
+            self.step(coupling, "lines" if self.doc.lines and not whole else "writing_back", made)
         if coupling.state == "lines":
             target_id = record_id(coupling, self.target)
             assert target_id is not None
@@ -295,7 +306,9 @@ class _Run(MappingWork):
             problem = f"{len(str(value))} characters; {where} keeps {limit}: shorten it"
         return [Problem(None, self.identity_source, problem)] if problem else []
 
-    def header(self, coupling: Coupling, identity: str, values: dict[str, Any]) -> tuple[str, bool]:
+    def header(
+        self, coupling: Coupling, identity: str, values: dict[str, Any], planned: list[Any]
+    ) -> tuple[str, bool]:
         """The target's header id: found again by its identity field (False), else created
         (True)."""
         connector = self.ctx.connector(self.target)
@@ -317,6 +330,8 @@ class _Run(MappingWork):
                 )
             self.event(coupling, "found_again", self.target, detail={"id": found[0].id})
             return found[0].id, False
+        if deep_insert.applies(self.doc):
+            return deep_insert.create_one(self, coupling, values, planned), True
         given = {k: v for k, v in values.items() if v is not None}  # blank: the default
         [result] = connector.write(entity, [WriteOp("create", "header", given)])
         if not result.ok or result.id is None:
@@ -444,11 +459,11 @@ def run_documents(
     doc = document_spec(ctx, name)
     if not doc.enabled:
         raise ConfigError(f"document mapping {name} is disabled")
-    if doc.mode != "transfer" or doc.writes != "header_then_lines":
+    if doc.mode != "transfer":
         raise ConfigError(
-            f"document mapping {name}: this engine runs mode transfer with writes "
-            "header_then_lines (sync mode and deep insert are not built yet)"
+            f"document mapping {name}: this engine runs mode transfer (sync is not built yet)"
         )
+    deep_insert.check(ctx, doc)
     run = _Run(ctx, doc)
     run.held = held
     take_all = is_automatic(doc, run.settings) if automatic is None else automatic
