@@ -1,0 +1,167 @@
+"""Order intake with ``writes: deep_insert`` (bc-sales' SALES ORDER): each BC order is made
+with all its lines in one request, a chunk's in one ``$batch``; the lines' ids come from the
+response and are recorded by position; a refused order has nothing in BC and is held naming
+its line while the others go on; a run killed in the middle of the deep inserts is completed
+by the next without writing a line twice."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from accord.state.couplings import record_id
+from accord.state.document_tables import DocumentLine
+from tests.documents.conftest import MAPPING, Intake
+from tests.documents.test_chunks import _requests
+from tests.documents.test_order_intake_crashes import _nth, eventually, killed_after, lines_of
+
+
+def _recorded(intake: Intake, order: str) -> list[tuple[int, str | None]]:
+    """(position, target id) of the lines recorded for Sales order ``order``."""
+    [coupling] = [c for c in intake.world.couplings(MAPPING) if record_id(c, "crm") == order]
+    with intake.world.hub.db.session() as session:
+        rows = session.scalars(
+            select(DocumentLine)
+            .where(DocumentLine.coupling_id == coupling.id)
+            .order_by(DocumentLine.position)
+        )
+        return [(r.position, r.target_id) for r in rows]
+
+
+def _bc_lines(intake: Intake, name: str) -> list[tuple[int, str]]:
+    return [(r["sequence"], r["id"]) for r in intake.bc_lines(name)]
+
+
+def test_a_chunk_is_two_bc_requests_with_comment_and_write_in_lines(intake: Intake) -> None:
+    products = intake.products()
+    item = products[0]["item_number"]
+    assert intake.cli("documents", "set", MAPPING, "write_in_item", item).code == 0
+    long_text = " ".join(f"text{n:03d}" for n in range(30))  # 239 characters: 3 lines
+    names = [f"DI-{n}" for n in range(4)]
+    orders = {
+        name: intake.submit(
+            name,
+            [
+                {"_productid_value": products[(n + k) % 2]["productid"], "quantity": k + 1}
+                for k in range(3)
+            ],
+        )
+        for n, name in enumerate(names)
+    }
+    orders["DI-TEXT"] = intake.submit(
+        "DI-TEXT",
+        [
+            {"isproductoverridden": True, "productdescription": "Hand-made brass fitting"},
+            {"_productid_value": products[1]["productid"], "description": long_text},
+        ],
+    )
+    for handle in (intake.world.bc, intake.world.dv):
+        handle.faults.reset_stats()
+    ran = intake.cli("orders", "create-in-erp", *orders, "--json")
+    assert ran.code == 0, ran.output
+    statuses = {d["identity"]: d["status"] for d in json.loads(ran.stdout)["runs"][0]["documents"]}
+    assert statuses == {name: "created" for name in orders}
+    # BC: the identity lookup and one $batch of deep inserts (header then lines: 3)
+    assert _requests(intake)["erp"] == 2
+    for n, name in enumerate(names):
+        lines = intake.bc_lines(name)
+        assert [(r["sequence"], r["quantity"]) for r in lines] == [
+            (10_000, 1),
+            (20_000, 2),
+            (30_000, 3),
+        ]
+        assert [r["lineObjectNumber"] for r in lines] == [
+            products[(n + k) % 2]["item_number"] for k in range(3)
+        ]
+        [order] = intake.bc_orders(name)
+        assert order["totalAmountExcludingTax"] == Decimal(60)  # (1 + 2 + 3) x 10, once
+        assert _recorded(intake, orders[name]) == _bc_lines(intake, name)  # ids recorded
+    write_in, item_line, *comments = intake.bc_lines("DI-TEXT")
+    assert (write_in["lineObjectNumber"], write_in["description"]) == (
+        item,
+        "Hand-made brass fitting",
+    )
+    assert item_line["lineObjectNumber"] == products[1]["item_number"]
+    assert [c["lineType"] for c in comments] == ["Comment", "Comment"]
+    assert [c["sequence"] for c in comments] == [20_001, 20_002]
+    assert item_line["description"] + "".join(c["description"] for c in comments) == long_text
+    assert _recorded(intake, orders["DI-TEXT"]) == _bc_lines(intake, "DI-TEXT")
+    for order in orders.values():
+        assert intake.sales_order(order)["lastbackofficesubmit"]
+
+
+def test_a_refused_order_in_a_chunk_is_held_and_the_others_go_on(intake: Intake) -> None:
+    first, second = intake.products()[:2]
+    [item] = [i for i in intake.bc.all("items") if i["number"] == second["item_number"]]
+    good = {  # one line each, of the first product
+        f"DI-GOOD-{n}": intake.submit(f"DI-GOOD-{n}", lines_of(intake, 1)) for n in range(2)
+    }
+    bad = intake.submit(
+        "DI-BAD",
+        [{"_productid_value": first["productid"]}, {"_productid_value": second["productid"]}],
+    )
+    intake.bc.update_raw("items", item["id"], {"blocked": True})
+    try:
+        ran = intake.cli("orders", "create-in-erp", *good, "DI-BAD", "--json")
+    finally:
+        intake.bc.update_raw("items", item["id"], {"blocked": False})
+    assert ran.code == 1, ran.output
+    documents = {d["identity"]: d for d in json.loads(ran.stdout)["runs"][0]["documents"]}
+    assert {name: d["status"] for name, d in documents.items()} == {
+        **{name: "created" for name in good},
+        "DI-BAD": "held",
+    }
+    messages = documents["DI-BAD"]["messages"]
+    assert any(
+        m.startswith("document salesorders DI-BAD, line 2 (") and "Blocked" in m for m in messages
+    ), messages
+    assert not intake.bc_orders("DI-BAD")  # nothing of it: no header, no line
+    history = intake.cli("documents", "history", MAPPING, "DI-BAD", "--json")
+    events = [e["name"] for e in json.loads(history.stdout)["documents"][0]["events"]]
+    assert "held" in events and "discarded" not in events  # never made to be deleted
+    assert not intake.sales_order(bad)["lastbackofficesubmit"]
+    for name, order in good.items():
+        assert len(intake.bc_lines(name)) == 1
+        assert intake.sales_order(order)["lastbackofficesubmit"]
+
+    retried = intake.cli("retry", "--mapping", MAPPING, "--json")
+    statuses = {
+        d["identity"]: d["status"] for d in json.loads(retried.stdout)["runs"][0]["documents"]
+    }
+    assert statuses["DI-BAD"] == "completed", retried.output
+    assert [r["lineObjectNumber"] for r in intake.bc_lines("DI-BAD")] == [
+        first["item_number"],
+        second["item_number"],
+    ]
+    assert _recorded(intake, bad) == _bc_lines(intake, "DI-BAD")
+
+
+def test_a_chunk_killed_in_its_deep_inserts_is_completed_without_a_line_twice(
+    intake: Intake,
+) -> None:
+    names = [f"DI-KILL-{n}" for n in range(3)]
+    orders = [intake.submit(name, lines_of(intake, 3)) for name in names]
+    with killed_after(
+        intake, intake.bc, "insert_raw", _nth("salesOrders", 2), "orders", "create-in-erp", *names
+    ):
+        pass
+    # the batch ends once released: three BC orders, each with all its lines, none recorded
+    eventually(lambda: all(len(intake.bc_orders(n)) == 1 for n in names))
+    eventually(lambda: all(len(intake.bc_lines(n)) == 3 for n in names))
+    made: dict[str, Any] = {name: _bc_lines(intake, name) for name in names}
+    for order in orders:  # the intent and every line were recorded before the write
+        assert [p for p, target in _recorded(intake, order)] == [10_000, 20_000, 30_000]
+        assert all(target is None for _, target in _recorded(intake, order))
+
+    ran = intake.cli("orders", "create-in-erp", *names)
+    assert ran.code == 0, ran.output
+    for name, order in zip(names, orders, strict=True):
+        assert len(intake.bc_orders(name)) == 1
+        assert _bc_lines(intake, name) == made[name]  # found again by position, not rewritten
+        assert _recorded(intake, order) == made[name]
+        assert intake.sales_order(order)["lastbackofficesubmit"], name
+        history = intake.cli("documents", "history", MAPPING, name).output
+        assert "found_again" in history
