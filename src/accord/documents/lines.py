@@ -104,9 +104,10 @@ def write_lines(
     )
     wanted = {p.position: p for p in planned}
     with ctx.db.session() as session:  # the intent: every line recorded before it is written
-        rows = record_planned(session, [(coupling_id, planned)])
+        recorded_rows = record_planned(session, [(coupling_id, planned)])
         recorded = {
-            p: (r.source_key, r.target_id, r.content_hash, r.kind) for (_, p), r in rows.items()
+            p: (r.source_key, r.target_id, r.content_hash, r.kind)
+            for (_, p), r in recorded_rows.items()
         }
     ops: list[WriteOp] = []
     problems: list[Problem] = []
