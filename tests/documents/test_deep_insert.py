@@ -1,38 +1,17 @@
 """Order intake with ``writes: deep_insert`` (bc-sales' SALES ORDER): each BC order is made
 with all its lines in one request, a chunk's in one ``$batch``; the lines' ids come from the
 response and are recorded by position; a refused order has nothing in BC and is held naming
-its line while the others go on; a run killed in the middle of the deep inserts is completed
-by the next without writing a line twice."""
+its line while the others go on (a run killed in the middle of the deep inserts:
+test_order_intake_crashes.py)."""
 
 from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import select
-
-from accord.state.couplings import record_id
-from accord.state.document_tables import DocumentLine
 from tests.documents.conftest import MAPPING, Intake
 from tests.documents.test_chunks import _requests
-from tests.documents.test_order_intake_crashes import _nth, eventually, killed_after, lines_of
-
-
-def _recorded(intake: Intake, order: str) -> list[tuple[int, str | None]]:
-    """(position, target id) of the lines recorded for Sales order ``order``."""
-    [coupling] = [c for c in intake.world.couplings(MAPPING) if record_id(c, "crm") == order]
-    with intake.world.hub.db.session() as session:
-        rows = session.scalars(
-            select(DocumentLine)
-            .where(DocumentLine.coupling_id == coupling.id)
-            .order_by(DocumentLine.position)
-        )
-        return [(r.position, r.target_id) for r in rows]
-
-
-def _bc_lines(intake: Intake, name: str) -> list[tuple[int, str]]:
-    return [(r["sequence"], r["id"]) for r in intake.bc_lines(name)]
+from tests.documents.test_order_intake_crashes import lines_of
 
 
 def test_a_chunk_is_two_bc_requests_with_comment_and_write_in_lines(intake: Intake) -> None:
@@ -78,7 +57,7 @@ def test_a_chunk_is_two_bc_requests_with_comment_and_write_in_lines(intake: Inta
         ]
         [order] = intake.bc_orders(name)
         assert order["totalAmountExcludingTax"] == Decimal(60)  # (1 + 2 + 3) x 10, once
-        assert _recorded(intake, orders[name]) == _bc_lines(intake, name)  # ids recorded
+        assert intake.recorded_lines(orders[name]) == intake.bc_line_ids(name)  # ids recorded
     write_in, item_line, *comments = intake.bc_lines("DI-TEXT")
     assert (write_in["lineObjectNumber"], write_in["description"]) == (
         item,
@@ -88,7 +67,7 @@ def test_a_chunk_is_two_bc_requests_with_comment_and_write_in_lines(intake: Inta
     assert [c["lineType"] for c in comments] == ["Comment", "Comment"]
     assert [c["sequence"] for c in comments] == [20_001, 20_002]
     assert item_line["description"] + "".join(c["description"] for c in comments) == long_text
-    assert _recorded(intake, orders["DI-TEXT"]) == _bc_lines(intake, "DI-TEXT")
+    assert intake.recorded_lines(orders["DI-TEXT"]) == intake.bc_line_ids("DI-TEXT")
     for order in orders.values():
         assert intake.sales_order(order)["lastbackofficesubmit"]
 
@@ -136,32 +115,4 @@ def test_a_refused_order_in_a_chunk_is_held_and_the_others_go_on(intake: Intake)
         first["item_number"],
         second["item_number"],
     ]
-    assert _recorded(intake, bad) == _bc_lines(intake, "DI-BAD")
-
-
-def test_a_chunk_killed_in_its_deep_inserts_is_completed_without_a_line_twice(
-    intake: Intake,
-) -> None:
-    names = [f"DI-KILL-{n}" for n in range(3)]
-    orders = [intake.submit(name, lines_of(intake, 3)) for name in names]
-    with killed_after(
-        intake, intake.bc, "insert_raw", _nth("salesOrders", 2), "orders", "create-in-erp", *names
-    ):
-        pass
-    # the batch ends once released: three BC orders, each with all its lines, none recorded
-    eventually(lambda: all(len(intake.bc_orders(n)) == 1 for n in names))
-    eventually(lambda: all(len(intake.bc_lines(n)) == 3 for n in names))
-    made: dict[str, Any] = {name: _bc_lines(intake, name) for name in names}
-    for order in orders:  # the intent and every line were recorded before the write
-        assert [p for p, target in _recorded(intake, order)] == [10_000, 20_000, 30_000]
-        assert all(target is None for _, target in _recorded(intake, order))
-
-    ran = intake.cli("orders", "create-in-erp", *names)
-    assert ran.code == 0, ran.output
-    for name, order in zip(names, orders, strict=True):
-        assert len(intake.bc_orders(name)) == 1
-        assert _bc_lines(intake, name) == made[name]  # found again by position, not rewritten
-        assert _recorded(intake, order) == made[name]
-        assert intake.sales_order(order)["lastbackofficesubmit"], name
-        history = intake.cli("documents", "history", MAPPING, name).output
-        assert "found_again" in history
+    assert intake.recorded_lines(bad) == intake.bc_line_ids("DI-BAD")
