@@ -9,6 +9,11 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import pytest
+
+from accord.documents import deep_insert
+from accord.documents.outcomes import document_spec
+from accord.errors import ConfigError
 from tests.documents.conftest import MAPPING, Intake
 from tests.documents.test_chunks import _requests
 from tests.documents.test_order_intake_crashes import lines_of
@@ -116,3 +121,13 @@ def test_a_refused_order_in_a_chunk_is_held_and_the_others_go_on(intake: Intake)
         second["item_number"],
     ]
     assert intake.recorded_lines(bad) == intake.bc_line_ids("DI-BAD")
+
+
+def test_deep_insert_into_a_system_that_cannot_is_refused_naming_the_mapping(
+    intake: Intake,
+) -> None:
+    with intake.world.context() as ctx:
+        deep_insert.check(ctx, document_spec(ctx, MAPPING))  # Business Central can
+        invoices = document_spec(ctx, "SALES INVOICE")  # to Dataverse: not built there
+        with pytest.raises(ConfigError, match=r"SALES INVOICE: writes deep_insert needs a crm"):
+            deep_insert.check(ctx, invoices.model_copy(update={"writes": "deep_insert"}))
