@@ -254,6 +254,21 @@ class _Chunk:
                 self.report(self.one(record))
             else:
                 todo.append((record, header, planned))
+        if not deep_insert.applies(run.doc):
+            return self.made(todo, couplings)
+        made: list[tuple[Record, list[Any]]] = []
+        for start in range(0, len(todo), deep_insert.PART):  # their answers carry the lines:
+            made += self.made(todo[start : start + deep_insert.PART], couplings)  # a part each
+        return made
+
+    def made(
+        self, todo: list[tuple[Record, dict[str, Any], list[Any]]], couplings: dict[str, Coupling]
+    ) -> list[tuple[Record, list[Any]]]:
+        """Create ``todo``'s headers (with their lines: deep insert), record them; the ones
+        made, the refused ones held, the others failed (resumed next run)."""
+        run = self.run_
+        connector = run.ctx.connector(run.target)
+        entity = run.doc.entity(run.target)
         deep = deep_insert.applies(run.doc)
         if deep:  # each header with its lines, all or nothing
             items = [(couplings[r.id].id, header, planned) for r, header, planned in todo]

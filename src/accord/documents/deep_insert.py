@@ -31,6 +31,9 @@ from accord.sync.context import SyncContext
 if TYPE_CHECKING:
     from accord.documents.engine import _Run
 
+PART = 100
+"""Documents deep-inserted and recorded together in a chunk (one ``$batch``): their answers,
+which carry every line, are not all held at once."""
 Item = tuple[int, dict[str, Any], Sequence[PlannedLine]]
 """A document to make: its coupling id, header values and planned lines."""
 
