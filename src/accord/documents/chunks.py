@@ -239,7 +239,8 @@ class _Chunk:
         couplings: dict[str, Coupling],
     ) -> list[tuple[Record, list[Any]]]:
         """The headers: looked for by identity all at once; the ones found go on alone (the
-        engine adopts or holds them); the others created in one batch."""
+        engine adopts or holds them); the others created in batches (with their lines, by
+        deep insert, ``deep_insert.PART`` at a time)."""
         run = self.run_
         connector = run.ctx.connector(run.target)
         entity = run.doc.entity(run.target)
