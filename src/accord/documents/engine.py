@@ -111,7 +111,7 @@ class _Run(MappingWork):
 
     def triggered(self) -> Iterator[Record]:
         """Every source document meeting the trigger, a page at a time."""
-        query = ChangeQuery(filter=self.trigger())
+        query = ChangeQuery(filter=self.trigger(), page_size=chunks.TRIGGER_PAGE)
         for page in self.ctx.connector(self.source).read_changes(
             self.doc.entity(self.source), query
         ):
