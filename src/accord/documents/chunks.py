@@ -43,8 +43,8 @@ CHUNK = 1000
 """Documents per chunk: one Dataverse batch (its limit is 1000) per write-back step."""
 TRIGGER_PAGE = 2 * CHUNK
 """Triggered documents read a page at a time, at most two chunks a page: the memory a page
-takes to parse does not grow with the documents waiting (5,000 a page took +26 MB at peak),
-for one request more per 2,000."""
+takes to parse does not grow with the documents waiting (up to 5,000 a page otherwise), for
+one request more per 2,000 documents."""
 BUSY = "another worker is transferring it now"
 PARENTS_PER_READ = 200
 """Documents whose lines one filtered query reads (its URL stays well under the limits)."""
