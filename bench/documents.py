@@ -170,17 +170,23 @@ def documents_bench(orders: int, lines: int, log: Log, baseline: bool = True) ->
             handles = (sx["business-central"], sx["dataverse"])
             state = {"home": str(Path(folder) / "home"), "database_url": hub.db.url}
 
-            def measured(side: str, prefix: str) -> tuple[dict[str, Any], int]:
-                """One side in its own process; its figures and the requests it sent."""
+            def measured(side: str, prefix: str) -> tuple[dict[str, Any], dict[str, int]]:
+                """One side in its own process; its figures and the requests it sent to each
+                system (every HTTP request: sign-in, lookups and marks included; a
+                ``$batch`` is one)."""
                 log(side)
                 for handle in handles:
                     handle.faults.reset_stats()
                 ran = run_child("bench.documents_child", {**state, "side": side, "prefix": prefix})
-                return ran, sum(h.faults.stats()["total"] for h in handles)
+                systems = ("business_central", "dataverse")
+                return ran, {
+                    s: h.faults.stats()["total"] for s, h in zip(systems, handles, strict=True)
+                }
 
             none = {"done": orders, "seconds": float("nan"), "peak_rss_mb": None}
-            base, base_req = measured("baseline", "BASE") if baseline else (none, 0)
-            acc, acc_req = measured("accord", "ACCORD")
+            base, base_sent = measured("baseline", "BASE") if baseline else (none, {})
+            acc, acc_sent = measured("accord", "ACCORD")
+            base_req, acc_req = sum(base_sent.values()), sum(acc_sent.values())
             bc = sx["business-central"].store
             made = {o["id"] for o in bc.all("salesOrders") if o["externalDocumentNumber"]}
             written = sum(r["documentId"] in made for r in bc.all("salesOrderLines"))
@@ -198,6 +204,7 @@ def documents_bench(orders: int, lines: int, log: Log, baseline: bool = True) ->
         "baseline_documents_per_s": round(base_rate, 2),
         "ratio": round(accord_rate / base_rate, 3),
         "requests_per_document": round(acc_req / acc_n, 4),
+        "requests_by_system": acc_sent,
         "baseline_requests_per_document": round(base_req / base_n, 4),
         "min_requests_per_document": round(floor, 4),
         "requests_ratio": round(acc_req / acc_n / floor, 2),

@@ -5,7 +5,6 @@ its own): reads ``{"side", "home", "database_url", "prefix"}`` as JSON on stdin,
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ from accord.config.settings import Settings
 from accord.services import documents
 from accord.services.hub import Hub
 from bench.documents import baseline_intake
+from bench.procs import own_peak_rss_mb
 
 
 def main() -> int:
@@ -29,7 +29,7 @@ def main() -> int:
         seconds = time.perf_counter() - started
     finally:
         hub.close()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = own_peak_rss_mb()
     print(json.dumps({"done": done, "seconds": seconds, "peak_rss_mb": round(peak, 1)}))
     return 0
 

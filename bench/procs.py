@@ -24,6 +24,22 @@ from typing import Any
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def own_peak_rss_mb() -> float:
+    """Peak resident set size of this process's own memory, in MiB: ``VmHWM`` of its address
+    space. ``ru_maxrss`` is not that in a child process: Linux keeps across ``exec`` the peak of
+    the address space it replaced, and a child started by ``vfork`` (as ``subprocess`` does)
+    replaced its parent's, so it reports the parent's peak when that is higher."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 BC = "business-central"
 DV = "dataverse"
 

@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from accord.config.settings import Settings
 from accord.sandboxes import SandboxSet, run_sandboxes
 from accord.services import operations, setup
 from accord.services.hub import Hub
 from accord.state.couplings import record_id
+from accord.state.document_tables import DocumentLine
 from accord.testing.sandbox import settings_from_sandbox
 from tests.cli.helpers import Ran, accord
 from tests.conftest import fresh_postgres
@@ -123,6 +125,21 @@ class Intake:
         [order] = self.bc_orders(name)
         lines = [r for r in self.bc.all("salesOrderLines") if r["documentId"] == order["id"]]
         return sorted(lines, key=lambda r: r["sequence"])
+
+    def bc_line_ids(self, name: str) -> list[tuple[int, str]]:
+        """(sequence, id) of BC order ``name``'s lines."""
+        return [(r["sequence"], r["id"]) for r in self.bc_lines(name)]
+
+    def recorded_lines(self, order: str) -> list[tuple[int, str | None]]:
+        """(position, target id) of the lines recorded for Sales order ``order``."""
+        [coupling] = [c for c in self.world.couplings(MAPPING) if record_id(c, "crm") == order]
+        with self.world.hub.db.session() as session:
+            rows = session.scalars(
+                select(DocumentLine)
+                .where(DocumentLine.coupling_id == coupling.id)
+                .order_by(DocumentLine.position)
+            )
+            return [(r.position, r.target_id) for r in rows]
 
     def sales_order(self, order_id: str) -> dict[str, Any]:
         [row] = [o for o in self.dv.all("salesorders") if o["salesorderid"] == order_id]

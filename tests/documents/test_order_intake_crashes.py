@@ -154,21 +154,32 @@ def _nth(entity: str, count: int, unlock: bool = False) -> Callable[..., bool]:
     return when
 
 
-def test_a_chunk_killed_in_its_headers_is_completed_once(intake: Intake) -> None:
-    names = [f"SO-KILL-CHUNK-{n}" for n in range(3)]
-    orders = [intake.submit(name, lines_of(intake, 2)) for name in names]
+def test_a_chunk_killed_in_its_deep_inserts_is_completed_without_a_line_twice(
+    intake: Intake,
+) -> None:
+    names = [f"DI-KILL-{n}" for n in range(3)]
+    orders = [intake.submit(name, lines_of(intake, 3)) for name in names]
     with killed_after(
         intake, intake.bc, "insert_raw", _nth("salesOrders", 2), "orders", "create-in-erp", *names
     ):
         pass
-    # the batch ends once released: three BC orders made, none recorded, none with lines
-    eventually(lambda: all(len(intake.bc_orders(name)) == 1 for name in names))
+    # the batch ends once released: three BC orders, each with all its lines, none recorded
+    eventually(lambda: all(len(intake.bc_orders(n)) == 1 for n in names))
+    eventually(lambda: all(len(intake.bc_lines(n)) == 3 for n in names))
+    made = {name: intake.bc_line_ids(name) for name in names}
+    for order in orders:  # the intent and every line were recorded before the write
+        assert [p for p, target in intake.recorded_lines(order)] == [10_000, 20_000, 30_000]
+        assert all(target is None for _, target in intake.recorded_lines(order))
+
     ran = intake.cli("orders", "create-in-erp", *names)
     assert ran.code == 0, ran.output
     for name, order in zip(names, orders, strict=True):
         assert len(intake.bc_orders(name)) == 1
-        assert [r["quantity"] for r in intake.bc_lines(name)] == [1, 2]
+        assert intake.bc_line_ids(name) == made[name]  # found again by position, not rewritten
+        assert intake.recorded_lines(order) == made[name]
         assert intake.sales_order(order)["lastbackofficesubmit"], name
+        history = intake.cli("documents", "history", MAPPING, name).output
+        assert "found_again" in history
 
 
 def test_a_chunk_killed_while_unlocking_is_never_left_active(intake: Intake) -> None:

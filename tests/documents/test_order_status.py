@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from math import ceil
 from typing import Any
 
 from sqlalchemy import delete, select
 
+from accord.connectors.odata.connector import FIND_ANY_CHUNK
 from accord.state.document_tables import DocumentEvent
 from tests.documents.conftest import MAPPING, Intake
 from tests.sandboxes.business_central.test_custom_documents import act, set_quantities
@@ -174,8 +176,11 @@ def test_a_quiet_pass_reads_each_entity_once_for_all_orders(intake: Intake) -> N
             for route, n in routes.items()
             if "oauth2" not in route and "openid" not in route and not route.endswith("companies")
         )
-    # erp: orders, their operations page, posted shipments, posted invoices; crm: the orders
-    assert counted == {"erp": 4, "crm": 1}
+    # erp: orders, their operations page, posted shipments, posted invoices; crm: the orders;
+    # each a filtered query per FIND_ANY_CHUNK orders (the folder's tests share the orders)
+    queries = ceil(len(followed) / FIND_ANY_CHUNK)
+    assert 4 <= counted["erp"] <= 4 * queries, (counted, len(followed))
+    assert 1 <= counted["crm"] <= queries, (counted, len(followed))
 
 
 def test_an_order_asked_again_is_not_fulfilled_before_bc_ended_it(intake: Intake) -> None:

@@ -194,6 +194,8 @@ class WriteResult:
     not_found: bool = False
     conflict: bool = False
     """The etag was stale (BC 409, Dataverse 412)."""
+    lines: tuple[Record, ...] = ()
+    """The lines created with the record by a deep insert, as the system returned them."""
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,30 @@ class ActionRunner(Protocol):
     def run_action(self, entity: str, record_id: str, action: str) -> None:
         """Run ``action`` on record ``record_id`` of ``entity``; raise a clear error when the
         system refuses it (its message), transient or terminal as the error table says."""
+        ...
+
+
+@dataclass(frozen=True)
+class DeepInsert:
+    """A document to create with its lines in one request (``ref`` echoed in the result)."""
+
+    ref: str
+    values: Mapping[str, Value]
+    lines: Sequence[Mapping[str, Value]]
+
+
+@runtime_checkable
+class DeepInserter(Protocol):
+    """A connector whose system creates a document with its lines in one request, all or
+    nothing (Business Central's deep insert)."""
+
+    def deep_insert(
+        self, entity: str, lines: str, documents: Sequence[DeepInsert]
+    ) -> list[WriteResult]:
+        """Create each of ``documents`` in ``entity`` with its ``lines`` (the lines entity,
+        also the header's navigation to them), in batches; one result per document, in
+        order, with the created lines in :attr:`WriteResult.lines`. A refused document has
+        none of its lines written."""
         ...
 
 

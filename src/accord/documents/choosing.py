@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from accord.config.filters import Filter, all_of, matches
 from accord.connectors.base import Record
 from accord.documents import revisions
+from accord.documents.chunks import TRIGGER_PAGE
 from accord.documents.outcomes import Outcome
 from accord.documents.targets import TargetWork
 from accord.documents.watermarks import Window
@@ -63,4 +64,4 @@ class ChoosingWork(TargetWork):
     def triggered(self) -> Iterator[Record]:
         """Every source document meeting the trigger (changed since the watermark, when
         the trigger keeps one), a page at a time."""
-        yield from self.window.read(self.trigger())
+        yield from self.window.read(self.trigger(), page_size=TRIGGER_PAGE)

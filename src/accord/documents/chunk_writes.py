@@ -9,15 +9,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from accord.config.documents import DocumentMappingSpec
 from accord.connectors.base import Record, WriteOp
 from accord.documents import writeback
+from accord.documents.lines import record_planned, recorded
 from accord.documents.values import PlannedLine, Problem, Scope, roles
 from accord.mapping.values import same
 from accord.state.couplings import record_id
-from accord.state.document_tables import DocumentLine
 from accord.state.documents import add_event
 from accord.state.models import Coupling
 from accord.sync.context import SyncContext
@@ -40,17 +38,8 @@ def write_chunk_lines(
     spec = doc.lines
     assert spec is not None
     _, target = roles(doc)
-    with ctx.db.session() as session:
-        for coupling, planned in items:  # the intent: every line recorded before it is written
-            for line in planned:
-                session.add(
-                    DocumentLine(
-                        coupling_id=coupling.id,
-                        position=line.position,
-                        source_key=line.key,
-                        kind=line.kind,
-                    )
-                )
+    with ctx.db.session() as session:  # the intent: every line recorded before it is written
+        record_planned(session, [(coupling.id, planned) for coupling, planned in items])
     ops: list[WriteOp] = []
     wanted: dict[tuple[int, int], PlannedLine] = {}
     for coupling, planned in items:
@@ -65,10 +54,7 @@ def write_chunk_lines(
     written: dict[int, int] = defaultdict(int)
     with ctx.db.session() as session:
         ids = [coupling.id for coupling, _ in items]
-        rows = {
-            (r.coupling_id, r.position): r
-            for r in session.scalars(select(DocumentLine).where(DocumentLine.coupling_id.in_(ids)))
-        }
+        rows = recorded(session, ids)
         for op, result in zip(ops, results, strict=True):
             cid, position = (int(part) for part in op.ref.split(":"))
             line = wanted[(cid, position)]

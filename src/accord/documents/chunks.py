@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from accord.config.filters import matches, where
 from accord.connectors.base import ChangeQuery, ChangeTracking, Record, WriteOp
-from accord.documents import dependencies, lines
+from accord.documents import deep_insert, dependencies, lines
 from accord.documents.chunk_writes import mark_chunk, write_chunk_lines
 from accord.documents.outcomes import DocumentRun, Outcome
 from accord.documents.values import Problem
@@ -41,6 +41,10 @@ if TYPE_CHECKING:
 
 CHUNK = 1000
 """Documents per chunk: one Dataverse batch (its limit is 1000) per write-back step."""
+TRIGGER_PAGE = 2 * CHUNK
+"""Triggered documents read a page at a time, at most two chunks a page: the memory a page
+takes to parse does not grow with the documents waiting (up to 5,000 a page otherwise), for
+one request more per 2,000 documents."""
 BUSY = "another worker is transferring it now"
 PARENTS_PER_READ = 200
 """Documents whose lines one filtered query reads (its URL stays well under the limits)."""
@@ -177,8 +181,10 @@ class _Chunk:
         if not ready:
             return
         couplings = self.intend([r for r, _, _ in ready])
+        if deep_insert.applies(doc):  # the intent of every line, before the first write
+            deep_insert.record(run.ctx, [(couplings[r.id].id, planned) for r, _, planned in ready])
         made = self.create(ready, couplings)
-        if doc.lines:
+        if doc.lines and not deep_insert.applies(doc):
             made = self.write_lines(made, couplings)
         self.write_back(made, couplings)
 
@@ -237,7 +243,8 @@ class _Chunk:
         couplings: dict[str, Coupling],
     ) -> list[tuple[Record, list[Any]]]:
         """The headers: looked for by identity all at once; the ones found go on alone (the
-        engine adopts or holds them); the others created in one batch."""
+        engine adopts or holds them); the others created in batches (with their lines, by
+        deep insert, ``deep_insert.PART`` at a time)."""
         run = self.run_
         connector = run.ctx.connector(run.target)
         entity = run.doc.entity(run.target)
@@ -252,47 +259,73 @@ class _Chunk:
                 self.report(self.one(record))
             else:
                 todo.append((record, header, planned))
-        ops = [
-            WriteOp("create", str(n), {k: v for k, v in header.items() if v is not None})
-            for n, (_, header, _) in enumerate(todo)
-        ]
-        results = connector.write(entity, ops) if ops else []
+        if not deep_insert.applies(run.doc):
+            return self.made(todo, couplings)
         made: list[tuple[Record, list[Any]]] = []
-        refused: list[tuple[Record, str]] = []
+        for start in range(0, len(todo), deep_insert.PART):  # their answers carry the lines:
+            made += self.made(todo[start : start + deep_insert.PART], couplings)  # a part each
+        return made
+
+    def made(
+        self, todo: list[tuple[Record, dict[str, Any], list[Any]]], couplings: dict[str, Coupling]
+    ) -> list[tuple[Record, list[Any]]]:
+        """Create ``todo``'s headers (with their lines: deep insert), record them; the ones
+        made, the refused ones held, the others failed (resumed next run)."""
+        run = self.run_
+        connector = run.ctx.connector(run.target)
+        entity = run.doc.entity(run.target)
+        deep = deep_insert.applies(run.doc)
+        if deep:  # each header with its lines, all or nothing
+            items = [(couplings[r.id].id, header, planned) for r, header, planned in todo]
+            results = deep_insert.send(run.ctx, run.doc, items)
+        else:
+            ops = [
+                WriteOp("create", str(n), {k: v for k, v in header.items() if v is not None})
+                for n, (_, header, _) in enumerate(todo)
+            ]
+            results = connector.write(entity, ops) if ops else []
+        made: list[tuple[Record, list[Any]]] = []
+        refused: list[tuple[Record, list[Problem]]] = []
         failed: list[tuple[Record, str]] = []
-        to = "lines" if run.doc.lines else "writing_back"
+        to = "lines" if run.doc.lines and not deep else "writing_back"
         with run.ctx.db.session() as session:
             rows = _rows(session, [couplings[r.id].id for r, _, _ in todo])
             for (record, _, planned), result in zip(todo, results, strict=True):
+                cid = couplings[record.id].id
                 if not result.ok or result.id is None:
                     error = f"{run.target} refused the {entity}: {result.error}"
-                    (failed if result.retryable else refused).append((record, error))
+                    if result.retryable:
+                        failed.append((record, error))
+                    elif deep:
+                        refused.append((record, deep_insert.problems(run.doc, planned, result)))
+                    else:
+                        refused.append((record, [Problem(None, "header", error)]))
                     continue
-                row = rows[couplings[record.id].id]
+                detail = {"id": result.id, "lines": len(planned)} if deep else {"id": result.id}
                 state.add_event(
                     session,
                     run.mapping_id,
-                    row.id,
+                    cid,
                     "created",
                     role=run.target,
-                    detail={"id": result.id},
+                    detail=detail,
                     job_id=run.job_id,
                 )
-                link_of(row, run.target).record_id = result.id
+                link_of(rows[cid], run.target).record_id = result.id
                 couplings[record.id].links[run.target].record_id = result.id
-                self.step(session, row, to)
+                self.step(session, rows[cid], to, {"lines": len(planned)} if deep else None)
                 couplings[record.id].state = to
                 made.append((record, planned))
-        self.fail(failed)
-        for record, message in refused:  # state 'creating': the next run looks again
-            self.report(
-                run.hold(
-                    record,
-                    couplings[record.id],
-                    _identity(run, record),
-                    [Problem(None, "header", message)],
+            if deep:
+                done = {r.id: res for (r, _, _), res in zip(todo, results, strict=True)}
+                deep_insert.confirm(
+                    session,
+                    run.doc,
+                    [(couplings[r.id].id, planned, done[r.id].lines) for r, planned in made],
                 )
-            )
+        self.fail(failed)
+        for record, problems in refused:  # state 'creating', nothing written: looked for again
+            self.report(run.hold(record, couplings[record.id], _identity(run, record), problems))
         return made
 
     def write_lines(

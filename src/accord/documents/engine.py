@@ -24,7 +24,7 @@ from collections.abc import Collection, Sequence
 
 from accord.config.documents import DocumentMappingSpec
 from accord.connectors.base import Record
-from accord.documents import actions, chunks, lines, revisions, writeback
+from accord.documents import actions, chunks, deep_insert, lines, revisions, writeback
 from accord.documents.choosing import ChoosingWork
 from accord.documents.outcomes import DocumentRun, Outcome, document_spec, is_automatic
 from accord.documents.targets import Refused
@@ -146,11 +146,14 @@ class _Run(ChoosingWork):
             coupling = self.intend(record, identity, asked)
         if coupling.state == "creating":
             try:
-                made, fresh = self.header(coupling, identity, header)
+                made, fresh = self.header(coupling, identity, header, planned)
+            except deep_insert.RefusedLines as exc:
+                return self.hold(record, coupling, identity, exc.problems)
             except Refused as exc:
                 return self.hold(record, coupling, identity, [Problem(None, "header", str(exc))])
             coupling.links[self.target].record_id = made
-            self.step(coupling, "lines" if self.doc.lines else "writing_back", made)
+            whole = fresh and deep_insert.applies(self.doc)  # made with all its lines
+            self.step(coupling, "lines" if self.doc.lines and not whole else "writing_back", made)
         if coupling.state == "lines":
             target_id = record_id(coupling, self.target)
             assert target_id is not None
@@ -240,11 +243,11 @@ def run_documents(
     doc = document_spec(ctx, name)
     if not doc.enabled:
         raise ConfigError(f"document mapping {name} is disabled")
-    if doc.mode != "transfer" or doc.writes != "header_then_lines":
+    if doc.mode != "transfer":
         raise ConfigError(
-            f"document mapping {name}: this engine runs mode transfer with writes "
-            "header_then_lines (sync mode and deep insert are not built yet)"
+            f"document mapping {name}: this engine runs mode transfer (sync is not built yet)"
         )
+    deep_insert.check(ctx, doc)
     run = _Run(ctx, doc)
     run.held = held
     take_all = is_automatic(doc, run.settings) if automatic is None else automatic

@@ -7,6 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from accord.config.documents import DocumentMappingSpec
 from accord.config.filters import where
 from accord.connectors.base import ChangeQuery, Record, WriteOp
@@ -44,6 +47,31 @@ def recorded_positions(ctx: SyncContext, coupling_id: int) -> dict[str, int]:
         return {r.source_key: r.position for r in rows if r.kind != "comment"}
 
 
+def recorded(session: Session, ids: Sequence[int]) -> dict[tuple[int, int], DocumentLine]:
+    """The recorded lines of couplings ``ids`` by (coupling id, position), one query."""
+    query = select(DocumentLine).where(DocumentLine.coupling_id.in_(ids))
+    return {(r.coupling_id, r.position): r for r in session.scalars(query)} if ids else {}
+
+
+def record_planned(
+    session: Session, items: Sequence[tuple[int, Sequence[PlannedLine]]]
+) -> dict[tuple[int, int], DocumentLine]:
+    """Record the planned lines of each (coupling id, lines) before they are written (a line
+    already recorded at its position keeps its row and target id); every recorded line of
+    those couplings by (coupling id, position)."""
+    rows = recorded(session, [cid for cid, _ in items])
+    for cid, planned in items:
+        for line in planned:
+            row = rows.get((cid, line.position))
+            if row is None:
+                row = DocumentLine(coupling_id=cid, position=line.position, source_key=line.key)
+                session.add(row)
+                rows[(cid, line.position)] = row
+            row.source_key, row.kind = line.key, line.kind
+    session.flush()
+    return rows
+
+
 def _differs(values: Mapping[str, Any], record: Record) -> bool:
     return any(
         name in record.values and not same(value, record.values[name])
@@ -76,19 +104,12 @@ def write_lines(
         else {}
     )
     wanted = {p.position: p for p in planned}
-    with ctx.db.session() as session:
-        rows = {r.position: r for r in planned_lines(session, coupling_id)}
-        for line in planned:  # the intent: every line is recorded before it is written
-            row = rows.get(line.position)
-            if row is None:
-                row = DocumentLine(
-                    coupling_id=coupling_id, position=line.position, source_key=line.key
-                )
-                session.add(row)
-                rows[line.position] = row
-            row.source_key, row.kind = line.key, line.kind
-        session.flush()
-        recorded = {p: (r.source_key, r.target_id, r.content_hash, r.kind) for p, r in rows.items()}
+    with ctx.db.session() as session:  # the intent: every line recorded before it is written
+        recorded_rows = record_planned(session, [(coupling_id, planned)])
+        recorded = {
+            p: (r.source_key, r.target_id, r.content_hash, r.kind)
+            for (_, p), r in recorded_rows.items()
+        }
     ops: list[WriteOp] = []
     problems: list[Problem] = []
     adopted: dict[int, str] = {}

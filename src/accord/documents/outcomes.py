@@ -14,7 +14,7 @@ from accord.state import documents as state
 from accord.sync.context import SyncContext
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """What became of one source document in a run."""
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from accord.config.documents import DocumentMappingSpec
 from accord.connectors.base import Record, WriteOp
-from accord.documents import dependencies, lines
+from accord.documents import deep_insert, dependencies, lines
 from accord.documents.steps import StepWork
 from accord.documents.values import Lookups, Problem, Scope, field_values, plan_lines
 from accord.errors import AccordError
@@ -84,7 +84,9 @@ class TargetWork(StepWork):
             problem = f"{len(str(value))} characters; {where} keeps {limit}: shorten it"
         return [Problem(None, self.identity_source, problem)] if problem else []
 
-    def header(self, coupling: Coupling, identity: str, values: dict[str, Any]) -> tuple[str, bool]:
+    def header(
+        self, coupling: Coupling, identity: str, values: dict[str, Any], planned: list[Any]
+    ) -> tuple[str, bool]:
         """The target's header id: found again by its identity field (False), else created
         (True)."""
         connector = self.ctx.connector(self.target)
@@ -106,6 +108,8 @@ class TargetWork(StepWork):
                 )
             self.event(coupling, "found_again", self.target, detail={"id": found[0].id})
             return found[0].id, False
+        if deep_insert.applies(self.doc):
+            return deep_insert.create_one(self, coupling, values, planned), True
         given = {k: v for k, v in values.items() if v is not None}  # blank: the default
         [result] = connector.write(entity, [WriteOp("create", "header", given)])
         if not result.ok or result.id is None:

@@ -45,7 +45,7 @@ class Window:
         self.mark: datetime | None = None
         self.complete = False
 
-    def read(self, condition: Filter | None) -> Iterator[Record]:
+    def read(self, condition: Filter | None, page_size: int | None = None) -> Iterator[Record]:
         """The triggered source documents (changed since the mark, with the watermark),
         a page at a time; then the waiting ones."""
         since = None
@@ -56,7 +56,8 @@ class Window:
         self.start = utcnow()
         connector = self.ctx.connector(self.role)
         entity = self.doc.entity(self.role)
-        feed = connector.read_changes(entity, ChangeQuery(since=since, filter=condition))
+        query = ChangeQuery(since=since, filter=condition, page_size=page_size)
+        feed = connector.read_changes(entity, query)
         seen: set[str] = set()
         newest: datetime | None = None
         for page in feed:

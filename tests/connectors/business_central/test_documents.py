@@ -11,7 +11,14 @@ from typing import Any
 import pytest
 
 from accord.config.filters import where
-from accord.connectors.base import ChangeQuery, FieldType, Record, WriteOp
+from accord.connectors.base import (
+    ChangeQuery,
+    DeepInsert,
+    DeepInserter,
+    FieldType,
+    Record,
+    WriteOp,
+)
 from accord.connectors.business_central.documents import ACTIONS, DOCUMENT_ENTITIES
 from accord.connectors.registry import build_connector
 from accord.testing.sandbox import settings_from_sandbox
@@ -108,3 +115,50 @@ def test_order_header_and_lines_round_trip(sandbox: Any) -> None:
             ],
         )
         assert not too_long[0].ok and "101" in str(too_long[0].error)
+
+
+def test_deep_insert_makes_documents_with_their_lines_in_one_batch(sandbox: Any) -> None:
+    customer = next(c for c in sandbox.store.all("customers") if c["blocked"] == " ")
+    items = [i for i in sandbox.store.all("items") if not i["blocked"]][:2]
+    head = {"customerNumber": customer["number"]}
+    documents = [
+        DeepInsert(
+            "a",
+            {**head, "externalDocumentNumber": "SO-DEEP-A"},
+            [
+                {"sequence": 10000, "lineObjectNumber": items[0]["number"], "quantity": 2},
+                {"sequence": 10001, "lineType": "Comment", "description": "more text"},
+                {"sequence": 20000, "lineObjectNumber": items[1]["number"], "quantity": 1},
+            ],
+        ),
+        DeepInsert(
+            "b",
+            {**head, "externalDocumentNumber": "SO-DEEP-B"},
+            [
+                {"sequence": 10000, "lineObjectNumber": items[0]["number"], "quantity": 1},
+                {"sequence": 20000, "lineObjectNumber": "NO-SUCH-ITEM", "quantity": 1},
+            ],
+        ),
+    ]
+    sandbox.faults.reset_stats()
+    with closing(build_connector(settings_from_sandbox(sandbox))) as connector:
+        assert isinstance(connector, DeepInserter)
+        made, refused = connector.deep_insert("salesOrders", "salesOrderLines", documents)
+    routes = sandbox.faults.stats()["by_route"]
+    assert [
+        n for route, n in routes.items() if "api/v2.0/" in route and "companies" not in route
+    ] == [1]  # one $batch
+    assert made.ok and made.ref == "a" and made.id
+    stored = sorted(
+        (r for r in sandbox.store.all("salesOrderLines") if r["documentId"] == made.id),
+        key=lambda r: r["sequence"],
+    )
+    assert [(r.id, r.values["sequence"]) for r in made.lines] == [
+        (r["id"], r["sequence"]) for r in stored
+    ]
+    assert [r.values["lineType"] for r in made.lines] == ["Item", "Comment", "Item"]
+    # the other: refused whole (its first line was fine), its error naming the item
+    assert not refused.ok and refused.ref == "b" and not refused.lines
+    assert "NO-SUCH-ITEM" in str(refused.error)
+    names = [o["externalDocumentNumber"] for o in sandbox.store.all("salesOrders")]
+    assert "SO-DEEP-A" in names and "SO-DEEP-B" not in names

@@ -363,3 +363,32 @@ def test_totals_count_every_line(bc: SandboxHandle, bc_http: httpx.Client) -> No
     assert Decimal(str(head["totalAmountExcludingTax"])) == 10
     lines = lines_of(bc_http, bc, "salesOrders", head["id"])
     assert [line["sequence"] for line in lines] == [10000, 20000, 30000, 40000]
+
+
+def test_a_deep_insert_with_expand_returns_the_lines_it_made(
+    bc: SandboxHandle, bc_http: httpx.Client
+) -> None:
+    first, second = items(bc, 2)
+    body = {
+        "customerNumber": customer(bc, taxable=False)["number"],
+        "externalDocumentNumber": "ORD-DEEP-EXPAND",
+        "salesOrderLines": [
+            {"sequence": 20000, "lineObjectNumber": second["number"], "quantity": 1},
+            {"sequence": 10000, "lineObjectNumber": first["number"], "quantity": 2},
+        ],
+    }
+    resp = bc_http.post(url(bc, "salesOrders?$expand=salesOrderLines"), json=body)
+    assert resp.status_code == 201, resp.text
+    made = resp.json()
+    stored = lines_of(bc_http, bc, "salesOrders", made["id"])
+    assert [(r["id"], r["sequence"]) for r in made["salesOrderLines"]] == [
+        (r["id"], r["sequence"]) for r in stored
+    ]
+    assert [r["sequence"] for r in stored] == [10000, 20000]
+    assert Decimal(str(made["totalAmountExcludingTax"])) == sum(
+        Decimal(str(r["amountExcludingTax"])) for r in stored
+    )
+    plain = bc_http.post(url(bc, "salesOrders"), json={**body, "externalDocumentNumber": "X2"})
+    assert plain.status_code == 201 and "salesOrderLines" not in plain.json()
+    wrong = bc_http.post(url(bc, "salesOrders?$expand=customer"), json=body)
+    assert wrong.status_code == 400 and "customer" in wrong.json()["error"]["message"]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from pydantic import model_validator
@@ -12,6 +13,7 @@ from accord.connectors.base import (
     ChangeFeed,
     ChangeQuery,
     ChangeTracking,
+    DeepInsert,
     EntityInfo,
     WriteOp,
     WriteResult,
@@ -164,9 +166,6 @@ class BusinessCentralConnector(BusinessCentralSubscriptions, ODataConnector):
     def write(self, entity: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
         info = self.entity(entity)
         collection = self.entity_path(info)
-        batch_url = (
-            "$batch" if info.api_group is None else f"{self.api_root(info.api_group)}/$batch"
-        )
         read_only = frozenset(n for n, f in info.fields.items() if f.read_only)
 
         def request(index: int, op: WriteOp) -> json_batch.BatchRequest:
@@ -183,6 +182,51 @@ class BusinessCentralConnector(BusinessCentralSubscriptions, ODataConnector):
                 )
             return json_batch.BatchRequest(rid, "DELETE", url, headers)
 
+        return self._batched(info, ops, request, lambda op, answer: self._result(info, op, answer))
+
+    def deep_insert(
+        self, entity: str, lines: str, documents: Sequence[DeepInsert]
+    ) -> list[WriteResult]:
+        """``POST <entity>?$expand=<lines>`` with the lines inline, in ``$batch``es (one
+        operation per document): BC creates the header and all its lines or nothing, and
+        returns the lines it made."""
+        info, line_info = self.entity(entity), self.entity(lines)
+        url = f"{self.entity_path(info)}?$expand={lines}"
+        read_only = frozenset(n for n, f in info.fields.items() if f.read_only)
+        line_read_only = frozenset(n for n, f in line_info.fields.items() if f.read_only)
+        ops = [WriteOp("create", d.ref, d.values) for d in documents]
+
+        def request(index: int, op: WriteOp) -> json_batch.BatchRequest:
+            body = bc_values(info, writable(op.values, read_only))
+            body[lines] = [
+                bc_values(line_info, writable(values, line_read_only))
+                for values in documents[index].lines
+            ]
+            return json_batch.BatchRequest(str(index), "POST", url, body=body)
+
+        def result(op: WriteOp, answer: json_batch.BatchResponse) -> WriteResult:
+            made = self._result(info, op, answer)
+            rows = answer.body.get(lines) if isinstance(answer.body, dict) else None
+            if not made.ok or not isinstance(rows, list):
+                return made
+            found = tuple(self.to_record(line_info, row) for row in rows)
+            return dataclasses.replace(made, lines=found)
+
+        return self._batched(info, ops, request, result)
+
+    def _batched(
+        self,
+        info: EntityInfo,
+        ops: Sequence[WriteOp],
+        request: Callable[[int, WriteOp], json_batch.BatchRequest],
+        result: Callable[[WriteOp, json_batch.BatchResponse], WriteResult],
+    ) -> list[WriteResult]:
+        """``ops`` sent as ``request`` makes them, in ``$batch``es, retried as the policy
+        says; one ``result`` per op, in order."""
+        batch_url = (
+            "$batch" if info.api_group is None else f"{self.api_root(info.api_group)}/$batch"
+        )
+
         def send(pending: Indexed) -> tuple[dict[int, WriteResult], str | None]:
             response = self.client.post_batch([request(i, op) for i, op in pending], batch_url)
             failed = batch_call_failed(self.http, response, pending)
@@ -195,7 +239,7 @@ class BusinessCentralConnector(BusinessCentralSubscriptions, ODataConnector):
                 answer = answers.get(str(index))
                 if answer is None:
                     continue
-                results[index] = self._result(info, op, answer)
+                results[index] = result(op, answer)
                 retry_after = answer.headers.get("retry-after") or retry_after
             return results, retry_after
 

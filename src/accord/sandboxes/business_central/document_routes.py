@@ -179,15 +179,29 @@ class BcDocuments(LineRules):
         lines = body.pop(kind.lines, None) if isinstance(body, dict) else None
         if lines is not None and not isinstance(lines, list):
             raise ODataError(400, "BadRequest", f"'{kind.lines}' must be a list of lines.")
+        wanted = req.query.get("$expand")
+        if wanted and wanted != kind.lines:
+            raise ODataError(
+                400,
+                "BadRequest",
+                f"Could not find a property named '{wanted}' on type "
+                f"'Microsoft.NAV.{spec.type_name}'.",
+            )
         values = coerce_body(spec, body, self.res.options, creating=True)
-        with self.store.transaction():
+        with self.store.transaction():  # a deep insert: all its lines or no document
             header = self.new_header(company, kind, values)
+            made = []
             for number, line in enumerate(lines or []):
                 if not isinstance(line, dict):
                     raise ODataError(400, "BadRequest", f"Line {number + 1} is not an object.")
-                self.add_line(company, kind, header, line)
-            header = self.totals(company, kind, header["id"])
-        return self.reply(req, company, spec, header, 201)
+                made.append(self.add_line(company, kind, header, line))
+            header = self.totals(company, kind, header["id"])  # once, for all the lines
+        resp = self.reply(req, company, spec, header, 201)
+        if wanted:  # the lines made, in their order, as a GET with $expand shows them
+            rows = sorted(made, key=lambda row: row["sequence"])
+            lines_spec = self.store.specs[kind.lines]
+            resp.body[kind.lines] = [entity_json(row, lines_spec) for row in rows]
+        return resp
 
     def new_header(self, company: str, kind: DocumentKind, values: Row) -> Row:
         """Insert an unposted document for its customer (numbered, dated today)."""
