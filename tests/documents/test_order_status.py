@@ -75,9 +75,14 @@ def test_a_release_in_bc_is_one_post_on_the_sales_order(intake: Intake) -> None:
     sales = intake.sales_order(order)
     assert (sales["statecode"], sales["statuscode"]) == (1, 3)  # still Submitted
     history = intake.cli("documents", "history", MAPPING, "SO-ST-REL", "--json")
-    names = [e["name"] for e in json.loads(history.stdout)["documents"][0]["events"]]
+    events = json.loads(history.stdout)["documents"][0]["events"]
+    names = [e["name"] for e in events]
     assert names.count("posted:released") == 1
-    assert names.count("status:erp") == 1  # the BC order's number and status, recorded once
+    # the BC order's number and status as it was made; unchanged since (v2.0 shows a
+    # released order Open), so no status pass recorded them again
+    [created] = [e for e in events if e["name"] == "created" and e["role"] == "erp"]
+    assert created["detail"]["values"]["number"] == bc_order["number"]
+    assert names.count("status:erp") == 0
 
 
 def test_partial_shipments_and_the_invoice_post_once_then_the_order_is_fulfilled(
@@ -198,3 +203,33 @@ def test_an_order_asked_again_is_not_fulfilled_before_bc_ended_it(intake: Intake
     assert runs[0] == ("transfer", "already") and runs[1][0] == "status"
     sales = intake.sales_order(order)
     assert (sales["statecode"], sales["statuscode"]) == (1, 3)  # still Submitted
+
+
+def test_an_order_bc_ended_before_its_first_status_pass_is_still_followed(
+    intake: Intake,
+) -> None:
+    """BC ships and invoices an order (deleting it) before any status pass recorded its
+    number: the number it was created with still finds its shipment and invoice."""
+    order, bc_order = transferred(intake, "SO-ST-QUICK", Decimal(2))
+    with intake.world.hub.db.session() as session:  # as if no status pass had run yet
+        session.execute(
+            delete(DocumentEvent).where(
+                DocumentEvent.name.like("status:%") | DocumentEvent.name.like("posted:%")
+            )
+        )
+    operate(intake, bc_order["id"], "release")
+    operate(intake, bc_order["id"], "ship")
+    operate(intake, bc_order["id"], "invoice")
+    assert intake.bc_orders("SO-ST-QUICK") == []  # fully invoiced: BC deleted it
+    bc = intake.world.bc
+    [shipment] = [
+        s for s in bc.store.all("salesShipments") if s["orderNumber"] == bc_order["number"]
+    ]
+    [invoice] = [i for i in bc.store.all("salesInvoices") if i["orderNumber"] == bc_order["number"]]
+    [done] = status(intake, "SO-ST-QUICK")["documents"]
+    assert done["status"] == "finished", done
+    texts = posts(intake, order)
+    assert f"A shipment has been created for the order ({shipment['number']})." in texts
+    assert f"An invoice has been created for the order ({invoice['number']})." in texts
+    sales = intake.sales_order(order)
+    assert (sales["statecode"], sales["statuscode"]) == (4, 100003)  # Invoiced

@@ -27,7 +27,7 @@ from accord.config.filters import matches, where
 from accord.connectors.base import ChangeQuery, ChangeTracking, Record, WriteOp
 from accord.documents import deep_insert, dependencies, lines
 from accord.documents.chunk_writes import mark_chunk, write_chunk_lines
-from accord.documents.outcomes import DocumentRun, Outcome
+from accord.documents.outcomes import DocumentRun, Outcome, created_detail
 from accord.documents.values import Problem
 from accord.errors import AccordError
 from accord.state import documents as state
@@ -301,7 +301,8 @@ class _Chunk:
                     else:
                         refused.append((record, [Problem(None, "header", error)]))
                     continue
-                detail = {"id": result.id, "lines": len(planned)} if deep else {"id": result.id}
+                more = {"lines": len(planned)} if deep else {}
+                detail = created_detail(run.doc, run.target, result.id, result.record, **more)
                 state.add_event(
                     session,
                     run.mapping_id,

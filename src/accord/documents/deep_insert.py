@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from accord.config.documents import DocumentMappingSpec
 from accord.connectors.base import DeepInsert, DeepInserter, Record, WriteResult
 from accord.documents.lines import record_planned, recorded
+from accord.documents.outcomes import created_detail
 from accord.documents.values import PlannedLine, Problem, roles
 from accord.errors import AccordError, ConfigError
 from accord.state import documents as state
@@ -169,7 +170,9 @@ def create_one(
             coupling.id,
             "created",
             role=run.target,
-            detail={"id": result.id, "lines": len(planned)},
+            detail=created_detail(
+                run.doc, run.target, result.id, result.record, lines=len(planned)
+            ),
             job_id=run.job_id,
         )
     return result.id

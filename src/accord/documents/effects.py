@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from accord.config.documents import DocumentMappingSpec, RelatedSpec, TimelineSpec
 from accord.connectors.base import Record, Reference, WriteOp
-from accord.documents.outcomes import MappingWork
+from accord.documents.outcomes import MappingWork, plain
 from accord.documents.values import Scope, roles
 from accord.errors import AccordError, ConfigError
 from accord.state import documents as state
@@ -107,10 +107,6 @@ def raise_event(
 def copied(names: Sequence[str], *sources: Mapping[str, Any]) -> dict[str, Any]:
     """The fields ``names`` an event carries: each from the first of ``sources`` having it."""
     return {n: next((s[n] for s in sources if n in s), None) for n in names}
-
-
-def plain(value: Any) -> Any:
-    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
 
 
 class Effects(MappingWork):

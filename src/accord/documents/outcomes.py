@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accord.config.documents import DocumentMappingSpec
+from accord.connectors.base import Record
 from accord.documents.values import Scope, roles
 from accord.errors import ConfigError
 from accord.state import documents as state
@@ -99,3 +100,22 @@ class MappingWork:
             self.mapping_id = state.mapping_row_id(session, ctx.config.name, doc.name)
         self.settings = settings_for(ctx, doc, self.mapping_id)
         self.job_id: str | None = None
+
+
+def plain(value: Any) -> Any:
+    """A value as a JSON document keeps it (dates, decimals and the like as text)."""
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+
+
+def created_detail(
+    doc: DocumentMappingSpec, role: str, made_id: str, record: Record | None, **more: Any
+) -> dict[str, Any]:
+    """The ``created`` event's detail: the new id and the fields the status pass records
+    (``events.record``) as the target answered them, so a document the target removes
+    before its first status pass (an order shipped and invoiced at once) is still known by
+    them (its number finds its posted documents)."""
+    names = doc.events.record.get(role, [])
+    detail: dict[str, Any] = {"id": made_id, **more}
+    if names and record is not None:
+        detail["values"] = {n: plain(record.values.get(n)) for n in names}
+    return detail

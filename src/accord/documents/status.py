@@ -35,10 +35,9 @@ from accord.documents.effects import (
     Followed,
     RelatedKey,
     pass_direction,
-    plain,
     related_key,
 )
-from accord.documents.outcomes import DocumentRun, Outcome, document_spec
+from accord.documents.outcomes import DocumentRun, Outcome, document_spec, plain
 from accord.errors import AccordError
 from accord.mapping.values import same
 from accord.state import documents as state
@@ -117,6 +116,8 @@ class _Pass(Effects):
             names = self.doc.events.record.get(role, [])
             with self.ctx.db.session() as session:
                 last = state.last_event(session, d.coupling.id, f"status:{role}")
+                if last is None:  # not followed yet: the values it was made with
+                    last = state.last_event(session, d.coupling.id, "created", role=role)
                 before = dict(last.detail.get("values") or {}) if last else {}
                 if header is None:
                     d.known[role] = before

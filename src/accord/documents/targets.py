@@ -10,6 +10,7 @@ from typing import Any
 from accord.config.documents import DocumentMappingSpec
 from accord.connectors.base import Record, WriteOp
 from accord.documents import deep_insert, dependencies, lines
+from accord.documents.outcomes import created_detail
 from accord.documents.steps import StepWork
 from accord.documents.values import Lookups, Problem, Scope, field_values, plan_lines
 from accord.errors import AccordError
@@ -115,5 +116,6 @@ class TargetWork(StepWork):
         if not result.ok or result.id is None:
             error = AccordError if result.retryable else Refused
             raise error(f"{self.target} refused the {entity}: {result.error}")
-        self.event(coupling, "created", self.target, detail={"id": result.id})
+        detail = created_detail(self.doc, self.target, result.id, result.record)
+        self.event(coupling, "created", self.target, detail=detail)
         return result.id, True

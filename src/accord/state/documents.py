@@ -184,13 +184,16 @@ def add_event(
     return True
 
 
-def last_event(session: Session, coupling_id: int, name: str) -> DocumentEvent | None:
-    return session.scalar(
-        select(DocumentEvent)
-        .where(DocumentEvent.coupling_id == coupling_id, DocumentEvent.name == name)
-        .order_by(DocumentEvent.id.desc())
-        .limit(1)
+def last_event(
+    session: Session, coupling_id: int, name: str, role: str | None = None
+) -> DocumentEvent | None:
+    """A document's newest event called ``name`` (about ``role``, when given)."""
+    stmt = select(DocumentEvent).where(
+        DocumentEvent.coupling_id == coupling_id, DocumentEvent.name == name
     )
+    if role is not None:
+        stmt = stmt.where(DocumentEvent.role == role)
+    return session.scalar(stmt.order_by(DocumentEvent.id.desc()).limit(1))
 
 
 def history(
