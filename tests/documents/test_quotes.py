@@ -288,36 +288,6 @@ def test_killed_after_make_order_the_rerun_couples_the_order_it_made(
     assert quote_coupling.state == "coupled" and not quote_coupling.skipped  # ended, not deleted
 
 
-def test_a_won_quote_whose_order_intake_took_first_is_held_until_its_bc_quote_goes(
-    intake: Intake, dv_http: httpx.Client
-) -> None:
-    quote = make_quote(intake, dv_http, "QU-FIRST", "2027-01-31", 1)
-    assert take(intake, "QU-FIRST")[0]["status"] == "created"
-    [bc_quote] = bc_quotes(intake, "QU-FIRST")
-    order = ok(dv_http.post("ConvertQuoteToSalesOrder", json={"QuoteId": quote}))
-    ok(dv_http.patch(f"salesorders({order['salesorderid']})", json={"statecode": 1}))
-    assert intake.cli("orders", "create-in-erp", "QU-FIRST").code == 0  # intake went first
-    [bc_order] = intake.bc_orders("QU-FIRST")
-    ran = intake.cli("quotes", "create-in-erp", "QU-FIRST", "--json")
-    assert ran.code == 1, ran.output
-    [doc] = json.loads(ran.stdout)["runs"][0]["documents"]
-    assert doc["status"] == "held" and bc_order["id"] in doc["messages"][0]
-    assert f"delete salesQuotes {bc_quote['id']}" in doc["messages"][0]
-    assert intake.bc_orders("QU-FIRST") == [bc_order]  # makeOrder never ran
-
-    intake.bc.delete_raw("salesQuotes", bc_quote["id"])  # a BC user removes the quote
-    retried = intake.cli("retry", "--json")  # other held documents may stay held
-    [converted] = [
-        d
-        for run in json.loads(retried.stdout)["runs"]
-        for d in run["documents"]
-        if d["identity"] == "QU-FIRST"
-    ]
-    assert (converted["status"], converted["target_id"]) == ("converted", bc_order["id"])
-    assert take(intake, "QU-FIRST")[0]["status"] == "already"
-    assert intake.bc_orders("QU-FIRST") == [bc_order]
-
-
 def test_active_quotes_are_taken_by_automatic_runs_only_when_set(
     intake: Intake, dv_http: httpx.Client
 ) -> None:

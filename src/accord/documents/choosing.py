@@ -55,6 +55,13 @@ class ChoosingWork(TargetWork):
                 chosen.setdefault(record.id, record)
         return list(chosen.values()), skipped
 
+    def by_ids(self, ids: Sequence[str]) -> list[Record]:
+        """The source documents ``ids``, read by id."""
+        connector, entity = self.ctx.connector(self.source), self.doc.entity(self.source)
+        return [
+            r for at in range(0, len(ids), 200) for r in connector.get(entity, ids[at : at + 200])
+        ]
+
     def preference(self, record: Record) -> tuple[bool, int]:
         """Of source documents sharing an identity (a quote's revisions), the one taken on
         demand: a triggered one, then the newest revision."""

@@ -26,6 +26,7 @@ from accord.config.documents import DocumentMappingSpec
 from accord.connectors.base import Record
 from accord.documents import actions, chunks, deep_insert, lines, revisions, writeback
 from accord.documents.choosing import ChoosingWork
+from accord.documents.makers import makers_first
 from accord.documents.outcomes import DocumentRun, Outcome, document_spec, is_automatic
 from accord.documents.targets import Refused
 from accord.documents.values import Problem, Scope
@@ -235,11 +236,13 @@ def run_documents(
     *,
     automatic: bool | None = None,
     held: bool = False,
+    only: Sequence[str] = (),
 ) -> DocumentRun:
     """One run of document mapping ``name``: resume stopped transfers, then take the
     documents named by ``identities`` (on demand), or every triggered one when the trigger
     is automatic (``automatic`` overrides the mapping's setting). ``held``: retry held
-    documents too."""
+    documents too. ``only``: take just these source documents, by id (already transferred:
+    :mod:`~accord.documents.makers`)."""
     doc = document_spec(ctx, name)
     if not doc.enabled:
         raise ConfigError(f"document mapping {name} is disabled")
@@ -252,7 +255,15 @@ def run_documents(
     run.held = held
     take_all = is_automatic(doc, run.settings) if automatic is None else automatic
     streamed = take_all and not identities  # read a page at a time, taken chunk by chunk
+    if only:
+        take_all = streamed = False
+        identities = ()
     records, skipped = run.candidates(identities, take_all and not streamed, held)
+    if only:
+        records = run.by_ids(only)
+    elif identities:  # a won quote makes its submitted order before intake would
+        for maker, ids in makers_first(ctx, doc, records):
+            run_documents(ctx, maker, only=ids)
     pages = chunks.parts(run.triggered()) if streamed else iter(())
     first = next(pages, [])
     if not records and not skipped and not first:
