@@ -97,7 +97,10 @@ class _Run(ChoosingWork):
                 ],
             )
         if coupling.state == "coupled":
-            if triggered and self.marks:  # its mark is gone (submitted again): mark it again
+            if triggered and self.marks:  # submitted again: its lines, then its mark again
+                problems = self.lines_again(record, coupling)
+                if problems:
+                    return self.hold(record, coupling, identity, problems)
                 self.step(coupling, "writing_back")
                 return self.finish(record, coupling, identity, "already", {self.source})
             outcome = Outcome(record.id, identity, "already", record_id(coupling, self.target))
@@ -105,6 +108,19 @@ class _Run(ChoosingWork):
         if coupling.state == "writing_back":
             return self.finish(record, coupling, identity, "completed")
         return None
+
+    def lines_again(self, record: Record, coupling: Coupling) -> list[Problem]:
+        """A transferred document submitted again (reopened and changed at its source, as
+        Microsoft's resubmit): its lines brought to the target by line key, added, changed
+        and removed as the mapping says; what the target refuses (a released order, a
+        shipped line) comes back as problems naming the line."""
+        if self.doc.lines is None:
+            return []
+        problems, _, planned = self.prepare(record, coupling)
+        target_id = record_id(coupling, self.target)
+        if problems or target_id is None:
+            return problems
+        return lines.write_lines(self.ctx, self.doc, coupling.id, target_id, planned)[0]
 
     def earlier_revision(
         self, record: Record, coupling: Coupling | None, identity: str
