@@ -10,22 +10,33 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 from sqlalchemy import select
 
 from accord.api.app import create_app
 from accord.services import tokens
 from accord.services.workloads import local_executor
+from accord.state import documents as document_state
+from accord.state.document_tables import DocumentEvent
 from accord.state.models import Job
 from tests.api.conftest import free_port
 from tests.documents.conftest import MAPPING, Intake
 from tests.documents.test_invoices import pay, posted_invoice, sync
 from tests.documents.test_order_status import operate, status, transferred
 from tests.sandboxes.conftest import api_client
+
+
+@pytest.fixture(autouse=True)
+def settled_at_once(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Listeners see an event at once here (the settle time has its own test)."""
+    if "keeps_the_settle_time" not in request.node.name:
+        monkeypatch.setattr(document_state, "EVENT_SETTLE", timedelta(0))
 
 
 def events(intake: Intake, *args: str) -> list[dict[str, Any]]:
@@ -178,3 +189,22 @@ def test_the_api_lists_business_events_after_a_cursor(intake: Intake) -> None:
             assert all(e["id"] > mine[0]["id"] for e in after.json())
             wrong = http.get("/api/v1/documents/events", params={"mapping": "NO SUCH"})
             assert wrong.status_code in (400, 404, 422), wrong.text
+
+
+def test_a_fresh_event_keeps_the_settle_time_so_no_cursor_passes_it(
+    intake: Intake,
+) -> None:
+    """An event younger than EVENT_SETTLE is not listed yet (an earlier id may still be
+    committing on PostgreSQL); once settled it is (keeps_the_settle_time)."""
+    _, bc_order = transferred(intake, "SO-EV-SETTLE", Decimal(1))
+    operate(intake, bc_order["id"], "release")
+    status(intake, "SO-EV-SETTLE")
+    assert of(events(intake, MAPPING), "SO-EV-SETTLE") == []  # just raised: not yet
+    with intake.world.hub.db.session() as session:  # as if five seconds had passed
+        for row in session.scalars(
+            select(DocumentEvent).where(DocumentEvent.name == "event:order.released")
+        ):
+            row.occurred_at = row.occurred_at - document_state.EVENT_SETTLE
+    assert of(events(intake, MAPPING), "SO-EV-SETTLE") == [
+        ("order.released", {"number": bc_order["number"]})
+    ]

@@ -242,3 +242,12 @@ def test_a_charge_whose_setting_is_blank_is_a_problem_naming_it() -> None:
     assert planned == []
     [problem] = problems
     assert problem.field == "freight" and "${setting.freight_number}" in problem.message
+
+
+def test_a_charge_amount_that_is_not_a_number_is_a_problem_naming_it() -> None:
+    doc = _with_freight()
+    scope = Scope({"freight_number": "6100"}, source={"freight": "twelve"})
+    planned, problems = plan_lines(doc, [], Lookups(), scope, lambda n: 10, {})
+    assert planned == []
+    [problem] = problems
+    assert problem.field == "freight" and "'twelve' is not an amount" in problem.message

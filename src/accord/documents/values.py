@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from accord.config.documents import (
@@ -305,7 +305,10 @@ def _charge(
     amount = scope.source.get(field_name)
     if is_blank(amount):
         return None, None
-    amount = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+    try:
+        amount = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+    except InvalidOperation:
+        return None, Problem(None, field_name, f"{amount!r} is not an amount")
     if charge.skip_zero and amount == 0:
         return None, None
     line = scope.render(charge.line)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from accord.config.dependencies import dependency_order
 from accord.config.documents import DocumentMappingSpec
 from accord.documents.engine import run_documents
 from accord.documents.outcomes import DocumentRun, is_automatic, settings_for
@@ -120,16 +121,16 @@ def run_automatic(hub: Hub, integration: str | None = None) -> list[DocumentRun]
 
 
 def run_order(docs: Sequence[DocumentMappingSpec]) -> list[DocumentMappingSpec]:
-    """The template's document mappings, each one whose action ``couples_to`` another moved
-    before it: a won quote makes the BC order before order intake would make its own."""
-    order = list(docs)
+    """The template's document mappings in their order, except that a mapping whose action
+    ``couples_to`` another runs before it (a won quote makes the BC order before order
+    intake would make its own), through any chain of such makers."""
+    by_name = {d.name: d for d in docs}
+    before: dict[str, list[str]] = {d.name: [] for d in docs}
     for doc in docs:
-        targets = {a.couples_to for a in doc.actions if a.couples_to}
-        places = [i for i, other in enumerate(order) if other.name in targets]
-        if places and order.index(doc) > min(places):
-            order.remove(doc)
-            order.insert(min(places), doc)
-    return order
+        for action in doc.actions:
+            if action.couples_to in before:
+                before[action.couples_to].append(doc.name)
+    return [by_name[name] for name in dependency_order(before)]
 
 
 def status(

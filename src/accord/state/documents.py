@@ -11,6 +11,7 @@ write-back onto the source is under way) and ``coupled`` (done). A held document
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from accord.state.couplings import by_ids, link_of, new_coupling
 from accord.state.document_tables import DocumentEvent, DocumentLine, DocumentSetting
 from accord.state.models import Coupling, CouplingLink, Integration, TableMapping
+from accord.state.types import utcnow
 
 STEPS = ("creating", "lines", "writing_back", "coupled")
 
@@ -284,6 +286,11 @@ def has_event(session: Session, mapping_id: int, once_key: str) -> bool:
     return found is not None
 
 
+EVENT_SETTLE = timedelta(seconds=5)
+"""How long a business event waits before listeners see it: longer than any transaction
+that records one (each is committed with its post or action, in its own short session)."""
+
+
 def business_events(
     session: Session,
     mapping_ids: Mapping[int, str],
@@ -293,11 +300,16 @@ def business_events(
     limit: int = 500,
 ) -> list[DocumentEvent]:
     """The business events (history rows ``event:<name>``) of the mappings ``mapping_ids``
-    recorded after event id ``after``, oldest first: a listener's cursor is the last id."""
+    recorded after event id ``after``, oldest first: a listener's cursor is the last id.
+    Events younger than :data:`EVENT_SETTLE` are left for the next read: PostgreSQL hands
+    out ids at insert, not at commit, so a later id may commit before an earlier one, and
+    a cursor moved past the earlier one would never see it."""
     wanted = f"event:{name}" if name else None
+    settled = utcnow() - EVENT_SETTLE
     query = select(DocumentEvent).where(
         DocumentEvent.mapping_id.in_(list(mapping_ids)),
         DocumentEvent.id > after,
+        DocumentEvent.occurred_at < settled,
         DocumentEvent.name == wanted if wanted else DocumentEvent.name.like("event:%"),
     )
     return list(session.scalars(query.order_by(DocumentEvent.id).limit(limit)))
