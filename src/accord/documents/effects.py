@@ -99,7 +99,7 @@ def raise_event(
             "records": {r: record_id(coupling, r) for r in sorted(coupling.links)},
             "values": {k: plain(v) for k, v in values.items()},
         },
-        once_key=f"{once_key}:raise"[:200],
+        once_key=f"{once_key}:raise",
         job_id=job_id,
     )
 
@@ -149,7 +149,7 @@ class Effects(MappingWork):
                 cid,
                 f"posted:{event.name}" if posted else f"fired:{event.name}",
                 detail={"related": key, "posts": posted},
-                once_key=done_key[:200],
+                once_key=done_key,
                 job_id=self.job_id,
             )
             if event.raise_ is not None:
@@ -203,6 +203,6 @@ class Effects(MappingWork):
                 role=role,
                 source=source,
                 detail=detail,
-                once_key=key[:200],
+                once_key=key,
                 job_id=self.job_id,
             )

@@ -10,6 +10,7 @@ write-back onto the source is under way) and ``coupled`` (done). A held document
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -142,12 +143,28 @@ def forget_lines(session: Session, coupling_id: int) -> None:
         session.delete(row)
 
 
+ONCE_KEY_LENGTH = 200
+"""The column's width; a longer key keeps its start and a hash of the whole."""
+
+
+def fit_key(once_key: str) -> str:
+    """``once_key`` as stored: itself when it fits, else its start and a hash of all of it,
+    so two long keys that share their first 200 characters stay apart."""
+    if len(once_key) <= ONCE_KEY_LENGTH:
+        return once_key
+    digest = hashlib.sha256(once_key.encode()).hexdigest()[:32]
+    return f"{once_key[: ONCE_KEY_LENGTH - 33]}#{digest}"
+
+
 def once_done(session: Session, mapping_id: int, once_key: str) -> bool:
     """True when an event with ``once_key`` was recorded for the mapping."""
     return bool(
         session.scalar(
             select(DocumentEvent.id).where(
-                and_(DocumentEvent.mapping_id == mapping_id, DocumentEvent.once_key == once_key)
+                and_(
+                    DocumentEvent.mapping_id == mapping_id,
+                    DocumentEvent.once_key == fit_key(once_key),
+                )
             )
         )
     )
@@ -179,7 +196,7 @@ def add_event(
             source=source,
             reason=reason,
             detail=dict(detail or {}),
-            once_key=once_key,
+            once_key=None if once_key is None else fit_key(once_key),
             job_id=job_id,
         )
     )
@@ -280,7 +297,7 @@ def has_event(session: Session, mapping_id: int, once_key: str) -> bool:
     """Whether the event keyed ``once_key`` happened."""
     found = session.scalar(
         select(DocumentEvent.id).where(
-            DocumentEvent.mapping_id == mapping_id, DocumentEvent.once_key == once_key
+            DocumentEvent.mapping_id == mapping_id, DocumentEvent.once_key == fit_key(once_key)
         )
     )
     return found is not None
