@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from accord.config.settings import Settings
 from accord.sandboxes import SandboxSet, run_sandboxes
 from accord.services import operations, setup
 from accord.services.hub import Hub
+from accord.state import documents as document_state
 from accord.state.couplings import record_id
 from accord.state.document_tables import DocumentLine
 from accord.testing.sandbox import settings_from_sandbox
@@ -184,3 +186,11 @@ def intake(
                 yield Intake(World(sx, hub), home, url)
             finally:
                 hub.close()
+
+
+@pytest.fixture(autouse=True)
+def events_settled_at_once(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Listeners see a business event at once in these tests (the settle time that keeps a
+    cursor from passing an id still committing has its own test: keeps_the_settle_time)."""
+    if "keeps_the_settle_time" not in request.node.name:
+        monkeypatch.setattr(document_state, "EVENT_SETTLE", timedelta(0))

@@ -10,12 +10,10 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
-import pytest
 import uvicorn
 from sqlalchemy import select
 
@@ -30,13 +28,6 @@ from tests.documents.conftest import MAPPING, Intake
 from tests.documents.test_invoices import pay, posted_invoice, sync
 from tests.documents.test_order_status import operate, status, transferred
 from tests.sandboxes.conftest import api_client
-
-
-@pytest.fixture(autouse=True)
-def settled_at_once(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Listeners see an event at once here (the settle time has its own test)."""
-    if "keeps_the_settle_time" not in request.node.name:
-        monkeypatch.setattr(document_state, "EVENT_SETTLE", timedelta(0))
 
 
 def events(intake: Intake, *args: str) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from accord.config.documents import DocumentMappingSpec
 from accord.connectors.base import Record, WriteOp
 from accord.documents import writeback
 from accord.documents.lines import record_planned, recorded
-from accord.documents.values import PlannedLine, Problem, Scope, roles
+from accord.documents.values import PlannedLine, Problem, Scope, given, roles
 from accord.mapping.values import same
 from accord.state.couplings import record_id
 from accord.state.documents import add_event
@@ -128,9 +128,7 @@ def _mark(
         ]
         for (_, coupling), error in _write(connector, entity, role, locked, lambda _: unlock):
             problems[coupling.id] = [Problem(None, role, f"{role} refused to unlock it: {error}")]
-    rendered = {
-        c.id: writeback.given(Scope(run.settings, source=r.values).render(values)) for r, c in items
-    }
+    rendered = {c.id: given(Scope(run.settings, source=r.values).render(values)) for r, c in items}
     todo = [(r, c) for r, c in items if c.id not in problems]
     marks = {c.id: {**rendered[c.id], **originals[c.id]} for _, c in todo}
     todo = [(r, c) for r, c in todo if marks[c.id]]  # all blank: nothing to write

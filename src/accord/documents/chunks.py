@@ -28,7 +28,7 @@ from accord.connectors.base import ChangeQuery, ChangeTracking, Record, WriteOp
 from accord.documents import deep_insert, dependencies, lines
 from accord.documents.chunk_writes import mark_chunk, write_chunk_lines
 from accord.documents.outcomes import DocumentRun, Outcome, created_detail
-from accord.documents.values import Problem
+from accord.documents.values import Problem, given
 from accord.errors import AccordError
 from accord.state import documents as state
 from accord.state.couplings import link_of
@@ -280,8 +280,7 @@ class _Chunk:
             results = deep_insert.send(run.ctx, run.doc, items)
         else:
             ops = [
-                WriteOp("create", str(n), {k: v for k, v in header.items() if v is not None})
-                for n, (_, header, _) in enumerate(todo)
+                WriteOp("create", str(n), given(header)) for n, (_, header, _) in enumerate(todo)
             ]
             results = connector.write(entity, ops) if ops else []
         made: list[tuple[Record, list[Any]]] = []

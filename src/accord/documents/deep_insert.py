@@ -22,7 +22,7 @@ from accord.config.documents import DocumentMappingSpec
 from accord.connectors.base import DeepInsert, DeepInserter, Record, WriteResult
 from accord.documents.lines import record_planned, recorded
 from accord.documents.outcomes import created_detail
-from accord.documents.values import PlannedLine, Problem, roles
+from accord.documents.values import PlannedLine, Problem, given, roles
 from accord.errors import AccordError, ConfigError
 from accord.state import documents as state
 from accord.state.couplings import link_of
@@ -80,7 +80,7 @@ def send(ctx: SyncContext, doc: DocumentMappingSpec, items: Sequence[Item]) -> l
     documents = [
         DeepInsert(
             str(cid),
-            {k: v for k, v in header.items() if v is not None},  # blank: the target's default
+            given(header),  # blank: the target's default
             [line.values for line in planned],
         )
         for cid, header, planned in items

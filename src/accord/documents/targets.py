@@ -12,7 +12,7 @@ from accord.connectors.base import Record, WriteOp
 from accord.documents import deep_insert, dependencies, lines
 from accord.documents.outcomes import created_detail
 from accord.documents.steps import StepWork
-from accord.documents.values import Lookups, Problem, Scope, field_values, plan_lines
+from accord.documents.values import Lookups, Problem, Scope, field_values, given, plan_lines
 from accord.errors import AccordError
 from accord.mapping.fields import is_blank
 from accord.state.couplings import owners
@@ -111,8 +111,8 @@ class TargetWork(StepWork):
             return found[0].id, False
         if deep_insert.applies(self.doc):
             return deep_insert.create_one(self, coupling, values, planned), True
-        given = {k: v for k, v in values.items() if v is not None}  # blank: the default
-        [result] = connector.write(entity, [WriteOp("create", "header", given)])
+        given_values = given(values)  # blank: the target's default
+        [result] = connector.write(entity, [WriteOp("create", "header", given_values)])
         if not result.ok or result.id is None:
             error = AccordError if result.retryable else Refused
             raise error(f"{self.target} refused the {entity}: {result.error}")

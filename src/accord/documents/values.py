@@ -102,6 +102,12 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def given(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` without the blank ones (None): a create leaves those to the target's
+    default, a write-back never clears a field with them."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
 def roles(doc: DocumentMappingSpec) -> tuple[str, str]:
     """(source role, target role) of a document mapping."""
     target = doc.target

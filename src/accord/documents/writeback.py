@@ -11,7 +11,7 @@ from typing import Any
 
 from accord.config.documents import DocumentMappingSpec, WriteBackSpec
 from accord.connectors.base import WriteOp
-from accord.documents.values import Problem, Scope
+from accord.documents.values import Problem, Scope, given
 from accord.mapping.values import same
 from accord.state.couplings import record_id
 from accord.state.documents import add_event, last_event
@@ -126,11 +126,6 @@ def _pending_original(ctx: SyncContext, coupling_id: int, role: str) -> dict[str
         if unlocked is None or (done is not None and done.id > unlocked.id):
             return {}
         return dict(unlocked.detail.get("original") or {})
-
-
-def given(values: Mapping[str, Any]) -> dict[str, Any]:
-    """``values`` without the blank ones (None): a write-back never clears a field."""
-    return {name: value for name, value in values.items() if value is not None}
 
 
 NOT_FOUND = "not found"
