@@ -358,11 +358,7 @@ def test_a_reconciliation_killed_before_it_finishes_keeps_the_saved_feed(
     world = make_world(records=6, seed_overlap=0.0, template=template)
     operations.sync_full(world.hub)
     bc, dv = world.bc.store, world.dv.store
-    customer_id = bc.insert("customers", {"number": "K-1", "displayName": "Killed Ltd"})["id"]
-    world.dv.faults.add(method="POST", path=r"\$batch", drop=True, after=True, count=1)
-    run_pass_of(world, "to_crm")
-    (account,) = dv.find_raw("accounts", {"name": "Killed Ltd"})
-    dv.delete("accounts", account["accountid"])
+    customer_id = world.lost_create_deleted("K-1", "Killed Ltd")
     with world.context() as ctx:
         mapping_id = ctx.mapping_id("CUSTOMER")
     saved = select(Watermark.token).where(
