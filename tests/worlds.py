@@ -72,6 +72,22 @@ class World:
         (account,) = self.dv.store.find_raw("accounts", {"name": name})
         return customer_id, str(account["accountid"])
 
+    def lost_create_deleted(self, number: str, name: str) -> str:
+        """A customer made in Business Central whose create into Dataverse (an incremental
+        pass ``to_crm``) is carried out but its answer lost; a person then deletes the account
+        it made. Returns the customer's id."""
+        from accord.sync.passes import PassOptions, run_pass
+
+        customer_id = str(
+            self.bc.store.insert("customers", {"number": number, "displayName": name})["id"]
+        )
+        self.dv.faults.add(method="POST", path=r"\$batch", drop=True, after=True, count=1)
+        with self.context() as ctx:
+            run_pass(ctx, "CUSTOMER", "to_crm", PassOptions(kind="incremental"))
+        (account,) = self.dv.store.find_raw("accounts", {"name": name})
+        self.dv.store.delete("accounts", account["accountid"])
+        return customer_id
+
     def coupled_pairs(self, mapping: str) -> set[tuple[str | None, str | None]]:
         """(erp id, crm id) of every coupled pair."""
         return {

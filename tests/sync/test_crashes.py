@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from accord.services import operations
-from accord.state.models import Job
+from accord.state.models import Job, Watermark
 from accord.sync import book, pages
 from accord.sync.passes import PassBusy, PassOptions, run_pass
 from tests.worlds import WorldFactory, custom_template
@@ -343,3 +344,47 @@ def test_a_reconciliation_carries_a_dataverse_delete_made_since_the_last_pass(
     dv.delete("accounts", account["accountid"])
     operations.sync_full(world.hub, ["CUSTOMER"])
     assert bc.get("customers", customer_id) is None
+
+
+def test_a_reconciliation_killed_before_it_finishes_keeps_the_saved_feed(
+    make_world: WorldFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A create into Dataverse lost its answer and a person deleted the account; then a
+    reconciliation's pass from Dataverse dies after its full read, before it finishes. The
+    saved delta link must outlive the reset and the dead pass: the deletes it reports are
+    what tells "made, then deleted" from "never arrived" (ADR 0020, fix 11; before, the
+    reset forgot it and the next read released the create: the account was made again)."""
+    template = custom_template(tmp_path, "CUSTOMER", deletion="propagate")
+    world = make_world(records=6, seed_overlap=0.0, template=template)
+    operations.sync_full(world.hub)
+    bc, dv = world.bc.store, world.dv.store
+    customer_id = world.lost_create_deleted("K-1", "Killed Ltd")
+    with world.context() as ctx:
+        mapping_id = ctx.mapping_id("CUSTOMER")
+    saved = select(Watermark.token).where(
+        Watermark.mapping_id == mapping_id, Watermark.token.is_not(None)
+    )
+    with world.hub.db.session() as session:
+        before = session.scalars(saved).one()
+    original = pages.PageProcessor.detect_snapshot_deletes
+
+    def killed(self: pages.PageProcessor) -> None:
+        if self.direction == "to_erp":
+            raise Crash("worker killed")
+        original(self)
+
+    monkeypatch.setattr(pages.PageProcessor, "detect_snapshot_deletes", killed)
+    with pytest.raises(Crash):
+        operations.sync_full(world.hub, ["CUSTOMER"])
+    monkeypatch.undo()
+    with world.hub.db.session() as session:
+        assert session.scalars(saved).one() == before
+    for direction in ("to_crm", "to_erp", "to_crm", "to_erp"):
+        run_pass_of(world, direction)
+    assert dv.find_raw("accounts", {"name": "Killed Ltd"}) == []
+    assert bc.get("customers", customer_id) is None
+
+
+def run_pass_of(world: Any, direction: str) -> None:
+    with world.context() as ctx:
+        run_pass(ctx, "CUSTOMER", direction, PassOptions(kind="incremental"))

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from accord.config.filters import Filter
 from accord.connectors.base import ChangeQuery
-from accord.errors import AccordError, ConfigError, Phase, TransientError
+from accord.errors import AccordError, AuthError, ConfigError, Phase, TerminalError, TransientError
 from accord.mapping.fields import CompiledMapping, PassDirection
-from accord.observability import observe_pass
+from accord.observability import get_logger, observe_pass
 from accord.state import jobs, leases
 from accord.state.couplings import chunks
 from accord.state.models import Watermark
@@ -32,6 +32,7 @@ from accord.sync.pages import PageProcessor
 from accord.sync.scope import PreviewRow
 
 PassKind = Literal["full", "incremental", "records"]
+_log = get_logger(component="sync.passes")
 LEASE_SECONDS = 30.0
 """A pass lease lapses this long after its holder's last heartbeat (it beats every third)."""
 READ_PAGE_SIZE = 10_000
@@ -212,6 +213,7 @@ class _Pass:
             return None
         start = utcnow()
         mark = self._watermark(session)
+        old_feed = mark.token if mark is not None and self.options.kind == "full" else None
         if not self.options.dry_run:
             retry = processor.retry_ids()
             session.commit()  # no transaction across the reads below
@@ -231,6 +233,8 @@ class _Pass:
         newest: datetime | None = None
         if not self.options.dry_run:
             session.commit()  # no transaction across the feed's requests
+        if old_feed:
+            self._old_feed_deletes(processor, session, entity, old_feed)
         feed = self.source.read_changes(entity, query)
         for page in feed:
             processor.process(
@@ -241,6 +245,40 @@ class _Pass:
             newest = _latest(newest, (r.modified_at for r in page.records))
             self.ctx.report(f"{self.mapping.name} {self.direction}", len(page.records))
         return _NewMark(self._safe_mark(feed.server_time, newest, start), feed.next_token)
+
+    def _old_feed_deletes(
+        self, processor: PageProcessor, session: Session, entity: str, token: str
+    ) -> None:
+        """Apply the deletes the saved change feed reports before a full read starts a new
+        one: the new feed never reports them, nor does the full read (ADR 0020, fix 11).
+
+        Only the deletes: the full read carries every changed record. The new feed's token is
+        saved at the end of the pass, so a pass that stops before then reads these again. A
+        feed the source refuses (an expired or invalid token: Dataverse answers 400/410) is
+        skipped with a note in the job log; the snapshot diff is then all that finds them."""
+        try:
+            for page in self.source.read_changes(entity, ChangeQuery(token=token)):
+                if page.deleted_ids:
+                    processor.process((), page.deleted_ids)
+                if not self.options.dry_run:
+                    self.keeper.check()
+        except TerminalError as exc:
+            if isinstance(exc, AuthError):
+                raise
+            _log.warning("saved change feed unreadable", mapping=self.mapping.name, error=str(exc))
+            if processor.job_id is None:  # a preview
+                return
+            session.rollback()
+            jobs.add_error(
+                session,
+                processor.job_id,
+                self.mapping_id,
+                "the saved change feed could not be read before the full read started a new "
+                f"one; deletes made since the last incremental read are found only by the "
+                f"snapshot diff: {exc}",
+                detail=exc.detail,
+            )
+            session.commit()
 
     def _safe_mark(
         self, server_time: datetime | None, newest: datetime | None, start: datetime
@@ -263,14 +301,16 @@ class _Pass:
         if mark is not None:
             self._move_mark(session, mark)
 
-    def _move_mark(self, session: Session, mark: _NewMark) -> None:
+    def _move_mark(self, session: Session, mark: _NewMark, *, keep_feed: bool = False) -> None:
+        """Move the watermark; ``keep_feed``: a saved change-feed token stays (its deletes
+        were not read)."""
         row = session.get(Watermark, (self.mapping_id, self.source_role))
         if row is None:
             row = Watermark(mapping_id=self.mapping_id, role=self.source_role)
             session.add(row)
         if mark.since is not None and (row.since is None or mark.since > row.since):
             row.since = mark.since
-        if mark.token is not None:
+        if mark.token is not None and not (keep_feed and row.token):
             row.token = mark.token
         row.updated_at = utcnow()
 
@@ -320,7 +360,8 @@ def partition_full_pass(
 
     The watermark moves to where this read certainly covered (as a full pass's would), so
     incremental passes carry on from it; what changes after the read is theirs. Parts find
-    no snapshot deletes: a whole, unsplit full pass does that."""
+    no snapshot deletes (a whole, unsplit full pass does that), so a saved change-feed token
+    is kept: the next incremental pass reads the deletes made before this read from it."""
     mapping = ctx.mapping(mapping_name)
     require_enabled(mapping)
     scan = _Pass(ctx, mapping, direction, PassOptions(kind="full"))
@@ -337,12 +378,14 @@ def partition_full_pass(
         newest = _latest(newest, (r.modified_at for r in page.records))
     mark = _NewMark(scan._safe_mark(feed.server_time, newest, start), feed.next_token)
     with ctx.db.session() as session:
-        scan._move_mark(session, mark)
+        scan._move_mark(session, mark, keep_feed=True)
     return [list(part) for part in chunks(ids, max(size, 1))]
 
 
 def reset_watermarks(session: Session, mapping_id: int) -> None:
-    """Forget how far a mapping was read (a full sync starts from scratch)."""
-    session.execute(
-        update(Watermark).where(Watermark.mapping_id == mapping_id).values(since=None, token=None)
-    )
+    """Forget how far a mapping was read (a full sync starts from scratch).
+
+    A saved change-feed token is kept: the full pass reads its deletes before starting a new
+    feed and replaces it only when done; until then incremental passes carry on with it (it
+    reports everything since, deletes included, where a fresh read would not)."""
+    session.execute(update(Watermark).where(Watermark.mapping_id == mapping_id).values(since=None))
