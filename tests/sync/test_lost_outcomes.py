@@ -99,6 +99,27 @@ def test_a_planned_create_whose_answer_was_lost_does_not_make_a_deleted_account_
     assert {c.state for c in world.couplings("CUSTOMER")} == {"coupled"}
 
 
+def test_a_planned_create_answered_503_after_its_work_is_not_taken_as_made_nothing(
+    make_world: WorldFactory, tmp_path: Path
+) -> None:
+    """A 5xx may come after the create was committed (review): the retry must probe, not
+    upsert, so an account a person deleted meanwhile is not made again."""
+    template = custom_template(tmp_path, "CUSTOMER", deletion="propagate")
+    world = make_world(records=6, seed_overlap=0.0, template=template)
+    operations.sync_full(world.hub)
+    bc, dv = world.bc.store, world.dv.store
+    customer_id = str(bc.insert("customers", {"number": "F-1", "displayName": "Failed Ltd"})["id"])
+    world.dv.faults.add(status=503, method="POST", path=r"\$batch", after=True, count=None)
+    _pass(world, "to_crm")  # every try done, every answer a 503
+    world.dv.faults.clear()
+    (account,) = dv.find_raw("accounts", {"name": "Failed Ltd"})  # made, though 503
+    dv.delete("accounts", account["accountid"])
+    for direction in ("to_crm", "to_erp", "to_crm", "to_erp"):
+        _pass(world, direction)
+    assert dv.find_raw("accounts", {"name": "Failed Ltd"}) == []
+    assert bc.get("customers", customer_id) is None
+
+
 def test_a_planned_create_that_never_arrived_is_made_once_the_feed_shows_no_delete(
     make_world: WorldFactory,
 ) -> None:

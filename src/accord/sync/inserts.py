@@ -322,7 +322,7 @@ class Inserts:
                     # or the source of an intent from the other direction) was deleted there
                     self.gone(record, row)
                 else:
-                    if result.status is not None and result.ref not in updated | probed:
+                    if _made_nothing(result) and result.ref not in updated | probed:
                         self._refused(row)
                     self.book.failure(record, row, describe(result), transient=transient(result))
 
@@ -344,6 +344,12 @@ class Inserts:
         self.s.ledger.link(couplings.link_of(row, self.s.dest_role), last_result=couplings.ABSENT)
         self.s.ledger.coupling(row, updated_at=utcnow())
         self.s.counts["skipped"] += 1
+
+
+def _made_nothing(result: WriteResult) -> bool:
+    """The destination refused the create outright (a 4xx that is not throttling): nothing
+    was made. A 5xx or a gateway timeout may have been committed before it failed."""
+    return result.status is not None and 400 <= result.status < 500 and not result.retryable
 
 
 def describe(result: WriteResult) -> str:
