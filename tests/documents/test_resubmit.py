@@ -9,6 +9,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from accord.state.couplings import record_id
 from tests.documents.conftest import Intake
 from tests.documents.test_order_status import operate
 
@@ -80,3 +81,36 @@ def test_a_line_removed_in_sales_after_bc_shipped_holds_the_order_naming_it(
     assert f"position {before[1]['sequence']}" in message and "put the line back" in message
     assert intake.bc_lines("SO-AGAIN-SHIPPED") == before  # nothing written
     assert not intake.sales_order(order)["lastbackofficesubmit"]  # not marked as taken
+
+
+def test_a_line_unit_goes_through_item_uom_and_an_uncoupled_one_holds_the_order(
+    intake: Intake,
+) -> None:
+    product = intake.products()[0]
+    pairs = {
+        str(record_id(c, "crm")): str(record_id(c, "erp"))
+        for c in intake.world.couplings("ITEM UOM")
+        if c.state == "coupled"
+    }
+    units = {r["id"]: r for r in intake.bc.all("itemUnitsOfMeasure")}
+    mine = [
+        (crm, units[erp])
+        for crm, erp in pairs.items()
+        if erp in units and units[erp]["itemNumber"] == product["item_number"]
+    ]  # a unit other than the base one where the item has one (BC's default otherwise)
+    uom, unit = max(mine, key=lambda pair: pair[1]["quantityPerUnitOfMeasure"] != 1)
+    intake.submit("SO-UNIT", [{"_productid_value": product["productid"], "_uomid_value": uom}])
+    assert intake.cli("orders", "create-in-erp", "SO-UNIT").code == 0
+    [line] = intake.bc_lines("SO-UNIT")
+    assert line["unitOfMeasureCode"] == unit["unitOfMeasureCode"]
+
+    stray = intake.dv.insert("uoms", {"uomid": str(uuid.uuid4()), "name": "CRATE"})["uomid"]
+    intake.submit(
+        "SO-UNIT-STRAY", [{"_productid_value": product["productid"], "_uomid_value": stray}]
+    )
+    ran = intake.cli("orders", "create-in-erp", "SO-UNIT-STRAY", "--json")
+    [doc] = json.loads(ran.stdout)["runs"][0]["documents"]
+    assert (ran.code, doc["status"]) == (1, "held"), doc
+    message = " ".join(doc["messages"])
+    assert "SO-UNIT-STRAY" in message and "_uomid_value" in message and stray in message
+    assert intake.bc_orders("SO-UNIT-STRAY") == []  # nothing half-written
