@@ -114,9 +114,6 @@ class _Pass:
         self.direction = direction
         self.options = options
         self.source_role, self.dest_role = mapping.pass_roles(direction)
-        self.feed_continued = False
-        """This pass read the source's deletes since a feed begun earlier (a saved delta
-        token continued, or the old feed read before a full read starts a new one)."""
         self.source = ctx.connector(self.source_role)
         self.lease_key = f"pass:{self.mapping_id}:{direction}" + (
             f":{options.part}" if options.part else ""
@@ -224,11 +221,6 @@ class _Pass:
                 processor.process(self.source.get(entity, part, fields), (), retrying=True)
             processor.deletions.retry_failed()
         query = ChangeQuery(filter=self._source_filter(), fields=fields, page_size=READ_PAGE_SIZE)
-        # whether this read reports every delete since a feed older than it: only then
-        # can planned creates found missing be told never to have arrived (release_absent)
-        self.feed_continued = bool(
-            self.options.kind == "incremental" and mark is not None and mark.token
-        )
         if self.options.kind == "incremental" and mark is not None:
             since = mark.since - BOUNDARY if mark.since else None
             query = ChangeQuery(
@@ -270,7 +262,6 @@ class _Pass:
                     processor.process((), page.deleted_ids)
                 if not self.options.dry_run:
                     self.keeper.check()
-            self.feed_continued = True
         except TerminalError as exc:
             if isinstance(exc, AuthError):
                 raise
@@ -305,7 +296,7 @@ class _Pass:
             # also where the source has a delta feed: a full read starts a new one, so deletes
             # made since the last incremental read would be reported by neither
             processor.detect_snapshot_deletes()
-        if self.feed_continued:
+        if self.options.kind in ("incremental", "full"):
             processor.deletions.release_absent()
         if mark is not None:
             self._move_mark(session, mark)
