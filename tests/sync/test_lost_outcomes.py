@@ -188,3 +188,24 @@ def test_a_refused_saved_feed_is_noted_and_the_full_pass_goes_on(
         (new,) = session.scalars(saved)
     assert any("saved change feed could not be read" in n for n in notes)
     assert "expired" not in (new.token or "")
+
+
+def test_a_planned_create_that_never_arrived_in_a_one_way_mapping_is_made(
+    make_world: WorldFactory, tmp_path: Path
+) -> None:
+    """As above, but the mapping only writes to Dataverse: no pass ever reads Dataverse's
+    changes, so the create must not wait for one (it waited for ever, and the account was
+    never made)."""
+    template = custom_template(tmp_path, "CUSTOMER", direction="to_crm")
+    world = make_world(records=6, seed_overlap=0.0, template=template)
+    operations.sync_full(world.hub)
+    bc, dv = world.bc.store, world.dv.store
+    bc.insert("customers", {"number": "O-1", "displayName": "Oneway Ltd", "city": "Oslo"})
+    world.dv.faults.add(method="POST", path=r"\$batch", drop=True, count=1)
+    _pass(world, "to_crm")
+    assert dv.find_raw("accounts", {"name": "Oneway Ltd"}) == []
+    for _ in range(3):
+        _pass(world, "to_crm")
+    (account,) = dv.find_raw("accounts", {"name": "Oneway Ltd"})
+    assert account["address1_city"] == "Oslo"
+    assert {c.state for c in world.couplings("CUSTOMER")} == {"coupled"}

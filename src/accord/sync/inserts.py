@@ -340,10 +340,15 @@ class Inserts:
 
     def _absent(self, row: Coupling) -> None:
         """A planned create retried as an update found nothing: mark it (and when) until a
-        read of the destination's changes tells a delete from a create that never arrived."""
-        self.s.ledger.link(couplings.link_of(row, self.s.dest_role), last_result=couplings.ABSENT)
-        self.s.ledger.coupling(row, updated_at=utcnow())
-        self.s.counts["skipped"] += 1
+        read of the destination's changes tells a delete from a create that never arrived.
+        A mapping that never reads the destination's changes cannot tell: the create never
+        arrived, and its next try makes it (ADR 0020)."""
+        s = self.s
+        read_back = to_role(s.source_role) in s.mapping.directions()
+        mark = couplings.ABSENT if read_back else couplings.MISSING
+        s.ledger.link(couplings.link_of(row, s.dest_role), last_result=mark)
+        s.ledger.coupling(row, updated_at=utcnow())
+        s.counts["skipped"] += 1
 
 
 def _made_nothing(result: WriteResult) -> bool:
