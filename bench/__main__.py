@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from accord.sandboxes.common.faults import FAULT_KINDS
@@ -128,6 +129,9 @@ def _chaos_parser(commands: Any) -> None:
     command.add_argument("--settle-timeout", type=float, default=600.0, help="seconds to converge")
     command.add_argument("--broker", default="amqp://guest:guest@127.0.0.1:5672//")
     command.add_argument("--database-url", default=None, help="default: a fresh PostgreSQL db")
+    command.add_argument(
+        "--keep", type=Path, default=None, help="keep logs, a write journal and the db here"
+    )
     command.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -183,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             settle_timeout=args.settle_timeout,
             broker=args.broker,
             database_url=args.database_url,
+            keep=args.keep,
             fault_kinds=tuple(k for k in args.fault_kinds.split(",") if k),
         )
         print(json.dumps(figures) if args.json else json.dumps(figures, indent=2))

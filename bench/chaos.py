@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from accord.sandboxes.common.faults import FAULT_KINDS
+from bench.chaos_journal import Journal
 from bench.chaos_model import Ledger, template_yaml
 from bench.procs import REPO, _env, drop_queue, fresh_database
 
@@ -174,8 +175,12 @@ def chaos(
     fault_kinds: tuple[str, ...] = FAULT_KINDS,
     broker: str = BROKER,
     database_url: str | None = None,
+    keep: Path | None = None,
 ) -> dict[str, Any]:
-    """Run the chaos scenario; returns the figures (``lost``, ``duplicated``, ``divergent``...)."""
+    """Run the chaos scenario; returns the figures (``lost``, ``duplicated``, ``divergent``...).
+
+    With ``keep``, the run's folder (worker logs, a journal of the sandboxes' inserts and
+    deletes) is that folder and the state database is not dropped (:mod:`bench.chaos_journal`)."""
     from accord.config.settings import Settings
     from accord.runtime.celery_app import CeleryExecutor, make_app
     from accord.sandboxes import run_sandboxes
@@ -189,9 +194,19 @@ def chaos(
     queue = f"accord-chaos-{uuid.uuid4().hex[:10]}"
     started = time.monotonic()
     with ExitStack() as stack:
-        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="accord-chaos-")))
-        url = database_url or stack.enter_context(fresh_database("accord_chaos"))
+        if keep is None:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="accord-chaos-")))
+        else:
+            folder = keep
+            folder.mkdir(parents=True, exist_ok=True)
+        url = database_url or stack.enter_context(fresh_database("accord_chaos", keep=bool(keep)))
         sx = stack.enter_context(run_sandboxes(["business-central", "dataverse"], records=0))
+        if keep is not None:
+            journal = Journal(folder)
+            stack.callback(journal.close)
+            for system in ("business-central", "dataverse"):
+                journal.watch(system, sx[system].store)
+            log(f"keeping {folder} and the state database {url}")
         hub = Hub(Settings(home=folder / "home"), database_url=url)
         stack.callback(hub.close)
         for name, system in (("bc", "business-central"), ("crm", "dataverse")):

@@ -67,6 +67,10 @@ def _value(column: str, op: int) -> str:
     return f"{column[:4]} {op}"
 
 
+def _keys(side: str, rows: list[dict[str, Any]]) -> str:
+    return ", ".join(str(r.get("id" if side == BC else "accountid")) for r in rows)
+
+
 @dataclass
 class Record:
     """One customer the run made, and what it should hold."""
@@ -196,7 +200,9 @@ class Ledger:
         what = f"{record.name} (made on {record.origin}; {ids})"
         if record.deleted:
             gone = f"{what}: deleted on {record.deleted}, still on"
-            return [("lost", f"{gone} {s}") for s in (BC, DV) if present[s]]
+            return [
+                ("lost", f"{gone} {s} as {_keys(s, present[s])}") for s in (BC, DV) if present[s]
+            ]
         out = [("lost", f"{what}: missing on {s}") for s in (BC, DV) if not present[s]]
         for b, d, _ in FIELDS:
             wanted = record.expected[b]

@@ -179,9 +179,9 @@ PG_ADMIN = os.environ.get("ACCORD_BENCH_PG_URL", "postgresql://postgres@127.0.0.
 
 
 @contextmanager
-def fresh_database(prefix: str) -> Iterator[str]:
+def fresh_database(prefix: str, keep: bool = False) -> Iterator[str]:
     """A new PostgreSQL database named ``<prefix>_<random>`` for one run, dropped afterwards
-    (its SQLAlchemy URL)."""
+    unless ``keep`` (its SQLAlchemy URL)."""
     import psycopg
 
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
@@ -191,8 +191,9 @@ def fresh_database(prefix: str) -> Iterator[str]:
     try:
         yield f"{base}/{name}"
     finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not keep:
+            with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def drop_queue(app: Any, queue: str) -> None:
