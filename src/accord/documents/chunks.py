@@ -27,11 +27,10 @@ from accord.config.filters import matches, where
 from accord.connectors.base import ChangeQuery, ChangeTracking, Record, WriteOp
 from accord.documents import deep_insert, dependencies, lines
 from accord.documents.chunk_writes import mark_chunk, write_chunk_lines
-from accord.documents.outcomes import DocumentRun, Outcome, created_detail
+from accord.documents.outcomes import DocumentRun, Outcome
 from accord.documents.values import Problem, given
 from accord.errors import AccordError
 from accord.state import documents as state
-from accord.state.couplings import link_of
 from accord.state.jobs import add_error
 from accord.state.leases import LeaseBusy, LeaseSet, hold
 from accord.state.models import Coupling
@@ -301,17 +300,7 @@ class _Chunk:
                         refused.append((record, [Problem(None, "header", error)]))
                     continue
                 more = {"lines": len(planned)} if deep else {}
-                detail = created_detail(run.doc, run.target, result.id, result.record, **more)
-                state.add_event(
-                    session,
-                    run.mapping_id,
-                    cid,
-                    "created",
-                    role=run.target,
-                    detail=detail,
-                    job_id=run.job_id,
-                )
-                link_of(rows[cid], run.target).record_id = result.id
+                run.created(session, rows[cid], result, **more)
                 couplings[record.id].links[run.target].record_id = result.id
                 self.step(session, rows[cid], to, {"lines": len(planned)} if deep else None)
                 couplings[record.id].state = to

@@ -21,11 +21,8 @@ from sqlalchemy.orm import Session
 from accord.config.documents import DocumentMappingSpec
 from accord.connectors.base import DeepInsert, DeepInserter, Record, WriteResult
 from accord.documents.lines import record_planned, recorded
-from accord.documents.outcomes import created_detail
 from accord.documents.values import PlannedLine, Problem, given, roles
 from accord.errors import AccordError, ConfigError
-from accord.state import documents as state
-from accord.state.couplings import link_of
 from accord.state.models import Coupling
 from accord.sync.context import SyncContext
 
@@ -163,16 +160,5 @@ def create_one(
         confirm(session, run.doc, [(coupling.id, planned, result.lines)])
         row = session.get(Coupling, coupling.id)
         assert row is not None
-        link_of(row, run.target).record_id = result.id
-        state.add_event(
-            session,
-            run.mapping_id,
-            coupling.id,
-            "created",
-            role=run.target,
-            detail=created_detail(
-                run.doc, run.target, result.id, result.record, lines=len(planned)
-            ),
-            job_id=run.job_id,
-        )
+        run.created(session, row, result, lines=len(planned))
     return result.id

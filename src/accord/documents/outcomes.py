@@ -7,11 +7,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from accord.config.documents import DocumentMappingSpec
-from accord.connectors.base import Record
+from accord.connectors.base import Record, WriteResult
 from accord.documents.values import Scope, roles
 from accord.errors import ConfigError
 from accord.state import documents as state
+from accord.state.couplings import link_of
+from accord.state.models import Coupling
 from accord.sync.context import SyncContext
 
 
@@ -100,6 +104,17 @@ class MappingWork:
             self.mapping_id = state.mapping_row_id(session, ctx.config.name, doc.name)
         self.settings = settings_for(ctx, doc, self.mapping_id)
         self.job_id: str | None = None
+
+    def created(self, session: Session, row: Coupling, result: WriteResult, **more: Any) -> None:
+        """What the target made for ``row``, in the caller's transaction: the new id on the
+        target's link and the ``created`` event (with the fields the status pass records)."""
+        assert result.id is not None
+        link_of(row, self.target).record_id = result.id
+        detail = created_detail(self.doc, self.target, result.id, result.record, **more)
+        state.add_event(
+            session, self.mapping_id, row.id, "created", role=self.target, detail=detail,
+            job_id=self.job_id,
+        )  # fmt: skip
 
 
 def plain(value: Any) -> Any:

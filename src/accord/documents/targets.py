@@ -10,7 +10,6 @@ from typing import Any
 from accord.config.documents import DocumentMappingSpec
 from accord.connectors.base import Record, WriteOp
 from accord.documents import deep_insert, dependencies, lines
-from accord.documents.outcomes import created_detail
 from accord.documents.steps import StepWork
 from accord.documents.values import Lookups, Problem, Scope, field_values, given, plan_lines
 from accord.errors import AccordError
@@ -116,6 +115,8 @@ class TargetWork(StepWork):
         if not result.ok or result.id is None:
             error = AccordError if result.retryable else Refused
             raise error(f"{self.target} refused the {entity}: {result.error}")
-        detail = created_detail(self.doc, self.target, result.id, result.record)
-        self.event(coupling, "created", self.target, detail=detail)
+        with self.ctx.db.session() as session:
+            row = session.get(Coupling, coupling.id)
+            assert row is not None
+            self.created(session, row, result)
         return result.id, True
