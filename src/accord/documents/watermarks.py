@@ -1,7 +1,7 @@
 """Watermarks of document mappings (``trigger.watermark``): an automatic run reads only the
 source documents changed since the last complete run, not every triggered one.
 
-The mark is the table engine's (``sync.passes.safe_mark``): the source's clock at the read,
+The mark is the table engine's (``sync.marks.safe_mark``): the source's clock at the read,
 less the trigger's overlap, never past the run's start; kept in the mapping's ``watermarks``
 row for its source role. It moves only when a run read every page and no document failed
 (a passing error): a crash or a failure leaves it, so the next run reads the same window
@@ -27,7 +27,7 @@ from accord.state.document_tables import DocumentEvent
 from accord.state.models import Coupling, Watermark
 from accord.state.types import utcnow
 from accord.sync.context import SyncContext
-from accord.sync.passes import BOUNDARY, safe_mark
+from accord.sync.marks import BOUNDARY, safe_mark
 
 WAITING = "waiting:"
 """History rows ``waiting:<action>``: the action waits for its related record."""

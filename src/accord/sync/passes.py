@@ -10,9 +10,9 @@ past the pass start and never backwards.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import update
@@ -28,6 +28,7 @@ from accord.state.couplings import chunks
 from accord.state.models import Watermark
 from accord.state.types import utcnow
 from accord.sync.context import SyncContext
+from accord.sync.marks import BOUNDARY, latest, safe_mark
 from accord.sync.pages import PageProcessor
 from accord.sync.scope import PreviewRow
 
@@ -39,9 +40,6 @@ READ_PAGE_SIZE = 10_000
 """Records asked for per page (systems may send fewer): a page is held in memory while it is
 processed, so this bounds memory whatever the table size; half BC's 20,000 maximum costs a
 handful of extra reads per 100,000 records."""
-BOUNDARY = timedelta(seconds=1)
-"""Read from just before the mark: changes stamped exactly at it are read again, deduplicated
-by content (Dataverse stamps whole seconds)."""
 
 
 @dataclass
@@ -242,7 +240,7 @@ class _Pass:
             )
             if not self.options.dry_run:
                 self.keeper.check()
-            newest = _latest(newest, (r.modified_at for r in page.records))
+            newest = latest(newest, (r.modified_at for r in page.records))
             self.ctx.report(f"{self.mapping.name} {self.direction}", len(page.records))
         return _NewMark(self._safe_mark(feed.server_time, newest, start), feed.next_token)
 
@@ -322,34 +320,10 @@ class _Pass:
             jobs.finish_job(session, job_id, message=str(exc), stopped=True)
 
 
-def safe_mark(
-    server_time: datetime | None, newest: datetime | None, start: datetime, overlap_seconds: int
-) -> datetime | None:
-    """The time up to which every change has certainly been read.
-
-    A change not yet visible when the feed was read can only carry a modified-on from
-    before then by at most the overlap window (a long transaction, a skewed writer), so
-    the mark is the source's own clock at the read -- or, without it, the newest change
-    seen -- minus the overlap; never past this pass's start. With nothing changed the
-    mark still moves with the source's clock, so idle passes do not re-read old rows.
-    """
-    anchor = server_time or newest
-    if anchor is None:
-        return None
-    return min(anchor - timedelta(seconds=overlap_seconds), start)
-
-
 @dataclass(frozen=True)
 class _NewMark:
     since: datetime | None
     token: str | None
-
-
-def _latest(current: datetime | None, values: Iterable[datetime | None]) -> datetime | None:
-    for value in values:
-        if value is not None and (current is None or value > current):
-            current = value
-    return current
 
 
 def partition_full_pass(
@@ -375,7 +349,7 @@ def partition_full_pass(
     newest: datetime | None = None
     for page in feed:
         ids.extend(r.id for r in page.records)
-        newest = _latest(newest, (r.modified_at for r in page.records))
+        newest = latest(newest, (r.modified_at for r in page.records))
     mark = _NewMark(scan._safe_mark(feed.server_time, newest, start), feed.next_token)
     with ctx.db.session() as session:
         scan._move_mark(session, mark, keep_feed=True)
