@@ -209,3 +209,27 @@ def test_a_planned_create_that_never_arrived_in_a_one_way_mapping_is_made(
     (account,) = dv.find_raw("accounts", {"name": "Oneway Ltd"})
     assert account["address1_city"] == "Oslo"
     assert {c.state for c in world.couplings("CUSTOMER")} == {"coupled"}
+
+
+def test_the_outcome_of_a_lost_create_whose_source_is_deleted_is_not_made_again_the_other_way(
+    make_world: WorldFactory, tmp_path: Path
+) -> None:
+    """As in the test of a source deleted after its create lost its answer, but the pass the
+    other way runs first: it meets the customer the create made, uncoupled, while the
+    account it came from is gone. That customer is the create's outcome, not a new record
+    to make in Dataverse (found by the chaos run: the account came back under a new id)."""
+    template = custom_template(tmp_path, "CUSTOMER", deletion="propagate")
+    world = make_world(records=6, seed_overlap=0.0, template=template)
+    operations.sync_full(world.hub)
+    bc, dv = world.bc.store, world.dv.store
+    account_id = dv.insert("accounts", {"name": "Returned Ltd", "address1_city": "Oslo"})[
+        "accountid"
+    ]
+    _lose_next_batch_answer(world, "business-central")
+    _pass(world, "to_erp")
+    assert len(bc.find_raw("customers", {"displayName": "Returned Ltd"})) == 1
+    dv.delete("accounts", account_id)
+    for direction in ("to_crm", "to_erp", "to_crm", "to_erp"):
+        _pass(world, direction)
+    assert dv.find_raw("accounts", {"name": "Returned Ltd"}) == []
+    assert bc.find_raw("customers", {"displayName": "Returned Ltd"}) == []

@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import IntegrityError
-
 from accord.config.spec import to_role
 from accord.connectors.base import Record, WriteOp
 from accord.mapping.fields import Role
@@ -121,14 +119,8 @@ class DeletionHandler:
             return
         made = p.inserts.find_made(unknown)
         for row in unknown:
-            if row.id not in made:
-                continue
-            try:
-                with p.session.begin_nested():
-                    p.link_record(row, p.dest_role, made[row.id])
-                    p.session.flush()
-            except IntegrityError:  # another worker coupled it meanwhile: not ours
-                p.session.refresh(row)
+            if row.id in made:
+                p.link_if_free(row, p.dest_role, made[row.id])
 
     def release_absent(self) -> None:
         """After a read of this source's changes: planned creates into it that were found

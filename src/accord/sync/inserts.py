@@ -17,6 +17,7 @@ from accord.state import couplings
 from accord.state.models import Coupling
 from accord.state.types import utcnow
 from accord.sync.book import Book, transient
+from accord.sync.claims import claim_outcomes
 from accord.sync.decide import Decision, decide
 from accord.sync.links import lookups_for
 from accord.sync.matching import AWAITING, CreateMatcher
@@ -83,6 +84,7 @@ class Inserts:
     def match(self, inserts: list[Insert], updates: list[Update], lookups: Lookups) -> None:
         """Before anything is created, look for each record's counterpart (one batch of
         look-ups per match group): one match couples, several are held for a person."""
+        inserts[:] = claim_outcomes(self, inserts)
         if not inserts or self._dest_empty():
             return
         s = self.s
@@ -192,13 +194,13 @@ class Inserts:
         Empty when the intent never sent anything."""
         if row is None or row.state != "creating":
             return {}
-        replayed = self._replay(row, record.id, lookups)
+        replayed = self.replay(row, record.id, lookups)
         if replayed is None:  # both halves (a planned id): the baseline itself, or nothing
             return couplings.baseline(row)
         half, replay = replayed
         return {k: v for k, v in replay.baseline.items() if k in half}
 
-    def _replay(
+    def replay(
         self, row: Coupling, record_id: str, lookups: Lookups | None
     ) -> tuple[dict[str, Any], Decision] | None:
         """The create an intent sent, decided again from the half of the baseline it stored
@@ -230,7 +232,7 @@ class Inserts:
             source_id = s.source_id(row)
             if source_id is None or s.dest_role in row.links:
                 continue  # only creates from this source whose destination id is unknown
-            replayed = self._replay(row, source_id, None)
+            replayed = self.replay(row, source_id, None)
             if replayed is not None and replayed[1].values:
                 sent[source_id], rows_of[source_id] = replayed[1].values, row
         if not sent or self._dest_empty():

@@ -74,6 +74,20 @@ def match_groups(mapping: CompiledMapping) -> list[list[FieldRule]]:
     return [groups[p] for p in sorted(groups)]
 
 
+def role_groups(mapping: CompiledMapping, role: Role) -> list[list[MatchField]]:
+    """The match groups as ``role``'s fields, highest priority first."""
+    return [
+        [MatchField(r.field(role) or "", r.spec.case_sensitive) for r in group]
+        for group in match_groups(mapping)
+    ]
+
+
+def match_key(group: Iterable[MatchField], values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """``values``' normalized key in ``group``; None when a part of it is blank."""
+    key = tuple(normalize(values.get(f.name), f.case_sensitive) for f in group)
+    return None if any(part is None for part in key) else key
+
+
 class CreateMatcher:
     """Finds destination counterparts for records about to be created, in batches."""
 
@@ -89,10 +103,7 @@ class CreateMatcher:
         self.dest = dest
         self.fields = list(fields)
         self.owners = owners
-        self.groups = [
-            [MatchField(r.field(dest_side) or "", r.spec.case_sensitive) for r in group]
-            for group in match_groups(mapping)
-        ]
+        self.groups = role_groups(mapping, dest_side)
         self.mapped = {name for r in mapping.rules if (name := r.field(dest_side))}
 
     def resolve(self, items: Mapping[str, Mapping[str, Any]]) -> MatchResult:
@@ -148,10 +159,7 @@ class CreateMatcher:
                 result.ambiguous[sid] = sorted(r.id for r in candidates)
                 del pending[sid]
 
-    @staticmethod
-    def _key(group: Iterable[MatchField], values: Mapping[str, Any]) -> tuple[Any, ...] | None:
-        key = tuple(normalize(values.get(f.name), f.case_sensitive) for f in group)
-        return None if any(part is None for part in key) else key
+    _key = staticmethod(match_key)
 
     def _no_group(self, values: Mapping[str, Any]) -> bool:
         return all(self._key(group, values) is None for group in self.groups)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accord.connectors.base import Connector, EntityInfo, Record
@@ -124,6 +125,18 @@ class PassScope:
         )
         couplings.attach(row, link)
         return link
+
+    def link_if_free(self, row: Coupling, role: Role, record: Record) -> bool:
+        """Link ``record`` as ``role``'s record of ``row`` unless another coupling holds it
+        (another worker coupled it meanwhile: then ``row`` is read again, and False)."""
+        try:
+            with self.session.begin_nested():
+                self.link_record(row, role, record)
+                self.session.flush()
+        except IntegrityError:
+            self.session.refresh(row)
+            return False
+        return True
 
     def link_record(self, row: Coupling, role: Role, record: Record) -> None:
         """Make ``record`` ``role``'s record of ``row``: its id, connection, entity and (when
