@@ -165,6 +165,22 @@ def test_the_heartbeat_keeps_a_lease_alive_past_its_ttl(db: Database) -> None:
     assert _row(db, "k") is None  # released on exit
 
 
+def test_the_heartbeat_waits_for_the_claim_to_be_committed(db: Database) -> None:
+    """A claim taken in the caller's transaction is invisible to other connections until it
+    commits: a beat before then found no lease and reported it lost (review)."""
+    keeper = LeaseKeeper(db, "k", "worker", ttl=5.0, beat=0.1)
+    with db.session() as session:
+        assert keeper.take(session)
+        time.sleep(0.5)  # several beats while the claim is not yet committed
+    time.sleep(0.3)
+    assert not keeper.lost
+    row = _row(db, "k")
+    assert row is not None and row.owner == "worker"
+    assert row.heartbeat_at is not None and row.heartbeat_at > utcnow() - timedelta(seconds=1)
+    keeper.release()
+    assert _row(db, "k") is None
+
+
 def test_a_keeper_whose_lease_was_taken_reports_it_lost(db: Database) -> None:
     keeper = LeaseKeeper(db, "k", "worker", ttl=1.0, beat=0.1)
     assert keeper.take()

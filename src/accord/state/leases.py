@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, or_, select, update
+from sqlalchemy import Table, delete, event, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -196,7 +196,9 @@ class LeaseKeeper:
         """Acquire the lease and start the heartbeat; False if someone alive holds it.
 
         With ``session`` the claim is part of the caller's transaction (one commit for it and
-        what the caller records with it); the caller releases the keeper if that fails."""
+        what the caller records with it); the caller releases the keeper if that fails. The
+        heartbeat starts once the claim is committed: before, another connection cannot see
+        it, and a beat would find the lease gone."""
         if session is None:
             with self.db.session() as own:
                 return self.take(own)
@@ -205,11 +207,16 @@ class LeaseKeeper:
         self._taken_at = time.monotonic()
         self._lost.clear()
         self._stop.clear()
+        event.listen(session, "after_commit", self._start_heartbeat, once=True)
+        return True
+
+    def _start_heartbeat(self, _session: Session) -> None:
+        if self._stop.is_set() or self._thread is not None:
+            return  # released before its claim was committed, or already beating
         self._thread = threading.Thread(
             target=self._heartbeat, name=f"lease-heartbeat {self.key}", daemon=True
         )
         self._thread.start()
-        return True
 
     def check(self) -> None:
         """Raise :class:`LeaseLost` if another worker has taken the lease."""
