@@ -235,7 +235,7 @@ def chaos(
             CeleryExecutor(hub.db, app), ["to_crm", "to_erp"], reconcile_every
         ).start()
         stack.callback(driver.stop)
-        ledger = Ledger(sx, rng)
+        ledger = Ledger(sx, rng, stored_ids(hub))
         log(f"{workers} workers on {queue}; {ops} changes at {rate}/s, faults {fault_rate:.0%}")
         _apply(ledger, pool, ops, rate, kill_every, rng, log)
         changed_until = time.monotonic()
@@ -258,6 +258,22 @@ def chaos(
             "seconds": round(time.monotonic() - started, 1),
         }
     raise AssertionError("unreachable")
+
+
+def stored_ids(hub: Any) -> Callable[[str], bool]:
+    """Whether the state holds a Business Central customer id in a coupling."""
+    from sqlalchemy import select
+
+    from accord.state.models import CouplingLink
+
+    def stored(bc_id: str) -> bool:
+        with hub.db.session() as session:
+            query = select(CouplingLink.coupling_id).where(
+                CouplingLink.role == "erp", CouplingLink.record_id == bc_id
+            )
+            return session.scalars(query).first() is not None
+
+    return stored
 
 
 def _apply(

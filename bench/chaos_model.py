@@ -6,12 +6,20 @@ mapped fields and Dataverse the others (edits on disjoint fields merge); a delet
 side ends the record on both (deletes propagate) and nothing touches it afterwards. So the
 expected end state is computable: each live record on both sides, each field with the last
 value written to it, each deleted record on neither side.
+
+One delete is left out, as no engine could carry it: a customer the engine made in Business
+Central (from an account) and deleted there before the engine stored its id -- the worker
+killed while the create's answer was on its way. Business Central's API shows deletes only
+to webhooks, which name the id alone, so the next try cannot tell that delete from a create
+that never ran, and makes the customer again. Such a delete is made on the account instead
+(ADR 0020). A customer whose coupling holds its id is deleted on either side.
 """
 
 from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,6 +99,8 @@ class Ledger:
 
     sx: Any
     rng: random.Random
+    stored: Callable[[str], bool] = lambda _bc_id: True
+    """Whether the engine has stored a Business Central customer's id in a coupling."""
     records: list[Record] = field(default_factory=list)
     applied: Counter[str] = field(default_factory=Counter)
 
@@ -153,7 +163,9 @@ class Ledger:
     def _delete(self, record: Record) -> str:
         side = self.rng.choice((BC, DV))
         key = self.find(side, record)
-        if key is None:
+        if key is None or (side == BC and record.origin == DV and not self.stored(key)):
+            # a customer the engine made whose id it has not yet stored: a delete now is one
+            # Business Central's API cannot show (see the module's docstring)
             side, key = record.origin, record.ids[record.origin]
         store, company = self._store(side)
         store.delete(ENTITY[side], key, company)

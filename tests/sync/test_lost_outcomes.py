@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
 from accord.services import operations
-from accord.state.models import JobError, Watermark
+from accord.state.models import Job, JobError, Watermark
 from accord.sync.passes import PassOptions, run_pass
 from tests.worlds import World, WorldFactory, custom_template
 
@@ -211,25 +212,64 @@ def test_a_planned_create_that_never_arrived_in_a_one_way_mapping_is_made(
     assert {c.state for c in world.couplings("CUSTOMER")} == {"coupled"}
 
 
-def test_the_outcome_of_a_lost_create_whose_source_is_deleted_is_not_made_again_the_other_way(
-    make_world: WorldFactory, tmp_path: Path
+def _lost_create_into_bc(world: World, name: str, left_running: bool = False) -> str:
+    """An account whose create into Business Central lost its answer (its pass failed, or
+    with ``left_running`` its worker was killed); its id."""
+    account_id = str(
+        world.dv.store.insert("accounts", {"name": name, "address1_city": "Oslo"})["accountid"]
+    )
+    _lose_next_batch_answer(world, "business-central")
+    _pass(world, "to_erp")
+    assert len(world.bc.store.find_raw("customers", {"displayName": name})) == 1
+    if left_running:
+        with world.hub.db.session() as session:
+            session.execute(update(Job).where(Job.direction == "to_erp").values(status="running"))
+    return account_id
+
+
+@pytest.mark.parametrize("deleted_before", [True, False], ids=["deleted", "then-deleted"])
+def test_the_outcome_of_a_lost_create_is_coupled_by_the_pass_the_other_way(
+    make_world: WorldFactory, tmp_path: Path, deleted_before: bool
 ) -> None:
     """As in the test of a source deleted after its create lost its answer, but the pass the
-    other way runs first: it meets the customer the create made, uncoupled, while the
-    account it came from is gone. That customer is the create's outcome, not a new record
-    to make in Dataverse (found by the chaos run: the account came back under a new id)."""
+    other way meets the customer the create made first, uncoupled: it is the create's
+    outcome, not a new record to make in Dataverse (found by the chaos run: the account came
+    back under a new id). Whether the account is deleted before that pass or after it (then
+    the pair must not make it again by its id: found by the chaos run too), the delete takes
+    the customer along."""
     template = custom_template(tmp_path, "CUSTOMER", deletion="propagate")
     world = make_world(records=6, seed_overlap=0.0, template=template)
     operations.sync_full(world.hub)
     bc, dv = world.bc.store, world.dv.store
-    account_id = dv.insert("accounts", {"name": "Returned Ltd", "address1_city": "Oslo"})[
-        "accountid"
-    ]
-    _lose_next_batch_answer(world, "business-central")
-    _pass(world, "to_erp")
-    assert len(bc.find_raw("customers", {"displayName": "Returned Ltd"})) == 1
-    dv.delete("accounts", account_id)
+    account_id = _lost_create_into_bc(world, "Returned Ltd", left_running=deleted_before)
+    if deleted_before:
+        dv.delete("accounts", account_id)
+    _pass(world, "to_crm")
+    if not deleted_before:
+        dv.delete("accounts", account_id)
     for direction in ("to_crm", "to_erp", "to_crm", "to_erp"):
         _pass(world, direction)
     assert dv.find_raw("accounts", {"name": "Returned Ltd"}) == []
     assert bc.find_raw("customers", {"displayName": "Returned Ltd"}) == []
+
+
+def test_a_coupled_outcome_of_a_lost_create_carries_later_edits(
+    make_world: WorldFactory, tmp_path: Path
+) -> None:
+    """The pair coupled from a lost create's outcome has what the create sent as its
+    baseline: an edit on each side afterwards reaches the other."""
+    template = custom_template(tmp_path, "CUSTOMER", deletion="propagate")
+    world = make_world(records=6, seed_overlap=0.0, template=template)
+    operations.sync_full(world.hub)
+    bc, dv = world.bc.store, world.dv.store
+    account_id = _lost_create_into_bc(world, "Kept Ltd")
+    _pass(world, "to_crm")
+    (customer,) = bc.find_raw("customers", {"displayName": "Kept Ltd"})
+    dv.update("accounts", account_id, {"address1_city": "Bergen"})
+    bc.update("customers", str(customer["id"]), {"phoneNumber": "+47 555"})
+    for direction in ("to_erp", "to_crm", "to_erp"):
+        _pass(world, direction)
+    assert bc.get("customers", str(customer["id"]))["city"] == "Bergen"
+    assert dv.get("accounts", account_id)["telephone1"] == "+47 555"
+    assert len(dv.find_raw("accounts", {"name": "Kept Ltd"})) == 1
+    assert {c.state for c in world.couplings("CUSTOMER")} == {"coupled"}

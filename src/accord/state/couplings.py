@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from accord.mapping.fields import is_blank
-from accord.state.models import Coupling, CouplingLink, Job
+from accord.state.models import Coupling, CouplingLink
 
 CHUNK = 500
 SENDING = "~sending"
@@ -203,26 +203,24 @@ def unseen_ids(
     )
 
 
-def orphaned_creates(
+def unknown_outcomes(
     session: Session, mapping_id: int, origin: str, target: str, limit: int = 500
 ) -> list[Coupling]:
-    """Unfinished creates from ``origin`` into ``target`` that know no ``target`` id, recorded
-    by a pass that is no longer running: their answer was lost, so what they made (if
-    anything) is in ``target``, uncoupled."""
+    """Unfinished creates from ``origin`` into ``target`` that know no ``target`` id: their
+    answer was lost (or is on its way), so what they made, if anything, is in ``target``
+    and coupled to nothing."""
     knowing = select(CouplingLink.coupling_id).where(
         _of_role(CouplingLink, mapping_id, target), CouplingLink.record_id.is_not(None)
     )
     query = (
         select(Coupling)
         .join(CouplingLink, CouplingLink.coupling_id == Coupling.id)
-        .outerjoin(Job, Job.id == Coupling.seen_job)
         .where(
             Coupling.mapping_id == mapping_id,
             Coupling.state == "creating",
             _of_role(CouplingLink, mapping_id, origin),
             CouplingLink.record_id.is_not(None),
             Coupling.id.not_in(knowing),
-            or_(Job.status.is_(None), Job.status != "running"),
         )
         .limit(limit)
     )

@@ -17,7 +17,7 @@ from accord.state import couplings
 from accord.state.models import Coupling
 from accord.state.types import utcnow
 from accord.sync.book import Book, transient
-from accord.sync.claims import claim_outcomes
+from accord.sync.claims import claim_outcomes, sent_baseline
 from accord.sync.decide import Decision, decide
 from accord.sync.links import lookups_for
 from accord.sync.matching import AWAITING, CreateMatcher
@@ -197,8 +197,7 @@ class Inserts:
         replayed = self.replay(row, record.id, lookups)
         if replayed is None:  # both halves (a planned id): the baseline itself, or nothing
             return couplings.baseline(row)
-        half, replay = replayed
-        return {k: v for k, v in replay.baseline.items() if k in half}
+        return sent_baseline(*replayed)
 
     def replay(
         self, row: Coupling, record_id: str, lookups: Lookups | None
@@ -299,11 +298,16 @@ class Inserts:
                 for r in results
                 if r.ok and r.id in owners and owners[r.id] != pending[r.ref][2].id
             }
+            claimed = {  # coupled meanwhile by a pass the other way (sync/claims.py)
+                r.ref for r in results if r.ok and r.id in owners and r.ref not in taken
+            }
+            for ref in claimed:
+                s.session.refresh(pending[ref][2])
             # each created record's id is stored before any coupling says 'coupled'
             new_links = [
                 s.new_link(pending[r.ref][2], s.dest_role, r.id)
                 for r in results
-                if r.ok and r.ref not in taken and r.id != planned_of(r.ref)
+                if r.ok and r.ref not in taken | claimed and r.id != planned_of(r.ref)
             ]
             s.ledger.insert_links(new_links)
             s.ledger.attach(new_links)

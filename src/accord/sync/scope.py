@@ -126,12 +126,22 @@ class PassScope:
         couplings.attach(row, link)
         return link
 
-    def link_if_free(self, row: Coupling, role: Role, record: Record) -> bool:
-        """Link ``record`` as ``role``'s record of ``row`` unless another coupling holds it
-        (another worker coupled it meanwhile: then ``row`` is read again, and False)."""
+    def link_if_free(
+        self,
+        row: Coupling,
+        role: Role,
+        record: Record,
+        coupled_with: dict[str, dict[str, Any]] | None = None,
+    ) -> bool:
+        """Link ``record`` as ``role``'s record of ``row`` -- with ``coupled_with``, coupled
+        with that baseline -- unless another coupling holds it (another worker coupled it
+        meanwhile: then ``row`` is read again, and False)."""
         try:
             with self.session.begin_nested():
                 self.link_record(row, role, record)
+                if coupled_with is not None:
+                    row.state = "coupled"
+                    couplings.store_baseline(row, coupled_with)
                 self.session.flush()
         except IntegrityError:
             self.session.refresh(row)
