@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from accord.services import operations
-from accord.state.models import Job, JobError, Watermark
+from accord.state.models import Conflict, Job, JobError, Watermark
 from accord.sync.passes import PassOptions, run_pass
 from tests.worlds import World, WorldFactory, custom_template
 
@@ -273,3 +273,29 @@ def test_a_coupled_outcome_of_a_lost_create_carries_later_edits(
     assert dv.get("accounts", account_id)["telephone1"] == "+47 555"
     assert len(dv.find_raw("accounts", {"name": "Kept Ltd"})) == 1
     assert {c.state for c in world.couplings("CUSTOMER")} == {"coupled"}
+
+
+def test_two_updates_in_a_row_that_lost_their_answers_are_both_known_as_ours(
+    make_world: WorldFactory,
+) -> None:
+    """Two edits of an account, each carried to Business Central by an update whose answer
+    was lost. The second update's record of what it sends must not replace the first's: the
+    customer holds both values, and a later edit of the first field must reach it, not be
+    held as a conflict with the engine's own write."""
+    world = make_world(records=6, seed_overlap=0.0)
+    operations.sync_full(world.hub)
+    bc, dv = world.bc.store, world.dv.store
+    customer_id, account_id = world.carried_customer("U-1", "Updated Ltd")
+    for values in ({"websiteurl": "https://one.example"}, {"emailaddress1": "two@example.com"}):
+        dv.update("accounts", account_id, values)
+        _lose_next_batch_answer(world, "business-central")
+        _pass(world, "to_erp")
+    customer = bc.get("customers", customer_id)
+    assert (customer["website"], customer["email"]) == ("https://one.example", "two@example.com")
+    dv.update("accounts", account_id, {"websiteurl": "https://three.example"})
+    for direction in ("to_erp", "to_crm", "to_erp"):
+        _pass(world, direction)
+    assert bc.get("customers", customer_id)["website"] == "https://three.example"
+    assert dv.get("accounts", account_id)["websiteurl"] == "https://three.example"
+    with world.hub.db.session() as session:
+        assert session.scalars(select(Conflict)).all() == []
