@@ -54,8 +54,12 @@ class Book:
         source_link = couplings.link_of(row, s.source_role)
         dest_link = couplings.link_of(row, s.dest_role)
         pairs = decision.baseline
+        # what an update from the other direction is sending to the source record stays:
+        # it may land after this pass read that record (its answer then lost)
+        sending = (source_link.synced or {}).get(couplings.SENDING)
         source_values: dict[str, Any] = {
-            "synced": couplings.synced_of(pairs, s.source_role),
+            "synced": couplings.synced_of(pairs, s.source_role)
+            | ({couplings.SENDING: sending} if sending else {}),
             # a field still waiting for its reference: not in sync, decided again next pass
             "content_hash": None
             if decision.waiting
