@@ -7,10 +7,12 @@ import re
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 
+from accord.connectors.business_central.connector import BusinessCentralConnector
 from accord.services import operations
 from accord.state.models import Conflict, Job, JobError, Watermark
 from accord.sync.passes import PassOptions, run_pass
@@ -334,3 +336,46 @@ def test_a_pass_the_other_way_keeps_the_record_of_an_update_still_on_its_way(
     assert bc.get("customers", customer_id)["website"] == "https://one.example"
     _next_web_site_edit_reaches_bc(world, customer_id, account_id)
     assert dv.get("accounts", account_id)["address1_city"] == "Narvik"
+
+
+def test_a_create_whose_answer_comes_after_its_record_was_claimed_finds_it_coupled(
+    make_world: WorldFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A create into Business Central is carried out, and its answer comes late; meanwhile
+    the pass the other way meets the customer it made and couples it to the create's intent
+    (fix 12). The create's own pass then books its answer on that coupling (it reads the
+    intent again after sending, and finds the customer linked) instead of failing on it,
+    and nothing is made twice."""
+    world = make_world(records=6, seed_overlap=0.0)
+    operations.sync_full(world.hub)
+    bc, dv = world.bc.store, world.dv.store
+    dv.insert("accounts", {"name": "Late Ltd", "address1_city": "Oslo"})
+    slow = threading.Event()
+    write = BusinessCentralConnector.write
+
+    def late_answer(self: BusinessCentralConnector, entity: str, ops: Any) -> Any:
+        results = write(self, entity, ops)
+        if slow.is_set() and threading.current_thread().name == "late":
+            time.sleep(2.0)  # carried out; the answer is on its way
+        return results
+
+    monkeypatch.setattr(BusinessCentralConnector, "write", late_answer)
+    outcome: list[str] = []
+
+    def create_pass() -> None:
+        with world.context() as ctx:
+            result = run_pass(ctx, "CUSTOMER", "to_erp", PassOptions(kind="incremental"))
+        outcome.append(result.status)
+
+    slow.set()
+    on_its_way = threading.Thread(target=create_pass, name="late")
+    on_its_way.start()
+    time.sleep(1.0)
+    _pass(world, "to_crm")  # meets the customer before the answer arrives
+    on_its_way.join()
+    assert outcome == ["success"]
+    for direction in ("to_crm", "to_erp"):
+        _pass(world, direction)
+    assert len(bc.find_raw("customers", {"displayName": "Late Ltd"})) == 1
+    assert len(dv.find_raw("accounts", {"name": "Late Ltd"})) == 1
+    assert {c.state for c in world.couplings("CUSTOMER")} == {"coupled"}
