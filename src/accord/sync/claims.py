@@ -8,8 +8,7 @@ chaos run). So before anything is matched or created, such records are coupled t
 intents that made them, found by what each intent sent (its match groups, highest priority
 first), with what it sent as the pair's baseline: later edits merge field by field, and the
 delete of the intent's source takes the made record along (ADR 0020). A pass whose answer
-does arrive afterwards reads its intent again (the commit before sending expired it) and
-finds its record linked already.
+does arrive afterwards finds its record coupled already (``Inserts.create``).
 """
 
 from __future__ import annotations

@@ -298,11 +298,16 @@ class Inserts:
                 for r in results
                 if r.ok and r.id in owners and owners[r.id] != pending[r.ref][2].id
             }
+            claimed = {  # coupled meanwhile by a pass the other way (sync/claims.py)
+                r.ref for r in results if r.ok and r.id in owners and r.ref not in taken
+            }
+            for ref in claimed:
+                s.session.refresh(pending[ref][2])
             # each created record's id is stored before any coupling says 'coupled'
             new_links = [
                 s.new_link(pending[r.ref][2], s.dest_role, r.id)
                 for r in results
-                if r.ok and r.ref not in taken and r.id != planned_of(r.ref)
+                if r.ok and r.ref not in taken | claimed and r.id != planned_of(r.ref)
             ]
             s.ledger.insert_links(new_links)
             s.ledger.attach(new_links)
