@@ -13,6 +13,7 @@ from accord.documents.outcomes import Outcome
 from accord.documents.targets import TargetWork
 from accord.documents.watermarks import Window
 from accord.state import documents as state
+from accord.state.couplings import chunks
 
 
 class ChoosingWork(TargetWork):
@@ -58,9 +59,7 @@ class ChoosingWork(TargetWork):
     def by_ids(self, ids: Sequence[str]) -> list[Record]:
         """The source documents ``ids``, read by id."""
         connector, entity = self.ctx.connector(self.source), self.doc.entity(self.source)
-        return [
-            r for at in range(0, len(ids), 200) for r in connector.get(entity, ids[at : at + 200])
-        ]
+        return [r for part in chunks(ids, 200) for r in connector.get(entity, list(part))]
 
     def preference(self, record: Record) -> tuple[bool, int]:
         """Of source documents sharing an identity (a quote's revisions), the one taken on

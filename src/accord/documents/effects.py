@@ -126,7 +126,7 @@ class Effects(MappingWork):
         cid = d.coupling.id
         done_key = f"{cid}:{event.name}:{key}"
         with self.ctx.db.session() as session:
-            if state.has_event(session, self.mapping_id, done_key):
+            if state.once_done(session, self.mapping_id, done_key):
                 return
         scope = self.scope(d, related)
         posted: dict[str, str | None] = {}

@@ -218,7 +218,7 @@ class _Pass(Effects):
         """Run one pass write-back once, when it is due; True when it ran (now or before)."""
         done_key = f"{d.coupling.id}:write_back:{number}"
         with self.ctx.db.session() as session:
-            if state.has_event(session, self.mapping_id, done_key):
+            if state.once_done(session, self.mapping_id, done_key):
                 return True
         if back.ended is not None and not self.ended(d, back.ended):
             return False

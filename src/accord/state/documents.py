@@ -293,16 +293,6 @@ def finished(session: Session, mapping_id: int, keys: Sequence[str]) -> dict[str
     return found
 
 
-def has_event(session: Session, mapping_id: int, once_key: str) -> bool:
-    """Whether the event keyed ``once_key`` happened."""
-    found = session.scalar(
-        select(DocumentEvent.id).where(
-            DocumentEvent.mapping_id == mapping_id, DocumentEvent.once_key == fit_key(once_key)
-        )
-    )
-    return found is not None
-
-
 EVENT_SETTLE = timedelta(seconds=5)
 """How long a business event waits before listeners see it: longer than any transaction
 that records one (each is committed with its post or action, in its own short session)."""
